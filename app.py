@@ -1,0 +1,170 @@
+"""The Starlette application: middleware, routes, lifespan.
+
+Run with ``uvicorn app:create_app --factory`` or ``python app.py`` (reads HOST/PORT).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+import uvicorn
+from loguru import logger
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from domain.core.db import create_mongo_client, init_database
+from domain.core.error_tracking import init_error_tracking
+from domain.core.errors import DomainError
+from domain.core.logging import configure_logging
+from domain.core.redis import create_redis
+from domain.core.settings import Settings, get_settings
+from domain.documents import DOCUMENT_MODELS
+from domain.email.transport import create_transport
+from resolvers.http import health
+from resolvers.http.client_ip import parse_networks
+from resolvers.http.errors import domain_error_handler, http_exception_handler
+from resolvers.http.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from resolvers.http.openapi import openapi
+from resolvers.http.state import AppState
+from schema.graphiql import STATIC_DIR as GRAPHIQL_STATIC_DIR
+from schema.schema import build_schema, schema_hash
+from schema.view import GatehouseGraphQL
+from workers.broker import setup_broker
+
+GRAPHQL_PATHS = ("/graphql", "/api/v1/graphql")
+
+
+class LifespanState(TypedDict):
+    gatehouse: AppState
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    init_error_tracking(settings)
+    schema = build_schema(settings)
+    digest = schema_hash(schema)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
+        mongo = create_mongo_client(settings)
+        redis = create_redis(settings)
+        broker = setup_broker(settings)
+        import workers.actors  # noqa: F401  (declare actors on this broker for enqueueing)
+
+        database = mongo[settings.mongodb_database]
+        try:
+            await init_database(database, DOCUMENT_MODELS)
+            state = AppState(
+                settings=settings,
+                mongo=mongo,
+                database=database,
+                redis=redis,
+                broker=broker,
+                email=create_transport(settings),
+                started_at=time.monotonic(),
+                schema_hash=digest,
+            )
+            logger.bind(environment=settings.environment.value).info("gatehouse started")
+            yield {"gatehouse": state}
+        finally:
+            logger.info("gatehouse stopping: closing connection pools")
+            await redis.aclose()
+            await mongo.close()
+            broker.close()
+
+    def graphql_view(endpoint: str) -> GatehouseGraphQL:
+        return GatehouseGraphQL(
+            schema,
+            endpoint=endpoint,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=False,
+            multipart_uploads_enabled=False,
+        )
+
+    routes = [
+        Route("/livez", health.livez, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/api/health", health.health, methods=["GET"]),
+        Route("/api/status", health.status, methods=["GET"]),
+        Route("/api/openapi.json", openapi, methods=["GET"]),
+        *(
+            Route(path, graphql_view(path), methods=["GET", "POST"])
+            for path in GRAPHQL_PATHS
+        ),
+    ]
+    if settings.graphiql_enabled:
+        routes.append(
+            Mount("/graphiql/static", StaticFiles(directory=GRAPHIQL_STATIC_DIR), name="graphiql")
+        )
+
+    middleware = [
+        Middleware(
+            RequestContextMiddleware,  # type: ignore[arg-type]
+            trusted_proxies=parse_networks(settings.trusted_proxies),
+        ),
+        Middleware(
+            SecurityHeadersMiddleware,  # type: ignore[arg-type]
+            hsts=settings.hsts,
+            hsts_max_age=settings.hsts_max_age_seconds,
+        ),
+        Middleware(
+            CORSMiddleware,  # type: ignore[arg-type]
+            allow_origins=settings.cors_origins,
+            allow_credentials=settings.cors_allow_credentials,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+            max_age=settings.cors_max_age_seconds,
+        ),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),  # type: ignore[arg-type]
+    ]
+    return Starlette(
+        debug=False,
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            DomainError: domain_error_handler,
+        },
+        lifespan=lifespan,
+    )
+
+
+def main() -> None:
+    """Serve with uvicorn on HOST/PORT (default 127.0.0.1:8000)."""
+    settings = get_settings()
+    uvicorn.run(
+        "app:create_app",
+        factory=True,
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8000")),
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+        server_header=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        log_config=None,
+        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Business rules of Gatehouse: no GraphQL, no HTTP."""

@@ -1,0 +1,1 @@
+"""Shared infrastructure: settings, logging, clock, errors, Mongo and Redis set-up."""

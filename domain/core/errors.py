@@ -1,0 +1,61 @@
+"""The base of every error that domain code raises on purpose.
+
+Each error has a stable machine ``code`` (part of the public contract) and a
+human ``message`` that is safe to show a client. Anything that is not a
+``DomainError`` is unexpected, gets logged with its stack, and is masked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "DOMAIN_ERROR"
+    status_code: ClassVar[int] = 400
+    default_message: ClassVar[str] = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+
+class ValidationError(DomainError):
+    code = "VALIDATION_FAILED"
+    status_code = 422
+    default_message = "The input is not valid."
+
+
+class NotFoundError(DomainError):
+    code = "NOT_FOUND"
+    status_code = 404
+    default_message = "Not found."
+
+
+class UnauthenticatedError(DomainError):
+    code = "UNAUTHENTICATED"
+    status_code = 401
+    default_message = "Authentication is required."
+
+
+class ForbiddenError(DomainError):
+    code = "FORBIDDEN"
+    status_code = 403
+    default_message = "You are not allowed to do this."
+
+
+class RateLimitedError(DomainError):
+    code = "RATE_LIMITED"
+    status_code = 429
+    default_message = "Too many requests."
+
+    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class DependencyUnavailableError(DomainError):
+    code = "SERVICE_UNAVAILABLE"
+    status_code = 503
+    default_message = "A service this request needs is unavailable. Try again shortly."

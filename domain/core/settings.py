@@ -1,0 +1,167 @@
+"""One typed settings object, read from the environment and ``.env`` files.
+
+Every variable is prefixed with ``GATEHOUSE_``. ``GATEHOUSE_ENV_FILE`` names an
+extra ``.env`` file to read (the committed examples are ``.env.*.example``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT_DIR = Path(__file__).resolve().parents[2]
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class UnsafeSettingsError(ValueError):
+    """Raised when production settings keep a default that is unsafe to deploy."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GATEHOUSE_",
+        env_file=(".env", os.environ.get("GATEHOUSE_ENV_FILE", ".env.local")),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # --- service identity ---
+    environment: Environment = Environment.DEVELOPMENT
+    debug: bool = False
+    service_name: str = "gatehouse"
+    public_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = ROOT_DIR / "var"
+
+    # --- HTTP ---
+    trusted_proxies: CsvList = Field(default_factory=list)
+    cors_origins: CsvList = Field(default_factory=lambda: ["http://localhost:3000"])
+    cors_allow_credentials: bool = True
+    cors_max_age_seconds: int = 600
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    hsts: bool = False
+    hsts_max_age_seconds: int = 63_072_000
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+
+    # --- GraphQL ---
+    graphiql_enabled: bool = True
+    introspection_enabled: bool = True
+
+    # --- logging ---
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = False
+    log_file: Path | None = None
+    log_rotation: str = "50 MB"
+    log_retention: str = "14 days"
+
+    # --- MongoDB ---
+    mongodb_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
+    mongodb_database: str = "gatehouse"
+    mongodb_max_pool_size: int = Field(default=50, ge=1)
+    mongodb_min_pool_size: int = Field(default=0, ge=0)
+    mongodb_max_idle_ms: int = Field(default=60_000, ge=0)
+    mongodb_server_selection_timeout_ms: int = Field(default=3_000, ge=100)
+    mongodb_connect_timeout_ms: int = Field(default=3_000, ge=100)
+    mongodb_socket_timeout_ms: int = Field(default=10_000, ge=100)
+
+    # --- Redis ---
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_max_connections: int = Field(default=100, ge=1)
+    redis_socket_timeout_seconds: float = Field(default=2.0, gt=0)
+    redis_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    redis_key_prefix: str = "gh:"
+
+    # --- jobs ---
+    queue_name: str = "default"
+    job_max_retries: int = Field(default=5, ge=0)
+    job_min_backoff_ms: int = Field(default=1_000, ge=1)
+    job_max_backoff_ms: int = Field(default=300_000, ge=1)
+    job_time_limit_ms: int = Field(default=60_000, ge=1)
+    dead_letter_ttl_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=1)
+
+    # --- email ---
+    email_backend: Literal["smtp", "file"] = "file"
+    email_from: str = "Gatehouse <no-reply@gatehouse.local>"
+    mail_dir: Path | None = None
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # --- health ---
+    health_check_timeout_seconds: float = Field(default=2.0, gt=0)
+
+    # --- tokens (keys arrive with the authentication issue) ---
+    jwt_private_keys: SecretStr | None = None
+
+    # --- error tracking ---
+    sentry_dsn: SecretStr | None = None
+
+    _split = field_validator("trusted_proxies", "cors_origins", mode="before")(_split_csv)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        problems: list[str] = []
+        if self.debug:
+            problems.append("GATEHOUSE_DEBUG must be false")
+        if self.jwt_private_keys is None or not self.jwt_private_keys.get_secret_value():
+            problems.append("GATEHOUSE_JWT_PRIVATE_KEYS must hold the signing keys")
+        if "*" in self.cors_origins and self.cors_allow_credentials:
+            problems.append("wildcard GATEHOUSE_CORS_ORIGINS cannot be used with credentials")
+        if self.public_url.startswith("http://") and not _is_loopback_url(self.public_url):
+            problems.append("GATEHOUSE_PUBLIC_URL must be https")
+        if problems:
+            raise UnsafeSettingsError("unsafe production settings: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def mail_outbox(self) -> Path:
+        return self.mail_dir or self.var_dir / "mail"
+
+
+def _is_loopback_url(url: str) -> bool:
+    host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    return host in {"localhost", "127.0.0.1", "::1"}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

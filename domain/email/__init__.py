@@ -1,0 +1,1 @@
+"""Outgoing email: the transports that deliver a rendered message."""

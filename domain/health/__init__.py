@@ -1,0 +1,1 @@
+"""Health of the dependencies: each checked concurrently, each within a deadline."""

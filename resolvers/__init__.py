@@ -1,0 +1,1 @@
+"""Thin entry points: GraphQL resolvers and REST handlers. Parse, call domain, shape."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: middleware, REST routes, the error envelope."""

@@ -1,0 +1,26 @@
+"""What the application holds for its lifetime, built in the lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dramatiq.brokers.redis import RedisBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from redis.asyncio import Redis
+
+from domain.core.settings import Settings
+from domain.email.transport import EmailTransport
+
+
+@dataclass(slots=True)
+class AppState:
+    settings: Settings
+    mongo: AsyncMongoClient[dict[str, Any]]
+    database: AsyncDatabase[dict[str, Any]]
+    redis: Redis
+    broker: RedisBroker
+    email: EmailTransport
+    started_at: float
+    schema_hash: str

@@ -1,0 +1,36 @@
+"""The per-request GraphQL context, read in resolvers as ``info: Info``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+import strawberry
+from redis.asyncio import Redis
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain.core.settings import Settings
+
+if TYPE_CHECKING:
+    from resolvers.http.state import AppState
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    request_id: str
+    ip: str
+    user_agent: str
+
+
+@dataclass(slots=True)
+class Context:
+    settings: Settings
+    state: AppState
+    redis: Redis
+    meta: RequestMeta
+    request: Request
+    response: Response
+
+
+Info: TypeAlias = strawberry.Info[Context, None]

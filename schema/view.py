@@ -1,0 +1,89 @@
+"""Strawberry's ASGI view, adapted: typed context, our error model, orjson, status codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from cross_web import HTTPException
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from schema.context import Context, RequestMeta
+from schema.errors import format_errors, http_error_body
+from schema.graphiql import GRAPHIQL_CSP, render_graphiql_page
+
+_HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+
+class GatehouseGraphQL(GraphQL[Context, None]):
+    def __init__(self, *args: Any, endpoint: str = "/graphql", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = _HTTP_ERROR_CODES.get(exc.status_code, "BAD_REQUEST")
+            if "mutations are not allowed" in exc.reason.lower() or request.method == "GET":
+                code = "METHOD_NOT_ALLOWED"
+            response = JSONResponse(
+                http_error_body(exc.reason, code), status_code=exc.status_code
+            )
+            if request.method == "GET" and exc.status_code in (400, 405):
+                response.headers["Allow"] = "POST"
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        state = request.state.gatehouse
+        scope_state = request.scope.get("state", {})
+        meta = RequestMeta(
+            request_id=scope_state.get("request_id", ""),
+            ip=scope_state.get("client_ip", ""),
+            user_agent=request.headers.get("user-agent", "")[:512],
+        )
+        assert isinstance(request, Request) and isinstance(response, Response)
+        request.scope.setdefault("state", {})["graphql_sub_response"] = response
+        return Context(
+            settings=state.settings,
+            state=state,
+            redis=state.redis,
+            meta=meta,
+            request=request,
+            response=response,
+        )
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        response = HTMLResponse(render_graphiql_page(self._endpoint))
+        response.headers["Content-Security-Policy"] = GRAPHIQL_CSP
+        return response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        pre_execution = isinstance(result, PreExecutionError)
+        data: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            data["errors"] = format_errors(result.errors, pre_execution=pre_execution)  # type: ignore[typeddict-item]
+            if pre_execution:
+                # A document that cannot run is the client's fault: say so in the status.
+                sub_response = request.scope.get("state", {}).get("graphql_sub_response")
+                if isinstance(sub_response, Response):
+                    sub_response.status_code = 400
+        if result.extensions:
+            data["extensions"] = result.extensions
+        return data
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)

@@ -1,0 +1,150 @@
+"""Session-wide real services and per-module isolation.
+
+FerretDB and Redis are started on free ports for the session unless
+``MONGODB_URL`` / ``REDIS_URL`` point at running servers (a real MongoDB, say).
+Each test module gets its own database (dropped afterwards) and a flushed Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pymongo
+import pytest
+import redis as sync_redis
+from starlette.applications import Starlette
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import services  # noqa: E402
+
+from domain.core.settings import Settings  # noqa: E402
+from tests.support.asgi import LifespanManager  # noqa: E402
+
+
+class ServiceUrls:
+    def __init__(self, mongodb_url: str, redis_url: str) -> None:
+        self.mongodb_url = mongodb_url
+        self.redis_url = redis_url
+
+
+@pytest.fixture(scope="session")
+def service_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("services")
+
+
+@pytest.fixture(scope="session")
+def ferretdb_service(service_dir: Path) -> Iterator[services.Service | None]:
+    if os.environ.get("MONGODB_URL"):
+        yield None
+        return
+    service = services.ferretdb(service_dir / "ferretdb").start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_service(service_dir: Path) -> Iterator[services.Service | None]:
+    if os.environ.get("REDIS_URL"):
+        yield None
+        return
+    service = services.redis_server(service_dir / "redis").start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def service_urls(
+    ferretdb_service: services.Service | None, redis_service: services.Service | None
+) -> ServiceUrls:
+    mongodb_url = os.environ.get("MONGODB_URL") or f"mongodb://127.0.0.1:{ferretdb_service.port}"  # type: ignore[union-attr]
+    redis_url = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{redis_service.port}/0"  # type: ignore[union-attr]
+    return ServiceUrls(mongodb_url, redis_url)
+
+
+def _database_name(module: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", module.lower())[-30:]
+    return f"gh_{slug}_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def database_name(request: pytest.FixtureRequest, service_urls: ServiceUrls) -> Iterator[str]:
+    name = _database_name(request.module.__name__)
+    yield name
+    with pymongo.MongoClient(service_urls.mongodb_url, serverSelectionTimeoutMS=5000) as client:
+        client.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def make_settings(
+    service_urls: ServiceUrls, database_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Settings]:
+    var_dir = tmp_path_factory.mktemp("var")
+
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "environment": "test",
+            "mongodb_url": service_urls.mongodb_url,
+            "mongodb_database": database_name,
+            "redis_url": service_urls.redis_url,
+            "var_dir": var_dir,
+            "email_backend": "file",
+            "log_level": "DEBUG",
+            "cors_origins": ["https://app.example.com"],
+            "health_check_timeout_seconds": 1.0,
+            "mongodb_server_selection_timeout_ms": 2000,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return factory
+
+
+@pytest.fixture(scope="module")
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_redis(service_urls: ServiceUrls) -> None:
+    client = sync_redis.Redis.from_url(service_urls.redis_url)
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(scope="module")
+async def app(settings: Settings) -> AsyncIterator[LifespanManager]:
+    from app import create_app
+
+    application: Starlette = create_app(settings)
+    async with LifespanManager(application) as manager:
+        yield manager
+
+
+@pytest.fixture(scope="module")
+async def client(app: LifespanManager) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app.app, client=("203.0.113.7", 51000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    path: str = "/graphql",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    payload: dict[str, Any] = {"query": query}
+    if variables is not None:
+        payload["variables"] = variables
+    return await client.post(path, json=payload, headers=headers)

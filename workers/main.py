@@ -1,0 +1,13 @@
+"""Worker entry point: ``dramatiq workers.main``."""
+
+from __future__ import annotations
+
+from domain.core.logging import configure_logging
+from domain.core.settings import get_settings
+from workers.broker import setup_broker
+
+settings = get_settings()
+configure_logging(settings)
+broker = setup_broker(settings)
+
+import workers.actors  # noqa: E402,F401  (actors bind to the broker set up above)
