@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from domain.core.db import create_mongo_client, init_database
@@ -62,7 +62,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         mongo = create_mongo_client(settings)
         redis = create_redis(settings)
         broker = setup_broker(settings)
-        import workers.actors  # noqa: F401  (declare actors on this broker for enqueueing)
 
         database = mongo[settings.mongodb_database]
         try:
@@ -94,16 +93,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             multipart_uploads_enabled=False,
         )
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/livez", health.livez, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/api/health", health.health, methods=["GET"]),
         Route("/api/status", health.status, methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
-        *(
-            Route(path, graphql_view(path), methods=["GET", "POST"])
-            for path in GRAPHQL_PATHS
-        ),
+        *(Route(path, graphql_view(path), methods=["GET", "POST"]) for path in GRAPHQL_PATHS),
     ]
     if settings.graphiql_enabled:
         routes.append(
@@ -112,16 +108,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     middleware = [
         Middleware(
-            RequestContextMiddleware,  # type: ignore[arg-type]
+            RequestContextMiddleware,
             trusted_proxies=parse_networks(settings.trusted_proxies),
         ),
         Middleware(
-            SecurityHeadersMiddleware,  # type: ignore[arg-type]
+            SecurityHeadersMiddleware,
             hsts=settings.hsts,
             hsts_max_age=settings.hsts_max_age_seconds,
         ),
         Middleware(
-            CORSMiddleware,  # type: ignore[arg-type]
+            CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=settings.cors_allow_credentials,
             allow_methods=["GET", "POST", "OPTIONS"],
@@ -135,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ],
             max_age=settings.cors_max_age_seconds,
         ),
-        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),  # type: ignore[arg-type]
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
     ]
     return Starlette(
         debug=False,

@@ -55,8 +55,10 @@ def format_error(error: GraphQLError, *, pre_execution: bool) -> dict[str, Any]:
         formatted["extensions"] = error_extensions(original.code, **extra)
     elif own_code is not None and (original is None or isinstance(original, GraphQLError)):
         formatted["extensions"] = {**(error.extensions or {}), **error_extensions(str(own_code))}
-    elif original is None or isinstance(original, GraphQLError) or (
-        pre_execution and error.message.startswith("Variable ")
+    elif (
+        original is None
+        or isinstance(original, GraphQLError)
+        or (pre_execution and error.message.startswith("Variable "))
     ):
         formatted["extensions"] = error_extensions(_client_error_code(error))
     else:

@@ -11,8 +11,8 @@ from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtensi
 from strawberry.schema.config import StrawberryConfig
 
 from domain.core.settings import Settings
-from schema.extensions import OperationNameRecorder
 from resolvers.server_info import resolve_server_info
+from schema.extensions import OperationNameRecorder
 from schema.types.server_info import ServerInfo
 
 

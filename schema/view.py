@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
-from cross_web import HTTPException
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
@@ -19,7 +19,12 @@ from schema.context import Context, RequestMeta
 from schema.errors import format_errors, http_error_body
 from schema.graphiql import GRAPHIQL_CSP, render_graphiql_page
 
-_HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
+_HTTP_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
@@ -38,14 +43,14 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             code = _HTTP_ERROR_CODES.get(exc.status_code, "BAD_REQUEST")
             if "mutations are not allowed" in exc.reason.lower() or request.method == "GET":
                 code = "METHOD_NOT_ALLOWED"
-            response = JSONResponse(
-                http_error_body(exc.reason, code), status_code=exc.status_code
-            )
+            response = JSONResponse(http_error_body(exc.reason, code), status_code=exc.status_code)
             if request.method == "GET" and exc.status_code in (400, 405):
                 response.headers["Allow"] = "POST"
         await response(scope, receive, send)
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         state = request.state.gatehouse
         scope_state = request.scope.get("state", {})
         meta = RequestMeta(
@@ -53,7 +58,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             ip=scope_state.get("client_ip", ""),
             user_agent=request.headers.get("user-agent", "")[:512],
         )
-        assert isinstance(request, Request) and isinstance(response, Response)
+        assert isinstance(request, Request)
+        assert isinstance(response, Response)
         request.scope.setdefault("state", {})["graphql_sub_response"] = response
         return Context(
             settings=state.settings,
@@ -85,5 +91,5 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             data["extensions"] = result.extensions
         return data
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -59,7 +59,7 @@ class Service:
     def start(self) -> Service:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_path or self.data_dir / f"{self.name}.log").open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv built here
+        self.process = subprocess.Popen(
             self.args,
             stdout=log,
             stderr=subprocess.STDOUT,

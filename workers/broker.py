@@ -40,7 +40,9 @@ class RequestIdMiddleware(Middleware):
     def __init__(self) -> None:
         self._tokens: dict[str, Any] = {}
 
-    def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message, delay: int) -> None:  # type: ignore[type-arg]
+    def before_enqueue(
+        self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int
+    ) -> None:
         rid = request_id_var.get()
         if rid and _REQUEST_ID_OPTION not in message.options:
             message.options[_REQUEST_ID_OPTION] = rid
@@ -94,7 +96,7 @@ def build_broker(settings: Settings, client: SyncRedis | None = None) -> RedisBr
         RequestIdMiddleware(),
         DeadLetterLogging(),
     ]
-    return RedisBroker(
+    return RedisBroker(  # type: ignore[no-untyped-call]
         client=redis_client,
         namespace=NAMESPACE,
         middleware=middleware,
@@ -103,9 +105,19 @@ def build_broker(settings: Settings, client: SyncRedis | None = None) -> RedisBr
 
 
 def setup_broker(settings: Settings, client: SyncRedis | None = None) -> RedisBroker:
-    """Build the broker and make it the global one that actors bind to."""
+    """Build the broker, make it the global one, and bind every actor to it.
+
+    Actors bind to the global broker when their module is first imported; a
+    process that builds a new broker (tests, a reload) re-binds them here so
+    ``send()`` never goes to a broker that was closed.
+    """
     broker = build_broker(settings, client)
     dramatiq.set_broker(broker)
+    from workers.actors import ALL_ACTORS
+
+    for actor in ALL_ACTORS:
+        actor.broker = broker
+        broker.declare_actor(actor)
     return broker
 
 

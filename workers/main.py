@@ -9,5 +9,3 @@ from workers.broker import setup_broker
 settings = get_settings()
 configure_logging(settings)
 broker = setup_broker(settings)
-
-import workers.actors  # noqa: E402,F401  (actors bind to the broker set up above)

@@ -34,9 +34,7 @@ def _declared_indexes(model: type[Document]) -> list[IndexModel]:
     for item in model.get_settings().indexes or []:
         index = item.index if hasattr(item, "index") else item
         if not isinstance(index, IndexModel):
-            raise TypeError(f"{model.__name__}: declare indexes as named pymongo IndexModel")
-        if "name" not in index.document:
-            raise TypeError(f"{model.__name__}: every index needs an explicit name")
+            raise TypeError(f"{model.__name__}: declare indexes as pymongo IndexModel")
         declared.append(index)
     return declared
 

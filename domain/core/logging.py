@@ -75,9 +75,7 @@ def _dev_format(record: Record) -> str:
         scope += f" <cyan>rid={str(rid)[:8]}</cyan>"
     if uid:
         scope += f" <magenta>uid={uid}</magenta>"
-    fields = {
-        k: v for k, v in record["extra"].items() if k not in {"request_id", "user_id"}
-    }
+    fields = {k: v for k, v in record["extra"].items() if k not in {"request_id", "user_id"}}
     tail = (" " + " ".join(f"{k}={v}" for k, v in fields.items())) if fields else ""
     record["extra"]["_msg"] = _truncate(record["message"]) + tail
     return (
@@ -140,4 +138,6 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
     # uvicorn's own access log is replaced by ours (it would print query strings).
     logging.getLogger("uvicorn.access").handlers = []
     logging.getLogger("uvicorn.access").propagate = False
-    logging.getLogger("pymongo").setLevel(logging.WARNING)
+    # Client libraries log full URLs at INFO; those may carry tokens.
+    for name in ("pymongo", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

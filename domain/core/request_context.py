@@ -27,4 +27,5 @@ def accept_request_id(candidate: str | None) -> str:
 def current_request_id() -> str | None:
     return request_id_var.get()
 
+
 user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)

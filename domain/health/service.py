@@ -40,14 +40,14 @@ class HealthReport:
         return [c.name for c in self.components if c.status != "up"]
 
 
-async def _run_check(name: str, check: CheckFn, timeout: float) -> ComponentHealth:
+async def _run_check(name: str, check: CheckFn, deadline_seconds: float) -> ComponentHealth:
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(deadline_seconds):
             details = await check()
     except TimeoutError:
-        error = f"no answer within {timeout:g}s"
-    except Exception as exc:  # noqa: BLE001 - any failure of a dependency means "down"
+        error = f"no answer within {deadline_seconds:g}s"
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
     else:
         return ComponentHealth(
@@ -61,8 +61,8 @@ async def _run_check(name: str, check: CheckFn, timeout: float) -> ComponentHeal
     return ComponentHealth(name=name, status="down", latency_ms=latency, error=error)
 
 
-async def check_health(checks: Mapping[str, CheckFn], timeout: float) -> HealthReport:
+async def check_health(checks: Mapping[str, CheckFn], deadline_seconds: float) -> HealthReport:
     results = await asyncio.gather(
-        *(_run_check(name, check, timeout) for name, check in checks.items())
+        *(_run_check(name, check, deadline_seconds) for name, check in checks.items())
     )
     return HealthReport(components=tuple(results))

@@ -1,7 +1,8 @@
-"""The REST error envelope: ``{error, message, code, statusCode, timestamp, requestId, details?}``."""
+"""The REST error envelope: ``{error, message, code, statusCode, timestamp, requestId}``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -51,7 +52,7 @@ def error_response(
     message: str,
     code: str | None = None,
     details: Any = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(error_body(status, message, code, details), status, headers=headers)
 

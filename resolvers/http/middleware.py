@@ -82,9 +82,7 @@ class RequestContextMiddleware:
 class SecurityHeadersMiddleware:
     """Security headers on every response; a route may set its own CSP (GraphiQL does)."""
 
-    DEFAULT_CSP = (
-        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    )
+    DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
     def __init__(self, app: ASGIApp, *, hsts: bool, hsts_max_age: int) -> None:
         self.app = app

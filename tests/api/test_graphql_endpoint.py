@@ -16,7 +16,7 @@ def assert_graphql_error(response: httpx.Response, status: int, code: str) -> di
     assert error["extensions"]["requestId"] == response.headers["x-request-id"]
     assert error["extensions"]["timestamp"].endswith("Z")
     assert "Traceback" not in response.text
-    assert "File \"" not in response.text
+    assert 'File "' not in response.text
     return body  # type: ignore[no-any-return]
 
 
@@ -75,7 +75,9 @@ async def test_form_encoded_post_is_refused(client: httpx.AsyncClient) -> None:
 
 async def test_get_mutation_is_refused(client: httpx.AsyncClient) -> None:
     response = await client.get(
-        "/graphql", params={"query": "mutation { __typename }"}, headers={"Accept": "application/json"}
+        "/graphql",
+        params={"query": "mutation { __typename }"},
+        headers={"Accept": "application/json"},
     )
     assert response.status_code in (400, 405)
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"

@@ -1,5 +1,11 @@
-"""Importing this package declares every actor on the current broker."""
+"""Every actor, so the broker set-up can bind them all to the broker in use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dramatiq import Actor
 
 from workers.actors import system
 
-__all__ = ["system"]
+ALL_ACTORS: tuple[Actor[Any, Any], ...] = (system.ping,)
