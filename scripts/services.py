@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FERRETDB_BIN = Path(
-    os.environ.get("FERRETDB_BIN", str(ROOT / ".cache" / "ferretdb" / "bin" / "ferretdb"))
+    os.environ.get("FERRETDB_BIN") or ROOT / ".cache" / "ferretdb" / "bin" / "ferretdb"
 )
 
 

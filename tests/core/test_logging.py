@@ -85,3 +85,16 @@ async def test_request_lines_carry_request_id_and_no_query_string(
     assert access[0]["method"] == "GET"
     assert "duration_ms" in access[0]
     assert "s3cr3t-token-value" not in stream.getvalue()
+
+
+def test_file_sink_writes_json_lines(make_settings: Callable[..., Settings], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "logs" / "gatehouse.jsonl"
+    configure_logging(make_settings(log_file=path, log_level="INFO"), stream=io.StringIO())
+    try:
+        logger.bind(component="file").info("to the file")
+        logger.complete()
+    finally:
+        configure_logging(make_settings())
+    (record,) = [orjson.loads(line) for line in path.read_text().splitlines()]
+    assert record["msg"] == "to the file"
+    assert record["component"] == "file"
