@@ -7,6 +7,8 @@ human ``message`` that is safe to show a client. Anything that is not a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 
@@ -21,10 +23,23 @@ class DomainError(Exception):
         super().__init__(self.message)
 
 
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with one input field, in words a user can act on."""
+
+    field: str
+    message: str
+    code: str = "INVALID"
+
+
 class ValidationError(DomainError):
     code = "VALIDATION_FAILED"
     status_code = 422
     default_message = "The input is not valid."
+
+    def __init__(self, field_errors: Sequence[FieldError], message: str | None = None) -> None:
+        super().__init__(message)
+        self.field_errors = list(field_errors)
 
 
 class NotFoundError(DomainError):

@@ -115,8 +115,40 @@ class Settings(BaseSettings):
     # --- health ---
     health_check_timeout_seconds: float = Field(default=2.0, gt=0)
 
-    # --- tokens (keys arrive with the authentication issue) ---
+    # --- tokens ---
+    # One or more PEM private keys (Ed25519 or P-256), concatenated; all verify, one signs.
     jwt_private_keys: SecretStr | None = None
+    # PEM public keys of retired signing keys that still verify tokens in flight.
+    jwt_public_keys: str | None = None
+    jwt_active_kid: str | None = None
+    jwt_issuer: str = "gatehouse"
+    jwt_audience: str = "gatehouse-api"
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    access_token_ttl_seconds: int = Field(default=900, ge=60)
+    refresh_token_idle_seconds: int = Field(default=7 * 24 * 3600, ge=300)
+    refresh_token_absolute_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    email_verification_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=60)
+    email_change_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    session_last_seen_interval_seconds: int = Field(default=60, ge=1)
+    allow_unverified_login: bool = False
+
+    # --- passwords ---
+    argon2_memory_kib: int = Field(default=19_456, ge=1024)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    password_hash_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+    password_min_length: int = Field(default=8, ge=8)
+    password_max_length: int = Field(default=128, le=1024)
+    password_min_strength: int = Field(default=3, ge=0, le=4)
+    password_history_size: int = Field(default=5, ge=0, le=24)
+
+    # --- frontend links in emails ---
+    frontend_url: str = "http://localhost:3000"
+    verify_email_path: str = "/verify-email"
+    reset_password_path: str = "/reset-password"
+    confirm_email_change_path: str = "/confirm-email"
+    product_name: str = "Gatehouse"
 
     # --- error tracking ---
     sentry_dsn: SecretStr | None = None
