@@ -24,24 +24,32 @@ STATIC_DIR: pathlib.Path = _HERE / "static"
 _TEMPLATE_PATH = _HERE / "index.html"
 _PLACEHOLDER = re.compile(r"\{\{(ENDPOINT|STATIC)\}\}")
 
-# The Content-Security-Policy header value for the GraphiQL page. Only two sources beyond
-# 'self' are allowed, each because GraphiQL 3 breaks without it:
-#   style-src 'unsafe-inline': GraphiQL's dialogs (settings, shortcuts) use Radix, whose
-#     scroll lock (react-remove-scroll / react-style-singleton) injects <style> elements with
-#     computed content at run time. Without it, opening a dialog is a CSP violation; a hash
-#     cannot match the computed CSS and the page is a static template, so no nonce.
-#     Scripts stay strict: no 'unsafe-inline', no 'unsafe-eval'.
-#   img-src / font-src data:: graphiql.min.css embeds its Roboto / Fira Code fonts and a few
-#     images as data: URLs; the page's favicon is `data:,` (avoids a /favicon.ico 404).
-# GraphiQL 3 edits with CodeMirror 5, which runs on the main thread (no Monaco, no workers), so
-# workers are denied outright. No frames, plugins or forms are used, and the page must not be
-# framed (clickjacking).
+# Hash of the one inline <style> GraphiQL 3 injects (see GRAPHIQL_CSP). Recompute it after
+# refreshing the vendored files: the browser check reports it in the CSP violation message.
+_SCROLL_LOCK_STYLE_HASH = "sha256-Y/huXlwoYkVyQlxwSVcCi1RCDGDCSVBzDt0hYP9qlTc="
+
+# The Content-Security-Policy header value for the GraphiQL page: everything from 'self', no
+# inline script, no eval, no workers, no frames, no plugins, no data: images. Two exceptions,
+# each because GraphiQL 3 produces a violation without it:
+#   style-src <hash>: GraphiQL's Radix dialogs and menus (settings, keyboard shortcuts) lock
+#     page scrolling with react-remove-scroll-bar, which injects a <style> element at run time.
+#     Its text depends only on the scrollbar gap and the body's margins, which page.css pins
+#     to 0 (no page scrollbar, no body margin), so it is always the same text and a hash
+#     allows exactly it. This is stricter than the usual 'unsafe-inline'. Should a browser ever
+#     compute a different gap, only the scroll lock's style is refused (a console CSP error,
+#     nothing visible: the page does not scroll). Inline styles that React and CodeMirror set
+#     through element.style (CSSOM) are not governed by CSP and need nothing.
+#   font-src data:: graphiql.min.css embeds its Roboto and Fira Code fonts as data: URLs.
+# Not needed, so not allowed: img-src data: (the data: images in graphiql.min.css belong to
+# CodeMirror's lint gutter, which GraphiQL does not use; the favicon is static/favicon.svg),
+# worker-src (GraphiQL 3 edits with CodeMirror 5 on the main thread; no Monaco), form-action
+# (the explorer plugin's only <form> calls preventDefault).
 GRAPHIQL_CSP: str = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
+        f"style-src 'self' '{_SCROLL_LOCK_STYLE_HASH}'",
+        "img-src 'self'",
         "font-src 'self' data:",
         "connect-src 'self'",
         "worker-src 'none'",
@@ -49,7 +57,7 @@ GRAPHIQL_CSP: str = "; ".join(
         "frame-src 'none'",
         "frame-ancestors 'none'",
         "base-uri 'none'",
-        "form-action 'self'",
+        "form-action 'none'",
     )
 )
 
