@@ -9,10 +9,14 @@ import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import uvicorn
+from dramatiq.brokers.redis import RedisBroker
 from loguru import logger
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,6 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from domain.core.clock import SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.error_tracking import init_error_tracking
 from domain.core.errors import DomainError
@@ -27,10 +32,21 @@ from domain.core.logging import configure_logging
 from domain.core.redis import create_redis
 from domain.core.settings import Settings, get_settings
 from domain.documents import DOCUMENT_MODELS
+from domain.email.mailer import Mailer
 from domain.email.transport import create_transport
+from domain.identity.documents import User
+from domain.identity.passwords import PasswordHasher, create_password_hasher
+from domain.identity.service import IdentityService
+from domain.sessions.documents import Session
+from domain.sessions.principal import Authenticator
+from domain.sessions.revocation import SessionRevocations
+from domain.sessions.service import SessionService
+from domain.tokens.access import AccessTokenService
+from domain.tokens.keys import load_key_set
 from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
+from resolvers.http.jwks import jwks
 from resolvers.http.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -50,6 +66,52 @@ class LifespanState(TypedDict):
     gatehouse: AppState
 
 
+def build_state(
+    settings: Settings,
+    mongo: AsyncMongoClient[dict[str, Any]],
+    database: AsyncDatabase[dict[str, Any]],
+    redis: Redis,
+    broker: RedisBroker,
+    hasher: PasswordHasher,
+    digest: str,
+) -> AppState:
+    """Build the services once and wire them together (the composition root)."""
+    clock = SystemClock()
+    access_tokens = AccessTokenService(load_key_set(settings), settings, clock)
+    revocations = SessionRevocations(redis, settings)
+    transport = create_transport(settings)
+    mailer = Mailer(settings, transport)
+    sessions = SessionService(settings, clock, access_tokens, revocations, redis)
+    identity = IdentityService(settings, clock, hasher, mailer, sessions, redis)
+
+    async def alert_reuse(user: User, session: Session) -> None:
+        await mailer.send(
+            "refresh_reuse_alert",
+            user.email,
+            name=user.first_name,
+            device=session.device,
+            ip=session.ip,
+        )
+
+    sessions.set_reuse_hook(alert_reuse)
+    return AppState(
+        settings=settings,
+        mongo=mongo,
+        database=database,
+        redis=redis,
+        broker=broker,
+        email=transport,
+        started_at=time.monotonic(),
+        schema_hash=digest,
+        clock=clock,
+        access_tokens=access_tokens,
+        authenticator=Authenticator(access_tokens, revocations),
+        sessions=sessions,
+        identity=identity,
+        hasher=hasher,
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     configure_logging(settings)
@@ -64,18 +126,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         broker = setup_broker(settings)
 
         database = mongo[settings.mongodb_database]
+        hasher = create_password_hasher(settings)
         try:
             await init_database(database, DOCUMENT_MODELS)
-            state = AppState(
-                settings=settings,
-                mongo=mongo,
-                database=database,
-                redis=redis,
-                broker=broker,
-                email=create_transport(settings),
-                started_at=time.monotonic(),
-                schema_hash=digest,
-            )
+            state = build_state(settings, mongo, database, redis, broker, hasher, digest)
             logger.bind(environment=settings.environment.value).info("gatehouse started")
             yield {"gatehouse": state}
         finally:
@@ -83,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await redis.aclose()
             await mongo.close()
             broker.close()
+            hasher.close()
 
     def graphql_view(endpoint: str) -> GatehouseGraphQL:
         return GatehouseGraphQL(
@@ -99,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/health", health.health, methods=["GET"]),
         Route("/api/status", health.status, methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
+        Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         *(Route(path, graphql_view(path), methods=["GET", "POST"]) for path in GRAPHQL_PATHS),
     ]
     if settings.graphiql_enabled:

@@ -4,4 +4,9 @@ from __future__ import annotations
 
 from beanie import Document
 
-DOCUMENT_MODELS: list[type[Document]] = []
+from domain.core.claims import Claim
+from domain.identity.action_tokens import ActionToken
+from domain.identity.documents import User
+from domain.sessions.documents import RefreshToken, Session
+
+DOCUMENT_MODELS: list[type[Document]] = [User, Session, RefreshToken, ActionToken, Claim]

@@ -10,7 +10,9 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.core.errors import UnauthenticatedError
 from domain.core.settings import Settings
+from domain.sessions.principal import Principal
 
 if TYPE_CHECKING:
     from resolvers.http.state import AppState
@@ -31,6 +33,12 @@ class Context:
     meta: RequestMeta
     request: Request
     response: Response
+    principal: Principal | None = None
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise UnauthenticatedError
+        return self.principal
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

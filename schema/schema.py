@@ -6,21 +6,41 @@ import hashlib
 from collections.abc import Callable
 
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from loguru import logger
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from domain.core.settings import Settings
 from resolvers.server_info import resolve_server_info
 from schema.extensions import OperationNameRecorder
+from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.types.server_info import ServerInfo
 
 
 @strawberry.type
-class Query:
+class Query(IdentityQuery):
     server_info: ServerInfo = strawberry.field(
         resolver=resolve_server_info, description="Name, version and environment of this server."
     )
+
+
+@strawberry.type
+class Mutation(IdentityMutation):
+    pass
+
+
+class GatehouseSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Client mistakes are not server errors: keep them out of the ERROR log (an
+        # attacker could flood it). Unexpected errors are logged, with their stack,
+        # where they are masked (schema/errors.py).
+        for error in errors:
+            logger.bind(path=error.path).debug("graphql error: {}", error.message[:300])
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -33,8 +53,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection_enabled:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+    return GatehouseSchema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

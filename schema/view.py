@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from loguru import logger
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -15,6 +16,10 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from domain.core.request_context import user_id_var
+from domain.sessions.principal import Principal, bearer_token
+from domain.tokens.access import InvalidAccessToken
+from resolvers.http.state import AppState
 from schema.context import Context, RequestMeta
 from schema.errors import format_errors, http_error_body
 from schema.graphiql import GRAPHIQL_CSP, render_graphiql_page
@@ -68,7 +73,23 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             meta=meta,
             request=request,
             response=response,
+            principal=await self._principal(request, state),
         )
+
+    @staticmethod
+    async def _principal(request: Request, state: AppState) -> Principal | None:
+        """Verify the bearer token once; a bad one leaves the request anonymous."""
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            return None
+        try:
+            principal = await state.authenticator.authenticate(token)
+        except InvalidAccessToken as error:
+            logger.bind(reason=error.reason).info("access token refused")
+            return None
+        user_id_var.set(principal.user_id)
+        await state.sessions.touch(principal.session_id)
+        return principal
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         response = HTMLResponse(render_graphiql_page(self._endpoint))
@@ -78,11 +99,17 @@ class GatehouseGraphQL(GraphQL[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        pre_execution = isinstance(result, PreExecutionError)
+        # A request error (the document or its variables cannot run) has no field path
+        # and no data: the client's fault, so the status says so.
+        request_error = isinstance(result, PreExecutionError) or (
+            result.data is None
+            and bool(result.errors)
+            and all(error.path is None for error in result.errors or [])
+        )
         data: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
-            data["errors"] = format_errors(result.errors, pre_execution=pre_execution)  # type: ignore[typeddict-item]
-            if pre_execution:
+            data["errors"] = format_errors(result.errors, pre_execution=request_error)  # type: ignore[typeddict-item]
+            if request_error:
                 # A document that cannot run is the client's fault: say so in the status.
                 sub_response = request.scope.get("state", {}).get("graphql_sub_response")
                 if isinstance(sub_response, Response):

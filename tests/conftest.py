@@ -148,3 +148,12 @@ async def gql(
     if variables is not None:
         payload["variables"] = variables
     return await client.post(path, json=payload, headers=headers)
+
+
+@pytest.fixture(scope="session")
+def mail_inbox() -> Iterator[Any]:
+    from tests.support.smtp import MailInbox
+
+    inbox = MailInbox().start()
+    yield inbox
+    inbox.stop()

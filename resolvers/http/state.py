@@ -10,8 +10,14 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
+from domain.core.clock import Clock
 from domain.core.settings import Settings
 from domain.email.transport import EmailTransport
+from domain.identity.passwords import PasswordHasher
+from domain.identity.service import IdentityService
+from domain.sessions.principal import Authenticator
+from domain.sessions.service import SessionService
+from domain.tokens.access import AccessTokenService
 
 
 @dataclass(slots=True)
@@ -24,3 +30,9 @@ class AppState:
     email: EmailTransport
     started_at: float
     schema_hash: str
+    clock: Clock
+    access_tokens: AccessTokenService
+    authenticator: Authenticator
+    sessions: SessionService
+    identity: IdentityService
+    hasher: PasswordHasher

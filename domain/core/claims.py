@@ -1,0 +1,34 @@
+"""Exactly-once decisions by inserting a document whose ``_id`` is the business key.
+
+MongoDB and FerretDB both enforce ``_id`` uniqueness atomically, so of any number
+of racing inserts exactly one succeeds; the others get a duplicate-key error. This
+is durable (unlike a Redis key that a restart could lose) and works on both.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+
+class Claim(Document):
+    id: str = Field(alias="_id")  # type: ignore[assignment]
+    created_at: datetime
+    expires_at: datetime
+
+    class Settings:
+        name = "claims"
+        indexes = [IndexModel([("expires_at", ASCENDING)], name="expires_at")]
+
+
+async def claim_once(key: str, *, now: datetime, expires_at: datetime) -> bool:
+    """True for the one caller that claims ``key`` first; False for everyone after."""
+    try:
+        await Claim(_id=key, created_at=now, expires_at=expires_at).insert()
+    except DuplicateKeyError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Users: registration, verification, login, password lifecycle, profile."""

@@ -1,0 +1,58 @@
+"""The user document. Secrets (hashes) stay inside the domain layer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from domain.identity.roles import DEFAULT_ROLE, Role
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+    DELETED = "deleted"
+
+
+class User(Document):
+    email: str
+    first_name: str
+    last_name: str
+    role: Role = DEFAULT_ROLE
+    status: UserStatus = UserStatus.ACTIVE
+    email_verified: bool = False
+    email_verified_at: datetime | None = None
+    password_hash: str = Field(repr=False)
+    # The previous hashes, newest first, for the "not one of the last N" rule.
+    password_history: list[str] = Field(default_factory=list, repr=False)
+    password_changed_at: datetime
+    failed_login_count: int = 0
+    last_failed_login_at: datetime | None = None
+    locked_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None = None
+    version: int = 1
+
+    class Settings:
+        name = "users"
+        use_state_management = False
+        indexes = [
+            IndexModel([("email", ASCENDING)], name="email_unique", unique=True),
+            IndexModel([("role", ASCENDING)], name="role"),
+            IndexModel([("status", ASCENDING)], name="status"),
+            IndexModel([("created_at", DESCENDING)], name="created_at"),
+            # The admin list: filter by status (and role), newest first, cursor on _id.
+            IndexModel(
+                [("status", ASCENDING), ("role", ASCENDING), ("created_at", DESCENDING)],
+                name="status_role_created",
+            ),
+        ]
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

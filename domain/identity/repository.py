@@ -1,0 +1,34 @@
+"""Every query on users, in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from domain.identity.documents import User
+
+
+async def find_by_email(email: str) -> User | None:
+    return await User.find_one(User.email == email)
+
+
+async def get(user_id: PydanticObjectId | str) -> User | None:
+    try:
+        oid = PydanticObjectId(user_id)
+    except Exception:
+        return None
+    return await User.get(oid)
+
+
+async def update(user: User, now: datetime, **changes: Any) -> None:
+    """Apply changes, bump the version and the update time, and mirror them in memory."""
+    assert user.id is not None
+    await User.find_one(User.id == user.id).update(
+        {"$set": {**changes, "updated_at": now}, "$inc": {"version": 1}}
+    )
+    for key, value in changes.items():
+        setattr(user, key, value)
+    user.updated_at = now
+    user.version += 1

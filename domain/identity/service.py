@@ -1,0 +1,424 @@
+"""Registration, verification, login, the password lifecycle and the profile.
+
+Every method takes plain values and raises typed domain errors; the GraphQL layer
+maps them to union results. Answers that could reveal whether an email has an
+account (register, resend, reset) are the same either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from beanie import PydanticObjectId
+from loguru import logger
+from pymongo.errors import DuplicateKeyError
+from redis.asyncio import Redis
+
+from domain.core.clock import Clock
+from domain.core.errors import FieldError, ValidationError
+from domain.core.settings import Settings
+from domain.email.mailer import Mailer
+from domain.identity import repository
+from domain.identity.action_tokens import ActionPurpose, ActionTokens, InvalidActionTokenError
+from domain.identity.documents import User, UserStatus
+from domain.identity.errors import (
+    AccountDisabledError,
+    EmailNotVerifiedError,
+    EmailTakenError,
+    InvalidCredentialsError,
+)
+from domain.identity.passwords import PasswordHasher
+from domain.identity.validation import check_password_policy, validate_email, validate_name
+from domain.sessions.service import IssuedTokens, SessionService
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    user: User
+    tokens: IssuedTokens
+
+
+def _fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _raise_if(errors: list[FieldError]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+class IdentityService:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        hasher: PasswordHasher,
+        mailer: Mailer,
+        sessions: SessionService,
+        redis: Redis,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._hasher = hasher
+        self._mailer = mailer
+        self._sessions = sessions
+        self._redis = redis
+        self._tokens = ActionTokens(clock)
+
+    # ----------------------------------------------------------------- registration
+
+    async def register(
+        self, *, email: object, password: object, first_name: object, last_name: object
+    ) -> None:
+        """Create an account and send the verification email.
+
+        Raises:
+            ValidationError: with one FieldError per bad field. An email that already has
+                an account is *not* an error: its owner gets a notice instead.
+        """
+        normalized, errors = validate_email(email)
+        first, first_errors = validate_name(first_name, "firstName")
+        last, last_errors = validate_name(last_name, "lastName")
+        errors += first_errors + last_errors
+        context = [v for v in (normalized, first, last) if v]
+        if normalized:
+            context.append(normalized.split("@", 1)[0])
+        errors += check_password_policy(password, settings=self._settings, user_inputs=context)
+        _raise_if(errors)
+        assert normalized
+        assert first
+        assert last
+        assert isinstance(password, str)
+
+        # Hash before looking the email up, so both paths cost the same.
+        password_hash = await self._hasher.hash(password)
+        existing = await repository.find_by_email(normalized)
+        if existing is not None:
+            await self._notify_existing(existing)
+            return
+        now = self._clock.now()
+        user = User(
+            email=normalized,
+            first_name=first,
+            last_name=last,
+            password_hash=password_hash,
+            password_changed_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await user.insert()
+        except DuplicateKeyError:
+            # Lost a race with another registration of the same email.
+            raced = await repository.find_by_email(normalized)
+            if raced is not None:
+                await self._notify_existing(raced)
+            return
+        logger.bind(user_id=str(user.id)).info("user registered")
+        await self._send_verification(user)
+
+    async def _notify_existing(self, user: User) -> None:
+        if await self._cooldown("exists", user.email, 3600):
+            await self._mailer.send("account_exists", user.email, name=user.first_name)
+
+    async def _cooldown(self, kind: str, subject: str, seconds: int) -> bool:
+        """True at most once per window per subject: quiet throttling of emails."""
+        key = f"{self._settings.redis_key_prefix}cooldown:{kind}:{_fingerprint(subject)}"
+        return bool(await self._redis.set(key, b"1", nx=True, ex=seconds))
+
+    async def _send_verification(self, user: User) -> None:
+        assert user.id is not None
+        ttl = timedelta(seconds=self._settings.email_verification_ttl_seconds)
+        raw = await self._tokens.issue(
+            ActionPurpose.VERIFY_EMAIL, user.id, ttl, fingerprint=_fingerprint(user.email)
+        )
+        await self._mailer.send(
+            "verify_email",
+            user.email,
+            name=user.first_name,
+            link=self._mailer.link(self._settings.verify_email_path, raw),
+            hours=int(ttl.total_seconds() // 3600),
+        )
+
+    async def verify_email(self, token: object) -> User:
+        """Raises: InvalidActionTokenError."""
+        record = await self._tokens.consume(ActionPurpose.VERIFY_EMAIL, token)
+        user = await repository.get(record.user_id)
+        if user is None or record.fingerprint != _fingerprint(user.email):
+            raise InvalidActionTokenError
+        if not user.email_verified:
+            now = self._clock.now()
+            await repository.update(user, now, email_verified=True, email_verified_at=now)
+        return user
+
+    async def resend_verification(self, email: object) -> None:
+        """Raises: ValidationError for a malformed email; otherwise always succeeds quietly."""
+        normalized, errors = validate_email(email)
+        _raise_if(errors)
+        assert normalized
+        if not await self._cooldown("verify", normalized, 60):
+            return
+        user = await repository.find_by_email(normalized)
+        if user is not None and user.status is UserStatus.ACTIVE and not user.email_verified:
+            await self._send_verification(user)
+
+    # ----------------------------------------------------------------------- login
+
+    async def login(
+        self, *, email: object, password: object, user_agent: str, ip: str
+    ) -> LoginOutcome:
+        """Raises: ValidationError, InvalidCredentialsError, EmailNotVerifiedError,
+        AccountDisabledError."""
+        normalized, errors = validate_email(email)
+        if not isinstance(password, str) or not password:
+            errors.append(FieldError("password", "Enter your password.", "REQUIRED"))
+        elif len(password) > self._settings.password_max_length:
+            # Longer than any password we accept: refuse before spending a hash on it.
+            raise InvalidCredentialsError
+        _raise_if(errors)
+        assert normalized
+        assert isinstance(password, str)
+
+        user = await repository.find_by_email(normalized)
+        if user is None or user.status is UserStatus.DELETED:
+            await self._hasher.dummy_verify(password)
+            raise InvalidCredentialsError
+        result = await self._hasher.verify(password, user.password_hash)
+        now = self._clock.now()
+        if not result.valid:
+            await User.find_one(User.id == user.id).update(
+                {"$inc": {"failed_login_count": 1}, "$set": {"last_failed_login_at": now}}
+            )
+            raise InvalidCredentialsError
+        if user.status is UserStatus.DEACTIVATED:
+            raise AccountDisabledError
+        if not user.email_verified and not self._settings.allow_unverified_login:
+            raise EmailNotVerifiedError
+        changes: dict[str, object] = {"last_login_at": now, "failed_login_count": 0}
+        if result.new_hash is not None:
+            changes["password_hash"] = result.new_hash
+        await repository.update(user, now, **changes)
+        tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip)
+        logger.bind(user_id=str(user.id), session_id=tokens.session_id).info("login")
+        return LoginOutcome(user=user, tokens=tokens)
+
+    # -------------------------------------------------------------------- passwords
+
+    async def _check_new_password(self, user: User, new_password: object, field: str) -> str:
+        errors = check_password_policy(
+            new_password,
+            settings=self._settings,
+            user_inputs=[user.email, user.email.split("@", 1)[0], user.first_name, user.last_name],
+            field=field,
+        )
+        _raise_if(errors)
+        assert isinstance(new_password, str)
+        size = self._settings.password_history_size
+        recent = [user.password_hash, *user.password_history][:size]
+        if size and await self._hasher.matches_any(new_password, recent):
+            raise ValidationError(
+                [
+                    FieldError(
+                        field,
+                        f"Choose a password you have not used for your last {size} passwords.",
+                        "PASSWORD_REUSED",
+                    )
+                ]
+            )
+        return new_password
+
+    async def _set_password(self, user: User, new_password: str) -> None:
+        new_hash = await self._hasher.hash(new_password)
+        history = [user.password_hash, *user.password_history][
+            : max(self._settings.password_history_size - 1, 0)
+        ]
+        now = self._clock.now()
+        await repository.update(
+            user,
+            now,
+            password_hash=new_hash,
+            password_history=history,
+            password_changed_at=now,
+            failed_login_count=0,
+        )
+
+    async def change_password(
+        self,
+        user_id: PydanticObjectId,
+        *,
+        current_password: object,
+        new_password: object,
+        current_session_id: str | None,
+    ) -> int:
+        """Change the password and end every other session; returns how many ended.
+
+        Raises: InvalidCredentialsError (current password wrong), ValidationError.
+        """
+        user = await repository.get(user_id)
+        if user is None or user.status is not UserStatus.ACTIVE:
+            raise InvalidCredentialsError
+        if not isinstance(current_password, str) or not current_password:
+            raise ValidationError(
+                [FieldError("currentPassword", "Enter your current password.", "REQUIRED")]
+            )
+        if not (await self._hasher.verify(current_password, user.password_hash)).valid:
+            raise InvalidCredentialsError("The current password is not correct.")
+        password = await self._check_new_password(user, new_password, "newPassword")
+        await self._set_password(user, password)
+        await self._tokens.revoke_all(user_id, ActionPurpose.RESET_PASSWORD)
+        ended = await self._sessions.revoke_all(
+            user_id, reason="password_changed", keep_session_id=current_session_id
+        )
+        await self._mailer.send("password_changed", user.email, name=user.first_name)
+        return ended
+
+    async def request_password_reset(self, email: object) -> None:
+        """Raises: ValidationError for a malformed email; otherwise always succeeds quietly."""
+        normalized, errors = validate_email(email)
+        _raise_if(errors)
+        assert normalized
+        if not await self._cooldown("reset", normalized, 60):
+            return
+        user = await repository.find_by_email(normalized)
+        if user is None or user.status is not UserStatus.ACTIVE or user.id is None:
+            return
+        ttl = timedelta(seconds=self._settings.password_reset_ttl_seconds)
+        raw = await self._tokens.issue(
+            ActionPurpose.RESET_PASSWORD, user.id, ttl, fingerprint=_fingerprint(user.password_hash)
+        )
+        await self._mailer.send(
+            "password_reset",
+            user.email,
+            name=user.first_name,
+            link=self._mailer.link(self._settings.reset_password_path, raw),
+            minutes=int(ttl.total_seconds() // 60),
+        )
+
+    async def reset_password(self, *, token: object, new_password: object) -> None:
+        """Raises: InvalidActionTokenError, ValidationError.
+
+        The policy is checked before the token is spent, so a weak password does not
+        cost the user their link.
+        """
+        if not isinstance(new_password, str):
+            raise ValidationError([FieldError("newPassword", "Enter a password.", "REQUIRED")])
+        record = await self._tokens.peek(ActionPurpose.RESET_PASSWORD, token)
+        user = await repository.get(record.user_id)
+        if user is None:
+            raise InvalidActionTokenError
+        await self._check_new_password(user, new_password, "newPassword")
+        record = await self._tokens.consume(ActionPurpose.RESET_PASSWORD, token)
+        if user.status is not UserStatus.ACTIVE or record.fingerprint != _fingerprint(
+            user.password_hash
+        ):
+            raise InvalidActionTokenError
+        await self._set_password(user, new_password)
+        assert user.id is not None
+        await self._tokens.revoke_all(user.id, ActionPurpose.RESET_PASSWORD)
+        await self._sessions.revoke_all(user.id, reason="password_reset")
+        await self._mailer.send("password_changed", user.email, name=user.first_name)
+
+    # ---------------------------------------------------------------------- profile
+
+    async def get_user(self, user_id: PydanticObjectId | str) -> User | None:
+        return await repository.get(user_id)
+
+    async def update_profile(
+        self, user_id: PydanticObjectId, *, first_name: object = None, last_name: object = None
+    ) -> User:
+        """Raises: ValidationError, InvalidCredentialsError (no such active user)."""
+        user = await repository.get(user_id)
+        if user is None or user.status is not UserStatus.ACTIVE:
+            raise InvalidCredentialsError
+        changes: dict[str, object] = {}
+        errors: list[FieldError] = []
+        for field, raw, attr in (
+            ("firstName", first_name, "first_name"),
+            ("lastName", last_name, "last_name"),
+        ):
+            if raw is None:
+                continue
+            value, problems = validate_name(raw, field)
+            errors += problems
+            if value is not None:
+                changes[attr] = value
+        _raise_if(errors)
+        if changes:
+            await repository.update(user, self._clock.now(), **changes)
+        return user
+
+    async def request_email_change(
+        self, user_id: PydanticObjectId, *, new_email: object, current_password: object
+    ) -> None:
+        """Send a confirmation link to the new address and a notice to the old one.
+
+        Raises: ValidationError, InvalidCredentialsError, EmailTakenError.
+        """
+        normalized, errors = validate_email(new_email, "newEmail")
+        if not isinstance(current_password, str) or not current_password:
+            errors.append(FieldError("currentPassword", "Enter your current password.", "REQUIRED"))
+        _raise_if(errors)
+        assert normalized
+        assert isinstance(current_password, str)
+        user = await repository.get(user_id)
+        if user is None or user.status is not UserStatus.ACTIVE or user.id is None:
+            raise InvalidCredentialsError
+        if not (await self._hasher.verify(current_password, user.password_hash)).valid:
+            raise InvalidCredentialsError("The current password is not correct.")
+        if normalized == user.email:
+            raise ValidationError(
+                [FieldError("newEmail", "This is already your email address.", "UNCHANGED")]
+            )
+        if await repository.find_by_email(normalized) is not None:
+            raise EmailTakenError
+        ttl = timedelta(seconds=self._settings.email_change_ttl_seconds)
+        raw = await self._tokens.issue(
+            ActionPurpose.CHANGE_EMAIL,
+            user.id,
+            ttl,
+            fingerprint=_fingerprint(user.email),
+            new_email=normalized,
+        )
+        await self._mailer.send(
+            "email_change_confirm",
+            normalized,
+            name=user.first_name,
+            link=self._mailer.link(self._settings.confirm_email_change_path, raw),
+            hours=int(ttl.total_seconds() // 3600),
+        )
+        await self._mailer.send(
+            "email_change_notice",
+            user.email,
+            name=user.first_name,
+            new_email_masked=_mask_email(normalized),
+        )
+
+    async def confirm_email_change(self, token: object) -> User:
+        """Raises: InvalidActionTokenError, EmailTakenError."""
+        record = await self._tokens.consume(ActionPurpose.CHANGE_EMAIL, token)
+        user = await repository.get(record.user_id)
+        if (
+            user is None
+            or record.new_email is None
+            or record.fingerprint != _fingerprint(user.email)
+        ):
+            raise InvalidActionTokenError
+        # MongoDB's unique index is the final word, but its error on update carries no
+        # key on FerretDB; check first so the common case gets a clear answer.
+        if await repository.find_by_email(record.new_email) is not None:
+            raise EmailTakenError
+        now = self._clock.now()
+        try:
+            await repository.update(
+                user, now, email=record.new_email, email_verified=True, email_verified_at=now
+            )
+        except DuplicateKeyError as exc:
+            raise EmailTakenError from exc
+        return user

@@ -1,0 +1,1 @@
+"""Sessions across devices, refresh-token rotation with reuse detection, revocation."""

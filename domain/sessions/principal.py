@@ -1,0 +1,48 @@
+"""Who is calling: worked out once per request from the bearer token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.identity.roles import Role
+from domain.sessions.revocation import SessionRevocations
+from domain.tokens.access import AccessTokenService, InvalidAccessToken
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: str
+    session_id: str
+    role: Role
+    token_id: str
+
+
+class Authenticator:
+    def __init__(self, access_tokens: AccessTokenService, revocations: SessionRevocations) -> None:
+        self._access = access_tokens
+        self._revocations = revocations
+
+    async def authenticate(self, token: str) -> Principal:
+        """Verify the access token and refuse it if its session has ended.
+
+        Raises:
+            InvalidAccessToken: bad signature, expired, wrong audience, revoked session, ...
+        """
+        claims = self._access.verify(token)
+        if await self._revocations.is_revoked(claims.sid):
+            raise InvalidAccessToken(reason="session revoked")
+        try:
+            role = Role(claims.role)
+        except ValueError as exc:
+            raise InvalidAccessToken(reason="unknown role") from exc
+        return Principal(user_id=claims.sub, session_id=claims.sid, role=role, token_id=claims.jti)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, else None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

@@ -1,0 +1,227 @@
+"""Sessions across devices and the rotation of their refresh tokens.
+
+A session is one sign-in on one device. Its refresh tokens form a family: each use
+returns a new pair and retires the old token. Presenting a retired token again is
+reuse: the whole session (family) is revoked and the owner is told. Retiring a
+token is decided exactly once by a claim, so of two racing refreshes one wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from beanie import PydanticObjectId, SortDirection
+from loguru import logger
+from redis.asyncio import Redis
+
+from domain.core.claims import claim_once
+from domain.core.clock import Clock
+from domain.core.secrets import looks_like_token, new_token, token_hash
+from domain.core.settings import Settings
+from domain.identity.documents import User, UserStatus
+from domain.sessions.device import device_label
+from domain.sessions.documents import RefreshToken, Session
+from domain.sessions.errors import (
+    InvalidRefreshTokenError,
+    RefreshTokenReusedError,
+    SessionExpiredError,
+)
+from domain.sessions.revocation import SessionRevocations
+from domain.tokens.access import AccessTokenService
+
+ReuseHook = Callable[[User, Session], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+    session_id: str
+    user_id: str
+
+
+def _utc(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class SessionService:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        access_tokens: AccessTokenService,
+        revocations: SessionRevocations,
+        redis: Redis,
+        on_reuse: ReuseHook | None = None,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._access = access_tokens
+        self._revocations = revocations
+        self._redis = redis
+        self._on_reuse = on_reuse
+        self._idle = timedelta(seconds=settings.refresh_token_idle_seconds)
+        self._absolute = timedelta(seconds=settings.refresh_token_absolute_seconds)
+
+    def set_reuse_hook(self, hook: ReuseHook) -> None:
+        self._on_reuse = hook
+
+    async def start(self, user: User, *, user_agent: str, ip: str) -> IssuedTokens:
+        """Open a session for a user who just proved who they are."""
+        assert user.id is not None
+        now = self._clock.now()
+        session = Session(
+            user_id=user.id,
+            device=device_label(user_agent),
+            user_agent=user_agent[:512],
+            ip=ip,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self._absolute,
+        )
+        await session.insert()
+        return await self._issue(user, session, generation=1)
+
+    async def _issue(self, user: User, session: Session, *, generation: int) -> IssuedTokens:
+        assert user.id is not None
+        assert session.id is not None
+        now = self._clock.now()
+        raw = new_token()
+        idle_expires = min(now + self._idle, _utc(session.expires_at))
+        await RefreshToken(
+            _id=token_hash(raw),
+            session_id=session.id,
+            user_id=user.id,
+            generation=generation,
+            created_at=now,
+            idle_expires_at=idle_expires,
+        ).insert()
+        access, claims = self._access.issue(str(user.id), str(session.id), user.role.value)
+        return IssuedTokens(
+            access_token=access,
+            access_expires_at=claims.exp,
+            refresh_token=raw,
+            refresh_expires_at=idle_expires,
+            session_id=str(session.id),
+            user_id=str(user.id),
+        )
+
+    async def refresh(self, raw: object) -> IssuedTokens:
+        """Rotate: retire the presented token and return a new pair.
+
+        Raises:
+            InvalidRefreshTokenError: unknown or malformed token, ended session, inactive user.
+            RefreshTokenReusedError: the token was already rotated; the session is now revoked.
+            SessionExpiredError: idle or absolute lifetime is over.
+        """
+        if not looks_like_token(raw):
+            raise InvalidRefreshTokenError
+        assert isinstance(raw, str)
+        digest = token_hash(raw)
+        token = await RefreshToken.find_one(RefreshToken.id == digest)
+        if token is None:
+            raise InvalidRefreshTokenError
+        session = await Session.get(token.session_id)
+        if session is None or session.revoked_at is not None:
+            raise InvalidRefreshTokenError
+        now = self._clock.now()
+        if token.rotated_at is not None:
+            await self._reuse_detected(session)
+            raise RefreshTokenReusedError
+        if _utc(session.expires_at) <= now or _utc(token.idle_expires_at) <= now:
+            await self.revoke(session, reason="expired")
+            raise SessionExpiredError
+        if not await claim_once(f"refresh:{digest}", now=now, expires_at=_utc(session.expires_at)):
+            # Someone rotated this token a moment ago: this is a second use.
+            await self._reuse_detected(session)
+            raise RefreshTokenReusedError
+        await RefreshToken.find_one(RefreshToken.id == digest).update({"$set": {"rotated_at": now}})
+        user = await User.get(token.user_id)
+        if user is None or user.status is not UserStatus.ACTIVE:
+            await self.revoke(session, reason="user_inactive")
+            raise InvalidRefreshTokenError
+        await Session.find_one(Session.id == session.id).update({"$set": {"last_seen_at": now}})
+        return await self._issue(user, session, generation=token.generation + 1)
+
+    async def _reuse_detected(self, session: Session) -> None:
+        logger.bind(session_id=str(session.id), user_id=str(session.user_id)).warning(
+            "refresh token reuse detected; revoking the session"
+        )
+        await self.revoke(session, reason="refresh_token_reuse")
+        # One alert per session, however many replays arrive.
+        now = self._clock.now()
+        first = await claim_once(
+            f"reuse-alert:{session.id}", now=now, expires_at=_utc(session.expires_at)
+        )
+        if first and self._on_reuse is not None:
+            user = await User.get(session.user_id)
+            if user is not None:
+                await self._on_reuse(user, session)
+
+    async def revoke(self, session: Session, *, reason: str) -> None:
+        assert session.id is not None
+        now = self._clock.now()
+        await Session.find_one(Session.id == session.id, Session.revoked_at == None).update(  # noqa: E711
+            {"$set": {"revoked_at": now, "revoked_reason": reason}}
+        )
+        await self._revocations.revoke([str(session.id)])
+
+    async def revoke_by_id(
+        self, user_id: PydanticObjectId, session_id: str, *, reason: str
+    ) -> bool:
+        """End one of the user's own sessions; False if it is not theirs or already over."""
+        try:
+            oid = PydanticObjectId(session_id)
+        except Exception:
+            return False
+        session = await Session.find_one(
+            Session.id == oid,
+            Session.user_id == user_id,
+            Session.revoked_at == None,  # noqa: E711
+        )
+        if session is None:
+            return False
+        await self.revoke(session, reason=reason)
+        return True
+
+    async def revoke_all(
+        self, user_id: PydanticObjectId, *, reason: str, keep_session_id: str | None = None
+    ) -> int:
+        sessions = await self.list_active(user_id)
+        ended = [s for s in sessions if str(s.id) != keep_session_id]
+        if not ended:
+            return 0
+        now = self._clock.now()
+        ids = [s.id for s in ended]
+        await Session.find({"_id": {"$in": ids}}).update(
+            {"$set": {"revoked_at": now, "revoked_reason": reason}}
+        )
+        await self._revocations.revoke(str(i) for i in ids)
+        return len(ended)
+
+    async def list_active(self, user_id: PydanticObjectId) -> list[Session]:
+        now = self._clock.now()
+        return (
+            await Session.find(
+                Session.user_id == user_id,
+                Session.revoked_at == None,  # noqa: E711
+                Session.expires_at > now,
+            )
+            .sort([("last_seen_at", SortDirection.DESCENDING)])
+            .to_list()
+        )
+
+    async def touch(self, session_id: str) -> None:
+        """Record activity, at most once per interval per session (not a write per request)."""
+        key = f"{self._settings.redis_key_prefix}seen:{session_id}"
+        interval = self._settings.session_last_seen_interval_seconds
+        if await self._redis.set(key, b"1", nx=True, ex=interval):
+            await Session.find_one(Session.id == PydanticObjectId(session_id)).update(
+                {"$set": {"last_seen_at": self._clock.now()}}
+            )

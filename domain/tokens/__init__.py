@@ -1,0 +1,1 @@
+"""Signed access tokens (JWT) and the keys that sign and verify them."""

@@ -1,0 +1,188 @@
+"""Resolvers of the identity slice: read the context, call one service, shape the result."""
+
+from __future__ import annotations
+
+from beanie import PydanticObjectId
+
+from domain.core.errors import DomainError, NotFoundError
+from schema.context import Info
+from schema.identity.types import (
+    AuthPayload,
+    EmailChanged,
+    EmailRequestAccepted,
+    EmailVerified,
+    LoggedOut,
+    PasswordChanged,
+    PasswordResetCompleted,
+    ProfileUpdated,
+    RegistrationAccepted,
+    SessionRevoked,
+    SessionType,
+    UserType,
+)
+from schema.user_errors import UserError, map_user_error
+
+REGISTER_MESSAGE = (
+    "Thanks! Check your inbox: we sent a link to confirm the address. "
+    "If you already have an account, we sent you a notice instead."
+)
+EMAIL_REQUEST_MESSAGE = "If an account matches, we have sent an email with the next step."
+
+
+def _user_id(info: Info) -> PydanticObjectId:
+    return PydanticObjectId(info.context.require_principal().user_id)
+
+
+async def register(
+    info: Info, email: str, password: str, first_name: str, last_name: str
+) -> RegistrationAccepted | UserError:
+    try:
+        await info.context.state.identity.register(
+            email=email, password=password, first_name=first_name, last_name=last_name
+        )
+    except DomainError as error:
+        return map_user_error(error)
+    return RegistrationAccepted(message=REGISTER_MESSAGE)
+
+
+async def verify_email(info: Info, token: str) -> EmailVerified | UserError:
+    try:
+        user = await info.context.state.identity.verify_email(token)
+    except DomainError as error:
+        return map_user_error(error)
+    return EmailVerified(user=UserType.from_document(user))
+
+
+async def resend_verification_email(info: Info, email: str) -> EmailRequestAccepted | UserError:
+    try:
+        await info.context.state.identity.resend_verification(email)
+    except DomainError as error:
+        return map_user_error(error)
+    return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
+
+
+async def login(info: Info, email: str, password: str) -> AuthPayload | UserError:
+    ctx = info.context
+    try:
+        outcome = await ctx.state.identity.login(
+            email=email, password=password, user_agent=ctx.meta.user_agent, ip=ctx.meta.ip
+        )
+    except DomainError as error:
+        return map_user_error(error)
+    return AuthPayload.build(outcome.tokens, outcome.user, ctx.state.clock.now())
+
+
+async def refresh_token(info: Info, token: str) -> AuthPayload | UserError:
+    state = info.context.state
+    try:
+        tokens = await state.sessions.refresh(token)
+        user = await state.identity.get_user(tokens.user_id)
+        if user is None:
+            raise NotFoundError
+    except DomainError as error:
+        return map_user_error(error)
+    return AuthPayload.build(tokens, user, state.clock.now())
+
+
+async def logout(info: Info) -> LoggedOut:
+    principal = info.context.require_principal()
+    ended = await info.context.state.sessions.revoke_by_id(
+        PydanticObjectId(principal.user_id), principal.session_id, reason="logout"
+    )
+    return LoggedOut(sessions_ended=int(ended))
+
+
+async def logout_all(info: Info, keep_current: bool = False) -> LoggedOut:
+    principal = info.context.require_principal()
+    ended = await info.context.state.sessions.revoke_all(
+        PydanticObjectId(principal.user_id),
+        reason="logout_all",
+        keep_session_id=principal.session_id if keep_current else None,
+    )
+    return LoggedOut(sessions_ended=ended)
+
+
+async def revoke_session(info: Info, id: str) -> SessionRevoked | UserError:
+    ended = await info.context.state.sessions.revoke_by_id(_user_id(info), id, reason="revoked")
+    if not ended:
+        return map_user_error(NotFoundError("No active session of yours has that id."))
+    return SessionRevoked(id=id)  # type: ignore[arg-type]
+
+
+async def my_sessions(info: Info) -> list[SessionType]:
+    principal = info.context.require_principal()
+    sessions = await info.context.state.sessions.list_active(PydanticObjectId(principal.user_id))
+    return [SessionType.from_document(s, current_session_id=principal.session_id) for s in sessions]
+
+
+async def me(info: Info) -> UserType:
+    user = await info.context.state.identity.get_user(_user_id(info))
+    if user is None:
+        raise NotFoundError("The account no longer exists.")
+    return UserType.from_document(user)
+
+
+async def change_password(
+    info: Info, current_password: str, new_password: str
+) -> PasswordChanged | UserError:
+    principal = info.context.require_principal()
+    try:
+        ended = await info.context.state.identity.change_password(
+            PydanticObjectId(principal.user_id),
+            current_password=current_password,
+            new_password=new_password,
+            current_session_id=principal.session_id,
+        )
+    except DomainError as error:
+        return map_user_error(error)
+    return PasswordChanged(other_sessions_ended=ended)
+
+
+async def request_password_reset(info: Info, email: str) -> EmailRequestAccepted | UserError:
+    try:
+        await info.context.state.identity.request_password_reset(email)
+    except DomainError as error:
+        return map_user_error(error)
+    return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
+
+
+async def reset_password(
+    info: Info, token: str, new_password: str
+) -> PasswordResetCompleted | UserError:
+    try:
+        await info.context.state.identity.reset_password(token=token, new_password=new_password)
+    except DomainError as error:
+        return map_user_error(error)
+    return PasswordResetCompleted(message="Your password was changed. Sign in with it now.")
+
+
+async def update_profile(
+    info: Info, first_name: str | None = None, last_name: str | None = None
+) -> ProfileUpdated | UserError:
+    try:
+        user = await info.context.state.identity.update_profile(
+            _user_id(info), first_name=first_name, last_name=last_name
+        )
+    except DomainError as error:
+        return map_user_error(error)
+    return ProfileUpdated(user=UserType.from_document(user))
+
+
+async def request_email_change(
+    info: Info, new_email: str, current_password: str
+) -> EmailRequestAccepted | UserError:
+    try:
+        await info.context.state.identity.request_email_change(
+            _user_id(info), new_email=new_email, current_password=current_password
+        )
+    except DomainError as error:
+        return map_user_error(error)
+    return EmailRequestAccepted(message="Open the link we sent to the new address to confirm it.")
+
+
+async def confirm_email_change(info: Info, token: str) -> EmailChanged | UserError:
+    try:
+        user = await info.context.state.identity.confirm_email_change(token)
+    except DomainError as error:
+        return map_user_error(error)
+    return EmailChanged(user=UserType.from_document(user))

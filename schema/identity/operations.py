@@ -1,0 +1,147 @@
+"""Queries and mutations of the identity and sessions slices, with their result unions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.permission import BasePermission
+
+from resolvers import identity
+from schema.identity.types import (
+    AuthPayload,
+    EmailChanged,
+    EmailRequestAccepted,
+    EmailVerified,
+    PasswordChanged,
+    PasswordResetCompleted,
+    ProfileUpdated,
+    RegistrationAccepted,
+    SessionRevoked,
+    SessionType,
+)
+from schema.permissions import IsAuthenticated
+from schema.user_errors import (
+    AccountDisabled,
+    EmailNotVerified,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    InvalidToken,
+    NotFound,
+    RefreshTokenReused,
+    SessionExpired,
+    ValidationFailed,
+)
+
+RegisterResult = Annotated[
+    RegistrationAccepted | ValidationFailed, strawberry.union("RegisterResult")
+]
+VerifyEmailResult = Annotated[
+    EmailVerified | InvalidToken | ValidationFailed, strawberry.union("VerifyEmailResult")
+]
+EmailRequestResult = Annotated[
+    EmailRequestAccepted | ValidationFailed, strawberry.union("EmailRequestResult")
+]
+LoginResult = Annotated[
+    AuthPayload | ValidationFailed | InvalidCredentials | EmailNotVerified | AccountDisabled,
+    strawberry.union("LoginResult"),
+]
+RefreshResult = Annotated[
+    AuthPayload | InvalidRefreshToken | RefreshTokenReused | SessionExpired | NotFound,
+    strawberry.union("RefreshResult"),
+]
+RevokeSessionResult = Annotated[SessionRevoked | NotFound, strawberry.union("RevokeSessionResult")]
+ChangePasswordResult = Annotated[
+    PasswordChanged | ValidationFailed | InvalidCredentials,
+    strawberry.union("ChangePasswordResult"),
+]
+ResetPasswordResult = Annotated[
+    PasswordResetCompleted | ValidationFailed | InvalidToken,
+    strawberry.union("ResetPasswordResult"),
+]
+UpdateProfileResult = Annotated[
+    ProfileUpdated | ValidationFailed | InvalidCredentials,
+    strawberry.union("UpdateProfileResult"),
+]
+RequestEmailChangeResult = Annotated[
+    EmailRequestAccepted | ValidationFailed | InvalidCredentials | EmailTaken,
+    strawberry.union("RequestEmailChangeResult"),
+]
+ConfirmEmailChangeResult = Annotated[
+    EmailChanged | InvalidToken | EmailTaken, strawberry.union("ConfirmEmailChangeResult")
+]
+
+_AUTH: list[type[BasePermission]] = [IsAuthenticated]
+
+
+@strawberry.type
+class IdentityQuery:
+    me = strawberry.field(
+        resolver=identity.me, permission_classes=_AUTH, description="The signed-in user."
+    )
+    my_sessions: list[SessionType] = strawberry.field(
+        resolver=identity.my_sessions,
+        permission_classes=_AUTH,
+        description="Your active sessions, most recently used first.",
+    )
+
+
+@strawberry.type
+class IdentityMutation:
+    register = strawberry.mutation(
+        resolver=identity.register,
+        graphql_type=RegisterResult,
+        description="Create an account; the same answer whether or not the email is taken.",
+    )
+    verify_email = strawberry.mutation(
+        resolver=identity.verify_email, graphql_type=VerifyEmailResult
+    )
+    resend_verification_email = strawberry.mutation(
+        resolver=identity.resend_verification_email, graphql_type=EmailRequestResult
+    )
+    login = strawberry.mutation(
+        resolver=identity.login,
+        graphql_type=LoginResult,
+        description="Sign in: opens a session and returns an access and a refresh token.",
+    )
+    refresh_token = strawberry.mutation(
+        resolver=identity.refresh_token,
+        graphql_type=RefreshResult,
+        description="Trade a refresh token for a new pair; the old one stops working.",
+    )
+    logout = strawberry.mutation(
+        resolver=identity.logout, permission_classes=_AUTH, description="End this session."
+    )
+    logout_all = strawberry.mutation(
+        resolver=identity.logout_all,
+        permission_classes=_AUTH,
+        description="End every session; `keepCurrent: true` keeps this one (other devices).",
+    )
+    revoke_session = strawberry.mutation(
+        resolver=identity.revoke_session, permission_classes=_AUTH, graphql_type=RevokeSessionResult
+    )
+    change_password = strawberry.mutation(
+        resolver=identity.change_password,
+        permission_classes=_AUTH,
+        graphql_type=ChangePasswordResult,
+    )
+    request_password_reset = strawberry.mutation(
+        resolver=identity.request_password_reset, graphql_type=EmailRequestResult
+    )
+    reset_password = strawberry.mutation(
+        resolver=identity.reset_password, graphql_type=ResetPasswordResult
+    )
+    update_profile = strawberry.mutation(
+        resolver=identity.update_profile,
+        permission_classes=_AUTH,
+        graphql_type=UpdateProfileResult,
+    )
+    request_email_change = strawberry.mutation(
+        resolver=identity.request_email_change,
+        permission_classes=_AUTH,
+        graphql_type=RequestEmailChangeResult,
+    )
+    confirm_email_change = strawberry.mutation(
+        resolver=identity.confirm_email_change, graphql_type=ConfirmEmailChangeResult
+    )

@@ -1,0 +1,152 @@
+"""Output types built field by field from documents: a hash can never leak by accident."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from domain.identity.documents import User
+from domain.identity.roles import Role
+from domain.sessions.documents import Session
+from domain.sessions.service import IssuedTokens
+
+RoleEnum = strawberry.enum(Role, name="Role", description="What a user may do.")
+
+
+@strawberry.enum(description="The lifecycle state of an account.")
+class UserStatusEnum(Enum):
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+    DELETED = "deleted"
+
+
+@strawberry.type(name="User")
+class UserType:
+    id: strawberry.ID
+    email: str
+    first_name: str
+    last_name: str
+    role: RoleEnum  # type: ignore[valid-type]
+    status: UserStatusEnum
+    email_verified: bool
+    email_verified_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    password_changed_at: datetime
+
+    @classmethod
+    def from_document(cls, user: User) -> UserType:
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            role=user.role,
+            status=UserStatusEnum(user.status.value),
+            email_verified=user.email_verified,
+            email_verified_at=user.email_verified_at,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            last_login_at=user.last_login_at,
+            password_changed_at=user.password_changed_at,
+        )
+
+
+@strawberry.type(name="Session", description="A signed-in device.")
+class SessionType:
+    id: strawberry.ID
+    device: str
+    user_agent: str
+    ip: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    current: bool = strawberry.field(description="True for the session making this request.")
+
+    @classmethod
+    def from_document(cls, session: Session, *, current_session_id: str | None) -> SessionType:
+        return cls(
+            id=strawberry.ID(str(session.id)),
+            device=session.device,
+            user_agent=session.user_agent,
+            ip=session.ip,
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+            current=str(session.id) == current_session_id,
+        )
+
+
+@strawberry.type(description="A new token pair: send the access token as `Authorization: Bearer`.")
+class AuthPayload:
+    access_token: str
+    token_type: str
+    expires_in: int = strawberry.field(description="Seconds until the access token expires.")
+    access_token_expires_at: datetime
+    refresh_token: str = strawberry.field(
+        description="Opaque and single-use: each refresh returns a new one."
+    )
+    refresh_token_expires_at: datetime
+    session_id: strawberry.ID
+    user: UserType
+
+    @classmethod
+    def build(cls, tokens: IssuedTokens, user: User, now: datetime) -> AuthPayload:
+        return cls(
+            access_token=tokens.access_token,
+            token_type="Bearer",
+            expires_in=max(int((tokens.access_expires_at - now).total_seconds()), 0),
+            access_token_expires_at=tokens.access_expires_at,
+            refresh_token=tokens.refresh_token,
+            refresh_token_expires_at=tokens.refresh_expires_at,
+            session_id=strawberry.ID(tokens.session_id),
+            user=UserType.from_document(user),
+        )
+
+
+@strawberry.type(description="Accepted. If the details can be used, an email is on its way.")
+class RegistrationAccepted:
+    message: str
+
+
+@strawberry.type
+class EmailVerified:
+    user: UserType
+
+
+@strawberry.type(description="Accepted; the same answer whether or not an account exists.")
+class EmailRequestAccepted:
+    message: str
+
+
+@strawberry.type
+class LoggedOut:
+    sessions_ended: int
+
+
+@strawberry.type
+class SessionRevoked:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PasswordChanged:
+    other_sessions_ended: int
+
+
+@strawberry.type
+class PasswordResetCompleted:
+    message: str
+
+
+@strawberry.type
+class ProfileUpdated:
+    user: UserType
+
+
+@strawberry.type
+class EmailChanged:
+    user: UserType
