@@ -24,7 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from domain.core.clock import SystemClock
+from domain.core.clock import Clock, SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.error_tracking import init_error_tracking
 from domain.core.errors import DomainError
@@ -74,9 +74,9 @@ def build_state(
     broker: RedisBroker,
     hasher: PasswordHasher,
     digest: str,
+    clock: Clock,
 ) -> AppState:
     """Build the services once and wire them together (the composition root)."""
-    clock = SystemClock()
     access_tokens = AccessTokenService(load_key_set(settings), settings, clock)
     revocations = SessionRevocations(redis, settings)
     transport = create_transport(settings)
@@ -112,8 +112,10 @@ def build_state(
     )
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Starlette:
+    """The application; tests pass their own settings and a clock they can move."""
     settings = settings or get_settings()
+    app_clock: Clock = clock or SystemClock()
     configure_logging(settings)
     init_error_tracking(settings)
     schema = build_schema(settings)
@@ -129,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hasher = create_password_hasher(settings)
         try:
             await init_database(database, DOCUMENT_MODELS)
-            state = build_state(settings, mongo, database, redis, broker, hasher, digest)
+            state = build_state(settings, mongo, database, redis, broker, hasher, digest, app_clock)
             logger.bind(environment=settings.environment.value).info("gatehouse started")
             yield {"gatehouse": state}
         finally:
