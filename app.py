@@ -24,6 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from domain.apikeys.service import ApiKeyService
 from domain.core.clock import Clock, SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.error_tracking import init_error_tracking
@@ -37,6 +38,8 @@ from domain.email.transport import create_transport
 from domain.identity.documents import User
 from domain.identity.passwords import PasswordHasher, create_password_hasher
 from domain.identity.service import IdentityService
+from domain.lockout.service import LockoutService
+from domain.ratelimit.policy import RateLimitService
 from domain.sessions.documents import Session
 from domain.sessions.principal import Authenticator
 from domain.sessions.revocation import SessionRevocations
@@ -82,7 +85,8 @@ def build_state(
     transport = create_transport(settings)
     mailer = Mailer(settings, transport)
     sessions = SessionService(settings, clock, access_tokens, revocations, redis)
-    identity = IdentityService(settings, clock, hasher, mailer, sessions, redis)
+    lockout = LockoutService(settings, redis, clock)
+    identity = IdentityService(settings, clock, hasher, mailer, sessions, redis, lockout)
 
     async def alert_reuse(user: User, session: Session) -> None:
         await mailer.send(
@@ -109,6 +113,8 @@ def build_state(
         sessions=sessions,
         identity=identity,
         hasher=hasher,
+        rate_limits=RateLimitService(settings, redis, clock),
+        api_keys=ApiKeyService(clock),
     )
 
 

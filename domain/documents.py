@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from beanie import Document
 
+from domain.apikeys.service import ApiKey
 from domain.core.claims import Claim
 from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
 from domain.sessions.documents import RefreshToken, Session
 
-DOCUMENT_MODELS: list[type[Document]] = [User, Session, RefreshToken, ActionToken, Claim]
+DOCUMENT_MODELS: list[type[Document]] = [
+    User,
+    Session,
+    RefreshToken,
+    ActionToken,
+    Claim,
+    ApiKey,
+]

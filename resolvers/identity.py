@@ -5,8 +5,11 @@ from __future__ import annotations
 from beanie import PydanticObjectId
 
 from domain.core.errors import DomainError, NotFoundError
+from domain.ratelimit.policy import Operation
+from resolvers.guards import limit
 from schema.context import Info
 from schema.identity.types import (
+    AccountUnlocked,
     AuthPayload,
     EmailChanged,
     EmailRequestAccepted,
@@ -37,6 +40,7 @@ async def register(
     info: Info, email: str, password: str, first_name: str, last_name: str
 ) -> RegistrationAccepted | UserError:
     try:
+        await limit(info, Operation.REGISTER)
         await info.context.state.identity.register(
             email=email, password=password, first_name=first_name, last_name=last_name
         )
@@ -47,6 +51,7 @@ async def register(
 
 async def verify_email(info: Info, token: str) -> EmailVerified | UserError:
     try:
+        await limit(info, Operation.TOKEN)
         user = await info.context.state.identity.verify_email(token)
     except DomainError as error:
         return map_user_error(error)
@@ -55,6 +60,7 @@ async def verify_email(info: Info, token: str) -> EmailVerified | UserError:
 
 async def resend_verification_email(info: Info, email: str) -> EmailRequestAccepted | UserError:
     try:
+        await limit(info, Operation.EMAIL, account=email)
         await info.context.state.identity.resend_verification(email)
     except DomainError as error:
         return map_user_error(error)
@@ -64,6 +70,7 @@ async def resend_verification_email(info: Info, email: str) -> EmailRequestAccep
 async def login(info: Info, email: str, password: str) -> AuthPayload | UserError:
     ctx = info.context
     try:
+        await limit(info, Operation.LOGIN, account=email)
         outcome = await ctx.state.identity.login(
             email=email, password=password, user_agent=ctx.meta.user_agent, ip=ctx.meta.ip
         )
@@ -75,6 +82,7 @@ async def login(info: Info, email: str, password: str) -> AuthPayload | UserErro
 async def refresh_token(info: Info, token: str) -> AuthPayload | UserError:
     state = info.context.state
     try:
+        await limit(info, Operation.REFRESH)
         tokens = await state.sessions.refresh(token)
         user = await state.identity.get_user(tokens.user_id)
         if user is None:
@@ -127,6 +135,7 @@ async def change_password(
 ) -> PasswordChanged | UserError:
     principal = info.context.require_principal()
     try:
+        await limit(info, Operation.LOGIN, account=principal.user_id)
         ended = await info.context.state.identity.change_password(
             PydanticObjectId(principal.user_id),
             current_password=current_password,
@@ -140,6 +149,7 @@ async def change_password(
 
 async def request_password_reset(info: Info, email: str) -> EmailRequestAccepted | UserError:
     try:
+        await limit(info, Operation.EMAIL, account=email)
         await info.context.state.identity.request_password_reset(email)
     except DomainError as error:
         return map_user_error(error)
@@ -150,6 +160,7 @@ async def reset_password(
     info: Info, token: str, new_password: str
 ) -> PasswordResetCompleted | UserError:
     try:
+        await limit(info, Operation.TOKEN)
         await info.context.state.identity.reset_password(token=token, new_password=new_password)
     except DomainError as error:
         return map_user_error(error)
@@ -172,6 +183,7 @@ async def request_email_change(
     info: Info, new_email: str, current_password: str
 ) -> EmailRequestAccepted | UserError:
     try:
+        await limit(info, Operation.EMAIL, account=info.context.require_principal().user_id)
         await info.context.state.identity.request_email_change(
             _user_id(info), new_email=new_email, current_password=current_password
         )
@@ -182,7 +194,17 @@ async def request_email_change(
 
 async def confirm_email_change(info: Info, token: str) -> EmailChanged | UserError:
     try:
+        await limit(info, Operation.TOKEN)
         user = await info.context.state.identity.confirm_email_change(token)
     except DomainError as error:
         return map_user_error(error)
     return EmailChanged(user=UserType.from_document(user))
+
+
+async def unlock_account(info: Info, token: str) -> AccountUnlocked | UserError:
+    try:
+        await limit(info, Operation.TOKEN)
+        await info.context.state.identity.unlock_with_token(token)
+    except DomainError as error:
+        return map_user_error(error)
+    return AccountUnlocked(message="Your account is unlocked. You can sign in again.")

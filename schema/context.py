@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.apikeys.service import ApiKeyPrincipal
 from domain.core.errors import UnauthenticatedError
 from domain.core.settings import Settings
 from domain.sessions.principal import Principal
@@ -34,6 +35,7 @@ class Context:
     request: Request
     response: Response
     principal: Principal | None = None
+    api_key: ApiKeyPrincipal | None = None
 
     def require_principal(self) -> Principal:
         if self.principal is None:

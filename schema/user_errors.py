@@ -71,6 +71,11 @@ class SessionExpired(UserError):
 
 
 @strawberry.type
+class AccountLocked(UserError):
+    pass
+
+
+@strawberry.type
 class EmailTaken(UserError):
     pass
 
@@ -119,6 +124,7 @@ _BY_CODE: dict[str, Callable[[DomainError], UserError]] = {
     "REFRESH_TOKEN_REUSED": _simple(RefreshTokenReused),
     "SESSION_EXPIRED": _simple(SessionExpired),
     "EMAIL_TAKEN": _simple(EmailTaken),
+    "ACCOUNT_LOCKED": _simple(AccountLocked),
     "NOT_FOUND": _simple(NotFound),
 }
 

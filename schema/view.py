@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from loguru import logger
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -16,9 +17,12 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from domain.apikeys.service import ApiKeyPrincipal
+from domain.core.errors import RateLimitedError
 from domain.core.request_context import user_id_var
 from domain.sessions.principal import Principal, bearer_token
 from domain.tokens.access import InvalidAccessToken
+from resolvers.guards import set_rate_headers
 from resolvers.http.state import AppState
 from schema.context import Context, RequestMeta
 from schema.errors import format_errors, http_error_body
@@ -44,6 +48,12 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         request = Request(scope=scope, receive=receive)
         try:
             response = await self.run(request)
+        except RateLimitedError as exc:
+            response = JSONResponse(
+                http_error_body(exc.message, exc.code),
+                status_code=429,
+                headers={"Retry-After": str(exc.retry_after_seconds)},
+            )
         except HTTPException as exc:
             code = _HTTP_ERROR_CODES.get(exc.status_code, "BAD_REQUEST")
             if "mutations are not allowed" in exc.reason.lower() or request.method == "GET":
@@ -66,15 +76,35 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         assert isinstance(request, Request)
         assert isinstance(response, Response)
         request.scope.setdefault("state", {})["graphql_sub_response"] = response
-        return Context(
+        principal = await self._principal(request, state)
+        api_key = await self._api_key(request, state)
+        # The door: every request counts once against its caller's budget.
+        decision = await state.rate_limits.check_request(
+            ip=meta.ip,
+            user_id=principal.user_id if principal else None,
+            role=principal.role if principal else None,
+            api_key_id=api_key.id if api_key else None,
+            api_key_limit=api_key.rate_limit if api_key else None,
+        )
+        context = Context(
             settings=state.settings,
             state=state,
             redis=state.redis,
             meta=meta,
             request=request,
             response=response,
-            principal=await self._principal(request, state),
+            principal=principal,
+            api_key=api_key,
         )
+        set_rate_headers(context, decision)
+        return context
+
+    @staticmethod
+    async def _api_key(request: Request, state: AppState) -> ApiKeyPrincipal | None:
+        raw = request.headers.get("x-api-key")
+        if not raw:
+            return None
+        return await state.api_keys.authenticate(raw[:200])
 
     @staticmethod
     async def _principal(request: Request, state: AppState) -> Principal | None:
@@ -87,8 +117,15 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         except InvalidAccessToken as error:
             logger.bind(reason=error.reason).info("access token refused")
             return None
+        except RedisError as error:
+            # Without the revocation list a token cannot be trusted: fail closed.
+            logger.warning("cannot check token revocation: {}", error)
+            return None
         user_id_var.set(principal.user_id)
-        await state.sessions.touch(principal.session_id)
+        try:
+            await state.sessions.touch(principal.session_id)
+        except RedisError as error:
+            logger.warning("cannot record session activity: {}", error)
         return principal
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:

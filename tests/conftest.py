@@ -101,6 +101,10 @@ def make_settings(
             "cors_origins": ["https://app.example.com"],
             "health_check_timeout_seconds": 1.0,
             "mongodb_server_selection_timeout_ms": 2000,
+            # Limits are tested on their own (tests/api/test_protection.py); elsewhere
+            # one test client registering many users must not trip them.
+            "rate_limits_enabled": False,
+            "lockout_throttle_base_seconds": 0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

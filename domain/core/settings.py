@@ -143,6 +143,45 @@ class Settings(BaseSettings):
     password_min_strength: int = Field(default=3, ge=0, le=4)
     password_history_size: int = Field(default=5, ge=0, le=24)
 
+    # --- rate limits: "count/seconds" per rule; see domain/ratelimit/policy.py ---
+    rate_limits_enabled: bool = True
+    rate_limit_allowlist: CsvList = Field(default_factory=list)
+    rate_limit_login_ip: str = "30/300"
+    rate_limit_login_account: str = "20/300"
+    rate_limit_register_ip: str = "10/3600"
+    rate_limit_email_ip: str = "10/3600"
+    rate_limit_email_account: str = "5/3600"
+    rate_limit_token_ip: str = "30/300"
+    rate_limit_refresh_ip: str = "120/60"
+    rate_limit_mfa_ip: str = "30/300"
+    rate_limit_mfa_account: str = "10/300"
+    rate_limit_request_ip: str = "600/60"
+    rate_limit_request_user: str = "600/60"
+    rate_limit_request_admin: str = "3000/60"
+    rate_limit_request_api_key: str = "6000/60"
+
+    # --- account lockout ---
+    lockout_threshold: int = Field(default=10, ge=1)
+    lockout_counter_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    lockout_throttle_after: int = Field(default=3, ge=1)
+    lockout_throttle_base_seconds: float = Field(default=1.0, ge=0)
+    lockout_throttle_max_seconds: float = Field(default=30.0, ge=0)
+    unlock_token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    unlock_account_path: str = "/unlock-account"
+
+    # --- GraphQL limits ---
+    graphql_max_depth: int = Field(default=15, ge=2)
+    graphql_max_aliases: int = Field(default=100, ge=1)
+    graphql_max_tokens: int = Field(default=5000, ge=100)
+    graphql_max_cost: int = Field(default=2500, ge=10)
+    graphql_batch_max_operations: int = Field(default=0, ge=0)
+    introspection: Literal["on", "admin", "off"] | None = None
+
+    # --- two-factor ---
+    totp_encryption_key: SecretStr | None = None
+    totp_issuer: str | None = None
+    mfa_challenge_ttl_seconds: int = Field(default=300, ge=30)
+
     # --- frontend links in emails ---
     frontend_url: str = "http://localhost:3000"
     verify_email_path: str = "/verify-email"
@@ -153,9 +192,11 @@ class Settings(BaseSettings):
     # --- error tracking ---
     sentry_dsn: SecretStr | None = None
 
-    _split = field_validator("trusted_proxies", "cors_origins", mode="before")(_split_csv)
+    _split = field_validator(
+        "trusted_proxies", "cors_origins", "rate_limit_allowlist", mode="before"
+    )(_split_csv)
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "rate_limit_allowlist")
     @classmethod
     def _valid_networks(cls, value: list[str]) -> list[str]:
         for item in value:
@@ -178,6 +219,14 @@ class Settings(BaseSettings):
         if problems:
             raise UnsafeSettingsError("unsafe production settings: " + "; ".join(problems))
         return self
+
+    @property
+    def introspection_mode(self) -> Literal["on", "admin", "off"]:
+        if self.introspection is not None:
+            return self.introspection
+        if not self.introspection_enabled:
+            return "off"
+        return "admin" if self.is_production else "on"
 
     @property
     def is_production(self) -> bool:

@@ -23,6 +23,7 @@ class ActionPurpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"
     CHANGE_EMAIL = "change_email"
+    UNLOCK_ACCOUNT = "unlock_account"
 
 
 class InvalidActionTokenError(DomainError):

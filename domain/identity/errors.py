@@ -25,3 +25,12 @@ class EmailTakenError(DomainError):
     code = "EMAIL_TAKEN"
     status_code = 409
     default_message = "That email address belongs to another account."
+
+
+class AccountLockedError(DomainError):
+    code = "ACCOUNT_LOCKED"
+    status_code = 423
+    default_message = (
+        "This account is locked after too many failed sign-ins. Use the link we emailed "
+        "you to unlock it, or contact support."
+    )

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 
 from domain.core.clock import Clock
-from domain.core.errors import FieldError, ValidationError
+from domain.core.errors import FieldError, NotFoundError, RateLimitedError, ValidationError
 from domain.core.settings import Settings
 from domain.email.mailer import Mailer
 from domain.identity import repository
@@ -25,12 +25,14 @@ from domain.identity.action_tokens import ActionPurpose, ActionTokens, InvalidAc
 from domain.identity.documents import User, UserStatus
 from domain.identity.errors import (
     AccountDisabledError,
+    AccountLockedError,
     EmailNotVerifiedError,
     EmailTakenError,
     InvalidCredentialsError,
 )
 from domain.identity.passwords import PasswordHasher
 from domain.identity.validation import check_password_policy, validate_email, validate_name
+from domain.lockout.service import LockoutService
 from domain.sessions.service import IssuedTokens, SessionService
 
 
@@ -63,6 +65,7 @@ class IdentityService:
         mailer: Mailer,
         sessions: SessionService,
         redis: Redis,
+        lockout: LockoutService,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -71,6 +74,7 @@ class IdentityService:
         self._sessions = sessions
         self._redis = redis
         self._tokens = ActionTokens(clock)
+        self._lockout = lockout
 
     # ----------------------------------------------------------------- registration
 
@@ -190,12 +194,17 @@ class IdentityService:
         if user is None or user.status is UserStatus.DELETED:
             await self._hasher.dummy_verify(password)
             raise InvalidCredentialsError
+        if user.locked_at is not None:
+            # Same work as a real attempt, and no hint whether the password was right.
+            await self._hasher.dummy_verify(password)
+            raise AccountLockedError
+        wait = await self._lockout.wait_seconds(str(user.id))
+        if wait > 0:
+            raise RateLimitedError(wait, f"Too many failed attempts. Try again in {wait} seconds.")
         result = await self._hasher.verify(password, user.password_hash)
         now = self._clock.now()
         if not result.valid:
-            await User.find_one(User.id == user.id).update(
-                {"$inc": {"failed_login_count": 1}, "$set": {"last_failed_login_at": now}}
-            )
+            await self.record_failed_attempt(user)
             raise InvalidCredentialsError
         if user.status is UserStatus.DEACTIVATED:
             raise AccountDisabledError
@@ -205,9 +214,66 @@ class IdentityService:
         if result.new_hash is not None:
             changes["password_hash"] = result.new_hash
         await repository.update(user, now, **changes)
+        await self._lockout.reset(str(user.id))
         tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip)
         logger.bind(user_id=str(user.id), session_id=tokens.session_id).info("login")
         return LoginOutcome(user=user, tokens=tokens)
+
+    async def record_failed_attempt(self, user: User) -> None:
+        """Count a wrong password or second factor; lock at the threshold.
+
+        Raises: AccountLockedError once the account is (or just got) locked.
+        """
+        assert user.id is not None
+        failure = await self._lockout.record_failure(str(user.id))
+        now = self._clock.now()
+        await User.find_one(User.id == user.id).update(
+            {"$set": {"failed_login_count": failure.count, "last_failed_login_at": now}}
+        )
+        if failure.just_locked:
+            await self._lock(user, failure.count)
+        if failure.locked:
+            raise AccountLockedError
+
+    async def _lock(self, user: User, attempts: int) -> None:
+        assert user.id is not None
+        now = self._clock.now()
+        await repository.update(user, now, locked_at=now)
+        logger.bind(user_id=str(user.id)).warning("account locked after {} failures", attempts)
+        ttl = timedelta(seconds=self._settings.unlock_token_ttl_seconds)
+        raw = await self._tokens.issue(ActionPurpose.UNLOCK_ACCOUNT, user.id, ttl)
+        await self._mailer.send(
+            "account_locked",
+            user.email,
+            name=user.first_name,
+            attempts=attempts,
+            link=self._mailer.link(self._settings.unlock_account_path, raw),
+            hours=int(ttl.total_seconds() // 3600),
+        )
+
+    async def unlock_with_token(self, token: object) -> User:
+        """Raises: InvalidActionTokenError."""
+        record = await self._tokens.consume(ActionPurpose.UNLOCK_ACCOUNT, token)
+        user = await repository.get(record.user_id)
+        if user is None:
+            raise InvalidActionTokenError
+        await self.unlock(user)
+        return user
+
+    async def unlock(self, user: User) -> None:
+        """Clear the lock and the failure count (the admin path calls this too)."""
+        assert user.id is not None
+        await repository.update(user, self._clock.now(), locked_at=None, failed_login_count=0)
+        await self._lockout.reset(str(user.id))
+        await self._tokens.revoke_all(user.id, ActionPurpose.UNLOCK_ACCOUNT)
+
+    async def admin_unlock(self, user_id: PydanticObjectId | str) -> User:
+        """Raises: NotFoundError."""
+        user = await repository.get(user_id)
+        if user is None:
+            raise NotFoundError("No such user.")
+        await self.unlock(user)
+        return user
 
     # -------------------------------------------------------------------- passwords
 
@@ -322,6 +388,9 @@ class IdentityService:
         await self._set_password(user, new_password)
         assert user.id is not None
         await self._tokens.revoke_all(user.id, ActionPurpose.RESET_PASSWORD)
+        if user.locked_at is not None:
+            # The reset proved control of the mailbox, as the unlock link would.
+            await self.unlock(user)
         await self._sessions.revoke_all(user.id, reason="password_reset")
         await self._mailer.send("password_changed", user.email, name=user.first_name)
 

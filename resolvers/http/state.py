@@ -10,11 +10,13 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
+from domain.apikeys.service import ApiKeyService
 from domain.core.clock import Clock
 from domain.core.settings import Settings
 from domain.email.transport import EmailTransport
 from domain.identity.passwords import PasswordHasher
 from domain.identity.service import IdentityService
+from domain.ratelimit.policy import RateLimitService
 from domain.sessions.principal import Authenticator
 from domain.sessions.service import SessionService
 from domain.tokens.access import AccessTokenService
@@ -36,3 +38,5 @@ class AppState:
     sessions: SessionService
     identity: IdentityService
     hasher: PasswordHasher
+    rate_limits: RateLimitService
+    api_keys: ApiKeyService

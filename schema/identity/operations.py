@@ -9,6 +9,7 @@ from strawberry.permission import BasePermission
 
 from resolvers import identity
 from schema.identity.types import (
+    AccountUnlocked,
     AuthPayload,
     EmailChanged,
     EmailRequestAccepted,
@@ -23,41 +24,55 @@ from schema.identity.types import (
 from schema.permissions import IsAuthenticated
 from schema.user_errors import (
     AccountDisabled,
+    AccountLocked,
     EmailNotVerified,
     EmailTaken,
     InvalidCredentials,
     InvalidRefreshToken,
     InvalidToken,
     NotFound,
+    RateLimited,
     RefreshTokenReused,
     SessionExpired,
     ValidationFailed,
 )
 
 RegisterResult = Annotated[
-    RegistrationAccepted | ValidationFailed, strawberry.union("RegisterResult")
+    RegistrationAccepted | ValidationFailed | RateLimited, strawberry.union("RegisterResult")
 ]
 VerifyEmailResult = Annotated[
-    EmailVerified | InvalidToken | ValidationFailed, strawberry.union("VerifyEmailResult")
+    EmailVerified | InvalidToken | ValidationFailed | RateLimited,
+    strawberry.union("VerifyEmailResult"),
 ]
 EmailRequestResult = Annotated[
-    EmailRequestAccepted | ValidationFailed, strawberry.union("EmailRequestResult")
+    EmailRequestAccepted | ValidationFailed | RateLimited, strawberry.union("EmailRequestResult")
 ]
 LoginResult = Annotated[
-    AuthPayload | ValidationFailed | InvalidCredentials | EmailNotVerified | AccountDisabled,
+    AuthPayload
+    | ValidationFailed
+    | InvalidCredentials
+    | EmailNotVerified
+    | AccountDisabled
+    | AccountLocked
+    | RateLimited,
     strawberry.union("LoginResult"),
 ]
 RefreshResult = Annotated[
-    AuthPayload | InvalidRefreshToken | RefreshTokenReused | SessionExpired | NotFound,
+    AuthPayload
+    | InvalidRefreshToken
+    | RefreshTokenReused
+    | SessionExpired
+    | NotFound
+    | RateLimited,
     strawberry.union("RefreshResult"),
 ]
 RevokeSessionResult = Annotated[SessionRevoked | NotFound, strawberry.union("RevokeSessionResult")]
 ChangePasswordResult = Annotated[
-    PasswordChanged | ValidationFailed | InvalidCredentials,
+    PasswordChanged | ValidationFailed | InvalidCredentials | RateLimited,
     strawberry.union("ChangePasswordResult"),
 ]
 ResetPasswordResult = Annotated[
-    PasswordResetCompleted | ValidationFailed | InvalidToken,
+    PasswordResetCompleted | ValidationFailed | InvalidToken | RateLimited,
     strawberry.union("ResetPasswordResult"),
 ]
 UpdateProfileResult = Annotated[
@@ -65,11 +80,16 @@ UpdateProfileResult = Annotated[
     strawberry.union("UpdateProfileResult"),
 ]
 RequestEmailChangeResult = Annotated[
-    EmailRequestAccepted | ValidationFailed | InvalidCredentials | EmailTaken,
+    EmailRequestAccepted | ValidationFailed | InvalidCredentials | EmailTaken | RateLimited,
     strawberry.union("RequestEmailChangeResult"),
 ]
 ConfirmEmailChangeResult = Annotated[
-    EmailChanged | InvalidToken | EmailTaken, strawberry.union("ConfirmEmailChangeResult")
+    EmailChanged | InvalidToken | EmailTaken | RateLimited,
+    strawberry.union("ConfirmEmailChangeResult"),
+]
+
+UnlockAccountResult = Annotated[
+    AccountUnlocked | InvalidToken | RateLimited, strawberry.union("UnlockAccountResult")
 ]
 
 _AUTH: list[type[BasePermission]] = [IsAuthenticated]
@@ -141,6 +161,11 @@ class IdentityMutation:
         resolver=identity.request_email_change,
         permission_classes=_AUTH,
         graphql_type=RequestEmailChangeResult,
+    )
+    unlock_account = strawberry.mutation(
+        resolver=identity.unlock_account,
+        graphql_type=UnlockAccountResult,
+        description="Unlock an account locked after failed sign-ins, with the emailed link.",
     )
     confirm_email_change = strawberry.mutation(
         resolver=identity.confirm_email_change, graphql_type=ConfirmEmailChangeResult

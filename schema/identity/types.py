@@ -143,6 +143,11 @@ class PasswordResetCompleted:
 
 
 @strawberry.type
+class AccountUnlocked:
+    message: str
+
+
+@strawberry.type
 class ProfileUpdated:
     user: UserType
 

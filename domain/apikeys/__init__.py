@@ -1,0 +1,1 @@
+"""API keys: how service clients identify themselves and get their own limits."""

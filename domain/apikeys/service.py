@@ -1,0 +1,125 @@
+"""API keys for machine callers, stored hashed, each with its own scopes and limit.
+
+A key reads ``ghk_<id>_<secret>``: the id finds the record in one lookup, the
+secret (256 bits) is compared against its SHA-256 in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import ASCENDING, IndexModel
+
+from domain.core.clock import Clock
+from domain.core.errors import FieldError, ValidationError
+from domain.core.secrets import token_hash
+from domain.ratelimit.limiter import Rule
+
+_KEY_PATTERN = re.compile(r"^ghk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+_SCOPE_PATTERN = re.compile(r"^[a-z]+:[a-z]+$")
+
+
+class ApiKey(Document):
+    id: str = Field(alias="_id")  # type: ignore[assignment]
+    name: str
+    secret_hash: str = Field(repr=False)
+    scopes: list[str] = Field(default_factory=list)
+    rate_limit: str | None = None
+    created_by: PydanticObjectId | None = None
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    class Settings:
+        name = "api_keys"
+        indexes = [IndexModel([("created_at", ASCENDING)], name="created_at")]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyPrincipal:
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    rate_limit: Rule | None
+
+
+class ApiKeyService:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    async def create(
+        self,
+        *,
+        name: str,
+        scopes: list[str],
+        rate_limit: str | None,
+        created_by: PydanticObjectId | None,
+    ) -> tuple[ApiKey, str]:
+        """Returns the record and the full key, which is shown this once only.
+
+        Raises: ValidationError.
+        """
+        errors: list[FieldError] = []
+        clean_name = name.strip()
+        if not 1 <= len(clean_name) <= 100:
+            errors.append(FieldError("name", "Use 1 to 100 characters.", "INVALID"))
+        if len(scopes) > 50 or any(not _SCOPE_PATTERN.fullmatch(s) for s in scopes):
+            errors.append(FieldError("scopes", "Scopes look like `users:read`.", "INVALID"))
+        if rate_limit is not None:
+            try:
+                Rule.parse("api-key", rate_limit)
+            except ValueError:
+                errors.append(
+                    FieldError(
+                        "rateLimit", "Write the limit as count/seconds, e.g. 1000/60.", "INVALID"
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
+        key_id = secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        record = ApiKey(
+            _id=key_id,
+            name=clean_name,
+            secret_hash=token_hash(secret),
+            scopes=sorted(set(scopes)),
+            rate_limit=rate_limit,
+            created_by=created_by,
+            created_at=self._clock.now(),
+        )
+        await record.insert()
+        return record, f"ghk_{key_id}_{secret}"
+
+    async def revoke(self, key_id: str) -> bool:
+        key = await ApiKey.find_one(ApiKey.id == key_id, ApiKey.revoked_at == None)  # noqa: E711
+        if key is None:
+            return False
+        await ApiKey.find_one(ApiKey.id == key_id).update(
+            {"$set": {"revoked_at": self._clock.now()}}
+        )
+        return True
+
+    async def list(self) -> list[ApiKey]:
+        return await ApiKey.find_all().sort("created_at").to_list()
+
+    async def authenticate(self, raw: str) -> ApiKeyPrincipal | None:
+        match = _KEY_PATTERN.fullmatch(raw.strip())
+        if match is None:
+            return None
+        key_id, secret = match.groups()
+        key = await ApiKey.find_one(ApiKey.id == key_id)
+        if key is None or key.revoked_at is not None:
+            return None
+        if not hmac.compare_digest(key.secret_hash, token_hash(secret)):
+            return None
+        return ApiKeyPrincipal(
+            id=key.id,
+            name=key.name,
+            scopes=tuple(key.scopes),
+            rate_limit=Rule.parse("api-key", key.rate_limit) if key.rate_limit else None,
+        )

@@ -1,0 +1,1 @@
+"""Account lockout after consecutive failures, with progressive throttling before it."""

@@ -1,0 +1,82 @@
+"""Consecutive failed sign-ins per account, counted atomically in Redis.
+
+``INCR`` hands every concurrent failure its own number, so exactly one attempt sees
+the threshold and locks the account (one lock, one email). Before the threshold,
+each failure past ``lockout_throttle_after`` makes the next attempt wait longer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from loguru import logger
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from domain.core.clock import Clock
+from domain.core.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    count: int
+    just_locked: bool
+    locked: bool
+
+
+class LockoutService:
+    def __init__(self, settings: Settings, redis: Redis, clock: Clock) -> None:
+        self._settings = settings
+        self._redis = redis
+        self._clock = clock
+        self._prefix = f"{settings.redis_key_prefix}lockout:"
+
+    def _now_ms(self) -> int:
+        return int(self._clock.now().timestamp() * 1000)
+
+    async def wait_seconds(self, user_id: str) -> int:
+        """How long this account must wait before its next attempt (0: go ahead)."""
+        try:
+            raw = await self._redis.get(f"{self._prefix}wait:{user_id}")
+        except RedisError as exc:
+            logger.warning("lockout throttle unavailable: {}", exc)
+            return 0
+        if raw is None:
+            return 0
+        remaining_ms = int(raw) - self._now_ms()
+        return math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0
+
+    async def record_failure(self, user_id: str) -> Failure:
+        s = self._settings
+        counter = f"{self._prefix}fail:{user_id}"
+        try:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.incr(counter)
+            pipe.expire(counter, s.lockout_counter_ttl_seconds)
+            count = int((await pipe.execute())[0])
+            if count >= s.lockout_throttle_after and s.lockout_throttle_base_seconds > 0:
+                delay = min(
+                    s.lockout_throttle_base_seconds * 2 ** (count - s.lockout_throttle_after),
+                    s.lockout_throttle_max_seconds,
+                )
+                until = self._now_ms() + int(delay * 1000)
+                await self._redis.set(
+                    f"{self._prefix}wait:{user_id}", until, px=max(int(delay * 1000), 1)
+                )
+        except RedisError as exc:
+            logger.warning("lockout counter unavailable: {}", exc)
+            return Failure(count=0, just_locked=False, locked=False)
+        return Failure(
+            count=count,
+            just_locked=count == s.lockout_threshold,
+            locked=count >= s.lockout_threshold,
+        )
+
+    async def reset(self, user_id: str) -> None:
+        try:
+            await self._redis.delete(
+                f"{self._prefix}fail:{user_id}", f"{self._prefix}wait:{user_id}"
+            )
+        except RedisError as exc:
+            logger.warning("lockout reset unavailable: {}", exc)

@@ -1,0 +1,1 @@
+"""Sliding-window rate limits in Redis, decided atomically in one round trip."""
