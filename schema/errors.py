@@ -31,7 +31,19 @@ def error_extensions(code: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "requestId": current_request_id(), "timestamp": _timestamp(), **extra}
 
 
+_LIMIT_CODES = (
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found. Allowed", "TOO_MANY_ALIASES"),
+    ("tokens. Parsing aborted", "TOO_MANY_TOKENS"),
+    ("Batching is not enabled", "BATCHING_DISABLED"),
+    ("Too many operations", "BATCH_TOO_LARGE"),
+)
+
+
 def _client_error_code(error: GraphQLError) -> str:
+    for fragment, code in _LIMIT_CODES:
+        if fragment in error.message:
+            return code
     if isinstance(error, GraphQLSyntaxError) or error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
     if error.message.startswith("Variable "):

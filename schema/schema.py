@@ -6,17 +6,26 @@ import hashlib
 from collections.abc import Callable
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from loguru import logger
-from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension, ValidationCache
-from strawberry.schema.config import StrawberryConfig
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from domain.core.settings import Settings
 from resolvers.server_info import resolve_server_info
 from schema.extensions import OperationNameRecorder
 from schema.identity.operations import IdentityMutation, IdentityQuery
+from schema.limits import AdminOnlyIntrospection, cost_limit_rule
 from schema.types.server_info import ServerInfo
 
 
@@ -51,13 +60,28 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1024),
         OperationNameRecorder,
     ]
-    if not settings.introspection_enabled:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    rules: list[type[ASTValidationRule]] = [cost_limit_rule(settings.graphql_max_cost)]
+    mode = settings.introspection_mode
+    if mode == "off":
+        rules.append(NoSchemaIntrospectionCustomRule)
+    extensions += [
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules(rules),
+    ]
+    if mode == "admin":
+        extensions.append(AdminOnlyIntrospection)
+    batching: BatchingConfig | None = None
+    if settings.graphql_batch_max_operations > 0:
+        batching = {"max_operations": settings.graphql_batch_max_operations}
     return GatehouseSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=settings.is_production),
+        config=StrawberryConfig(
+            disable_field_suggestions=settings.is_production, batching_config=batching
+        ),
     )
 
 

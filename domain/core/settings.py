@@ -170,7 +170,7 @@ class Settings(BaseSettings):
     unlock_account_path: str = "/unlock-account"
 
     # --- GraphQL limits ---
-    graphql_max_depth: int = Field(default=15, ge=2)
+    graphql_max_depth: int = Field(default=15, ge=1)
     graphql_max_aliases: int = Field(default=100, ge=1)
     graphql_max_tokens: int = Field(default=5000, ge=100)
     graphql_max_cost: int = Field(default=2500, ge=10)

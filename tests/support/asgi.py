@@ -19,6 +19,11 @@ class LifespanManager:
         self._task: asyncio.Task[None] | None = None
 
     @property
+    def state(self) -> Any:
+        """What the lifespan yielded under ``gatehouse`` (the AppState)."""
+        return self._state["gatehouse"]
+
+    @property
     def app(self) -> ASGIApp:
         """The app, with the lifespan state copied into each request's scope."""
 
