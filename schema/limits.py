@@ -25,7 +25,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from domain.identity.roles import Role
+from domain.identity.permissions import Permission, has_permission
 
 MUTATION_FIELD_COST = 10
 _INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
@@ -108,7 +108,9 @@ class AdminOnlyIntrospection(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         principal = getattr(ctx.context, "principal", None)
-        is_admin = principal is not None and principal.role.rank >= Role.ADMIN.rank
+        is_admin = principal is not None and has_permission(
+            principal.role, Permission.SCHEMA_INTROSPECT
+        )
         if (
             not is_admin
             and ctx.graphql_document is not None

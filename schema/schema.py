@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from domain.core.settings import Settings
 from resolvers.server_info import resolve_server_info
+from schema.apikeys.operations import ApiKeyMutation, ApiKeyQuery
 from schema.extensions import OperationNameRecorder
 from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.limits import AdminOnlyIntrospection, cost_limit_rule
@@ -30,14 +31,14 @@ from schema.types.server_info import ServerInfo
 
 
 @strawberry.type
-class Query(IdentityQuery):
+class Query(IdentityQuery, ApiKeyQuery):
     server_info: ServerInfo = strawberry.field(
         resolver=resolve_server_info, description="Name, version and environment of this server."
     )
 
 
 @strawberry.type
-class Mutation(IdentityMutation):
+class Mutation(IdentityMutation, ApiKeyMutation):
     pass
 
 

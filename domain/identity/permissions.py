@@ -1,0 +1,40 @@
+"""Named permissions and which roles hold them: the one place RBAC is decided."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.identity.roles import Role
+
+
+class Permission(StrEnum):
+    USERS_READ = "users:read"
+    USERS_WRITE = "users:write"
+    AUDIT_READ = "audit:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"
+    APIKEYS_MANAGE = "apikeys:manage"
+    ANALYTICS_READ = "analytics:read"
+    SCHEMA_INTROSPECT = "schema:introspect"
+
+
+_ADMIN = frozenset(
+    {
+        Permission.USERS_READ,
+        Permission.USERS_WRITE,
+        Permission.AUDIT_READ,
+        Permission.APIKEYS_MANAGE,
+        Permission.ANALYTICS_READ,
+        Permission.SCHEMA_INTROSPECT,
+    }
+)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.STUDENT: frozenset(),
+    Role.INSTRUCTOR: frozenset({Permission.USERS_READ}),
+    Role.ADMIN: _ADMIN,
+    Role.SUPER_ADMIN: _ADMIN | {Permission.WEBHOOKS_MANAGE},
+}
+
+
+def has_permission(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]
