@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from domain.apikeys.service import ApiKeyService
+from domain.audit.service import AuditService
 from domain.core.clock import Clock, SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.error_tracking import init_error_tracking
@@ -84,9 +85,10 @@ def build_state(
     revocations = SessionRevocations(redis, settings)
     transport = create_transport(settings)
     mailer = Mailer(settings, transport)
-    sessions = SessionService(settings, clock, access_tokens, revocations, redis)
+    audit = AuditService(clock)
+    sessions = SessionService(settings, clock, access_tokens, revocations, redis, audit)
     lockout = LockoutService(settings, redis, clock)
-    identity = IdentityService(settings, clock, hasher, mailer, sessions, redis, lockout)
+    identity = IdentityService(settings, clock, hasher, mailer, sessions, redis, lockout, audit)
 
     async def alert_reuse(user: User, session: Session) -> None:
         await mailer.send(
@@ -114,7 +116,8 @@ def build_state(
         identity=identity,
         hasher=hasher,
         rate_limits=RateLimitService(settings, redis, clock),
-        api_keys=ApiKeyService(clock),
+        api_keys=ApiKeyService(clock, audit),
+        audit=audit,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from beanie import Document
 
 from domain.apikeys.service import ApiKey
+from domain.audit.documents import AuditEvent
 from domain.core.claims import Claim
 from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
@@ -17,4 +18,5 @@ DOCUMENT_MODELS: list[type[Document]] = [
     ActionToken,
     Claim,
     ApiKey,
+    AuditEvent,
 ]

@@ -16,6 +16,8 @@ from beanie import Document, PydanticObjectId
 from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
+from domain.audit.documents import AuditAction
+from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, ValidationError
 from domain.core.secrets import token_hash
@@ -49,8 +51,9 @@ class ApiKeyPrincipal:
 
 
 class ApiKeyService:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, audit: AuditService) -> None:
         self._clock = clock
+        self._audit = audit
 
     async def create(
         self,
@@ -93,6 +96,13 @@ class ApiKeyService:
             created_at=self._clock.now(),
         )
         await record.insert()
+        await self._audit.record(
+            "apikey.created",
+            AuditAction.CREATE,
+            target_id=key_id,
+            target_type="api_key",
+            after={"name": record.name, "scopes": ",".join(record.scopes), "rate": rate_limit},
+        )
         return record, f"ghk_{key_id}_{secret}"
 
     async def revoke(self, key_id: str) -> bool:
@@ -101,6 +111,9 @@ class ApiKeyService:
             return False
         await ApiKey.find_one(ApiKey.id == key_id).update(
             {"$set": {"revoked_at": self._clock.now()}}
+        )
+        await self._audit.record(
+            "apikey.revoked", AuditAction.DELETE, target_id=key_id, target_type="api_key"
         )
         return True
 

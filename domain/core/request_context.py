@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -29,3 +30,13 @@ def current_request_id() -> str | None:
 
 
 user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    ip: str = ""
+    user_agent: str = ""
+
+
+_NO_CLIENT = ClientInfo()
+client_info_var: ContextVar[ClientInfo] = ContextVar("client_info", default=_NO_CLIENT)

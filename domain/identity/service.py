@@ -16,6 +16,8 @@ from loguru import logger
 from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
 
+from domain.audit.documents import AuditAction, AuditResult
+from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, NotFoundError, RateLimitedError, ValidationError
 from domain.core.settings import Settings
@@ -51,6 +53,18 @@ def _mask_email(email: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+def _public_state(user: User) -> dict[str, object]:
+    """What an audit record may keep of a user (no hashes, no secrets)."""
+    return {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": user.role.value,
+        "status": user.status.value,
+        "email_verified": user.email_verified,
+    }
+
+
 def _raise_if(errors: list[FieldError]) -> None:
     if errors:
         raise ValidationError(errors)
@@ -66,6 +80,7 @@ class IdentityService:
         sessions: SessionService,
         redis: Redis,
         lockout: LockoutService,
+        audit: AuditService,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -75,6 +90,7 @@ class IdentityService:
         self._redis = redis
         self._tokens = ActionTokens(clock)
         self._lockout = lockout
+        self._audit = audit
 
     # ----------------------------------------------------------------- registration
 
@@ -106,6 +122,12 @@ class IdentityService:
         existing = await repository.find_by_email(normalized)
         if existing is not None:
             await self._notify_existing(existing)
+            await self._audit.record(
+                "user.register_existing",
+                AuditAction.SECURITY,
+                result=AuditResult.FAILURE,
+                target_id=str(existing.id),
+            )
             return
         now = self._clock.now()
         user = User(
@@ -126,6 +148,13 @@ class IdentityService:
                 await self._notify_existing(raced)
             return
         logger.bind(user_id=str(user.id)).info("user registered")
+        await self._audit.record(
+            "user.registered",
+            AuditAction.CREATE,
+            actor_id=str(user.id),
+            target_id=str(user.id),
+            after=_public_state(user),
+        )
         await self._send_verification(user)
 
     async def _notify_existing(self, user: User) -> None:
@@ -160,6 +189,9 @@ class IdentityService:
         if not user.email_verified:
             now = self._clock.now()
             await repository.update(user, now, email_verified=True, email_verified_at=now)
+        await self._audit.record(
+            "user.verified", AuditAction.VERIFY, actor_id=str(user.id), target_id=str(user.id)
+        )
         return user
 
     async def resend_verification(self, email: object) -> None:
@@ -193,10 +225,12 @@ class IdentityService:
         user = await repository.find_by_email(normalized)
         if user is None or user.status is UserStatus.DELETED:
             await self._hasher.dummy_verify(password)
+            await self._login_failed(None, "unknown_email", email=normalized)
             raise InvalidCredentialsError
         if user.locked_at is not None:
             # Same work as a real attempt, and no hint whether the password was right.
             await self._hasher.dummy_verify(password)
+            await self._login_failed(user, "locked")
             raise AccountLockedError
         wait = await self._lockout.wait_seconds(str(user.id))
         if wait > 0:
@@ -204,11 +238,14 @@ class IdentityService:
         result = await self._hasher.verify(password, user.password_hash)
         now = self._clock.now()
         if not result.valid:
+            await self._login_failed(user, "wrong_password")
             await self.record_failed_attempt(user)
             raise InvalidCredentialsError
         if user.status is UserStatus.DEACTIVATED:
+            await self._login_failed(user, "deactivated")
             raise AccountDisabledError
         if not user.email_verified and not self._settings.allow_unverified_login:
+            await self._login_failed(user, "email_not_verified")
             raise EmailNotVerifiedError
         changes: dict[str, object] = {"last_login_at": now, "failed_login_count": 0}
         if result.new_hash is not None:
@@ -217,7 +254,27 @@ class IdentityService:
         await self._lockout.reset(str(user.id))
         tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip)
         logger.bind(user_id=str(user.id), session_id=tokens.session_id).info("login")
+        await self._audit.record(
+            "user.login",
+            AuditAction.LOGIN,
+            actor_id=str(user.id),
+            target_id=str(user.id),
+            details={"session": tokens.session_id},
+        )
         return LoginOutcome(user=user, tokens=tokens)
+
+    async def _login_failed(self, user: User | None, reason: str, email: str = "") -> None:
+        details: dict[str, object] = {"reason": reason}
+        if user is None:
+            # Who was tried, without keeping the address of someone who is not a user.
+            details["email_fingerprint"] = _fingerprint(email)
+        await self._audit.record(
+            "user.login_failed",
+            AuditAction.LOGIN,
+            result=AuditResult.FAILURE,
+            target_id=str(user.id) if user else None,
+            details=details,
+        )
 
     async def record_failed_attempt(self, user: User) -> None:
         """Count a wrong password or second factor; lock at the threshold.
@@ -239,6 +296,13 @@ class IdentityService:
         assert user.id is not None
         now = self._clock.now()
         await repository.update(user, now, locked_at=now)
+        await self._audit.record(
+            "user.locked",
+            AuditAction.LOCK,
+            actor_type="system",
+            target_id=str(user.id),
+            details={"failed_attempts": attempts},
+        )
         logger.bind(user_id=str(user.id)).warning("account locked after {} failures", attempts)
         ttl = timedelta(seconds=self._settings.unlock_token_ttl_seconds)
         raw = await self._tokens.issue(ActionPurpose.UNLOCK_ACCOUNT, user.id, ttl)
@@ -266,6 +330,7 @@ class IdentityService:
         await repository.update(user, self._clock.now(), locked_at=None, failed_login_count=0)
         await self._lockout.reset(str(user.id))
         await self._tokens.revoke_all(user.id, ActionPurpose.UNLOCK_ACCOUNT)
+        await self._audit.record("user.unlocked", AuditAction.UNLOCK, target_id=str(user.id))
 
     async def admin_unlock(self, user_id: PydanticObjectId | str) -> User:
         """Raises: NotFoundError."""
@@ -342,6 +407,12 @@ class IdentityService:
         ended = await self._sessions.revoke_all(
             user_id, reason="password_changed", keep_session_id=current_session_id
         )
+        await self._audit.record(
+            "user.password_changed",
+            AuditAction.UPDATE,
+            target_id=str(user_id),
+            details={"other_sessions_ended": ended},
+        )
         await self._mailer.send("password_changed", user.email, name=user.first_name)
         return ended
 
@@ -392,6 +463,9 @@ class IdentityService:
             # The reset proved control of the mailbox, as the unlock link would.
             await self.unlock(user)
         await self._sessions.revoke_all(user.id, reason="password_reset")
+        await self._audit.record(
+            "user.password_reset", AuditAction.UPDATE, actor_id=str(user.id), target_id=str(user.id)
+        )
         await self._mailer.send("password_changed", user.email, name=user.first_name)
 
     # ---------------------------------------------------------------------- profile
@@ -420,7 +494,15 @@ class IdentityService:
                 changes[attr] = value
         _raise_if(errors)
         if changes:
+            before = _public_state(user)
             await repository.update(user, self._clock.now(), **changes)
+            await self._audit.record(
+                "user.profile_updated",
+                AuditAction.UPDATE,
+                target_id=str(user_id),
+                before=before,
+                after=_public_state(user),
+            )
         return user
 
     async def request_email_change(
@@ -462,6 +544,12 @@ class IdentityService:
             link=self._mailer.link(self._settings.confirm_email_change_path, raw),
             hours=int(ttl.total_seconds() // 3600),
         )
+        await self._audit.record(
+            "user.email_change_requested",
+            AuditAction.UPDATE,
+            target_id=str(user.id),
+            details={"new_email": _mask_email(normalized)},
+        )
         await self._mailer.send(
             "email_change_notice",
             user.email,
@@ -483,6 +571,7 @@ class IdentityService:
         # key on FerretDB; check first so the common case gets a clear answer.
         if await repository.find_by_email(record.new_email) is not None:
             raise EmailTakenError
+        old_email = user.email
         now = self._clock.now()
         try:
             await repository.update(
@@ -490,4 +579,12 @@ class IdentityService:
             )
         except DuplicateKeyError as exc:
             raise EmailTakenError from exc
+        await self._audit.record(
+            "user.email_changed",
+            AuditAction.UPDATE,
+            actor_id=str(user.id),
+            target_id=str(user.id),
+            before={"email": old_email},
+            after={"email": user.email},
+        )
         return user

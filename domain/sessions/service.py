@@ -16,6 +16,8 @@ from beanie import PydanticObjectId, SortDirection
 from loguru import logger
 from redis.asyncio import Redis
 
+from domain.audit.documents import AuditAction, AuditResult
+from domain.audit.service import AuditService
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
 from domain.core.secrets import looks_like_token, new_token, token_hash
@@ -58,6 +60,7 @@ class SessionService:
         access_tokens: AccessTokenService,
         revocations: SessionRevocations,
         redis: Redis,
+        audit: AuditService,
         on_reuse: ReuseHook | None = None,
     ) -> None:
         self._settings = settings
@@ -66,6 +69,7 @@ class SessionService:
         self._revocations = revocations
         self._redis = redis
         self._on_reuse = on_reuse
+        self._audit = audit
         self._idle = timedelta(seconds=settings.refresh_token_idle_seconds)
         self._absolute = timedelta(seconds=settings.refresh_token_absolute_seconds)
 
@@ -154,6 +158,14 @@ class SessionService:
             "refresh token reuse detected; revoking the session"
         )
         await self.revoke(session, reason="refresh_token_reuse")
+        await self._audit.record(
+            "session.refresh_reuse",
+            AuditAction.SECURITY,
+            result=AuditResult.FAILURE,
+            actor_type="anonymous",
+            target_id=str(session.user_id),
+            details={"session": str(session.id), "device": session.device},
+        )
         # One alert per session, however many replays arrive.
         now = self._clock.now()
         first = await claim_once(
@@ -171,6 +183,12 @@ class SessionService:
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
         await self._revocations.revoke([str(session.id)])
+        await self._audit.record(
+            "session.revoked",
+            AuditAction.LOGOUT if reason == "logout" else AuditAction.REVOKE,
+            target_id=str(session.user_id),
+            details={"session": str(session.id), "reason": reason},
+        )
 
     async def revoke_by_id(
         self, user_id: PydanticObjectId, session_id: str, *, reason: str
@@ -203,6 +221,12 @@ class SessionService:
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
         await self._revocations.revoke(str(i) for i in ids)
+        await self._audit.record(
+            "session.revoked_all",
+            AuditAction.REVOKE,
+            target_id=str(user_id),
+            details={"reason": reason, "sessions": len(ended)},
+        )
         return len(ended)
 
     async def list_active(self, user_id: PydanticObjectId) -> list[Session]:

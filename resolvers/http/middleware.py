@@ -9,7 +9,13 @@ from loguru import logger
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.core.request_context import accept_request_id, request_id_var, user_id_var
+from domain.core.request_context import (
+    ClientInfo,
+    accept_request_id,
+    client_info_var,
+    request_id_var,
+    user_id_var,
+)
 from resolvers.http.client_ip import Network, client_ip
 from resolvers.http.errors import error_response, internal_error_response
 
@@ -39,6 +45,9 @@ class RequestContextMiddleware:
         state["client_ip"] = client_ip(peer, headers.get("x-forwarded-for"), self.trusted_proxies)
         rid_token = request_id_var.set(request_id)
         uid_token = user_id_var.set(None)
+        client_token = client_info_var.set(
+            ClientInfo(ip=state["client_ip"], user_agent=headers.get("user-agent", "")[:512])
+        )
         status = 0
         started = time.perf_counter()
 
@@ -58,6 +67,7 @@ class RequestContextMiddleware:
         finally:
             if scope["type"] == "http":
                 self._access_log(scope, status, time.perf_counter() - started)
+            client_info_var.reset(client_token)
             user_id_var.reset(uid_token)
             request_id_var.reset(rid_token)
 

@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
 from domain.apikeys.service import ApiKeyService
+from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.settings import Settings
 from domain.email.transport import EmailTransport
@@ -40,3 +41,4 @@ class AppState:
     hasher: PasswordHasher
     rate_limits: RateLimitService
     api_keys: ApiKeyService
+    audit: AuditService

@@ -141,10 +141,11 @@ async def test_allowlisted_ip_is_not_limited(open_client: ClientFactory) -> None
 
 async def test_api_key_gets_its_own_higher_limit(open_client: ClientFactory) -> None:
     from domain.apikeys.service import ApiKeyService
+    from domain.audit.service import AuditService
     from domain.core.clock import SystemClock
 
     async with open_client(rate_limit_login_ip="2/60", client_ip="198.51.100.6") as client:
-        _, raw = await ApiKeyService(SystemClock()).create(
+        _, raw = await ApiKeyService(SystemClock(), AuditService(SystemClock())).create(
             name="mobile backend", scopes=["users:read"], rate_limit="50/60", created_by=None
         )
         headers = {"X-API-Key": raw}
