@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext
 from domain.core.settings import Settings
 from resolvers.server_info import resolve_server_info
 from schema.apikeys.operations import ApiKeyMutation, ApiKeyQuery
+from schema.audit.operations import AuditQuery
 from schema.extensions import OperationNameRecorder
 from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.limits import AdminOnlyIntrospection, cost_limit_rule
@@ -31,7 +32,7 @@ from schema.types.server_info import ServerInfo
 
 
 @strawberry.type
-class Query(IdentityQuery, ApiKeyQuery):
+class Query(IdentityQuery, ApiKeyQuery, AuditQuery):
     server_info: ServerInfo = strawberry.field(
         resolver=resolve_server_info, description="Name, version and environment of this server."
     )

@@ -5,7 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from resolvers.http.state import AppState
+
+# Verifiers may cache the set this long; a rotated-in key must be published (as a
+# verify-only key) at least this long before it becomes the active signer.
+CACHE_CONTROL = "public, max-age=300"
+
 
 async def jwks(request: Request) -> Response:
-    keys = request.state.gatehouse.access_tokens.keys
-    return JSONResponse(keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+    state: AppState = request.state.gatehouse
+    return JSONResponse(state.access_tokens.keys.jwks(), headers={"Cache-Control": CACHE_CONTROL})
