@@ -66,6 +66,10 @@ def main() -> int:
         env=env,
     )
     children.append(("worker", worker))
+    scheduler = subprocess.Popen(  # noqa: S603
+        [python, "-m", "workers.scheduler"], cwd=ROOT, env=env
+    )
+    children.append(("scheduler", scheduler))
 
     try:
         services.wait_for_port(port, api, timeout=60)

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # --- maintenance ---
+    audit_retention_days: int = Field(default=365, ge=1)
+    maintenance_interval_seconds: int = Field(default=3600, ge=5)
+
     # --- health ---
     health_check_timeout_seconds: float = Field(default=2.0, gt=0)
 

@@ -6,6 +6,15 @@ from typing import Any
 
 from dramatiq import Actor
 
-from workers.actors import system
+from workers.actors import maintenance, system
 
-ALL_ACTORS: tuple[Actor[Any, Any], ...] = (system.ping,)
+ALL_ACTORS: tuple[Actor[Any, Any], ...] = (
+    system.ping,
+    maintenance.purge_expired_records,
+    maintenance.audit_retention,
+)
+
+PERIODIC_ACTORS: tuple[Actor[Any, Any], ...] = (
+    maintenance.purge_expired_records,
+    maintenance.audit_retention,
+)

@@ -1,0 +1,114 @@
+"""Maintenance: expiry and retention sweeps on FerretDB, and the scheduler's single round."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis as sync_redis
+from beanie import PydanticObjectId
+
+from domain.audit.documents import AuditAction, AuditEvent, AuditResult
+from domain.audit.service import AuditService
+from domain.core.claims import Claim
+from domain.core.clock import FrozenClock
+from domain.core.db import create_mongo_client, init_database
+from domain.core.settings import Settings
+from domain.documents import DOCUMENT_MODELS
+from domain.identity.action_tokens import ActionPurpose, ActionToken
+from domain.maintenance.service import purge_audit, purge_expired
+from domain.sessions.documents import RefreshToken, Session
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+async def database(make_settings: Callable[..., Settings]) -> AsyncIterator[None]:
+    settings = make_settings()
+    client = create_mongo_client(settings)
+    await init_database(client[settings.mongodb_database], DOCUMENT_MODELS)
+    yield
+    await client.close()
+
+
+async def test_purge_expired_keeps_live_records(database: None) -> None:
+    uid = PydanticObjectId()
+    old, fresh = NOW - timedelta(days=1), NOW + timedelta(days=1)
+    await Claim(_id="old", created_at=old, expires_at=old).insert()
+    await Claim(_id="fresh", created_at=old, expires_at=fresh).insert()
+    for name, expiry in (("t-old", old), ("t-new", fresh)):
+        await ActionToken(
+            _id=name,
+            purpose=ActionPurpose.VERIFY_EMAIL,
+            user_id=uid,
+            created_at=old,
+            expires_at=expiry,
+        ).insert()
+    session = Session(
+        user_id=uid,
+        device="d",
+        user_agent="",
+        ip="",
+        created_at=old,
+        last_seen_at=old,
+        expires_at=NOW - timedelta(days=40),
+    )
+    live = Session(
+        user_id=uid,
+        device="d",
+        user_agent="",
+        ip="",
+        created_at=old,
+        last_seen_at=old,
+        expires_at=fresh,
+    )
+    await session.insert()
+    await live.insert()
+    assert live.id is not None
+    await RefreshToken(
+        _id="r-old",
+        session_id=live.id,
+        user_id=uid,
+        generation=1,
+        created_at=old,
+        idle_expires_at=old,
+    ).insert()
+
+    counts = await purge_expired(NOW)
+    assert counts == {"claims": 1, "action_tokens": 1, "refresh_tokens": 1, "sessions": 1}
+    assert await Claim.get("fresh") is not None
+    assert await ActionToken.get("t-new") is not None
+    assert await Session.get(live.id) is not None
+    assert await purge_expired(NOW) == dict.fromkeys(counts, 0)
+
+
+async def test_audit_retention(database: None) -> None:
+    service = AuditService(FrozenClock(NOW - timedelta(days=400)))
+    await service.record("user.login", AuditAction.LOGIN, target_id="a")
+    service = AuditService(FrozenClock(NOW - timedelta(days=10)))
+    await service.record("user.login", AuditAction.LOGIN, result=AuditResult.FAILURE)
+    assert await purge_audit(service, NOW, retention_days=365) == 1
+    remaining = await AuditEvent.find_all().to_list()
+    assert [e.occurred_at.date() for e in remaining] == [(NOW - timedelta(days=10)).date()]
+
+
+def test_scheduler_enqueues_each_round_once(make_settings: Callable[..., Settings]) -> None:
+    from workers.broker import queue_depths, setup_broker
+    from workers.scheduler import run_round
+
+    settings = make_settings(maintenance_interval_seconds=60)
+    broker = setup_broker(settings)
+    broker.flush_all()
+    client = sync_redis.Redis.from_url(settings.redis_url.get_secret_value())
+    try:
+        now = time.time()
+        assert run_round(settings, client, now) is True
+        assert run_round(settings, client, now) is False  # a second scheduler, same round
+        assert queue_depths(broker, "default")["waiting"] == 2
+        assert run_round(settings, client, now + 60) is True
+    finally:
+        broker.flush_all()
+        broker.close()
+        client.close()

@@ -1,0 +1,24 @@
+"""Maintenance actors; the scheduler (workers/scheduler.py) enqueues them periodically."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from domain.audit.service import AuditService
+from domain.core.clock import SystemClock
+from domain.core.settings import get_settings
+from domain.maintenance.service import purge_audit, purge_expired
+from workers.resources import ensure_database
+
+
+@dramatiq.actor(actor_name="maintenance.purge_expired", max_retries=2, time_limit=600_000)
+async def purge_expired_records() -> None:
+    await ensure_database()
+    await purge_expired(SystemClock().now())
+
+
+@dramatiq.actor(actor_name="maintenance.audit_retention", max_retries=2, time_limit=600_000)
+async def audit_retention() -> None:
+    await ensure_database()
+    clock = SystemClock()
+    await purge_audit(AuditService(clock), clock.now(), get_settings().audit_retention_days)
