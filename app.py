@@ -36,6 +36,7 @@ from domain.core.settings import Settings, get_settings
 from domain.documents import DOCUMENT_MODELS
 from domain.email.mailer import Mailer
 from domain.email.transport import create_transport
+from domain.identity.admin import AdminUsers
 from domain.identity.documents import User
 from domain.identity.passwords import PasswordHasher, create_password_hasher
 from domain.identity.service import IdentityService
@@ -118,6 +119,7 @@ def build_state(
         rate_limits=RateLimitService(settings, redis, clock),
         api_keys=ApiKeyService(clock, audit),
         audit=audit,
+        admin_users=AdminUsers(clock, audit, sessions),
     )
 
 

@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from domain.core.settings import Settings
 from resolvers.server_info import resolve_server_info
+from schema.admin.operations import AdminMutation, AdminQuery
 from schema.apikeys.operations import ApiKeyMutation, ApiKeyQuery
 from schema.audit.operations import AuditQuery
 from schema.extensions import OperationNameRecorder
@@ -32,14 +33,14 @@ from schema.types.server_info import ServerInfo
 
 
 @strawberry.type
-class Query(IdentityQuery, ApiKeyQuery, AuditQuery):
+class Query(IdentityQuery, ApiKeyQuery, AuditQuery, AdminQuery):
     server_info: ServerInfo = strawberry.field(
         resolver=resolve_server_info, description="Name, version and environment of this server."
     )
 
 
 @strawberry.type
-class Mutation(IdentityMutation, ApiKeyMutation):
+class Mutation(IdentityMutation, ApiKeyMutation, AdminMutation):
     pass
 
 

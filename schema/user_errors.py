@@ -76,6 +76,11 @@ class AccountLocked(UserError):
 
 
 @strawberry.type
+class Forbidden(UserError):
+    pass
+
+
+@strawberry.type
 class EmailTaken(UserError):
     pass
 
@@ -126,6 +131,7 @@ _BY_CODE: dict[str, Callable[[DomainError], UserError]] = {
     "EMAIL_TAKEN": _simple(EmailTaken),
     "ACCOUNT_LOCKED": _simple(AccountLocked),
     "NOT_FOUND": _simple(NotFound),
+    "FORBIDDEN": _simple(Forbidden),
 }
 
 

@@ -66,9 +66,7 @@ def main() -> int:
         env=env,
     )
     children.append(("worker", worker))
-    scheduler = subprocess.Popen(  # noqa: S603
-        [python, "-m", "workers.scheduler"], cwd=ROOT, env=env
-    )
+    scheduler = subprocess.Popen([python, "-m", "workers.scheduler"], cwd=ROOT, env=env)
     children.append(("scheduler", scheduler))
 
     try:

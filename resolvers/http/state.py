@@ -15,6 +15,7 @@ from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.settings import Settings
 from domain.email.transport import EmailTransport
+from domain.identity.admin import AdminUsers
 from domain.identity.passwords import PasswordHasher
 from domain.identity.service import IdentityService
 from domain.ratelimit.policy import RateLimitService
@@ -42,3 +43,4 @@ class AppState:
     rate_limits: RateLimitService
     api_keys: ApiKeyService
     audit: AuditService
+    admin_users: AdminUsers

@@ -32,6 +32,7 @@ class UserType:
     status: UserStatusEnum
     email_verified: bool
     email_verified_at: datetime | None
+    locked: bool
     created_at: datetime
     updated_at: datetime
     last_login_at: datetime | None
@@ -48,6 +49,7 @@ class UserType:
             status=UserStatusEnum(user.status.value),
             email_verified=user.email_verified,
             email_verified_at=user.email_verified_at,
+            locked=user.locked_at is not None,
             created_at=user.created_at,
             updated_at=user.updated_at,
             last_login_at=user.last_login_at,

@@ -1,0 +1,248 @@
+"""What administrators may do to accounts, with the rules that keep them honest.
+
+An actor may not grant a role above their own, may not change someone who already
+outranks them, and nobody may remove the last active super-admin. Every change is
+audited with its before and after state.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId, SortDirection
+
+from domain.audit.documents import AuditAction
+from domain.audit.service import AuditService
+from domain.core.clock import Clock
+from domain.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationError
+from domain.identity import repository
+from domain.identity.documents import User, UserStatus
+from domain.identity.roles import Role
+from domain.sessions.documents import Session
+from domain.sessions.service import SessionService
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    role: Role | None = None
+    status: UserStatus | None = None
+    email_verified: bool | None = None
+    locked: bool | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    search: str | None = None
+    include_deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    users: list[User]
+    total: int
+    has_next: bool
+
+
+SORTS = {
+    "CREATED_DESC": [("created_at", SortDirection.DESCENDING), ("_id", SortDirection.DESCENDING)],
+    "CREATED_ASC": [("created_at", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)],
+    "EMAIL_ASC": [("email", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)],
+}
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "role": user.role.value,
+        "status": user.status.value,
+        "locked": user.locked_at is not None,
+    }
+
+
+_SORT_FIELD = {"CREATED_DESC": "created_at", "CREATED_ASC": "created_at", "EMAIL_ASC": "email"}
+
+
+def user_cursor(sort: str, user: User) -> str:
+    field = _SORT_FIELD[sort]
+    value = getattr(user, field)
+    encoded = value.isoformat() if isinstance(value, datetime) else value
+    raw = json.dumps([sort, encoded, str(user.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after_clause(sort: str, cursor: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, last_id = json.loads(raw)
+        oid = PydanticObjectId(last_id)
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ValidationError(
+            [FieldError("after", "This cursor is not valid.", "INVALID")]
+        ) from exc
+    if cursor_sort != sort or not isinstance(value, str):
+        raise ValidationError([FieldError("after", "This cursor is for another sort.", "INVALID")])
+    field = _SORT_FIELD[sort]
+    bound: Any = datetime.fromisoformat(value) if field == "created_at" else value
+    op = "$lt" if sort.endswith("DESC") else "$gt"
+    return {"$or": [{field: {op: bound}}, {field: bound, "_id": {op: oid}}]}
+
+
+def _query(criteria: UserFilter) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    if criteria.status is not None:
+        query["status"] = criteria.status.value
+    elif not criteria.include_deleted:
+        query["status"] = {"$in": [UserStatus.ACTIVE.value, UserStatus.DEACTIVATED.value]}
+    if criteria.role is not None:
+        query["role"] = criteria.role.value
+    if criteria.email_verified is not None:
+        query["email_verified"] = criteria.email_verified
+    if criteria.locked is not None:
+        query["locked_at"] = {"$ne": None} if criteria.locked else None
+    span: dict[str, datetime] = {}
+    if criteria.created_after:
+        span["$gte"] = criteria.created_after
+    if criteria.created_before:
+        span["$lt"] = criteria.created_before
+    if span:
+        query["created_at"] = span
+    if criteria.search:
+        # A prefix of the email or of a name, literally (never a user-supplied pattern).
+        prefix = "^" + re.escape(criteria.search.strip().lower()[:100])
+        query["$or"] = [
+            {"email": {"$regex": prefix}},
+            {"first_name": {"$regex": prefix, "$options": "i"}},
+            {"last_name": {"$regex": prefix, "$options": "i"}},
+        ]
+    return query
+
+
+class AdminUsers:
+    def __init__(self, clock: Clock, audit: AuditService, sessions: SessionService) -> None:
+        self._clock = clock
+        self._audit = audit
+        self._sessions = sessions
+
+    async def find_users(
+        self, criteria: UserFilter, *, sort: str, after: str | None, limit: int
+    ) -> UserPage:
+        """One page after the cursor (keyset paging: stable while users come and go).
+
+        Raises: ValidationError for a cursor that is not ours.
+        """
+        query = _query(criteria)
+        total = await User.find(query).count()
+        if after:
+            query = {"$and": [query, _after_clause(sort, after)]}
+        users = await User.find(query).sort(SORTS[sort]).limit(limit + 1).to_list()
+        return UserPage(users=users[:limit], total=total, has_next=len(users) > limit)
+
+    async def get(self, user_id: str) -> User:
+        user = await repository.get(user_id)
+        if user is None:
+            raise NotFoundError("No such user.")
+        await self._audit.record("admin.user_viewed", AuditAction.VIEW, target_id=str(user.id))
+        return user
+
+    async def _target(self, actor_role: Role, user_id: str) -> User:
+        user = await repository.get(user_id)
+        if user is None:
+            raise NotFoundError("No such user.")
+        if user.role.rank > actor_role.rank:
+            raise ForbiddenError("You cannot change an account that outranks yours.")
+        return user
+
+    async def _ensure_not_last_super_admin(self, user: User) -> None:
+        if user.role is not Role.SUPER_ADMIN or user.status is not UserStatus.ACTIVE:
+            return
+        others = await User.find(
+            {
+                "role": Role.SUPER_ADMIN.value,
+                "status": UserStatus.ACTIVE.value,
+                "_id": {"$ne": user.id},
+            }
+        ).count()
+        if others == 0:
+            raise ForbiddenError("This is the last active super-admin; appoint another first.")
+
+    async def update(
+        self, actor_role: Role, user_id: str, *, role: Role | None, active: bool | None
+    ) -> User:
+        """Change role and/or activation. Raises: NotFoundError, ForbiddenError."""
+        user = await self._target(actor_role, user_id)
+        if user.status is UserStatus.DELETED:
+            raise ValidationError([FieldError("id", "Restore the account first.", "DELETED")])
+        before = _snapshot(user)
+        changes: dict[str, Any] = {}
+        if role is not None and role is not user.role:
+            if role.rank > actor_role.rank:
+                raise ForbiddenError("You cannot grant a role above your own.")
+            if role.rank < user.role.rank:
+                await self._ensure_not_last_super_admin(user)
+            changes["role"] = role
+        if active is not None:
+            status = UserStatus.ACTIVE if active else UserStatus.DEACTIVATED
+            if status is not user.status:
+                if not active:
+                    await self._ensure_not_last_super_admin(user)
+                changes["status"] = status
+        if not changes:
+            return user
+        await repository.update(user, self._clock.now(), **changes)
+        assert user.id is not None
+        # The access token carries the role: end the sessions so nothing stale survives.
+        reason = (
+            "deactivated" if changes.get("status") is UserStatus.DEACTIVATED else "role_changed"
+        )
+        await self._sessions.revoke_all(user.id, reason=reason)
+        await self._audit.record(
+            "admin.user_updated",
+            AuditAction.UPDATE,
+            target_id=str(user.id),
+            before=before,
+            after=_snapshot(user),
+        )
+        return user
+
+    async def delete(self, actor_role: Role, user_id: str) -> User:
+        """Soft delete: hidden from lists, cannot sign in, restorable."""
+        user = await self._target(actor_role, user_id)
+        await self._ensure_not_last_super_admin(user)
+        before = _snapshot(user)
+        await repository.update(user, self._clock.now(), status=UserStatus.DELETED)
+        assert user.id is not None
+        await self._sessions.revoke_all(user.id, reason="deleted")
+        await self._audit.record(
+            "admin.user_deleted",
+            AuditAction.DELETE,
+            target_id=str(user.id),
+            before=before,
+            after=_snapshot(user),
+        )
+        return user
+
+    async def restore(self, actor_role: Role, user_id: str) -> User:
+        user = await self._target(actor_role, user_id)
+        if user.status is not UserStatus.DELETED:
+            return user
+        before = _snapshot(user)
+        await repository.update(user, self._clock.now(), status=UserStatus.ACTIVE)
+        await self._audit.record(
+            "admin.user_restored",
+            AuditAction.UPDATE,
+            target_id=str(user.id),
+            before=before,
+            after=_snapshot(user),
+        )
+        return user
+
+    async def revoke_sessions(self, actor_role: Role, user_id: str) -> int:
+        user = await self._target(actor_role, user_id)
+        assert user.id is not None
+        return await self._sessions.revoke_all(user.id, reason="admin")
+
+    async def sessions_of(self, user_id: PydanticObjectId) -> list[Session]:
+        return await self._sessions.list_active(user_id)

@@ -1,0 +1,124 @@
+"""Admin resolvers: the permission classes have already checked who is asking."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.core.errors import DomainError
+from domain.identity.admin import UserFilter, user_cursor
+from domain.identity.documents import UserStatus
+from domain.identity.roles import Role
+from schema.admin.types import (
+    AdminUserDetail,
+    UserConnection,
+    UserFilterInput,
+    UserSessionsRevoked,
+    UserSort,
+    UserUpdated,
+)
+from schema.audit.types import AuditEventType
+from schema.context import Info
+from schema.identity.types import RoleEnum, SessionType, UserType
+from schema.pagination import Edge, PageInfo, page_size
+from schema.user_errors import UserError, map_user_error
+
+
+def _actor_role(info: Info) -> Role:
+    return info.context.require_principal().role
+
+
+async def users(
+    info: Info,
+    filter: UserFilterInput | None = None,
+    sort: UserSort = UserSort.CREATED_DESC,
+    first: int | None = 20,
+    after: str | None = None,
+) -> UserConnection:
+    given = filter or UserFilterInput()
+    criteria = UserFilter(
+        role=Role(given.role) if given.role is not None else None,
+        status=UserStatus(given.status.value) if given.status is not None else None,
+        email_verified=given.email_verified,
+        locked=given.locked,
+        created_after=given.created_after,
+        created_before=given.created_before,
+        search=given.search,
+        include_deleted=given.include_deleted,
+    )
+    size = page_size(first)
+    page = await info.context.state.admin_users.find_users(
+        criteria, sort=sort.value, after=after, limit=size
+    )
+    edges = [
+        Edge(cursor=user_cursor(sort.value, u), node=UserType.from_document(u)) for u in page.users
+    ]
+    return UserConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+        ),
+        total_count=page.total,
+    )
+
+
+async def user(info: Info, id: strawberry.ID) -> AdminUserDetail | UserError:
+    state = info.context.state
+    try:
+        found = await state.admin_users.get(str(id))
+    except DomainError as error:
+        return map_user_error(error)
+    assert found.id is not None
+    sessions = await state.admin_users.sessions_of(found.id)
+    events = await state.audit.search(target_id=str(found.id), limit=20)
+    return AdminUserDetail(
+        user=UserType.from_document(found),
+        sessions=[SessionType.from_document(s, current_session_id=None) for s in sessions],
+        recent_events=[AuditEventType.from_document(e) for e in events],
+    )
+
+
+async def update_user(
+    info: Info,
+    id: strawberry.ID,
+    role: RoleEnum | None = None,  # type: ignore[valid-type]
+    active: bool | None = None,
+) -> UserUpdated | UserError:
+    try:
+        updated = await info.context.state.admin_users.update(
+            _actor_role(info), str(id), role=Role(role) if role is not None else None, active=active
+        )
+    except DomainError as error:
+        return map_user_error(error)
+    return UserUpdated(user=UserType.from_document(updated))
+
+
+async def delete_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
+    try:
+        deleted = await info.context.state.admin_users.delete(_actor_role(info), str(id))
+    except DomainError as error:
+        return map_user_error(error)
+    return UserUpdated(user=UserType.from_document(deleted))
+
+
+async def restore_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
+    try:
+        restored = await info.context.state.admin_users.restore(_actor_role(info), str(id))
+    except DomainError as error:
+        return map_user_error(error)
+    return UserUpdated(user=UserType.from_document(restored))
+
+
+async def unlock_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
+    try:
+        unlocked = await info.context.state.identity.admin_unlock(str(id))
+    except DomainError as error:
+        return map_user_error(error)
+    return UserUpdated(user=UserType.from_document(unlocked))
+
+
+async def revoke_user_sessions(info: Info, id: strawberry.ID) -> UserSessionsRevoked | UserError:
+    try:
+        ended = await info.context.state.admin_users.revoke_sessions(_actor_role(info), str(id))
+    except DomainError as error:
+        return map_user_error(error)
+    return UserSessionsRevoked(sessions_ended=ended)

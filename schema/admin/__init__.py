@@ -1,0 +1,1 @@
+"""GraphQL types and operations of user administration."""

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.permission import BasePermission
+
+from domain.identity.permissions import Permission
+from resolvers import admin
+from schema.admin.types import AdminUserDetail, UserConnection, UserSessionsRevoked, UserUpdated
+from schema.permissions import HasPermission
+from schema.user_errors import Forbidden, NotFound, ValidationFailed
+
+UserResult = Annotated[AdminUserDetail | NotFound, strawberry.union("AdminUserResult")]
+UserUpdateResult = Annotated[
+    UserUpdated | NotFound | Forbidden | ValidationFailed, strawberry.union("UserUpdateResult")
+]
+RevokeUserSessionsResult = Annotated[
+    UserSessionsRevoked | NotFound | Forbidden, strawberry.union("RevokeUserSessionsResult")
+]
+
+_READ: list[type[BasePermission]] = [HasPermission(Permission.USERS_READ)]
+_WRITE: list[type[BasePermission]] = [HasPermission(Permission.USERS_WRITE)]
+
+
+@strawberry.type
+class AdminQuery:
+    users: UserConnection = strawberry.field(
+        resolver=admin.users,
+        permission_classes=_READ,
+        description="Accounts, filtered, searched, sorted and cursor-paged, with a total count.",
+    )
+    user = strawberry.field(resolver=admin.user, permission_classes=_READ, graphql_type=UserResult)
+
+
+@strawberry.type
+class AdminMutation:
+    update_user = strawberry.mutation(
+        resolver=admin.update_user,
+        permission_classes=_WRITE,
+        graphql_type=UserUpdateResult,
+        description="Change role and/or activation; the user's sessions end.",
+    )
+    delete_user = strawberry.mutation(
+        resolver=admin.delete_user,
+        permission_classes=_WRITE,
+        graphql_type=UserUpdateResult,
+        description="Soft delete: hidden, cannot sign in, restorable.",
+    )
+    restore_user = strawberry.mutation(
+        resolver=admin.restore_user, permission_classes=_WRITE, graphql_type=UserUpdateResult
+    )
+    unlock_user = strawberry.mutation(
+        resolver=admin.unlock_user, permission_classes=_WRITE, graphql_type=UserUpdateResult
+    )
+    revoke_user_sessions = strawberry.mutation(
+        resolver=admin.revoke_user_sessions,
+        permission_classes=_WRITE,
+        graphql_type=RevokeUserSessionsResult,
+    )
