@@ -13,7 +13,7 @@ SDL_PATH = ROOT_DIR / "schema.graphql"
 
 def current_sdl() -> str:
     # Development settings: the contract does not depend on environment switches.
-    settings = Settings(_env_file=None, environment="development")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, environment="development")
     return build_schema(settings).as_str().rstrip() + "\n"
 
 
