@@ -7,24 +7,46 @@ token passes as an access token, and reads time from the injected clock.
 
 from __future__ import annotations
 
-import uuid
+import base64
+import json
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from jwt.types import Options
 
 from domain.core.clock import Clock
-from domain.core.errors import DomainError
+from domain.core.errors import UnauthenticatedError
 from domain.core.settings import Settings
 from domain.tokens.keys import KeySet
 
-ACCESS_TYP = "at+jwt"
+ACCESS_TYP = "at+jwt"  # header "typ", RFC 9068 §2.1
+ACCESS_TOKEN_TYPE = "access"  # payload "typ": tells our token kinds apart
 MAX_TOKEN_LENGTH = 4096
-_REQUIRED = ["iss", "aud", "sub", "sid", "jti", "iat", "exp", "role", "typ"]
+
+# Three non-empty base64url segments: checked in C before any decoding.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "jti", "iat", "exp", "role", "typ"]
+# We only ever write these; anything else (jku, jwk, x5u, crit, b64, ...) is not ours.
+_HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
+# PyJWT reads the wall clock for exp/nbf/iat and cannot be given another, so it
+# checks signature, issuer and audience, and time is checked against our clock.
+_DECODE_OPTIONS: Options = {
+    "require": _REQUIRED_CLAIMS,
+    "strict_aud": True,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+}
+_JWT = jwt.PyJWT(options=_DECODE_OPTIONS)
 
 
-class InvalidAccessToken(DomainError):  # noqa: N818 - named for what it is
+class InvalidAccessToken(UnauthenticatedError):  # noqa: N818 - named for what it is
+    """Any refused access token. The message never says why; ``reason`` is for logs."""
+
     code = "UNAUTHENTICATED"
     status_code = 401
     default_message = "The access token is invalid or has expired."
@@ -44,6 +66,36 @@ class AccessClaims:
     exp: datetime
 
 
+def _unverified_header(token: str) -> dict[str, Any]:
+    """The JOSE header, to pick the key. Not jwt.get_unverified_header(): that one
+    decodes all three segments char by char in Python, and decode() does it again."""
+    if _COMPACT_JWS.fullmatch(token) is None:
+        raise InvalidAccessToken("malformed")
+    segment = token.partition(".")[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, RecursionError) as exc:  # binascii, UTF-8 and JSON errors
+        raise InvalidAccessToken("malformed") from exc
+    if not isinstance(header, dict):
+        raise InvalidAccessToken("malformed")
+    return header
+
+
+def _numeric_date(payload: dict[str, Any], name: str) -> int:
+    value = payload[name]
+    # We write whole seconds; bool is an int in Python, and PyJWT would accept "123".
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidAccessToken(f"{name} is not an integer")
+    return value
+
+
+def _text_claim(payload: dict[str, Any], name: str) -> str:
+    value = payload[name]
+    if not isinstance(value, str) or not value:
+        raise InvalidAccessToken(f"{name} is not a non-empty string")
+    return value
+
+
 class AccessTokenService:
     def __init__(self, keys: KeySet, settings: Settings, clock: Clock) -> None:
         self.keys = keys
@@ -54,17 +106,20 @@ class AccessTokenService:
         self._leeway = settings.jwt_leeway_seconds
 
     def issue(self, user_id: str, session_id: str, role: str) -> tuple[str, AccessClaims]:
+        """Sign a token with the active key; the claims are returned for the caller's use."""
         key = self.keys.active
         assert key.private_key is not None  # KeySet refuses a verify-only active key
-        now = self._clock.now().replace(microsecond=0)
+        # Whole seconds, so the returned claims equal what verify() reads back.
+        now = self._clock.now().astimezone(UTC).replace(microsecond=0)
         claims = AccessClaims(
             sub=user_id,
             sid=session_id,
-            jti=uuid.uuid4().hex,
+            jti=secrets.token_urlsafe(16),
             role=role,
             iat=now,
             exp=now + self._ttl,
         )
+        issued_at = int(now.timestamp())
         payload = {
             "iss": self._issuer,
             "aud": self._audience,
@@ -72,12 +127,12 @@ class AccessTokenService:
             "sid": claims.sid,
             "jti": claims.jti,
             "role": claims.role,
-            "typ": "access",
-            "iat": int(now.timestamp()),
-            "nbf": int(now.timestamp()),
+            "typ": ACCESS_TOKEN_TYPE,
+            "iat": issued_at,
+            "nbf": issued_at,
             "exp": int(claims.exp.timestamp()),
         }
-        token = jwt.encode(
+        token = _JWT.encode(
             payload,
             key.private_key,
             algorithm=key.algorithm,
@@ -86,56 +141,60 @@ class AccessTokenService:
         return token, claims
 
     def verify(self, token: str) -> AccessClaims:
-        """Raises: InvalidAccessToken (with a ``reason`` for logs, never for clients)."""
-        if not token or len(token) > MAX_TOKEN_LENGTH:
+        """The claims of a valid access token.
+
+        Raises:
+            InvalidAccessToken: for any fault (with a ``reason`` for logs, never for clients).
+        """
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidAccessToken("malformed")
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise InvalidAccessToken("malformed") from exc
+        header = _unverified_header(token)
+        if not header.keys() <= _HEADER_MEMBERS:
+            raise InvalidAccessToken("unexpected header member")
         kid = header.get("kid")
-        key = self.keys.by_kid(kid) if isinstance(kid, str) else None
+        if not isinstance(kid, str):
+            raise InvalidAccessToken("no kid")
+        key = self.keys.by_kid(kid)
         if key is None:
             raise InvalidAccessToken("unknown kid")
-        if header.get("typ") != ACCESS_TYP or header.get("alg") != key.algorithm:
-            raise InvalidAccessToken("wrong header")
+        if header.get("alg") != key.algorithm:
+            raise InvalidAccessToken("algorithm does not match the key")
+        if header.get("typ") != ACCESS_TYP:
+            raise InvalidAccessToken("wrong header typ")
         try:
-            payload: dict[str, Any] = jwt.decode(
+            payload = _JWT.decode(
                 token,
                 key.public_key,
                 algorithms=[key.algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
-                # Time is checked below against our clock, not the machine's.
-                options={
-                    "require": _REQUIRED,
-                    "verify_exp": False,
-                    "verify_iat": False,
-                    "verify_nbf": False,
-                },
             )
         except jwt.PyJWTError as exc:
             raise InvalidAccessToken(type(exc).__name__) from exc
-        if payload.get("typ") != "access":
-            raise InvalidAccessToken("wrong type")
+        if payload["typ"] != ACCESS_TOKEN_TYPE:
+            raise InvalidAccessToken("wrong token type")
+        return self._check_time(payload)
+
+    def _check_time(self, payload: dict[str, Any]) -> AccessClaims:
         now = self._clock.now().timestamp()
-        try:
-            exp, iat = float(payload["exp"]), float(payload["iat"])
-            nbf = float(payload.get("nbf", iat))
-        except (TypeError, ValueError) as exc:
-            raise InvalidAccessToken("bad time claims") from exc
-        if exp + self._leeway <= now:
+        exp = _numeric_date(payload, "exp")
+        iat = _numeric_date(payload, "iat")
+        nbf = _numeric_date(payload, "nbf") if "nbf" in payload else iat
+        # Same comparisons as PyJWT's own checks, against the injected clock.
+        if exp <= now - self._leeway:
             raise InvalidAccessToken("expired")
-        if nbf - self._leeway > now or iat - self._leeway > now:
+        if nbf > now + self._leeway or iat > now + self._leeway:
             raise InvalidAccessToken("not yet valid")
-        fields = (payload["sub"], payload["sid"], payload["jti"], payload["role"])
-        if not all(isinstance(value, str) and value for value in fields):
-            raise InvalidAccessToken("bad claims")
+        try:
+            issued_at = datetime.fromtimestamp(iat, UTC)
+            expires_at = datetime.fromtimestamp(exp, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise InvalidAccessToken("time out of range") from exc
         return AccessClaims(
-            sub=payload["sub"],
-            sid=payload["sid"],
-            jti=payload["jti"],
-            role=payload["role"],
-            iat=datetime.fromtimestamp(iat, UTC),
-            exp=datetime.fromtimestamp(exp, UTC),
+            sub=_text_claim(payload, "sub"),
+            sid=_text_claim(payload, "sid"),
+            jti=_text_claim(payload, "jti"),
+            role=_text_claim(payload, "role"),
+            iat=issued_at,
+            exp=expires_at,
         )

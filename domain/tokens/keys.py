@@ -3,6 +3,10 @@
 Keys come from settings as PEM (Ed25519 → EdDSA, P-256 → ES256). The ``kid`` is
 the RFC 7638 thumbprint of the public key, so it never changes for a key. Outside
 production, a development key is generated once under ``var/keys/``.
+
+Rotation: add the new private key (first, or name it in ``GATEHOUSE_JWT_ACTIVE_KID``),
+keep the old one as a second private key or move its public key to
+``GATEHOUSE_JWT_PUBLIC_KEYS`` until the last token it signed has expired.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -24,12 +29,15 @@ from domain.core.settings import Settings
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+Algorithm = Literal["EdDSA", "ES256"]
 
+DEV_KEY_FILE = Path("keys") / "dev-signing-key.pem"
 _PEM_BLOCK = re.compile(r"-----BEGIN (?P<kind>[A-Z ]+)-----.+?-----END (?P=kind)-----", re.DOTALL)
+_ACCEPTED = "only Ed25519 (EdDSA) and P-256 (ES256) keys are accepted"
 
 
 class KeyConfigurationError(ValueError):
-    pass
+    """The configured keys cannot be used; raised at start-up, never per request."""
 
 
 def _b64(data: bytes) -> str:
@@ -41,6 +49,7 @@ def _public_jwk(public: PublicKey) -> dict[str, str]:
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
     numbers = public.public_numbers()
+    # RFC 7518 §6.2.1.2: coordinates are the full field size, leading zeros kept.
     return {
         "kty": "EC",
         "crv": "P-256",
@@ -50,6 +59,7 @@ def _public_jwk(public: PublicKey) -> dict[str, str]:
 
 
 def _thumbprint(jwk: dict[str, str]) -> str:
+    """RFC 7638: SHA-256 of the required members, sorted, without whitespace."""
     required = ("crv", "kty", "x") if jwk["kty"] == "OKP" else ("crv", "kty", "x", "y")
     canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
     return _b64(hashlib.sha256(canonical.encode()).digest())
@@ -58,11 +68,16 @@ def _thumbprint(jwk: dict[str, str]) -> str:
 @dataclass(frozen=True, slots=True)
 class SigningKey:
     kid: str
-    algorithm: str
-    public_key: PublicKey
-    private_key: PrivateKey | None
+    algorithm: Algorithm
+    private_key: PrivateKey | None = field(repr=False)
+    public_key: PublicKey = field(repr=False)
+
+    @property
+    def can_sign(self) -> bool:
+        return self.private_key is not None
 
     def jwk(self) -> dict[str, str]:
+        """The public JWK: built from the public key only, so no private member can leak."""
         return {
             **_public_jwk(self.public_key),
             "kid": self.kid,
@@ -71,34 +86,57 @@ class SigningKey:
         }
 
 
-def _make_key(public: object, private: PrivateKey | None) -> SigningKey:
+def _kind(key: object) -> str:
+    """The key's family for error messages: RSA for an RSAPrivateKey, and so on."""
+    return type(key).__name__.lstrip("_").removesuffix("PrivateKey").removesuffix("PublicKey")
+
+
+def _algorithm_for(public: PublicKey) -> Algorithm:
     if isinstance(public, ed25519.Ed25519PublicKey):
-        algorithm = "EdDSA"
-    elif isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1):
-        algorithm = "ES256"
-    else:
-        raise KeyConfigurationError(
-            f"unsupported signing key type {type(public).__name__}: use Ed25519 or P-256"
-        )
+        return "EdDSA"
+    if isinstance(public.curve, ec.SECP256R1):
+        return "ES256"
+    raise KeyConfigurationError(f"unsupported elliptic curve {public.curve.name}: {_ACCEPTED}")
+
+
+def make_signing_key(public: PublicKey, private: PrivateKey | None = None) -> SigningKey:
+    """A key with its ``kid`` and algorithm worked out from the public key."""
+    algorithm = _algorithm_for(public)  # first: the JWK below assumes P-256 for EC keys
     return SigningKey(
         kid=_thumbprint(_public_jwk(public)),
         algorithm=algorithm,
-        public_key=public,
         private_key=private,
+        public_key=public,
     )
 
 
-def _pem_blocks(text: str) -> list[str]:
-    text = text.replace("\\n", "\n")
-    return [m.group(0) for m in _PEM_BLOCK.finditer(text)]
-
-
 class KeySet:
-    def __init__(self, keys: list[SigningKey], active_kid: str) -> None:
-        self._by_kid = {key.kid: key for key in keys}
-        self.active = self._by_kid[active_kid]
-        if self.active.private_key is None:
-            raise KeyConfigurationError("the active key must have its private part")
+    """Every key that verifies, looked up by ``kid``; ``active`` is the one that signs."""
+
+    def __init__(self, keys: Sequence[SigningKey], active_kid: str | None = None) -> None:
+        by_kid: dict[str, SigningKey] = {}
+        for key in keys:
+            known = by_kid.get(key.kid)
+            # The same key listed twice (say, also among the public keys) keeps
+            # its private part, so it can still be the active key.
+            if known is None or (key.can_sign and not known.can_sign):
+                by_kid[key.kid] = key
+        signers = [key for key in by_kid.values() if key.can_sign]
+        if not signers:
+            raise KeyConfigurationError("no private signing key is configured")
+        if active_kid is None:
+            active = signers[0]
+        elif active_kid not in by_kid:
+            raise KeyConfigurationError(f"GATEHOUSE_JWT_ACTIVE_KID {active_kid!r} matches no key")
+        else:
+            active = by_kid[active_kid]
+        if not active.can_sign:
+            raise KeyConfigurationError(
+                f"the active key {active.kid!r} is verify-only: its private key is needed"
+            )
+        self.active = active
+        self._by_kid = by_kid
+        self._jwks = [key.jwk() for key in by_kid.values()]
 
     def by_kid(self, kid: str) -> SigningKey | None:
         return self._by_kid.get(kid)
@@ -108,69 +146,89 @@ class KeySet:
         return list(self._by_kid)
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [key.jwk() for key in self._by_kid.values()]}
+        """RFC 7517 JWK Set of every public key (a fresh copy: callers may mutate it)."""
+        return {"keys": [dict(jwk) for jwk in self._jwks]}
+
+
+def _pem_blocks(text: str) -> list[str]:
+    # .env files often carry PEM on one line with literal "\n" escapes.
+    text = text.replace("\\r", "").replace("\\n", "\n")
+    return [m.group(0) for m in _PEM_BLOCK.finditer(text)]
 
 
 def _load_private(pem: str) -> SigningKey:
     try:
         private = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
-        raise KeyConfigurationError(f"cannot read a private signing key: {exc}") from exc
-    if not isinstance(private, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
         raise KeyConfigurationError(
-            f"unsupported signing key type {type(private).__name__}: use Ed25519 or P-256"
-        )
-    return _make_key(private.public_key(), private)
+            f"cannot read a private key from GATEHOUSE_JWT_PRIVATE_KEYS ({exc}); "
+            f"it must be an unencrypted PEM private key: {_ACCEPTED}"
+        ) from exc
+    if not isinstance(private, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        raise KeyConfigurationError(f"unsupported key type {_kind(private)}: {_ACCEPTED}")
+    return make_signing_key(private.public_key(), private)
 
 
 def _load_public(pem: str) -> SigningKey:
     try:
         public = serialization.load_pem_public_key(pem.encode())
     except (ValueError, TypeError) as exc:
-        raise KeyConfigurationError(f"cannot read a public key: {exc}") from exc
-    return _make_key(public, None)
+        raise KeyConfigurationError(
+            f"cannot read a public key from GATEHOUSE_JWT_PUBLIC_KEYS ({exc}): {_ACCEPTED}"
+        ) from exc
+    if not isinstance(public, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
+        raise KeyConfigurationError(f"unsupported key type {_kind(public)}: {_ACCEPTED}")
+    return make_signing_key(public)
 
 
-def _dev_key_pem(var_dir: Path) -> str:
-    path = var_dir / "keys" / "dev-signing-key.pem"
-    if path.exists():
-        return path.read_text()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = (
-        ed25519.Ed25519PrivateKey.generate()
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
+def _write_new_dev_key(path: Path) -> None:
+    """Create the key file atomically with mode 0600; an existing file is kept."""
+    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
-    fd, tmp = tempfile.mkstemp(dir=path.parent)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(pem)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".dev-key-")  # mkstemp: mode 0600
     try:
-        # Another process may have won the race to create it: keep theirs.
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # link() fails if the name exists, so when two processes start at once
+        # both end up using the key that won (os.replace would let each keep its own).
         os.link(tmp, path)
     except FileExistsError:
         pass
     finally:
         os.unlink(tmp)
+
+
+def dev_key_pem(var_dir: Path) -> str:
+    """The development signing key: generated on first use, then reused."""
+    path = var_dir / DEV_KEY_FILE
+    if not path.exists():
+        _write_new_dev_key(path)
     return path.read_text()
 
 
 def load_key_set(settings: Settings) -> KeySet:
+    """Every configured key; raises KeyConfigurationError with what to fix."""
     configured = settings.jwt_private_keys.get_secret_value() if settings.jwt_private_keys else ""
     private_pems = _pem_blocks(configured)
     if configured.strip() and not private_pems:
-        raise KeyConfigurationError("GATEHOUSE_JWT_PRIVATE_KEYS holds no PEM block")
+        raise KeyConfigurationError(
+            "GATEHOUSE_JWT_PRIVATE_KEYS holds no PEM block: shared secrets (HMAC) are refused; "
+            + _ACCEPTED
+        )
     if not private_pems:
         if settings.is_production:
             raise KeyConfigurationError("production needs GATEHOUSE_JWT_PRIVATE_KEYS")
-        private_pems = [_dev_key_pem(settings.var_dir)]
+        private_pems = [dev_key_pem(settings.var_dir)]
+    public_text = settings.jwt_public_keys or ""
+    public_pems = _pem_blocks(public_text)
+    if public_text.strip() and not public_pems:
+        raise KeyConfigurationError("GATEHOUSE_JWT_PUBLIC_KEYS holds no PEM block")
     keys = [_load_private(pem) for pem in private_pems]
-    keys += [_load_public(pem) for pem in _pem_blocks(settings.jwt_public_keys or "")]
-    active = settings.jwt_active_kid or keys[0].kid
-    if active not in {key.kid for key in keys}:
-        raise KeyConfigurationError(f"GATEHOUSE_JWT_ACTIVE_KID {active!r} matches no key")
-    return KeySet(keys, active)
+    keys += [_load_public(pem) for pem in public_pems]
+    return KeySet(keys, settings.jwt_active_kid or None)

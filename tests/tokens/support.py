@@ -69,7 +69,7 @@ def make_settings(var_dir: Path, **overrides: Any) -> Settings:
         "access_token_ttl_seconds": TTL,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def make_service(
