@@ -37,6 +37,7 @@ from domain.documents import DOCUMENT_MODELS
 from domain.email.mailer import Mailer
 from domain.email.transport import create_transport
 from domain.identity.admin import AdminUsers
+from domain.identity.cache import CachedUsers
 from domain.identity.documents import User
 from domain.identity.passwords import PasswordHasher, create_password_hasher
 from domain.identity.service import IdentityService
@@ -89,7 +90,10 @@ def build_state(
     audit = AuditService(clock)
     sessions = SessionService(settings, clock, access_tokens, revocations, redis, audit)
     lockout = LockoutService(settings, redis, clock)
-    identity = IdentityService(settings, clock, hasher, mailer, sessions, redis, lockout, audit)
+    users = CachedUsers(redis, settings)
+    identity = IdentityService(
+        settings, clock, hasher, mailer, sessions, redis, lockout, audit, users
+    )
 
     async def alert_reuse(user: User, session: Session) -> None:
         await mailer.send(
@@ -119,7 +123,8 @@ def build_state(
         rate_limits=RateLimitService(settings, redis, clock),
         api_keys=ApiKeyService(clock, audit),
         audit=audit,
-        admin_users=AdminUsers(clock, audit, sessions),
+        admin_users=AdminUsers(clock, audit, sessions, users),
+        users=users,
     )
 
 

@@ -21,6 +21,7 @@ from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationError
 from domain.identity import repository
+from domain.identity.cache import CachedUsers
 from domain.identity.documents import User, UserStatus
 from domain.identity.roles import Role
 from domain.sessions.documents import Session
@@ -121,7 +122,10 @@ def _query(criteria: UserFilter) -> dict[str, Any]:
 
 
 class AdminUsers:
-    def __init__(self, clock: Clock, audit: AuditService, sessions: SessionService) -> None:
+    def __init__(
+        self, clock: Clock, audit: AuditService, sessions: SessionService, users: CachedUsers
+    ) -> None:
+        self._users = users
         self._clock = clock
         self._audit = audit
         self._sessions = sessions
@@ -191,7 +195,7 @@ class AdminUsers:
                 changes["status"] = status
         if not changes:
             return user
-        await repository.update(user, self._clock.now(), **changes)
+        await self._users.update(user, self._clock.now(), **changes)
         assert user.id is not None
         # The access token carries the role: end the sessions so nothing stale survives.
         reason = (
@@ -212,7 +216,7 @@ class AdminUsers:
         user = await self._target(actor_role, user_id)
         await self._ensure_not_last_super_admin(user)
         before = _snapshot(user)
-        await repository.update(user, self._clock.now(), status=UserStatus.DELETED)
+        await self._users.update(user, self._clock.now(), status=UserStatus.DELETED)
         assert user.id is not None
         await self._sessions.revoke_all(user.id, reason="deleted")
         await self._audit.record(
@@ -229,7 +233,7 @@ class AdminUsers:
         if user.status is not UserStatus.DELETED:
             return user
         before = _snapshot(user)
-        await repository.update(user, self._clock.now(), status=UserStatus.ACTIVE)
+        await self._users.update(user, self._clock.now(), status=UserStatus.ACTIVE)
         await self._audit.record(
             "admin.user_restored",
             AuditAction.UPDATE,

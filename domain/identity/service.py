@@ -24,6 +24,7 @@ from domain.core.settings import Settings
 from domain.email.mailer import Mailer
 from domain.identity import repository
 from domain.identity.action_tokens import ActionPurpose, ActionTokens, InvalidActionTokenError
+from domain.identity.cache import CachedUsers
 from domain.identity.documents import User, UserStatus
 from domain.identity.errors import (
     AccountDisabledError,
@@ -81,6 +82,7 @@ class IdentityService:
         redis: Redis,
         lockout: LockoutService,
         audit: AuditService,
+        users: CachedUsers,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -91,6 +93,7 @@ class IdentityService:
         self._tokens = ActionTokens(clock)
         self._lockout = lockout
         self._audit = audit
+        self._users = users
 
     # ----------------------------------------------------------------- registration
 
@@ -188,7 +191,7 @@ class IdentityService:
             raise InvalidActionTokenError
         if not user.email_verified:
             now = self._clock.now()
-            await repository.update(user, now, email_verified=True, email_verified_at=now)
+            await self._users.update(user, now, email_verified=True, email_verified_at=now)
         await self._audit.record(
             "user.verified", AuditAction.VERIFY, actor_id=str(user.id), target_id=str(user.id)
         )
@@ -250,7 +253,7 @@ class IdentityService:
         changes: dict[str, object] = {"last_login_at": now, "failed_login_count": 0}
         if result.new_hash is not None:
             changes["password_hash"] = result.new_hash
-        await repository.update(user, now, **changes)
+        await self._users.update(user, now, **changes)
         await self._lockout.reset(str(user.id))
         tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip)
         logger.bind(user_id=str(user.id), session_id=tokens.session_id).info("login")
@@ -287,6 +290,7 @@ class IdentityService:
         await User.find_one(User.id == user.id).update(
             {"$set": {"failed_login_count": failure.count, "last_failed_login_at": now}}
         )
+        await self._users.invalidate(user.id)
         if failure.just_locked:
             await self._lock(user, failure.count)
         if failure.locked:
@@ -295,7 +299,7 @@ class IdentityService:
     async def _lock(self, user: User, attempts: int) -> None:
         assert user.id is not None
         now = self._clock.now()
-        await repository.update(user, now, locked_at=now)
+        await self._users.update(user, now, locked_at=now)
         await self._audit.record(
             "user.locked",
             AuditAction.LOCK,
@@ -327,7 +331,7 @@ class IdentityService:
     async def unlock(self, user: User) -> None:
         """Clear the lock and the failure count (the admin path calls this too)."""
         assert user.id is not None
-        await repository.update(user, self._clock.now(), locked_at=None, failed_login_count=0)
+        await self._users.update(user, self._clock.now(), locked_at=None, failed_login_count=0)
         await self._lockout.reset(str(user.id))
         await self._tokens.revoke_all(user.id, ActionPurpose.UNLOCK_ACCOUNT)
         await self._audit.record("user.unlocked", AuditAction.UNLOCK, target_id=str(user.id))
@@ -371,7 +375,7 @@ class IdentityService:
             : max(self._settings.password_history_size - 1, 0)
         ]
         now = self._clock.now()
-        await repository.update(
+        await self._users.update(
             user,
             now,
             password_hash=new_hash,
@@ -471,7 +475,8 @@ class IdentityService:
     # ---------------------------------------------------------------------- profile
 
     async def get_user(self, user_id: PydanticObjectId | str) -> User | None:
-        return await repository.get(user_id)
+        """The user, from the cache when possible (the hot path of ``me``)."""
+        return await self._users.get(user_id)
 
     async def update_profile(
         self, user_id: PydanticObjectId, *, first_name: object = None, last_name: object = None
@@ -495,7 +500,7 @@ class IdentityService:
         _raise_if(errors)
         if changes:
             before = _public_state(user)
-            await repository.update(user, self._clock.now(), **changes)
+            await self._users.update(user, self._clock.now(), **changes)
             await self._audit.record(
                 "user.profile_updated",
                 AuditAction.UPDATE,
@@ -574,7 +579,7 @@ class IdentityService:
         old_email = user.email
         now = self._clock.now()
         try:
-            await repository.update(
+            await self._users.update(
                 user, now, email=record.new_email, email_verified=True, email_verified_at=now
             )
         except DuplicateKeyError as exc:

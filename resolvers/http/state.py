@@ -16,6 +16,7 @@ from domain.core.clock import Clock
 from domain.core.settings import Settings
 from domain.email.transport import EmailTransport
 from domain.identity.admin import AdminUsers
+from domain.identity.cache import CachedUsers
 from domain.identity.passwords import PasswordHasher
 from domain.identity.service import IdentityService
 from domain.ratelimit.policy import RateLimitService
@@ -44,3 +45,4 @@ class AppState:
     api_keys: ApiKeyService
     audit: AuditService
     admin_users: AdminUsers
+    users: CachedUsers

@@ -1,0 +1,67 @@
+"""A Redis cache of user documents, so an authenticated read costs no database trip.
+
+Every write to a user goes through ``CachedUsers.update``, which drops the cached
+copy; a TTL bounds staleness should an invalidation ever be missed. If Redis is
+down the cache steps aside and reads go to the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+from loguru import logger
+from pydantic import ValidationError as PydanticValidationError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from domain.core.settings import Settings
+from domain.identity import repository
+from domain.identity.documents import User
+
+CACHE_TTL_SECONDS = 300
+
+
+class CachedUsers:
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self._redis = redis
+        self._prefix = f"{settings.redis_key_prefix}user:"
+        self.hits = 0
+        self.misses = 0
+
+    async def get(self, user_id: PydanticObjectId | str) -> User | None:
+        key = f"{self._prefix}{user_id}"
+        try:
+            cached = await self._redis.get(key)
+        except RedisError as exc:
+            logger.warning("user cache unavailable: {}", exc)
+            return await repository.get(user_id)
+        if cached is not None:
+            try:
+                user: User | None = User.model_validate_json(cached)
+            except PydanticValidationError:
+                user = None
+            if user is not None:
+                self.hits += 1
+                return user
+        self.misses += 1
+        user = await repository.get(user_id)
+        if user is not None:
+            try:
+                await self._redis.set(key, user.model_dump_json(), ex=CACHE_TTL_SECONDS)
+            except RedisError as exc:
+                logger.warning("user cache unavailable: {}", exc)
+        return user
+
+    async def invalidate(self, user_id: PydanticObjectId | str | None) -> None:
+        if user_id is None:
+            return
+        try:
+            await self._redis.delete(f"{self._prefix}{user_id}")
+        except RedisError as exc:
+            logger.warning("user cache invalidation failed: {}", exc)
+
+    async def update(self, user: User, now: datetime, **changes: Any) -> None:
+        await repository.update(user, now, **changes)
+        await self.invalidate(user.id)
