@@ -24,6 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from domain.analytics.service import AnalyticsService
 from domain.apikeys.service import ApiKeyService
 from domain.audit.service import AuditService
 from domain.core.clock import Clock, SystemClock
@@ -125,6 +126,7 @@ def build_state(
         audit=audit,
         admin_users=AdminUsers(clock, audit, sessions, users),
         users=users,
+        analytics=AnalyticsService(settings, redis, clock),
     )
 
 

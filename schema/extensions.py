@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from strawberry.extensions import SchemaExtension
 
 
 class OperationNameRecorder(SchemaExtension):
-    """Leave the operation's name where the access log can read it."""
+    """Leave the operation's name for the access log and count it (with the caller)."""
 
-    def on_operation(self) -> Iterator[None]:
+    async def on_operation(self) -> AsyncIterator[None]:
         yield
         ctx = self.execution_context
         name = ctx.operation_name
@@ -19,6 +19,13 @@ class OperationNameRecorder(SchemaExtension):
                 name = f"<{ctx.operation_type.value}>"
             except RuntimeError:
                 name = None
-        request = getattr(ctx.context, "request", None)
+        context = ctx.context
+        request = getattr(context, "request", None)
         if request is not None and name:
             request.scope.setdefault("state", {})["graphql_operation"] = name[:100]
+        state = getattr(context, "state", None)
+        if state is not None:
+            principal = getattr(context, "principal", None)
+            await state.analytics.record_activity(
+                principal.user_id if principal else None, name[:100] if name else None
+            )

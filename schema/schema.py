@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext
 from domain.core.settings import Settings
 from resolvers.server_info import resolve_server_info
 from schema.admin.operations import AdminMutation, AdminQuery
+from schema.analytics.operations import AnalyticsQuery
 from schema.apikeys.operations import ApiKeyMutation, ApiKeyQuery
 from schema.audit.operations import AuditQuery
 from schema.extensions import OperationNameRecorder
@@ -33,7 +34,7 @@ from schema.types.server_info import ServerInfo
 
 
 @strawberry.type
-class Query(IdentityQuery, ApiKeyQuery, AuditQuery, AdminQuery):
+class Query(IdentityQuery, ApiKeyQuery, AuditQuery, AdminQuery, AnalyticsQuery):
     server_info: ServerInfo = strawberry.field(
         resolver=resolve_server_info, description="Name, version and environment of this server."
     )

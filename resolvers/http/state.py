@@ -10,6 +10,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
+from domain.analytics.service import AnalyticsService
 from domain.apikeys.service import ApiKeyService
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
@@ -46,3 +47,4 @@ class AppState:
     audit: AuditService
     admin_users: AdminUsers
     users: CachedUsers
+    analytics: AnalyticsService

@@ -1,0 +1,1 @@
+"""Activity analytics from Redis counters and the audit trail."""
