@@ -43,13 +43,16 @@ from domain.identity.documents import User
 from domain.identity.passwords import PasswordHasher, create_password_hasher
 from domain.identity.service import IdentityService
 from domain.lockout.service import LockoutService
+from domain.mfa.challenges import MfaChallenges
+from domain.mfa.crypto import SecretBox
+from domain.mfa.service import MfaService
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.documents import Session
 from domain.sessions.principal import Authenticator
 from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.tokens.access import AccessTokenService
-from domain.tokens.keys import load_key_set
+from domain.tokens.keys import dev_key_pem, load_key_set
 from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
@@ -73,6 +76,13 @@ class LifespanState(TypedDict):
     gatehouse: AppState
 
 
+def _dev_seed(settings: Settings) -> bytes:
+    """Outside production, TOTP secrets are sealed with a key derived from the signing keys."""
+    if settings.jwt_private_keys is not None and settings.jwt_private_keys.get_secret_value():
+        return settings.jwt_private_keys.get_secret_value().encode()
+    return dev_key_pem(settings.var_dir).encode()
+
+
 def build_state(
     settings: Settings,
     mongo: AsyncMongoClient[dict[str, Any]],
@@ -92,8 +102,28 @@ def build_state(
     sessions = SessionService(settings, clock, access_tokens, revocations, redis, audit)
     lockout = LockoutService(settings, redis, clock)
     users = CachedUsers(redis, settings)
+    mfa = MfaService(
+        SecretBox.from_setting(
+            settings.totp_encryption_key.get_secret_value()
+            if settings.totp_encryption_key
+            else None,
+            fallback_seed=_dev_seed(settings),
+        ),
+        clock,
+        issuer=settings.totp_issuer or settings.product_name,
+    )
     identity = IdentityService(
-        settings, clock, hasher, mailer, sessions, redis, lockout, audit, users
+        settings,
+        clock,
+        hasher,
+        mailer,
+        sessions,
+        redis,
+        lockout,
+        audit,
+        users,
+        mfa,
+        MfaChallenges(settings, redis, clock),
     )
 
     async def alert_reuse(user: User, session: Session) -> None:
@@ -124,7 +154,8 @@ def build_state(
         rate_limits=RateLimitService(settings, redis, clock),
         api_keys=ApiKeyService(clock, audit),
         audit=audit,
-        admin_users=AdminUsers(clock, audit, sessions, users),
+        admin_users=AdminUsers(clock, audit, sessions, users, mfa),
+        mfa=mfa,
         users=users,
         analytics=AnalyticsService(settings, redis, clock),
     )

@@ -9,6 +9,7 @@ from domain.audit.documents import AuditEvent
 from domain.core.claims import Claim
 from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
+from domain.mfa.documents import BackupCode, TotpCredential
 from domain.sessions.documents import RefreshToken, Session
 
 DOCUMENT_MODELS: list[type[Document]] = [
@@ -19,4 +20,6 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Claim,
     ApiKey,
     AuditEvent,
+    TotpCredential,
+    BackupCode,
 ]

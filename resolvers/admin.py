@@ -122,3 +122,14 @@ async def revoke_user_sessions(info: Info, id: strawberry.ID) -> UserSessionsRev
     except DomainError as error:
         return map_user_error(error)
     return UserSessionsRevoked(sessions_ended=ended)
+
+
+async def reset_user_two_factor(
+    info: Info,
+    id: strawberry.ID,
+) -> UserUpdated | UserError:
+    try:
+        user = await info.context.state.admin_users.reset_two_factor(_actor_role(info), str(id))
+    except DomainError as error:
+        return map_user_error(error)
+    return UserUpdated(user=UserType.from_document(user))

@@ -5,22 +5,27 @@ from __future__ import annotations
 from beanie import PydanticObjectId
 
 from domain.core.errors import DomainError, NotFoundError
+from domain.identity.service import LoginOutcome
 from domain.ratelimit.policy import Operation
 from resolvers.guards import limit
 from schema.context import Info
 from schema.identity.types import (
     AccountUnlocked,
     AuthPayload,
+    BackupCodes,
     EmailChanged,
     EmailRequestAccepted,
     EmailVerified,
     LoggedOut,
+    MfaRequired,
     PasswordChanged,
     PasswordResetCompleted,
     ProfileUpdated,
     RegistrationAccepted,
     SessionRevoked,
     SessionType,
+    TotpDisabled,
+    TotpEnrollment,
     UserType,
 )
 from schema.user_errors import UserError, map_user_error
@@ -67,7 +72,18 @@ async def resend_verification_email(info: Info, email: str) -> EmailRequestAccep
     return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
 
 
-async def login(info: Info, email: str, password: str) -> AuthPayload | UserError:
+def _login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequired:
+    if outcome.challenge is not None:
+        return MfaRequired(
+            challenge_token=outcome.challenge.token,
+            expires_at=outcome.challenge.expires_at,
+            methods=["totp", "backup_code"],
+        )
+    assert outcome.tokens is not None
+    return AuthPayload.build(outcome.tokens, outcome.user, info.context.state.clock.now())
+
+
+async def login(info: Info, email: str, password: str) -> AuthPayload | MfaRequired | UserError:
     ctx = info.context
     try:
         await limit(info, Operation.LOGIN, account=email)
@@ -76,7 +92,66 @@ async def login(info: Info, email: str, password: str) -> AuthPayload | UserErro
         )
     except DomainError as error:
         return map_user_error(error)
-    return AuthPayload.build(outcome.tokens, outcome.user, ctx.state.clock.now())
+    return _login_result(info, outcome)
+
+
+async def complete_mfa_login(
+    info: Info, challenge_token: str, code: str | None = None, backup_code: str | None = None
+) -> AuthPayload | MfaRequired | UserError:
+    ctx = info.context
+    try:
+        await limit(info, Operation.MFA, account=challenge_token[:64])
+        outcome = await ctx.state.identity.complete_mfa_login(
+            challenge=challenge_token,
+            code=code,
+            backup_code=backup_code,
+            user_agent=ctx.meta.user_agent,
+            ip=ctx.meta.ip,
+        )
+    except DomainError as error:
+        return map_user_error(error)
+    return _login_result(info, outcome)
+
+
+async def begin_totp_enrollment(info: Info) -> TotpEnrollment | UserError:
+    try:
+        enrollment = await info.context.state.identity.begin_totp_enrollment(_user_id(info))
+    except DomainError as error:
+        return map_user_error(error)
+    return TotpEnrollment(
+        secret=enrollment.secret,
+        otpauth_uri=enrollment.otpauth_uri,
+        qr_code_svg_data_uri=enrollment.qr_svg_data_uri,
+    )
+
+
+async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes | UserError:
+    try:
+        await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
+        codes = await info.context.state.identity.confirm_totp_enrollment(_user_id(info), code)
+    except DomainError as error:
+        return map_user_error(error)
+    return BackupCodes(codes=codes)
+
+
+async def regenerate_backup_codes(info: Info, password: str, code: str) -> BackupCodes | UserError:
+    try:
+        await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
+        codes = await info.context.state.identity.regenerate_backup_codes(
+            _user_id(info), password=password, code=code
+        )
+    except DomainError as error:
+        return map_user_error(error)
+    return BackupCodes(codes=codes)
+
+
+async def disable_totp(info: Info, password: str, code: str) -> TotpDisabled | UserError:
+    try:
+        await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
+        await info.context.state.identity.disable_totp(_user_id(info), password=password, code=code)
+    except DomainError as error:
+        return map_user_error(error)
+    return TotpDisabled(message="Two-factor sign-in is off.")
 
 
 async def refresh_token(info: Info, token: str) -> AuthPayload | UserError:

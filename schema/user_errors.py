@@ -81,6 +81,26 @@ class Forbidden(UserError):
 
 
 @strawberry.type
+class InvalidMfaCode(UserError):
+    pass
+
+
+@strawberry.type
+class TotpAlreadyEnabled(UserError):
+    pass
+
+
+@strawberry.type
+class NoPendingEnrollment(UserError):
+    pass
+
+
+@strawberry.type
+class TotpNotEnabled(UserError):
+    pass
+
+
+@strawberry.type
 class EmailTaken(UserError):
     pass
 
@@ -132,6 +152,10 @@ _BY_CODE: dict[str, Callable[[DomainError], UserError]] = {
     "ACCOUNT_LOCKED": _simple(AccountLocked),
     "NOT_FOUND": _simple(NotFound),
     "FORBIDDEN": _simple(Forbidden),
+    "INVALID_MFA_CODE": _simple(InvalidMfaCode),
+    "TOTP_ALREADY_ENABLED": _simple(TotpAlreadyEnabled),
+    "NO_PENDING_ENROLLMENT": _simple(NoPendingEnrollment),
+    "TOTP_NOT_ENABLED": _simple(TotpNotEnabled),
 }
 
 

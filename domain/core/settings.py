@@ -216,6 +216,8 @@ class Settings(BaseSettings):
             problems.append("GATEHOUSE_DEBUG must be false")
         if self.jwt_private_keys is None or not self.jwt_private_keys.get_secret_value():
             problems.append("GATEHOUSE_JWT_PRIVATE_KEYS must hold the signing keys")
+        if self.totp_encryption_key is None or not self.totp_encryption_key.get_secret_value():
+            problems.append("GATEHOUSE_TOTP_ENCRYPTION_KEY must hold a 32-byte base64url key")
         if "*" in self.cors_origins and self.cors_allow_credentials:
             problems.append("wildcard GATEHOUSE_CORS_ORIGINS cannot be used with credentials")
         if self.public_url.startswith("http://") and not _is_loopback_url(self.public_url):

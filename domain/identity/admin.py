@@ -24,6 +24,7 @@ from domain.identity import repository
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User, UserStatus
 from domain.identity.roles import Role
+from domain.mfa.service import MfaService
 from domain.sessions.documents import Session
 from domain.sessions.service import SessionService
 
@@ -123,9 +124,15 @@ def _query(criteria: UserFilter) -> dict[str, Any]:
 
 class AdminUsers:
     def __init__(
-        self, clock: Clock, audit: AuditService, sessions: SessionService, users: CachedUsers
+        self,
+        clock: Clock,
+        audit: AuditService,
+        sessions: SessionService,
+        users: CachedUsers,
+        mfa: MfaService,
     ) -> None:
         self._users = users
+        self._mfa = mfa
         self._clock = clock
         self._audit = audit
         self._sessions = sessions
@@ -247,6 +254,19 @@ class AdminUsers:
         user = await self._target(actor_role, user_id)
         assert user.id is not None
         return await self._sessions.revoke_all(user.id, reason="admin")
+
+    async def reset_two_factor(self, actor_role: Role, user_id: str) -> User:
+        """Remove the user's TOTP and backup codes (lost phone). Raises: NotFound, Forbidden."""
+        user = await self._target(actor_role, user_id)
+        assert user.id is not None
+        removed = await self._mfa.reset(user.id)
+        await self._audit.record(
+            "admin.mfa_reset",
+            AuditAction.UPDATE,
+            target_id=str(user.id),
+            details={"had_two_factor": removed},
+        )
+        return user
 
     async def sessions_of(self, user_id: PydanticObjectId) -> list[Session]:
         return await self._sessions.list_active(user_id)

@@ -36,13 +36,19 @@ from domain.identity.errors import (
 from domain.identity.passwords import PasswordHasher
 from domain.identity.validation import check_password_policy, validate_email, validate_name
 from domain.lockout.service import LockoutService
+from domain.mfa.challenges import Challenge, MfaChallenges
+from domain.mfa.errors import InvalidMfaCodeError, TotpNotEnabledError
+from domain.mfa.service import Enrollment, MfaService
 from domain.sessions.service import IssuedTokens, SessionService
 
 
 @dataclass(frozen=True, slots=True)
 class LoginOutcome:
+    """Either tokens, or (for a two-factor account) the challenge to answer first."""
+
     user: User
-    tokens: IssuedTokens
+    tokens: IssuedTokens | None = None
+    challenge: Challenge | None = None
 
 
 def _fingerprint(value: str) -> str:
@@ -83,6 +89,8 @@ class IdentityService:
         lockout: LockoutService,
         audit: AuditService,
         users: CachedUsers,
+        mfa: MfaService,
+        challenges: MfaChallenges,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -94,6 +102,8 @@ class IdentityService:
         self._lockout = lockout
         self._audit = audit
         self._users = users
+        self._mfa = mfa
+        self._challenges = challenges
 
     # ----------------------------------------------------------------- registration
 
@@ -250,10 +260,61 @@ class IdentityService:
         if not user.email_verified and not self._settings.allow_unverified_login:
             await self._login_failed(user, "email_not_verified")
             raise EmailNotVerifiedError
-        changes: dict[str, object] = {"last_login_at": now, "failed_login_count": 0}
         if result.new_hash is not None:
-            changes["password_hash"] = result.new_hash
-        await self._users.update(user, now, **changes)
+            await self._users.update(user, now, password_hash=result.new_hash)
+        assert user.id is not None
+        if await self._mfa.is_enabled(user.id):
+            challenge = await self._challenges.issue(str(user.id))
+            await self._audit.record(
+                "user.mfa_challenged", AuditAction.LOGIN, target_id=str(user.id)
+            )
+            return LoginOutcome(user=user, challenge=challenge)
+        return await self._finish_login(user, user_agent=user_agent, ip=ip, mfa=False)
+
+    async def complete_mfa_login(
+        self,
+        *,
+        challenge: object,
+        code: str | None,
+        backup_code: str | None,
+        user_agent: str,
+        ip: str,
+    ) -> LoginOutcome:
+        """The second step of a two-factor sign-in.
+
+        Raises: InvalidActionTokenError (expired or used challenge), InvalidMfaCodeError,
+        AccountLockedError, AccountDisabledError.
+        """
+        user_id = await self._challenges.peek(challenge)
+        user = await repository.get(user_id) if user_id else None
+        if user is None or user.id is None or user.status is UserStatus.DELETED:
+            raise InvalidActionTokenError("This sign-in step has expired. Sign in again.")
+        if user.locked_at is not None:
+            raise AccountLockedError
+        if user.status is UserStatus.DEACTIVATED:
+            raise AccountDisabledError
+        if not await self._mfa.verify_second_factor(user.id, code, backup_code):
+            await self._audit.record(
+                "user.mfa_failed",
+                AuditAction.LOGIN,
+                result=AuditResult.FAILURE,
+                target_id=str(user.id),
+            )
+            await self.record_failed_attempt(user)
+            raise InvalidMfaCodeError
+        assert isinstance(challenge, str)
+        if await self._challenges.consume(challenge) is None:
+            # Another request finished this sign-in a moment ago.
+            raise InvalidActionTokenError("This sign-in step has expired. Sign in again.")
+        return await self._finish_login(
+            user, user_agent=user_agent, ip=ip, mfa=True, backup=bool(backup_code)
+        )
+
+    async def _finish_login(
+        self, user: User, *, user_agent: str, ip: str, mfa: bool, backup: bool = False
+    ) -> LoginOutcome:
+        now = self._clock.now()
+        await self._users.update(user, now, last_login_at=now, failed_login_count=0)
         await self._lockout.reset(str(user.id))
         tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip)
         logger.bind(user_id=str(user.id), session_id=tokens.session_id).info("login")
@@ -262,9 +323,61 @@ class IdentityService:
             AuditAction.LOGIN,
             actor_id=str(user.id),
             target_id=str(user.id),
-            details={"session": tokens.session_id},
+            details={"session": tokens.session_id, "mfa": mfa, "backup_code": backup},
         )
         return LoginOutcome(user=user, tokens=tokens)
+
+    # ------------------------------------------------------------------- two-factor
+
+    async def _check_password_and_code(
+        self, user_id: PydanticObjectId, password: object, code: object
+    ) -> User:
+        user = await repository.get(user_id)
+        if user is None or user.status is not UserStatus.ACTIVE:
+            raise InvalidCredentialsError
+        if not isinstance(password, str) or not password:
+            raise ValidationError([FieldError("password", "Enter your password.", "REQUIRED")])
+        if not (await self._hasher.verify(password, user.password_hash)).valid:
+            raise InvalidCredentialsError("The password is not correct.")
+        if not await self._mfa.is_enabled(user_id):
+            raise TotpNotEnabledError
+        if not await self._mfa.verify_code(user_id, code):
+            await self.record_failed_attempt(user)
+            raise InvalidMfaCodeError
+        return user
+
+    async def begin_totp_enrollment(self, user_id: PydanticObjectId) -> Enrollment:
+        """Raises: TotpAlreadyEnabledError, InvalidCredentialsError."""
+        user = await repository.get(user_id)
+        if user is None or user.status is not UserStatus.ACTIVE:
+            raise InvalidCredentialsError
+        return await self._mfa.begin_enrollment(user_id, user.email)
+
+    async def confirm_totp_enrollment(self, user_id: PydanticObjectId, code: object) -> list[str]:
+        """Returns the backup codes, shown once. Raises: InvalidMfaCodeError, ..."""
+        codes = await self._mfa.confirm_enrollment(user_id, code)
+        await self._audit.record("user.mfa_enabled", AuditAction.UPDATE, target_id=str(user_id))
+        return codes
+
+    async def regenerate_backup_codes(
+        self, user_id: PydanticObjectId, *, password: object, code: object
+    ) -> list[str]:
+        await self._check_password_and_code(user_id, password, code)
+        codes = await self._mfa.regenerate_backup_codes(user_id)
+        await self._audit.record(
+            "user.mfa_backup_codes_regenerated", AuditAction.UPDATE, target_id=str(user_id)
+        )
+        return codes
+
+    async def disable_totp(
+        self, user_id: PydanticObjectId, *, password: object, code: object
+    ) -> None:
+        await self._check_password_and_code(user_id, password, code)
+        await self._mfa.disable(user_id)
+        await self._audit.record("user.mfa_disabled", AuditAction.UPDATE, target_id=str(user_id))
+
+    async def two_factor_enabled(self, user_id: PydanticObjectId | str) -> bool:
+        return await self._mfa.is_enabled(user_id)
 
     async def _login_failed(self, user: User | None, reason: str, email: str = "") -> None:
         details: dict[str, object] = {"reason": reason}

@@ -20,6 +20,7 @@ from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
 from domain.identity.passwords import PasswordHasher
 from domain.identity.service import IdentityService
+from domain.mfa.service import MfaService
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.principal import Authenticator
 from domain.sessions.service import SessionService
@@ -48,3 +49,4 @@ class AppState:
     admin_users: AdminUsers
     users: CachedUsers
     analytics: AnalyticsService
+    mfa: MfaService

@@ -53,6 +53,12 @@ class AdminMutation:
     unlock_user = strawberry.mutation(
         resolver=admin.unlock_user, permission_classes=_WRITE, graphql_type=UserUpdateResult
     )
+    reset_user_two_factor = strawberry.mutation(
+        resolver=admin.reset_user_two_factor,
+        permission_classes=_WRITE,
+        graphql_type=UserUpdateResult,
+        description="Remove a user's TOTP and backup codes (a lost phone).",
+    )
     revoke_user_sessions = strawberry.mutation(
         resolver=admin.revoke_user_sessions,
         permission_classes=_WRITE,

@@ -11,15 +11,19 @@ from resolvers import identity
 from schema.identity.types import (
     AccountUnlocked,
     AuthPayload,
+    BackupCodes,
     EmailChanged,
     EmailRequestAccepted,
     EmailVerified,
+    MfaRequired,
     PasswordChanged,
     PasswordResetCompleted,
     ProfileUpdated,
     RegistrationAccepted,
     SessionRevoked,
     SessionType,
+    TotpDisabled,
+    TotpEnrollment,
 )
 from schema.permissions import IsAuthenticated
 from schema.user_errors import (
@@ -28,12 +32,16 @@ from schema.user_errors import (
     EmailNotVerified,
     EmailTaken,
     InvalidCredentials,
+    InvalidMfaCode,
     InvalidRefreshToken,
     InvalidToken,
+    NoPendingEnrollment,
     NotFound,
     RateLimited,
     RefreshTokenReused,
     SessionExpired,
+    TotpAlreadyEnabled,
+    TotpNotEnabled,
     ValidationFailed,
 )
 
@@ -49,6 +57,7 @@ EmailRequestResult = Annotated[
 ]
 LoginResult = Annotated[
     AuthPayload
+    | MfaRequired
     | ValidationFailed
     | InvalidCredentials
     | EmailNotVerified
@@ -88,6 +97,37 @@ ConfirmEmailChangeResult = Annotated[
     strawberry.union("ConfirmEmailChangeResult"),
 ]
 
+CompleteMfaLoginResult = Annotated[
+    AuthPayload | InvalidMfaCode | InvalidToken | AccountLocked | AccountDisabled | RateLimited,
+    strawberry.union("CompleteMfaLoginResult"),
+]
+BeginTotpResult = Annotated[
+    TotpEnrollment | TotpAlreadyEnabled | InvalidCredentials, strawberry.union("BeginTotpResult")
+]
+ConfirmTotpResult = Annotated[
+    BackupCodes | InvalidMfaCode | NoPendingEnrollment | TotpAlreadyEnabled | RateLimited,
+    strawberry.union("ConfirmTotpResult"),
+]
+ManageTotpResult = Annotated[
+    BackupCodes
+    | InvalidCredentials
+    | InvalidMfaCode
+    | TotpNotEnabled
+    | AccountLocked
+    | ValidationFailed
+    | RateLimited,
+    strawberry.union("RegenerateBackupCodesResult"),
+]
+DisableTotpResult = Annotated[
+    TotpDisabled
+    | InvalidCredentials
+    | InvalidMfaCode
+    | TotpNotEnabled
+    | AccountLocked
+    | ValidationFailed
+    | RateLimited,
+    strawberry.union("DisableTotpResult"),
+]
 UnlockAccountResult = Annotated[
     AccountUnlocked | InvalidToken | RateLimited, strawberry.union("UnlockAccountResult")
 ]
@@ -161,6 +201,32 @@ class IdentityMutation:
         resolver=identity.request_email_change,
         permission_classes=_AUTH,
         graphql_type=RequestEmailChangeResult,
+    )
+    complete_mfa_login = strawberry.mutation(
+        resolver=identity.complete_mfa_login,
+        graphql_type=CompleteMfaLoginResult,
+        description="Finish a two-factor sign-in with a TOTP `code` or a `backupCode`.",
+    )
+    begin_totp_enrollment = strawberry.mutation(
+        resolver=identity.begin_totp_enrollment,
+        permission_classes=_AUTH,
+        graphql_type=BeginTotpResult,
+    )
+    confirm_totp_enrollment = strawberry.mutation(
+        resolver=identity.confirm_totp_enrollment,
+        permission_classes=_AUTH,
+        graphql_type=ConfirmTotpResult,
+        description="Turn two-factor on with a first code; returns backup codes once.",
+    )
+    regenerate_backup_codes = strawberry.mutation(
+        resolver=identity.regenerate_backup_codes,
+        permission_classes=_AUTH,
+        graphql_type=ManageTotpResult,
+    )
+    disable_totp = strawberry.mutation(
+        resolver=identity.disable_totp,
+        permission_classes=_AUTH,
+        graphql_type=DisableTotpResult,
     )
     unlock_account = strawberry.mutation(
         resolver=identity.unlock_account,

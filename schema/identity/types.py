@@ -11,6 +11,7 @@ from domain.identity.documents import User
 from domain.identity.roles import Role
 from domain.sessions.documents import Session
 from domain.sessions.service import IssuedTokens
+from schema.context import Info
 
 RoleEnum = strawberry.enum(Role, name="Role", description="What a user may do.")
 
@@ -20,6 +21,11 @@ class UserStatusEnum(Enum):
     ACTIVE = "active"
     DEACTIVATED = "deactivated"
     DELETED = "deleted"
+
+
+async def _two_factor_enabled(root: UserType, info: Info) -> bool:
+    enabled: bool = await info.context.state.identity.two_factor_enabled(str(root.id))
+    return enabled
 
 
 @strawberry.type(name="User")
@@ -37,6 +43,11 @@ class UserType:
     updated_at: datetime
     last_login_at: datetime | None
     password_changed_at: datetime
+
+    two_factor_enabled: bool = strawberry.field(
+        resolver=_two_factor_enabled,
+        description="Whether sign-in asks for a TOTP code.",
+    )
 
     @classmethod
     def from_document(cls, user: User) -> UserType:
@@ -107,6 +118,32 @@ class AuthPayload:
             session_id=strawberry.ID(tokens.session_id),
             user=UserType.from_document(user),
         )
+
+
+@strawberry.type(
+    description="The password was right; answer the second factor with `completeMfaLogin`."
+)
+class MfaRequired:
+    challenge_token: str
+    expires_at: datetime
+    methods: list[str] = strawberry.field(description="`totp` and/or `backup_code`.")
+
+
+@strawberry.type(description="Scan the QR code or type the secret into an authenticator app.")
+class TotpEnrollment:
+    secret: str
+    otpauth_uri: str
+    qr_code_svg_data_uri: str
+
+
+@strawberry.type(description="Single-use backup codes. They are shown this once only.")
+class BackupCodes:
+    codes: list[str]
+
+
+@strawberry.type
+class TotpDisabled:
+    message: str
 
 
 @strawberry.type(description="Accepted. If the details can be used, an email is on its way.")

@@ -330,6 +330,7 @@ async def test_production_gives_no_field_suggestions(open_client: ClientFactory)
         "environment": "production",
         "jwt_private_keys": _fresh_pem(),
         "public_url": "https://auth.example.com",
+        "totp_encryption_key": "A" * 43,
     }
     async with open_client(**production) as client:
         response = await client.post("/graphql", json={"query": "{ serverInfo { nme } }"})

@@ -14,6 +14,7 @@ SAFE_PRODUCTION = {
     "jwt_private_keys": "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----",
     "cors_origins": "https://app.example.com",
     "public_url": "https://auth.example.com",
+    "totp_encryption_key": "x" * 43,
 }
 
 

@@ -1,0 +1,40 @@
+"""Errors the MFA domain raises on purpose, each with a stable ``code``."""
+
+from __future__ import annotations
+
+from domain.core.errors import DomainError
+
+
+class TotpAlreadyEnabledError(DomainError):
+    code = "TOTP_ALREADY_ENABLED"
+    status_code = 409
+    default_message = "Two-factor authentication is already enabled."
+
+
+class NoPendingEnrollmentError(DomainError):
+    code = "NO_PENDING_ENROLLMENT"
+    status_code = 409
+    default_message = "Start setting up two-factor authentication first."
+
+
+class InvalidMfaCodeError(DomainError):
+    code = "INVALID_MFA_CODE"
+    default_message = "The code is not correct or has already been used."
+
+
+class TotpNotEnabledError(DomainError):
+    code = "TOTP_NOT_ENABLED"
+    status_code = 409
+    default_message = "Two-factor authentication is not enabled."
+
+
+class SecretDecryptionError(DomainError):
+    """A stored secret failed authentication: wrong key, corruption or tampering.
+
+    This is a server-side integrity problem, never the user's fault, so the message
+    stays generic; the cause is for the logs.
+    """
+
+    code = "MFA_SECRET_UNREADABLE"
+    status_code = 500
+    default_message = "Two-factor authentication is unavailable for this account. Contact support."
