@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from domain.analytics.service import AnalyticsService
@@ -37,6 +37,7 @@ from domain.core.settings import Settings, get_settings
 from domain.documents import DOCUMENT_MODELS
 from domain.email.mailer import Mailer
 from domain.email.transport import create_transport
+from domain.events.bus import EventBus
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User
@@ -98,8 +99,9 @@ def build_state(
     revocations = SessionRevocations(redis, settings)
     transport = create_transport(settings)
     mailer = Mailer(settings, transport)
-    audit = AuditService(clock)
-    sessions = SessionService(settings, clock, access_tokens, revocations, redis, audit)
+    bus = EventBus(redis, settings.redis_key_prefix)
+    audit = AuditService(clock, bus)
+    sessions = SessionService(settings, clock, access_tokens, revocations, redis, audit, bus)
     lockout = LockoutService(settings, redis, clock)
     users = CachedUsers(redis, settings)
     mfa = MfaService(
@@ -156,6 +158,7 @@ def build_state(
         audit=audit,
         admin_users=AdminUsers(clock, audit, sessions, users, mfa),
         mfa=mfa,
+        bus=bus,
         users=users,
         analytics=AnalyticsService(settings, redis, clock),
     )
@@ -197,6 +200,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=False,
             multipart_uploads_enabled=False,
+            # Browsers on the allowed frontend origins may open subscriptions.
+            allowed_origins=settings.cors_origins,
         )
 
     routes: list[BaseRoute] = [
@@ -207,6 +212,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/openapi.json", openapi, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         *(Route(path, graphql_view(path), methods=["GET", "POST"]) for path in GRAPHQL_PATHS),
+        *(WebSocketRoute(path, graphql_view(path)) for path in GRAPHQL_PATHS),
     ]
     if settings.graphiql_enabled:
         routes.append(

@@ -36,6 +36,7 @@ class Context:
     response: Response
     principal: Principal | None = None
     api_key: ApiKeyPrincipal | None = None
+    connection_params: dict[str, object] | None = None
 
     def require_principal(self) -> Principal:
         if self.principal is None:

@@ -30,6 +30,7 @@ from schema.audit.operations import AuditQuery
 from schema.extensions import OperationNameRecorder
 from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.limits import AdminOnlyIntrospection, cost_limit_rule
+from schema.live import Subscription
 from schema.types.server_info import ServerInfo
 
 
@@ -82,6 +83,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return GatehouseSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(
             disable_field_suggestions=settings.is_production, batching_config=batching

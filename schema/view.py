@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
@@ -13,9 +13,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from domain.apikeys.service import ApiKeyPrincipal
 from domain.core.errors import RateLimitedError
@@ -73,7 +75,16 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             ip=scope_state.get("client_ip", ""),
             user_agent=request.headers.get("user-agent", "")[:512],
         )
-        assert isinstance(request, Request)
+        if isinstance(request, WebSocket):
+            # Authenticated in on_ws_connect, from the connection_init payload.
+            return Context(
+                settings=state.settings,
+                state=state,
+                redis=state.redis,
+                meta=meta,
+                request=request,  # type: ignore[arg-type]
+                response=Response(),
+            )
         assert isinstance(response, Response)
         request.scope.setdefault("state", {})["graphql_sub_response"] = response
         principal = await self._principal(request, state)
@@ -98,6 +109,19 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         )
         set_rate_headers(context, decision)
         return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket must authenticate in ``connection_init``: {"authorization": "Bearer ..."}."""
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        token = bearer_token(raw if isinstance(raw, str) else None)
+        if token is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        try:
+            context.principal = await context.state.authenticator.authenticate(token)
+        except (InvalidAccessToken, RedisError) as error:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from error
+        return cast(UnsetType, UNSET)
 
     @staticmethod
     async def _api_key(request: Request, state: AppState) -> ApiKeyPrincipal | None:

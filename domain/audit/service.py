@@ -19,6 +19,7 @@ from pymongo.errors import PyMongoError
 from domain.audit.documents import AuditAction, AuditEvent, AuditResult
 from domain.core.clock import Clock
 from domain.core.request_context import client_info_var, current_request_id, user_id_var
+from domain.events.bus import EventBus
 
 REDACTED = "[redacted]"
 _SECRET_MARKERS = ("password", "hash", "secret", "token", "code", "key")
@@ -41,8 +42,9 @@ def redact(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 class AuditService:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, bus: EventBus | None = None) -> None:
         self._clock = clock
+        self._bus = bus
 
     async def record(
         self,
@@ -85,6 +87,10 @@ class AuditService:
             # The action itself happened; losing its record must be loud, not fatal.
             logger.bind(audit_event=event).exception("could not write the audit event")
             return None
+        if self._bus is not None:
+            await self._bus.publish(
+                self._bus.audit_channel(), record.model_dump(mode="json", by_alias=False)
+            )
         return record
 
     async def for_user(self, user_id: str, *, limit: int = 50) -> list[AuditEvent]:

@@ -22,6 +22,7 @@ from domain.core.claims import claim_once
 from domain.core.clock import Clock
 from domain.core.secrets import looks_like_token, new_token, token_hash
 from domain.core.settings import Settings
+from domain.events.bus import EventBus
 from domain.identity.documents import User, UserStatus
 from domain.sessions.device import device_label
 from domain.sessions.documents import RefreshToken, Session
@@ -61,6 +62,7 @@ class SessionService:
         revocations: SessionRevocations,
         redis: Redis,
         audit: AuditService,
+        bus: EventBus | None = None,
         on_reuse: ReuseHook | None = None,
     ) -> None:
         self._settings = settings
@@ -70,6 +72,7 @@ class SessionService:
         self._redis = redis
         self._on_reuse = on_reuse
         self._audit = audit
+        self._bus = bus
         self._idle = timedelta(seconds=settings.refresh_token_idle_seconds)
         self._absolute = timedelta(seconds=settings.refresh_token_absolute_seconds)
 
@@ -183,6 +186,7 @@ class SessionService:
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
         await self._revocations.revoke([str(session.id)])
+        await self._announce(str(session.user_id), [str(session.id)], reason)
         await self._audit.record(
             "session.revoked",
             AuditAction.LOGOUT if reason == "logout" else AuditAction.REVOKE,
@@ -221,6 +225,7 @@ class SessionService:
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
         await self._revocations.revoke(str(i) for i in ids)
+        await self._announce(str(user_id), [str(i) for i in ids], reason)
         await self._audit.record(
             "session.revoked_all",
             AuditAction.REVOKE,
@@ -228,6 +233,15 @@ class SessionService:
             details={"reason": reason, "sessions": len(ended)},
         )
         return len(ended)
+
+    async def _announce(self, user_id: str, session_ids: list[str], reason: str) -> None:
+        if self._bus is None:
+            return
+        for session_id in session_ids:
+            await self._bus.publish(
+                self._bus.user_channel(user_id),
+                {"type": "session_revoked", "session_id": session_id, "reason": reason},
+            )
 
     async def list_active(self, user_id: PydanticObjectId) -> list[Session]:
         now = self._clock.now()

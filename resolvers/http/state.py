@@ -16,6 +16,7 @@ from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.settings import Settings
 from domain.email.transport import EmailTransport
+from domain.events.bus import EventBus
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
 from domain.identity.passwords import PasswordHasher
@@ -50,3 +51,4 @@ class AppState:
     users: CachedUsers
     analytics: AnalyticsService
     mfa: MfaService
+    bus: EventBus

@@ -161,6 +161,13 @@ class EmailRequestAccepted:
     message: str
 
 
+@strawberry.type(description="One of your sessions has ended.")
+class SessionRevokedEvent:
+    session_id: str
+    reason: str
+    current: bool = strawberry.field(description="True when it is the session listening.")
+
+
 @strawberry.type
 class LoggedOut:
     sessions_ended: int

@@ -1,0 +1,1 @@
+"""Live events fanned out across API instances through Redis pub/sub."""
