@@ -264,6 +264,7 @@ def test_production_with_keys(tmp_path: Path) -> None:
         environment="production",
         public_url="https://auth.example.com",
         jwt_private_keys=pem,
+        totp_encryption_key="A" * 43,
     )
     assert keys.active.algorithm == "ES256"
 
