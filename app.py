@@ -33,9 +33,10 @@ from domain.core.error_tracking import init_error_tracking
 from domain.core.errors import DomainError
 from domain.core.logging import configure_logging
 from domain.core.redis import create_redis
+from domain.core.sealing import sealing_box
 from domain.core.settings import Settings, get_settings
 from domain.documents import DOCUMENT_MODELS
-from domain.email.mailer import Mailer
+from domain.email.outbox import Outbox
 from domain.email.transport import create_transport
 from domain.events.bus import EventBus
 from domain.identity.admin import AdminUsers
@@ -45,7 +46,6 @@ from domain.identity.passwords import PasswordHasher, create_password_hasher
 from domain.identity.service import IdentityService
 from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
-from domain.mfa.crypto import SecretBox
 from domain.mfa.service import MfaService
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.documents import Session
@@ -53,7 +53,7 @@ from domain.sessions.principal import Authenticator
 from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.tokens.access import AccessTokenService
-from domain.tokens.keys import dev_key_pem, load_key_set
+from domain.tokens.keys import load_key_set
 from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
@@ -68,6 +68,7 @@ from resolvers.http.state import AppState
 from schema.graphiql import STATIC_DIR as GRAPHIQL_STATIC_DIR
 from schema.schema import build_schema, schema_hash
 from schema.view import GatehouseGraphQL
+from workers.actors.email import send_email
 from workers.broker import setup_broker
 
 GRAPHQL_PATHS = ("/graphql", "/api/v1/graphql")
@@ -77,11 +78,8 @@ class LifespanState(TypedDict):
     gatehouse: AppState
 
 
-def _dev_seed(settings: Settings) -> bytes:
-    """Outside production, TOTP secrets are sealed with a key derived from the signing keys."""
-    if settings.jwt_private_keys is not None and settings.jwt_private_keys.get_secret_value():
-        return settings.jwt_private_keys.get_secret_value().encode()
-    return dev_key_pem(settings.var_dir).encode()
+def _enqueue_email(message_id: str) -> None:
+    send_email.send(message_id)
 
 
 def build_state(
@@ -98,19 +96,15 @@ def build_state(
     access_tokens = AccessTokenService(load_key_set(settings), settings, clock)
     revocations = SessionRevocations(redis, settings)
     transport = create_transport(settings)
-    mailer = Mailer(settings, transport)
+    box = sealing_box(settings)
+    mailer = Outbox(settings, clock, box, _enqueue_email)
     bus = EventBus(redis, settings.redis_key_prefix)
     audit = AuditService(clock, bus)
     sessions = SessionService(settings, clock, access_tokens, revocations, redis, audit, bus)
     lockout = LockoutService(settings, redis, clock)
     users = CachedUsers(redis, settings)
     mfa = MfaService(
-        SecretBox.from_setting(
-            settings.totp_encryption_key.get_secret_value()
-            if settings.totp_encryption_key
-            else None,
-            fallback_seed=_dev_seed(settings),
-        ),
+        box,
         clock,
         issuer=settings.totp_issuer or settings.product_name,
     )
@@ -159,6 +153,7 @@ def build_state(
         admin_users=AdminUsers(clock, audit, sessions, users, mfa),
         mfa=mfa,
         bus=bus,
+        outbox=mailer,
         users=users,
         analytics=AnalyticsService(settings, redis, clock),
     )

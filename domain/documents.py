@@ -7,6 +7,7 @@ from beanie import Document
 from domain.apikeys.service import ApiKey
 from domain.audit.documents import AuditEvent
 from domain.core.claims import Claim
+from domain.email.outbox import EmailMessage
 from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
 from domain.mfa.documents import BackupCode, TotpCredential
@@ -22,4 +23,5 @@ DOCUMENT_MODELS: list[type[Document]] = [
     AuditEvent,
     TotpCredential,
     BackupCode,
+    EmailMessage,
 ]

@@ -27,6 +27,7 @@ from schema.admin.operations import AdminMutation, AdminQuery
 from schema.analytics.operations import AnalyticsQuery
 from schema.apikeys.operations import ApiKeyMutation, ApiKeyQuery
 from schema.audit.operations import AuditQuery
+from schema.email.operations import EmailMutation, EmailQuery
 from schema.extensions import OperationNameRecorder
 from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.limits import AdminOnlyIntrospection, cost_limit_rule
@@ -35,14 +36,14 @@ from schema.types.server_info import ServerInfo
 
 
 @strawberry.type
-class Query(IdentityQuery, ApiKeyQuery, AuditQuery, AdminQuery, AnalyticsQuery):
+class Query(IdentityQuery, ApiKeyQuery, AuditQuery, AdminQuery, AnalyticsQuery, EmailQuery):
     server_info: ServerInfo = strawberry.field(
         resolver=resolve_server_info, description="Name, version and environment of this server."
     )
 
 
 @strawberry.type
-class Mutation(IdentityMutation, ApiKeyMutation, AdminMutation):
+class Mutation(IdentityMutation, ApiKeyMutation, AdminMutation, EmailMutation):
     pass
 
 

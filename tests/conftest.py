@@ -104,6 +104,7 @@ def make_settings(
             # Limits are tested on their own (tests/api/test_protection.py); elsewhere
             # one test client registering many users must not trip them.
             "rate_limits_enabled": False,
+            "email_retry_base_ms": 200,
             "lockout_throttle_base_seconds": 0,
         }
         values.update(overrides)
@@ -125,7 +126,19 @@ def _fresh_redis(service_urls: ServiceUrls) -> None:
 
 
 @pytest.fixture(scope="module")
-async def app(settings: Settings) -> AsyncIterator[LifespanManager]:
+def email_worker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A real worker process delivering this module's queued emails (SMTP modules only)."""
+    if settings.email_backend != "smtp":
+        yield
+        return
+    from tests.support.processes import running_worker
+
+    with running_worker(settings, tmp_path_factory.mktemp("worker") / "worker.log"):
+        yield
+
+
+@pytest.fixture(scope="module")
+async def app(settings: Settings, email_worker: None) -> AsyncIterator[LifespanManager]:
     from app import create_app
 
     application: Starlette = create_app(settings)

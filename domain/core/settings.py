@@ -116,6 +116,26 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=365, ge=1)
     maintenance_interval_seconds: int = Field(default=3600, ge=5)
 
+    # --- email queue ---
+    email_max_attempts: int = Field(default=6, ge=1)
+    email_retry_base_ms: int = Field(default=2_000, ge=10)
+    email_retry_max_ms: int = Field(default=600_000, ge=10)
+    email_send_rate: str = "100/60"
+    email_stuck_after_seconds: int = Field(default=120, ge=1)
+
+    # --- webhooks ---
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=12, ge=1)
+    webhook_max_age_seconds: int = Field(default=24 * 3600, ge=1)
+    webhook_retry_base_ms: int = Field(default=10_000, ge=10)
+    webhook_retry_max_ms: int = Field(default=3_600_000, ge=10)
+    webhook_stale_after_seconds: int = Field(default=900, ge=1)
+    webhook_secret_overlap_seconds: int = Field(default=24 * 3600, ge=0)
+    webhook_retention_days: int = Field(default=30, ge=1)
+    # Loopback, private and link-local targets (and plain http in production) are
+    # refused unless this is on: for tests and closed networks only.
+    webhook_allow_private_targets: bool = False
+
     # --- health ---
     health_check_timeout_seconds: float = Field(default=2.0, gt=0)
 
@@ -192,6 +212,7 @@ class Settings(BaseSettings):
     reset_password_path: str = "/reset-password"
     confirm_email_change_path: str = "/confirm-email"
     product_name: str = "Gatehouse"
+    email_brand_color: str = Field(default="#2563eb", pattern=r"^#[0-9a-fA-F]{6}$")
 
     # --- error tracking ---
     sentry_dsn: SecretStr | None = None

@@ -1,8 +1,7 @@
-"""The one function every outgoing email goes through (the domain's email port).
+"""Render templates (plain text, and HTML when there is one) and hand them to a transport.
 
-It renders a template (plain text, and HTML when there is one) and hands the
-message to the transport. The email-queue work puts this behind a Dramatiq actor
-with an outbox record; callers will not change.
+Requests never call this: they record a message in the outbox (domain/email/outbox.py)
+and the ``email.send`` actor renders and delivers it.
 """
 
 from __future__ import annotations
@@ -13,12 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from loguru import logger
 
 from domain.core.settings import Settings
 from domain.email.transport import EmailTransport
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+_ACTIONS = {
+    "verify_email": "Confirm email",
+    "password_reset": "Reset password",
+    "account_locked": "Unlock account",
+    "email_change_confirm": "Confirm new email",
+}
 
 
 class Mailer:
@@ -44,19 +48,22 @@ class Mailer:
         name, address = parseaddr(self._settings.email_from)
         message["From"] = formataddr((name, address))
         message["To"] = to
-        message.set_content(body.lstrip("\n"))
-        html_name = f"{template}.html"
-        if (TEMPLATE_DIR / html_name).exists():
-            message.add_alternative(self._env.get_template(html_name).render(values), "html")
+        text_body = body.lstrip("\n")
+        message.set_content(text_body)
+        # Every email also has a responsive HTML part built from the same text, with
+        # the link (if any) as a button, so the two parts never disagree.
+        paragraphs = [" ".join(p.split()) for p in text_body.split("\n\n") if p.strip()]
+        html = self._env.get_template("_layout.html").render(
+            values,
+            subject=message["Subject"],
+            paragraphs=paragraphs,
+            link=values.get("link"),
+            action=_ACTIONS.get(template, "Open"),
+            brand_color=self._settings.email_brand_color,
+        )
+        message.add_alternative(html, "html")
         return message
 
-    async def send(self, template: str, to: str, **context: Any) -> bool:
-        """Render and deliver; a failure is logged (without the body) and reported as False."""
-        message = self.render(template, to, context)
-        try:
-            await self._transport.send(message)
-        except Exception:
-            logger.bind(template=template).exception("email delivery failed")
-            return False
-        logger.bind(template=template).info("email sent")
-        return True
+    async def deliver(self, message: EmailMessage) -> str:
+        """Hand a rendered message to the transport; returns the provider's message id."""
+        return await self._transport.send(message)

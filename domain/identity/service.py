@@ -21,7 +21,7 @@ from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, NotFoundError, RateLimitedError, ValidationError
 from domain.core.settings import Settings
-from domain.email.mailer import Mailer
+from domain.email.outbox import Outbox
 from domain.identity import repository
 from domain.identity.action_tokens import ActionPurpose, ActionTokens, InvalidActionTokenError
 from domain.identity.cache import CachedUsers
@@ -83,7 +83,7 @@ class IdentityService:
         settings: Settings,
         clock: Clock,
         hasher: PasswordHasher,
-        mailer: Mailer,
+        mailer: Outbox,
         sessions: SessionService,
         redis: Redis,
         lockout: LockoutService,

@@ -13,6 +13,9 @@ from domain.health.service import CheckFn, HealthReport, check_health
 from resolvers.http.state import AppState
 from workers.broker import queue_depths
 
+# Queues of their own, so email and webhooks cannot starve each other.
+EXTRA_QUEUES = ("email", "webhooks")
+
 
 def _state(request: Request) -> AppState:
     state: AppState = request.state.gatehouse
@@ -25,7 +28,8 @@ def _checks(state: AppState, *, full: bool) -> dict[str, CheckFn]:
     queue = state.settings.queue_name
 
     def probe() -> dict[str, object]:
-        return {"queue": queue, **queue_depths(state.broker, queue)}
+        queues = {name: queue_depths(state.broker, name) for name in (queue, *EXTRA_QUEUES)}
+        return {"queue": queue, **queues[queue], "queues": queues}
 
     return all_checks(state.database, state.redis, state.email, probe)
 

@@ -15,6 +15,7 @@ from domain.apikeys.service import ApiKeyService
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.settings import Settings
+from domain.email.outbox import Outbox
 from domain.email.transport import EmailTransport
 from domain.events.bus import EventBus
 from domain.identity.admin import AdminUsers
@@ -52,3 +53,4 @@ class AppState:
     analytics: AnalyticsService
     mfa: MfaService
     bus: EventBus
+    outbox: Outbox

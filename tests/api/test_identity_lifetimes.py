@@ -26,6 +26,7 @@ from tests.api.identity_ops import (
     verified_user,
 )
 from tests.support.asgi import LifespanManager
+from tests.support.processes import running_worker
 from tests.support.smtp import MailInbox
 
 
@@ -36,15 +37,19 @@ def clock() -> FrozenClock:
 
 @pytest.fixture(scope="module")
 async def client(
-    make_settings: Callable[..., Settings], mail_inbox: MailInbox, clock: FrozenClock
+    make_settings: Callable[..., Settings],
+    mail_inbox: MailInbox,
+    clock: FrozenClock,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[httpx.AsyncClient]:
     from app import create_app
 
     settings = make_settings(email_backend="smtp", smtp_port=mail_inbox.port)
-    async with LifespanManager(create_app(settings, clock=clock)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            yield http
+    with running_worker(settings, tmp_path_factory.mktemp("worker") / "worker.log"):
+        async with LifespanManager(create_app(settings, clock=clock)) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                yield http
 
 
 async def test_access_token_expires_with_small_skew_tolerated(

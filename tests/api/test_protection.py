@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from tests.api.identity_ops import (
     verified_user,
 )
 from tests.support.asgi import LifespanManager
+from tests.support.processes import running_worker
 from tests.support.smtp import MailInbox
 
 UNLOCK = """
@@ -36,10 +37,17 @@ ClientFactory = Callable[..., Any]
 
 
 @pytest.fixture(scope="module")
-def open_client(make_settings: Callable[..., Settings], mail_inbox: MailInbox) -> ClientFactory:
+def open_client(
+    make_settings: Callable[..., Settings],
+    mail_inbox: MailInbox,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ClientFactory:
     @asynccontextmanager
     async def factory(
-        clock: FrozenClock | None = None, client_ip: str = "198.51.100.20", **overrides: Any
+        clock: FrozenClock | None = None,
+        client_ip: str = "198.51.100.20",
+        worker: bool = False,
+        **overrides: Any,
     ) -> AsyncIterator[httpx.AsyncClient]:
         from app import create_app
 
@@ -50,11 +58,14 @@ def open_client(make_settings: Callable[..., Settings], mail_inbox: MailInbox) -
         }
         values.update(overrides)
         settings = make_settings(**values)
-        async with LifespanManager(create_app(settings, clock=clock)) as manager:
-            transport = httpx.ASGITransport(app=manager.app, client=(client_ip, 40000))
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-                http.app_state = manager.state  # type: ignore[attr-defined]
-                yield http
+        log = tmp_path_factory.mktemp("worker") / "worker.log"
+        # A worker process only where a test reads the emails it sends.
+        with running_worker(settings, log) if worker else nullcontext():
+            async with LifespanManager(create_app(settings, clock=clock)) as manager:
+                transport = httpx.ASGITransport(app=manager.app, client=(client_ip, 40000))
+                async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                    http.app_state = manager.state  # type: ignore[attr-defined]
+                    yield http
 
     return factory
 
@@ -198,7 +209,9 @@ async def test_rate_limit_headers_on_success(open_client: ClientFactory) -> None
 async def test_ten_failures_lock_the_account(
     open_client: ClientFactory, mail_inbox: MailInbox
 ) -> None:
-    async with open_client(client_ip="198.51.100.9", rate_limits_enabled=False) as client:
+    async with open_client(
+        client_ip="198.51.100.9", worker=True, rate_limits_enabled=False
+    ) as client:
         email = await verified_user(client, mail_inbox)
         kinds = [
             (await login(client, email, f"wrong password {i}"))["__typename"] for i in range(10)
@@ -218,7 +231,9 @@ async def test_ten_failures_lock_the_account(
 async def test_concurrent_failures_lock_once_and_email_once(
     open_client: ClientFactory, mail_inbox: MailInbox
 ) -> None:
-    async with open_client(client_ip="198.51.100.10", rate_limits_enabled=False) as client:
+    async with open_client(
+        client_ip="198.51.100.10", worker=True, rate_limits_enabled=False
+    ) as client:
         email = await verified_user(client, mail_inbox)
         results = await asyncio.gather(
             *(login(client, email, f"wrong password {i}") for i in range(50))
@@ -239,7 +254,9 @@ async def test_admin_unlock_and_success_resets_counter(
 ) -> None:
     from domain.identity.service import IdentityService
 
-    async with open_client(client_ip="198.51.100.11", rate_limits_enabled=False) as client:
+    async with open_client(
+        client_ip="198.51.100.11", worker=True, rate_limits_enabled=False
+    ) as client:
         email = await verified_user(client, mail_inbox)
         for i in range(9):
             await login(client, email, f"wrong password {i}")
@@ -263,6 +280,7 @@ async def test_progressive_throttling_before_lock(
     async with open_client(
         clock=clock,
         client_ip="198.51.100.12",
+        worker=True,
         rate_limits_enabled=False,
         lockout_throttle_base_seconds=2,
         lockout_throttle_after=3,
@@ -365,6 +383,7 @@ async def test_redis_down_login_fails_closed_and_server_stays_up(
     try:
         async with open_client(
             client_ip="198.51.100.13",
+            worker=True,
             redis_url=f"redis://127.0.0.1:{own.port}/0",
             redis_socket_timeout_seconds=0.5,
             redis_connect_timeout_seconds=0.5,

@@ -16,6 +16,7 @@ from domain.core.settings import Settings
 from domain.mfa.documents import TotpCredential
 from tests.api.identity_ops import ME, PASSWORD, call, login, verified_user
 from tests.support.asgi import LifespanManager
+from tests.support.processes import running_worker
 from tests.support.smtp import MailInbox
 
 BEGIN = """
@@ -61,13 +62,17 @@ def clock() -> FrozenClock:
 
 @pytest.fixture(scope="module")
 async def manager(
-    make_settings: Callable[..., Settings], mail_inbox: MailInbox, clock: FrozenClock
+    make_settings: Callable[..., Settings],
+    mail_inbox: MailInbox,
+    clock: FrozenClock,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[LifespanManager]:
     from app import create_app
 
     settings = make_settings(email_backend="smtp", smtp_port=mail_inbox.port)
-    async with LifespanManager(create_app(settings, clock=clock)) as running:
-        yield running
+    with running_worker(settings, tmp_path_factory.mktemp("worker") / "worker.log"):
+        async with LifespanManager(create_app(settings, clock=clock)) as running:
+            yield running
 
 
 @pytest.fixture(scope="module")

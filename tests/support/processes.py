@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import services
 
@@ -45,3 +49,33 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
     handle.close()
     return process
+
+
+def settings_env(settings: Any) -> dict[str, str]:
+    """The environment that gives another process exactly this app's settings."""
+    values: dict[str, str] = {}
+    for field in type(settings).model_fields:
+        value = getattr(settings, field)
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        values[f"GATEHOUSE_{field.upper()}"] = str(getattr(value, "value", value))
+    return gatehouse_env(values)
+
+
+@contextmanager
+def running_worker(settings: Any, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real ``dramatiq workers.main`` process for these settings, stopped afterwards."""
+    process = start_worker(settings_env(settings), log)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

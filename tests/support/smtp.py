@@ -43,6 +43,9 @@ class _Handler:
         self._inbox = inbox
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        failure = self._inbox.take_failure()
+        if failure is not None:
+            return failure
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         self._inbox.add(ReceivedMail(to=list(envelope.rcpt_tos), message=message))
         return "250 Message accepted for delivery"
@@ -52,6 +55,7 @@ class MailInbox:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._mails: list[ReceivedMail] = []
+        self._failures: list[str] = []
         self.port = services.free_port()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
@@ -61,6 +65,15 @@ class MailInbox:
 
     def stop(self) -> None:
         self._controller.stop()
+
+    def fail_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
+        """Answer the next ``count`` messages with ``reply`` instead of accepting them."""
+        with self._lock:
+            self._failures = [reply] * count
+
+    def take_failure(self) -> str | None:
+        with self._lock:
+            return self._failures.pop(0) if self._failures else None
 
     def add(self, mail: ReceivedMail) -> None:
         with self._lock:

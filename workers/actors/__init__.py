@@ -6,15 +6,18 @@ from typing import Any
 
 from dramatiq import Actor
 
-from workers.actors import maintenance, system
+from workers.actors import email, maintenance, system
 
 ALL_ACTORS: tuple[Actor[Any, Any], ...] = (
     system.ping,
     maintenance.purge_expired_records,
     maintenance.audit_retention,
+    email.send_email,
+    email.sweep_outbox,
 )
 
 PERIODIC_ACTORS: tuple[Actor[Any, Any], ...] = (
     maintenance.purge_expired_records,
     maintenance.audit_retention,
+    email.sweep_outbox,
 )

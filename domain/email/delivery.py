@@ -1,0 +1,100 @@
+"""Deliver one queued email: idempotent, retried on transient failures, recorded.
+
+Each attempt is claimed (``email-attempt:<id>:<n>``) before the side effect, so a
+message redelivered by the broker or re-enqueued by the sweeper is not sent twice
+for the same attempt; a message already ``sent`` or ``failed`` is left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiosmtplib
+from beanie import PydanticObjectId
+from loguru import logger
+
+from domain.core.claims import claim_once
+from domain.core.clock import Clock
+from domain.core.settings import Settings
+from domain.email.mailer import Mailer
+from domain.email.outbox import EmailMessage, EmailStatus, Outbox
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    status: str  # "sent", "retry", "failed", "skipped"
+    retry_in_ms: int = 0
+
+
+def is_permanent(error: BaseException) -> bool:
+    """5xx answers (recipient refused, policy) will not change by retrying."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return all(e.code >= 500 for e in error.recipients)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return error.code >= 500
+    return False
+
+
+class EmailDelivery:
+    def __init__(self, settings: Settings, clock: Clock, outbox: Outbox, mailer: Mailer) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._outbox = outbox
+        self._mailer = mailer
+
+    async def deliver(self, message_id: str) -> DeliveryResult:
+        message = await EmailMessage.get(PydanticObjectId(message_id))
+        if message is None or message.status in (EmailStatus.SENT, EmailStatus.FAILED):
+            return DeliveryResult("skipped")
+        attempt = message.attempts + 1
+        now = self._clock.now()
+        if not await claim_once(
+            f"email-attempt:{message_id}:{attempt}", now=now, expires_at=now + timedelta(days=7)
+        ):
+            return DeliveryResult("skipped")
+        await EmailMessage.find_one(EmailMessage.id == message.id).update(
+            {"$set": {"status": EmailStatus.SENDING, "attempts": attempt, "updated_at": now}}
+        )
+        log = logger.bind(email_id=message_id, template=message.template, attempt=attempt)
+        try:
+            rendered = self._mailer.render(
+                message.template, message.to, self._outbox.open_context(message)
+            )
+            provider_id = await self._mailer.deliver(rendered)
+        except Exception as error:
+            permanent = is_permanent(error) or attempt >= self._settings.email_max_attempts
+            status = EmailStatus.FAILED if permanent else EmailStatus.QUEUED
+            await EmailMessage.find_one(EmailMessage.id == message.id).update(
+                {
+                    "$set": {
+                        "status": status,
+                        "last_error": f"{type(error).__name__}: {error}"[:500],
+                        "updated_at": self._clock.now(),
+                    }
+                }
+            )
+            if permanent:
+                log.error("email failed for good: {}", type(error).__name__)
+                return DeliveryResult("failed")
+            delay = min(
+                self._settings.email_retry_base_ms * 2 ** (attempt - 1),
+                self._settings.email_retry_max_ms,
+            )
+            log.warning("email attempt failed, retrying in {} ms", delay)
+            return DeliveryResult("retry", retry_in_ms=delay)
+        done = self._clock.now()
+        await EmailMessage.find_one(EmailMessage.id == message.id).update(
+            {
+                "$set": {
+                    "status": EmailStatus.SENT,
+                    "provider_message_id": provider_id,
+                    "sent_at": done,
+                    "updated_at": done,
+                    "sealed_context": None,
+                    "last_error": None,
+                }
+            }
+        )
+        log.info("email sent")
+        return DeliveryResult("sent")

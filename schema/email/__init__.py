@@ -1,0 +1,1 @@
+"""GraphQL types of the email outbox (admin)."""
