@@ -101,6 +101,8 @@ def build_broker(settings: Settings, client: SyncRedis | None = None) -> RedisBr
         namespace=NAMESPACE,
         middleware=middleware,
         dead_message_ttl=settings.dead_letter_ttl_ms,
+        heartbeat_timeout=settings.job_heartbeat_timeout_ms,
+        maintenance_chance=settings.job_maintenance_chance,
     )
 
 

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     job_max_backoff_ms: int = Field(default=300_000, ge=1)
     job_time_limit_ms: int = Field(default=60_000, ge=1)
     dead_letter_ttl_ms: int = Field(default=7 * 24 * 3600 * 1000, ge=1)
+    # A worker silent this long is dead: its unacknowledged jobs go back to the queue.
+    job_heartbeat_timeout_ms: int = Field(default=60_000, ge=1000)
+    # Out of a million broker commands, how many also run that queue maintenance.
+    job_maintenance_chance: int = Field(default=1000, ge=1, le=1_000_000)
 
     # --- email ---
     email_backend: Literal["smtp", "file"] = "file"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import time
@@ -180,3 +181,52 @@ def test_sigterm_lets_the_worker_finish_its_job(
         if worker.poll() is None:
             worker.kill()
         client.close()
+
+
+def test_job_of_a_killed_worker_is_redelivered_and_completes(
+    service_urls: ServiceUrls, database_name: str, logs: Path, env: dict[str, str]
+) -> None:
+    from domain.core.request_context import request_id_var
+    from domain.core.settings import Settings
+    from workers.actors.system import ping_key
+    from workers.broker import setup_broker
+
+    fast = {
+        **env,
+        "GATEHOUSE_JOB_HEARTBEAT_TIMEOUT_MS": "2000",
+        "GATEHOUSE_JOB_MAINTENANCE_CHANCE": "1000000",
+    }
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        redis_url=service_urls.redis_url,
+        job_heartbeat_timeout_ms=2000,
+        job_maintenance_chance=1_000_000,
+    )
+    broker = setup_broker(settings)
+    import workers.actors.system as system
+
+    client = sync_redis.Redis.from_url(service_urls.redis_url)
+    first = start_worker(fast, logs / "first.log")
+    second = None
+    try:
+        token = uuid.uuid4().hex
+        reset = request_id_var.set("req-killed-0123456789")
+        try:
+            system.ping.send(token, hold_ms=4000)
+        finally:
+            request_id_var.reset(reset)
+        assert _wait_for_key(client, ping_key(token, "started"), 30) is not None
+        # The worker dies mid-job without a chance to acknowledge or requeue.
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        assert client.get(ping_key(token)) is None
+        second = start_worker(fast, logs / "second.log")
+        assert _wait_for_key(client, ping_key(token), 45) == b"req-killed-0123456789"
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=30)
+        client.close()
+        broker.close()

@@ -46,6 +46,8 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         env=env,
         stdout=handle,
         stderr=subprocess.STDOUT,
+        # Its own process group, so a test can kill the worker and its children at once.
+        start_new_session=True,
     )
     handle.close()
     return process
