@@ -58,6 +58,7 @@ from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
 from resolvers.http.jwks import jwks
+from resolvers.http.metrics import metrics
 from resolvers.http.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/status", health.status, methods=["GET"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         *(Route(path, graphql_view(path), methods=["GET", "POST"]) for path in GRAPHQL_PATHS),
         *(WebSocketRoute(path, graphql_view(path)) for path in GRAPHQL_PATHS),
     ]

@@ -9,6 +9,7 @@ from loguru import logger
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.core.metrics import REGISTRY
 from domain.core.request_context import (
     ClientInfo,
     accept_request_id,
@@ -66,7 +67,9 @@ class RequestContextMiddleware:
             await internal_error_response(exc)(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
-                self._access_log(scope, status, time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                REGISTRY.observe_request(scope.get("method", ""), status or 500, elapsed)
+                self._access_log(scope, status, elapsed)
             client_info_var.reset(client_token)
             user_id_var.reset(uid_token)
             request_id_var.reset(rid_token)

@@ -50,6 +50,18 @@ def build_openapi() -> dict[str, Any]:
                     "responses": {"200": _json({"$ref": "#/components/schemas/Ok"}, "Alive")},
                 }
             },
+            "/metrics": {
+                "get": {
+                    "operationId": "metrics",
+                    "summary": "Prometheus metrics: requests, latency, queue depths.",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text exposition format.",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
             "/readyz": {
                 "get": {
                     "operationId": "readyz",

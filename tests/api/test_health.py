@@ -169,3 +169,17 @@ async def test_file_outbox_not_writable_is_down(
             response = await http.get("/api/health")
     assert response.status_code == 503
     assert response.json()["failing"] == ["email"]
+
+
+async def test_metrics_in_prometheus_format(client: httpx.AsyncClient) -> None:
+    await client.get("/livez")
+    await client.get("/nope")
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert 'gatehouse_http_requests_total{method="GET",status="2xx"}' in text
+    assert 'gatehouse_http_requests_total{method="GET",status="4xx"}' in text
+    assert 'gatehouse_queue_messages{queue="email",state="dead"}' in text
+    assert "gatehouse_queue_broker_up{} 1" in text
+    assert 'gatehouse_http_request_duration_seconds_bucket{le="+Inf"}' in text
