@@ -12,7 +12,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV_RUN := uv run --frozen
 ARGS ?=
 
-.PHONY: help run test bootstrap lint format schema clean
+.PHONY: help run test bootstrap lint format schema schema-release clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ format: ## ruff format, then ruff check --fix
 	$(UV_RUN) ruff format .
 	$(UV_RUN) ruff check --fix .
 
-schema: ## export the GraphQL schema (SDL)
+schema: ## export the GraphQL schema (SDL) to schema.graphql
 	$(UV_RUN) python -m schema.export
+
+schema-release: ## make the current schema the baseline that breaking changes are checked against
+	$(UV_RUN) python -m schema.export --release
 
 clean: ## remove local data (var/) and tool caches; keeps .cache (FerretDB build) and .venv
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache htmlcov .coverage
