@@ -25,4 +25,4 @@ if [ "${SKIP_LINT:-0}" != "1" ]; then
 fi
 
 echo "test: pytest"
-exec uv run --frozen pytest --cov --cov-report=term-missing:skip-covered "$@"
+exec uv run --frozen pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=90 "$@"
