@@ -18,15 +18,25 @@ def _today(info: Info) -> datetime.date:
     return info.context.state.clock.now().date()
 
 
+def _check_day(info: Info, day: datetime.date, field: str) -> datetime.date:
+    # Analytics keep about a year; anything far outside that is a mistake, not a query.
+    today = _today(info)
+    if not today - datetime.timedelta(days=3660) <= day <= today + datetime.timedelta(days=1):
+        raise ValidationError([FieldError(field, "Pick a day in the last ten years.", "INVALID")])
+    return day
+
+
 async def active_users(info: Info, day: datetime.date | None = None) -> ActiveUsersType:
-    value = await info.context.state.analytics.active_users(day or _today(info))
+    chosen = _check_day(info, day, "day") if day else _today(info)
+    value = await info.context.state.analytics.active_users(chosen)
     return ActiveUsersType.build(value)
 
 
 async def daily_auth_stats(
     info: Info, since: datetime.date, until: datetime.date | None = None
 ) -> list[DailyAuthStatsType]:
-    end = until or _today(info)
+    end = _check_day(info, until, "until") if until else _today(info)
+    _check_day(info, since, "since")
     if since > end or (end - since).days >= MAX_DAYS:
         raise ValidationError(
             [FieldError("since", f"Ask for 1 to {MAX_DAYS} days, oldest first.", "INVALID")]
