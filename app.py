@@ -54,6 +54,7 @@ from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
+from domain.webhooks.service import WebhookService
 from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
@@ -70,6 +71,7 @@ from schema.graphiql import STATIC_DIR as GRAPHIQL_STATIC_DIR
 from schema.schema import build_schema, schema_hash
 from schema.view import GatehouseGraphQL
 from workers.actors.email import send_email
+from workers.actors.webhooks import enqueue_delivery
 from workers.broker import setup_broker
 
 GRAPHQL_PATHS = ("/graphql", "/api/v1/graphql")
@@ -133,6 +135,8 @@ def build_state(
         )
 
     sessions.set_reuse_hook(alert_reuse)
+    webhooks = WebhookService(settings, clock, enqueue=enqueue_delivery, audit=audit)
+    audit.add_listener(webhooks.publish_audit)
     return AppState(
         settings=settings,
         mongo=mongo,
@@ -155,6 +159,7 @@ def build_state(
         mfa=mfa,
         bus=bus,
         outbox=mailer,
+        webhooks=webhooks,
         users=users,
         analytics=AnalyticsService(settings, redis, clock),
     )

@@ -12,6 +12,7 @@ from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
 from domain.mfa.documents import BackupCode, TotpCredential
 from domain.sessions.documents import RefreshToken, Session
+from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 DOCUMENT_MODELS: list[type[Document]] = [
     User,
@@ -24,4 +25,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     TotpCredential,
     BackupCode,
     EmailMessage,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookDelivery,
 ]

@@ -33,17 +33,20 @@ from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.limits import AdminOnlyIntrospection, cost_limit_rule
 from schema.live import Subscription
 from schema.types.server_info import ServerInfo
+from schema.webhooks.operations import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
-class Query(IdentityQuery, ApiKeyQuery, AuditQuery, AdminQuery, AnalyticsQuery, EmailQuery):
+class Query(
+    IdentityQuery, ApiKeyQuery, AuditQuery, AdminQuery, AnalyticsQuery, EmailQuery, WebhookQuery
+):
     server_info: ServerInfo = strawberry.field(
         resolver=resolve_server_info, description="Name, version and environment of this server."
     )
 
 
 @strawberry.type
-class Mutation(IdentityMutation, ApiKeyMutation, AdminMutation, EmailMutation):
+class Mutation(IdentityMutation, ApiKeyMutation, AdminMutation, EmailMutation, WebhookMutation):
     pass
 
 

@@ -8,7 +8,7 @@ redacted from before/after states by field name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from domain.core.request_context import client_info_var, current_request_id, use
 from domain.events.bus import EventBus
 
 REDACTED = "[redacted]"
+Listener = Callable[[AuditEvent], Awaitable[object]]
 _SECRET_MARKERS = ("password", "hash", "secret", "token", "code", "key")
 
 
@@ -45,6 +46,11 @@ class AuditService:
     def __init__(self, clock: Clock, bus: EventBus | None = None) -> None:
         self._clock = clock
         self._bus = bus
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Called after each event is stored (webhooks follow the audit trail)."""
+        self._listeners.append(listener)
 
     async def record(
         self,
@@ -91,6 +97,11 @@ class AuditService:
             await self._bus.publish(
                 self._bus.audit_channel(), record.model_dump(mode="json", by_alias=False)
             )
+        for listener in self._listeners:
+            try:
+                await listener(record)
+            except Exception:
+                logger.bind(audit_event=event).exception("audit listener failed")
         return record
 
     async def for_user(self, user_id: str, *, limit: int = 50) -> list[AuditEvent]:

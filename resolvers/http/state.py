@@ -27,6 +27,7 @@ from domain.ratelimit.policy import RateLimitService
 from domain.sessions.principal import Authenticator
 from domain.sessions.service import SessionService
 from domain.tokens.access import AccessTokenService
+from domain.webhooks.service import WebhookService
 
 
 @dataclass(slots=True)
@@ -54,3 +55,4 @@ class AppState:
     mfa: MfaService
     bus: EventBus
     outbox: Outbox
+    webhooks: WebhookService

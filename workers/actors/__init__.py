@@ -6,7 +6,7 @@ from typing import Any
 
 from dramatiq import Actor
 
-from workers.actors import email, maintenance, system
+from workers.actors import email, maintenance, system, webhooks
 
 ALL_ACTORS: tuple[Actor[Any, Any], ...] = (
     system.ping,
@@ -14,10 +14,15 @@ ALL_ACTORS: tuple[Actor[Any, Any], ...] = (
     maintenance.audit_retention,
     email.send_email,
     email.sweep_outbox,
+    webhooks.deliver_webhook,
+    webhooks.retry_stale_webhooks,
+    webhooks.purge_webhook_deliveries,
 )
 
 PERIODIC_ACTORS: tuple[Actor[Any, Any], ...] = (
     maintenance.purge_expired_records,
     maintenance.audit_retention,
     email.sweep_outbox,
+    webhooks.retry_stale_webhooks,
+    webhooks.purge_webhook_deliveries,
 )

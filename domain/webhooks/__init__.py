@@ -1,0 +1,1 @@
+"""Signed webhooks: endpoints admins register, events, and their deliveries."""

@@ -1,0 +1,115 @@
+"""Which audit events become which webhook events, and with what data.
+
+Every account event Gatehouse emits is already written to the audit trail at the
+moment it happens, so one hook after the audit insert publishes webhooks for all
+of them (``WebhookService.publish_audit``). The data is deliberately small: ids,
+reasons, roles; an email address only where the event is about that address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from domain.audit.documents import AuditEvent
+
+Mapped = tuple[str, dict[str, Any]] | None
+
+
+def _state(value: Mapping[str, Any] | None, key: str) -> Any:
+    return value.get(key) if value else None
+
+
+def _user(record: AuditEvent) -> dict[str, Any]:
+    return {"user_id": record.target_id}
+
+
+def _registered(record: AuditEvent) -> Mapped:
+    return "user.registered", {**_user(record), "email": _state(record.after, "email")}
+
+
+def _login_failed(record: AuditEvent) -> Mapped:
+    if record.target_id is None:  # no such account: nothing to tell about a user
+        return None
+    return "user.login_failed", {**_user(record), "reason": record.details.get("reason")}
+
+
+def _locked(record: AuditEvent) -> Mapped:
+    return "user.locked", {
+        **_user(record),
+        "failed_attempts": record.details.get("failed_attempts"),
+    }
+
+
+def _password(method: str) -> Callable[[AuditEvent], Mapped]:
+    def mapped(record: AuditEvent) -> Mapped:
+        return "user.password_changed", {**_user(record), "method": method}
+
+    return mapped
+
+
+def _role_changed(record: AuditEvent) -> Mapped:
+    before, after = _state(record.before, "role"), _state(record.after, "role")
+    if before == after or after is None:
+        return None
+    return "user.role_changed", {
+        **_user(record),
+        "previous_role": before,
+        "role": after,
+        "actor_id": record.actor_id,
+    }
+
+
+def _deleted(record: AuditEvent) -> Mapped:
+    return "user.deleted", {**_user(record), "actor_id": record.actor_id}
+
+
+def _session_revoked(record: AuditEvent) -> Mapped:
+    return "session.revoked", {
+        **_user(record),
+        "session_id": record.details.get("session"),
+        "sessions": 1,
+        "reason": record.details.get("reason"),
+    }
+
+
+def _sessions_revoked(record: AuditEvent) -> Mapped:
+    return "session.revoked", {
+        **_user(record),
+        "session_id": None,
+        "sessions": record.details.get("sessions"),
+        "reason": record.details.get("reason"),
+    }
+
+
+def _refresh_reuse(record: AuditEvent) -> Mapped:
+    return "security.refresh_reuse", {**_user(record), "session_id": record.details.get("session")}
+
+
+def _plain(event_type: str) -> Callable[[AuditEvent], Mapped]:
+    def mapped(record: AuditEvent) -> Mapped:
+        return event_type, _user(record)
+
+    return mapped
+
+
+_MAPPERS: dict[str, Callable[[AuditEvent], Mapped]] = {
+    "user.registered": _registered,
+    "user.verified": _plain("user.verified"),
+    "user.login_failed": _login_failed,
+    "user.locked": _locked,
+    "user.unlocked": _plain("user.unlocked"),
+    "user.password_changed": _password("change"),
+    "user.password_reset": _password("reset"),
+    "admin.user_updated": _role_changed,
+    "admin.user_deleted": _deleted,
+    "session.revoked": _session_revoked,
+    "session.revoked_all": _sessions_revoked,
+    "session.refresh_reuse": _refresh_reuse,
+}
+
+
+def webhook_from_audit(record: AuditEvent) -> Mapped:
+    """The webhook event type and data for an audit record, or None if none is sent."""
+    mapper = _MAPPERS.get(record.event)
+    return mapper(record) if mapper is not None else None

@@ -1,0 +1,196 @@
+"""Registering endpoints and emitting events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from domain.audit.documents import AuditEvent
+from domain.audit.service import AuditService
+from domain.core.clock import FrozenClock
+from domain.core.errors import NotFoundError, ValidationError
+from domain.core.settings import Settings
+from domain.webhooks.documents import DeliveryStatus, WebhookDelivery, WebhookEvent
+from domain.webhooks.service import EVENT_TYPES, WebhookService
+from tests.webhooks.receiver import Receiver
+
+
+def test_the_event_catalogue() -> None:
+    assert sorted(EVENT_TYPES) == [
+        "security.refresh_reuse",
+        "session.revoked",
+        "user.deleted",
+        "user.locked",
+        "user.login_failed",
+        "user.password_changed",
+        "user.registered",
+        "user.role_changed",
+        "user.unlocked",
+        "user.verified",
+    ]
+
+
+async def test_create_returns_the_secret_once(service: WebhookService, receiver: Receiver) -> None:
+    endpoint, secret = await service.create_endpoint(
+        f"  {receiver.url()}  ", ["user.locked", "user.registered", "user.locked"], "  CRM  "
+    )
+    assert endpoint.url == receiver.url()
+    assert endpoint.events == ["user.locked", "user.registered"]
+    assert endpoint.description == "CRM"
+    assert endpoint.active is True
+    assert len(secret) > 40
+    assert secret not in repr(endpoint)
+    [listed] = await service.list_endpoints()
+    assert listed.id == endpoint.id
+    assert (await service.get_endpoint(endpoint.id)) is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "events", "expected"),
+    [
+        ("RECEIVER", ["user.hacked"], [("events", "UNKNOWN_EVENT_TYPE")]),
+        ("RECEIVER", ["webhook.test"], [("events", "UNKNOWN_EVENT_TYPE")]),
+        ("RECEIVER", [], [("events", "REQUIRED")]),
+        ("RECEIVER", ["  "], [("events", "REQUIRED")]),
+        ("ftp://example.com/x", ["user.registered"], [("url", "INVALID_URL")]),
+        ("not a url", ["nope"], [("url", "INVALID_URL"), ("events", "UNKNOWN_EVENT_TYPE")]),
+    ],
+)
+async def test_invalid_input_is_refused_field_by_field(
+    service: WebhookService,
+    receiver: Receiver,
+    url: str,
+    events: list[str],
+    expected: list[tuple[str, str]],
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await service.create_endpoint(receiver.url() if url == "RECEIVER" else url, events)
+    assert [(e.field, e.code) for e in caught.value.field_errors] == expected
+    assert await service.list_endpoints() == []
+
+
+async def test_long_descriptions_are_refused(service: WebhookService, receiver: Receiver) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await service.create_endpoint(receiver.url(), ["user.registered"], "x" * 501)
+    assert caught.value.field_errors[0].field == "description"
+
+
+async def test_update_and_delete(service: WebhookService, receiver: Receiver) -> None:
+    endpoint, _ = await service.create_endpoint(receiver.url(), ["user.registered"])
+    updated = await service.update_endpoint(
+        endpoint.id, url=receiver.url("/v2"), events=["user.deleted"], active=False
+    )
+    assert (updated.url, updated.events, updated.active) == (
+        receiver.url("/v2"),
+        ["user.deleted"],
+        False,
+    )
+    assert updated.secret == endpoint.secret
+    with pytest.raises(ValidationError):
+        await service.update_endpoint(endpoint.id, events=["bogus"])
+    with pytest.raises(ValidationError):
+        await service.update_endpoint(endpoint.id, url="javascript:alert(1)")
+    with pytest.raises(NotFoundError):
+        await service.update_endpoint("missing", active=True)
+    unchanged = await service.update_endpoint(endpoint.id)
+    assert unchanged.events == ["user.deleted"]
+
+    await service.update_endpoint(endpoint.id, active=True)
+    [delivery_id] = await service.emit("user.deleted", {"user_id": "u1"})
+    assert await service.delete_endpoint(endpoint.id) is True
+    assert await service.delete_endpoint(endpoint.id) is False
+    assert await service.list_endpoints() == []
+    orphan = await WebhookDelivery.get(delivery_id)
+    assert orphan is not None
+    assert orphan.status is DeliveryStatus.FAILED
+    assert orphan.last_error == "endpoint deleted"
+
+
+async def test_emit_reaches_active_subscribers_only(
+    service: WebhookService, receiver: Receiver
+) -> None:
+    assert await service.emit("user.registered", {"user_id": "u0"}) == []
+    assert await WebhookEvent.count() == 0  # nothing stored when nobody listens
+
+    listening, _ = await service.create_endpoint(receiver.url("/a"), ["user.registered"])
+    other, _ = await service.create_endpoint(receiver.url("/b"), ["user.deleted"])
+    paused, _ = await service.create_endpoint(receiver.url("/c"), ["user.registered"])
+    await service.update_endpoint(paused.id, active=False)
+
+    ids = await service.emit("user.registered", {"user_id": "u1"})
+    assert len(ids) == 1
+    delivery = await WebhookDelivery.get(ids[0])
+    assert delivery is not None
+    assert (delivery.endpoint_id, delivery.status, delivery.attempts) == (
+        listening.id,
+        DeliveryStatus.PENDING,
+        0,
+    )
+    event = await WebhookEvent.get(delivery.event_id)
+    assert event is not None
+    assert (event.type, event.data) == ("user.registered", {"user_id": "u1"})
+    assert other.id != listening.id
+
+    with pytest.raises(ValueError, match="unknown webhook event type"):
+        await service.emit("user.exploded", {})
+
+
+async def test_emit_enqueues_each_delivery_and_survives_a_queue_outage(
+    webhook_settings: Settings, clock: FrozenClock, clean: None, receiver: Receiver
+) -> None:
+    queued: list[str] = []
+    service = WebhookService(webhook_settings, clock, enqueue=queued.append)
+    await service.create_endpoint(receiver.url("/a"), ["user.verified"])
+    await service.create_endpoint(receiver.url("/b"), ["user.verified"])
+    ids = await service.emit("user.verified", {"user_id": "u1"})
+    assert sorted(queued) == sorted(ids)
+    assert len(ids) == 2
+
+    def broken(_: str) -> None:
+        raise ConnectionError("redis is down")
+
+    offline = WebhookService(webhook_settings, clock, enqueue=broken)
+    ids = await offline.publish("user.verified", {"user_id": "u2"})
+    assert len(ids) == 2  # recorded; the stale sweep will enqueue them later
+    for delivery_id in ids:
+        assert await WebhookDelivery.get(delivery_id) is not None
+
+
+async def test_data_is_stored_as_plain_json(service: WebhookService, receiver: Receiver) -> None:
+    from datetime import UTC, datetime
+
+    from beanie import PydanticObjectId
+
+    await service.create_endpoint(receiver.url(), ["user.registered"])
+    oid = PydanticObjectId()
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    [delivery_id] = await service.emit("user.registered", {"user_id": oid, "at": when})
+    delivery = await WebhookDelivery.get(delivery_id)
+    assert delivery is not None
+    event = await WebhookEvent.get(delivery.event_id)
+    assert event is not None
+    assert event.data == {"user_id": str(oid), "at": "2026-01-02T03:04:05+00:00"}
+
+
+async def test_admin_changes_are_audited_without_secrets(
+    make_settings: Callable[..., Settings], clock: FrozenClock, clean: None, receiver: Receiver
+) -> None:
+    await AuditEvent.get_pymongo_collection().delete_many({})
+    service = WebhookService(
+        make_settings(webhook_allow_private_targets=True), clock, audit=AuditService(clock)
+    )
+    endpoint, secret = await service.create_endpoint(receiver.url(), ["user.registered"])
+    new_secret = await service.rotate_secret(endpoint.id, overlap_seconds=60)
+    await service.update_endpoint(endpoint.id, active=False)
+    await service.delete_endpoint(endpoint.id)
+    events = await AuditEvent.find_all().sort("occurred_at").to_list()
+    assert [e.event for e in events] == [
+        "webhook.endpoint_created",
+        "webhook.secret_rotated",
+        "webhook.endpoint_updated",
+        "webhook.endpoint_deleted",
+    ]
+    dumped = str([e.model_dump() for e in events])
+    assert secret not in dumped
+    assert new_secret not in dumped
