@@ -39,6 +39,7 @@ from domain.lockout.service import LockoutService
 from domain.mfa.challenges import Challenge, MfaChallenges
 from domain.mfa.errors import InvalidMfaCodeError, TotpNotEnabledError
 from domain.mfa.service import Enrollment, MfaService
+from domain.sessions.device import device_label
 from domain.sessions.service import IssuedTokens, SessionService
 
 
@@ -314,9 +315,21 @@ class IdentityService:
         self, user: User, *, user_agent: str, ip: str, mfa: bool, backup: bool = False
     ) -> LoginOutcome:
         now = self._clock.now()
+        first_login = user.last_login_at is None
         await self._users.update(user, now, last_login_at=now, failed_login_count=0)
         await self._lockout.reset(str(user.id))
+        assert user.id is not None
+        known_device = await self._sessions.has_used_device(user.id, device_label(user_agent))
         tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip)
+        if not first_login and not known_device:
+            await self._mailer.send(
+                "new_device_login",
+                user.email,
+                name=user.first_name,
+                device=device_label(user_agent),
+                ip=ip,
+                when=now.strftime("%Y-%m-%d %H:%M UTC"),
+            )
         logger.bind(user_id=str(user.id), session_id=tokens.session_id).info("login")
         await self._audit.record(
             "user.login",

@@ -75,6 +75,13 @@ async def test_every_email_type_arrives_with_both_parts(
     await call(client, RESET, {"token": reset.token(), "password": NEW_PASSWORD})
     await mail_inbox.wait_for(email, "password was changed")
     session = await login(client, email, NEW_PASSWORD)
+    # A sign-in from a kind of device this account has not used before is announced;
+    # the same device again is not.
+    iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/604.1"
+    await login(client, email, NEW_PASSWORD, user_agent=iphone)
+    (notice,) = await mail_inbox.wait_for(email, "New sign-in")
+    assert "Safari on iOS" in notice.text
+    await login(client, email, NEW_PASSWORD, user_agent=iphone)
     new_email = unique_email("moved")
     await call(
         client,
@@ -97,10 +104,11 @@ async def test_every_email_type_arrives_with_both_parts(
         assert {"text/plain", "text/html"} <= parts(mail), mail.subject
     for _ in range(50):  # the worker marks "sent" just after the SMTP server has the mail
         sent = await EmailMessage.find({"to": email, "status": EmailStatus.SENT}).to_list()
-        if len(sent) == 7:
+        if len(sent) == 8:
             break
         await asyncio.sleep(0.1)
-    assert len(sent) == 7
+    assert len(sent) == 8
+    assert len([m for m in mail_inbox.all(email) if "New sign-in" in m.subject]) == 1
     assert all(m.sealed_context is None for m in sent)  # tokens are not kept once sent
 
 
