@@ -1,0 +1,59 @@
+"""Client code generation from the committed SDL, type-checked as a frontend would.
+
+Runs @graphql-codegen/cli (typescript + typescript-operations) on schema.graphql and
+the example operations in ``operations/``, then ``tsc --strict`` on the result and on a
+small client that uses it. Node packages come from the npm registry (locked in
+``package-lock.json``) into ``tests/codegen/node_modules`` on first run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+pytestmark = pytest.mark.slow
+
+
+def _run(command: list[str], timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=HERE, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def node_tools() -> Path:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js is not installed: client codegen cannot be checked here")
+    bin_dir = HERE / "node_modules" / ".bin"
+    if not (bin_dir / "graphql-codegen").exists() or not (bin_dir / "tsc").exists():
+        installed = _run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], timeout=600)
+        assert installed.returncode == 0, installed.stderr[-2000:]
+    return bin_dir
+
+
+def test_generated_client_types_check(node_tools: Path) -> None:
+    generated = _run([str(node_tools / "graphql-codegen"), "--config", "codegen.yml"])
+    assert generated.returncode == 0, generated.stdout[-3000:] + generated.stderr[-3000:]
+    code = (HERE / "generated" / "graphql.ts").read_text()
+    assert "export type LoginMutation" in code
+    assert "export type AdminUsersPageQuery" in code
+    checked = _run([str(node_tools / "tsc"), "-p", "tsconfig.json"])
+    assert checked.returncode == 0, checked.stdout[-3000:]
+
+
+def test_codegen_rejects_an_operation_the_schema_does_not_have(
+    node_tools: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.graphql"
+    bad.write_text("query Nope { me { password } }\n")
+    config = tmp_path / "codegen.yml"
+    config.write_text(
+        f"schema: {HERE.parent.parent / 'schema.graphql'}\n"
+        f"documents: {bad}\n"
+        f"generates:\n  {tmp_path / 'out.ts'}:\n    plugins: [typescript, typescript-operations]\n"
+    )
+    result = _run([str(node_tools / "graphql-codegen"), "--config", str(config)])
+    assert result.returncode != 0
