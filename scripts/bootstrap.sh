@@ -104,6 +104,22 @@ ensure_redis() {
     say "redis-server ok ($(redis-server --version | awk '{sub(/^v=/, "", $3); print $3}'))"
 }
 
+# The browser test of GraphiQL drives Debian's chromium (no browser download of its own).
+# Only for the test command (BOOTSTRAP_BROWSER=1), and never fatal: without it that one
+# test is skipped with a message.
+ensure_chromium() {
+    [ "${BOOTSTRAP_BROWSER:-0}" = "1" ] || return 0
+    if ! command -v chromium >/dev/null 2>&1; then
+        say "installing chromium with apt (for the GraphiQL browser test)"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+            || say "chromium could not be installed; the browser test will be skipped"
+        hash -r
+    fi
+    command -v chromium >/dev/null 2>&1 && say "chromium ok"
+    return 0
+}
+
 # ---------------------------------------------------------------------------- FerretDB
 # True when $1 is an executable FerretDB reporting the wanted version.
 reports_version() {
@@ -180,5 +196,6 @@ ensure_ferretdb() {
 ensure_uv
 sync_python
 ensure_redis
+ensure_chromium
 ensure_ferretdb
 say "done"

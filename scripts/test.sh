@@ -8,7 +8,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/bootstrap.sh
+BOOTSTRAP_BROWSER=1 bash scripts/bootstrap.sh
 # bootstrap may have just installed uv into the Python user base (~/.local/bin).
 if ! command -v uv >/dev/null 2>&1; then
     PATH="$(python3 -m site --user-base)/bin:$HOME/.local/bin:$PATH"
