@@ -7,6 +7,7 @@ from schema.context import Info
 from schema.pagination import page_size
 from schema.user_errors import UserError, map_user_error
 from schema.webhooks.types import (
+    DeliveryStatusEnum,
     WebhookDeliveryQueued,
     WebhookDeliveryType,
     WebhookEndpointDeleted,
@@ -24,7 +25,7 @@ async def webhook_endpoints(info: Info) -> list[WebhookEndpointType]:
 async def webhook_deliveries(
     info: Info,
     endpoint_id: str | None = None,
-    status: str | None = None,
+    status: DeliveryStatusEnum | None = None,  # type: ignore[valid-type]
     first: int | None = 50,
 ) -> list[WebhookDeliveryType]:
     deliveries = await info.context.state.webhooks.list_deliveries(

@@ -4,7 +4,9 @@ from datetime import datetime
 
 import strawberry
 
-from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint
+from domain.webhooks.documents import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+DeliveryStatusEnum = strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")
 
 
 @strawberry.type(name="WebhookEndpoint", description="A URL that receives signed account events.")

@@ -9,12 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.core.clock import SystemClock
 from domain.core.settings import Settings
 from domain.identity.documents import User, UserStatus
-from domain.identity.provisioning import create_user
 from domain.identity.roles import Role
 from tests.api.identity_ops import ME, call, error_code, login, verified_user
+from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 from tests.support.smtp import MailInbox
 
@@ -58,17 +57,7 @@ def settings(make_settings: Callable[..., Settings], mail_inbox: MailInbox) -> S
 
 async def make_account(app: LifespanManager, email: str, role: Role) -> User:
     state = app.state
-    return await create_user(
-        settings=state.settings,
-        clock=SystemClock(),
-        hasher=state.hasher,
-        email=email,
-        password=PASSWORD,
-        first_name="Staff",
-        last_name=role.value,
-        role=role,
-        email_verified=True,
-    )
+    return await staff_account(state, email, PASSWORD, role)
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
 from domain.core.clock import FrozenClock
 from domain.core.settings import Settings
-from domain.identity.provisioning import create_user
 from domain.identity.roles import Role
 from tests.api.identity_ops import ME, SESSIONS, call, login
+from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 from tests.support.smtp import MailInbox
 
@@ -51,17 +51,7 @@ async def client(manager: LifespanManager) -> AsyncIterator[httpx.AsyncClient]:
 
 async def account(manager: LifespanManager, clock: FrozenClock, email: str, role: Role) -> None:
     state = manager.state
-    await create_user(
-        settings=state.settings,
-        clock=clock,
-        hasher=state.hasher,
-        email=email,
-        password=PASSWORD,
-        first_name="A",
-        last_name="B",
-        role=role,
-        email_verified=True,
-    )
+    await staff_account(state, email, PASSWORD, role, clock=clock)
 
 
 async def seed_history() -> None:

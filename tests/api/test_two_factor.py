@@ -202,8 +202,8 @@ async def test_wrong_codes_count_toward_lockout(
 async def test_regenerate_and_admin_reset(
     client: httpx.AsyncClient, manager: LifespanManager, mail_inbox: MailInbox, clock: FrozenClock
 ) -> None:
-    from domain.identity.provisioning import create_user
     from domain.identity.roles import Role
+    from tests.support.accounts import staff_account
 
     email, secret, codes = await enrolled_user(client, mail_inbox, clock)
     challenge = await challenge_for(client, email)
@@ -222,17 +222,7 @@ async def test_regenerate_and_admin_reset(
     assert old["data"]["completeMfaLogin"]["code"] == "INVALID_MFA_CODE"
 
     state = manager.state
-    await create_user(
-        settings=state.settings,
-        clock=clock,
-        hasher=state.hasher,
-        email="mfa.admin@example.com",
-        password=PASSWORD,
-        first_name="M",
-        last_name="A",
-        role=Role.ADMIN,
-        email_verified=True,
-    )
+    await staff_account(state, "mfa.admin@example.com", PASSWORD, Role.ADMIN, clock=clock)
     admin = (await login(client, "mfa.admin@example.com"))["accessToken"]
     user_id = (await call(client, ME, token=token))["data"]["me"]["id"]
     reset = await call(client, RESET, {"id": user_id}, admin)

@@ -13,7 +13,6 @@ import services
 
 from domain.core.settings import Settings
 from domain.email.outbox import EmailMessage, EmailStatus
-from domain.identity.provisioning import create_user
 from domain.identity.roles import Role
 from tests.api.identity_ops import (
     LOGIN,
@@ -31,6 +30,7 @@ from tests.api.identity_ops import (
     unique_email,
     verified_user,
 )
+from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 from tests.support.processes import running_worker
 from tests.support.smtp import MailInbox
@@ -137,17 +137,7 @@ async def test_permanent_failure_is_recorded_and_admin_can_resend(
     assert "550" in (failed.last_error or "")
 
     state = app.state
-    await create_user(
-        settings=state.settings,
-        clock=state.clock,
-        hasher=state.hasher,
-        email="mail.admin@example.com",
-        password=ADMIN_PASSWORD,
-        first_name="M",
-        last_name="A",
-        role=Role.ADMIN,
-        email_verified=True,
-    )
+    await staff_account(state, "mail.admin@example.com", ADMIN_PASSWORD, Role.ADMIN)
     admin = (await login(client, "mail.admin@example.com", ADMIN_PASSWORD))["accessToken"]
     listed = (await call(client, FAILED, token=admin))["data"]["failedEmails"]
     assert [m["to"] for m in listed] == [email]

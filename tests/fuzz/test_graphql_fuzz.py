@@ -20,9 +20,9 @@ from hypothesis_graphql import nodes
 from hypothesis_graphql import queries as queries_of
 
 from domain.core.settings import Settings as AppSettings
-from domain.identity.provisioning import create_user
 from domain.identity.roles import Role
 from schema.export import current_sdl
+from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 
 SDL = current_sdl()
@@ -48,17 +48,7 @@ def settings(make_settings: Callable[..., AppSettings]) -> AppSettings:
 @pytest.fixture(scope="module")
 async def admin_token(app: LifespanManager, client: httpx.AsyncClient) -> str:
     state = app.state
-    await create_user(
-        settings=state.settings,
-        clock=state.clock,
-        hasher=state.hasher,
-        email="fuzz.admin@example.com",
-        password=ADMIN_PASSWORD,
-        first_name="F",
-        last_name="Z",
-        role=Role.SUPER_ADMIN,
-        email_verified=True,
-    )
+    await staff_account(state, "fuzz.admin@example.com", ADMIN_PASSWORD, Role.SUPER_ADMIN)
     body = await client.post(
         "/graphql",
         json={
@@ -91,6 +81,7 @@ async def test_any_document_is_answered_without_server_errors(
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,
+        derandomize=True,  # the same examples every run: a CI failure reproduces
     )
     @given(st.data())
     def collect(data: st.DataObject) -> None:

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from domain.core.settings import Settings
-from domain.identity.provisioning import create_user
 from domain.identity.roles import Role
 from domain.webhooks.signing import verify_signature
 from tests.api.identity_ops import call, login, register, unique_email
+from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 from tests.support.smtp import MailInbox
 from tests.webhooks.receiver import Receiver
@@ -57,17 +57,7 @@ def receiver() -> Iterator[Receiver]:
 
 async def super_admin(app: LifespanManager, client: httpx.AsyncClient) -> str:
     state = app.state
-    await create_user(
-        settings=state.settings,
-        clock=state.clock,
-        hasher=state.hasher,
-        email="hooks@example.com",
-        password=PASSWORD,
-        first_name="H",
-        last_name="K",
-        role=Role.SUPER_ADMIN,
-        email_verified=True,
-    )
+    await staff_account(state, "hooks@example.com", PASSWORD, Role.SUPER_ADMIN)
     return str((await login(client, "hooks@example.com", PASSWORD))["accessToken"])
 
 
