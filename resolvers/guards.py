@@ -7,9 +7,16 @@ batch of operations) are 100 attempts, not one request.
 from __future__ import annotations
 
 from domain.core.errors import RateLimitedError
+from domain.identity.validation import validate_email
 from domain.ratelimit.limiter import Decision
 from domain.ratelimit.policy import Operation
 from schema.context import Context, Info
+
+
+def email_key(raw: str) -> str:
+    """One limit bucket per mailbox: the normalised address (case, Unicode forms)."""
+    normalized, _ = validate_email(raw)
+    return normalized or raw.strip().lower()
 
 
 def set_rate_headers(context: Context, decision: Decision | None) -> None:

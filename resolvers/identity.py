@@ -7,7 +7,7 @@ from beanie import PydanticObjectId
 from domain.core.errors import DomainError, NotFoundError
 from domain.identity.service import LoginOutcome
 from domain.ratelimit.policy import Operation
-from resolvers.guards import limit
+from resolvers.guards import email_key, limit
 from schema.context import Info
 from schema.identity.types import (
     AccountUnlocked,
@@ -65,7 +65,7 @@ async def verify_email(info: Info, token: str) -> EmailVerified | UserError:
 
 async def resend_verification_email(info: Info, email: str) -> EmailRequestAccepted | UserError:
     try:
-        await limit(info, Operation.EMAIL, account=email)
+        await limit(info, Operation.EMAIL, account=email_key(email))
         await info.context.state.identity.resend_verification(email)
     except DomainError as error:
         return map_user_error(error)
@@ -86,7 +86,7 @@ def _login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequire
 async def login(info: Info, email: str, password: str) -> AuthPayload | MfaRequired | UserError:
     ctx = info.context
     try:
-        await limit(info, Operation.LOGIN, account=email)
+        await limit(info, Operation.LOGIN, account=email_key(email))
         outcome = await ctx.state.identity.login(
             email=email, password=password, user_agent=ctx.meta.user_agent, ip=ctx.meta.ip
         )
@@ -100,7 +100,8 @@ async def complete_mfa_login(
 ) -> AuthPayload | MfaRequired | UserError:
     ctx = info.context
     try:
-        await limit(info, Operation.MFA, account=challenge_token[:64])
+        owner = await ctx.state.identity.challenge_owner(challenge_token)
+        await limit(info, Operation.MFA, account=owner or challenge_token[:64])
         outcome = await ctx.state.identity.complete_mfa_login(
             challenge=challenge_token,
             code=code,
@@ -224,7 +225,7 @@ async def change_password(
 
 async def request_password_reset(info: Info, email: str) -> EmailRequestAccepted | UserError:
     try:
-        await limit(info, Operation.EMAIL, account=email)
+        await limit(info, Operation.EMAIL, account=email_key(email))
         await info.context.state.identity.request_password_reset(email)
     except DomainError as error:
         return map_user_error(error)

@@ -59,10 +59,26 @@ def cost_limit_rule(max_cost: int) -> type[ValidationRule]:
                         total += self._cost(fragment.selection_set, seen | {name})
             return total
 
+        def _root_fields(self, selection_set: SelectionSetNode, seen: frozenset[str]) -> int:
+            """Fields at the root, fragments expanded (a fragment must not hide mutations)."""
+            count = 0
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    count += 1
+                elif isinstance(selection, InlineFragmentNode):
+                    count += self._root_fields(selection.selection_set, seen)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self._fragments.get(name)
+                    if fragment is not None and name not in seen:
+                        count += self._root_fields(fragment.selection_set, seen | {name})
+            return count
+
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             cost = self._cost(node.selection_set, frozenset())
             if node.operation is OperationType.MUTATION:
-                cost += (MUTATION_FIELD_COST - 1) * len(node.selection_set.selections)
+                roots = self._root_fields(node.selection_set, frozenset())
+                cost += (MUTATION_FIELD_COST - 1) * roots
             if cost > max_cost:
                 self.report_error(
                     GraphQLError(

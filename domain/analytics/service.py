@@ -22,6 +22,7 @@ from domain.core.clock import Clock
 from domain.core.settings import Settings
 
 KEEP_DAYS = 400
+MAX_OPERATION_NAMES = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,8 @@ class AnalyticsService:
                 pipe.expire(self._active_key(today), KEEP_DAYS * 86400)
             if operation:
                 pipe.zincrby(self._ops_key(today), 1, operation)
+                # Names are client-chosen: keep only the most used, so the set stays small.
+                pipe.zremrangebyrank(self._ops_key(today), 0, -(MAX_OPERATION_NAMES + 1))
                 pipe.expire(self._ops_key(today), KEEP_DAYS * 86400)
             await pipe.execute()
         except RedisError as exc:

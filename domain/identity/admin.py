@@ -76,18 +76,17 @@ def user_cursor(sort: str, user: User) -> str:
 
 
 def _after_clause(sort: str, cursor: str) -> dict[str, Any]:
+    invalid = ValidationError([FieldError("after", "This cursor is not valid.", "INVALID")])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, value, last_id = json.loads(raw)
         oid = PydanticObjectId(last_id)
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise ValidationError(
-            [FieldError("after", "This cursor is not valid.", "INVALID")]
-        ) from exc
+        field = _SORT_FIELD[sort]
+        bound: Any = datetime.fromisoformat(value) if field == "created_at" else value
+    except Exception as exc:
+        raise invalid from exc
     if cursor_sort != sort or not isinstance(value, str):
         raise ValidationError([FieldError("after", "This cursor is for another sort.", "INVALID")])
-    field = _SORT_FIELD[sort]
-    bound: Any = datetime.fromisoformat(value) if field == "created_at" else value
     op = "$lt" if sort.endswith("DESC") else "$gt"
     return {"$or": [{field: {op: bound}}, {field: bound, "_id": {op: oid}}]}
 
@@ -254,6 +253,10 @@ class AdminUsers:
         user = await self._target(actor_role, user_id)
         assert user.id is not None
         return await self._sessions.revoke_all(user.id, reason="admin")
+
+    async def check_target(self, actor_role: Role, user_id: str) -> User:
+        """The account, if the actor may act on it. Raises: NotFoundError, ForbiddenError."""
+        return await self._target(actor_role, user_id)
 
     async def reset_two_factor(self, actor_role: Role, user_id: str) -> User:
         """Remove the user's TOTP and backup codes (lost phone). Raises: NotFound, Forbidden."""

@@ -49,7 +49,9 @@ class CachedUsers:
         user = await repository.get(user_id)
         if user is not None:
             try:
-                await self._redis.set(key, user.model_dump_json(), ex=CACHE_TTL_SECONDS)
+                # No password material in Redis: the cached copy is for reading profiles.
+                public = user.model_copy(update={"password_hash": "", "password_history": []})
+                await self._redis.set(key, public.model_dump_json(), ex=CACHE_TTL_SECONDS)
             except RedisError as exc:
                 logger.warning("user cache unavailable: {}", exc)
         return user

@@ -15,6 +15,7 @@ from beanie import PydanticObjectId
 from loguru import logger
 from pymongo.errors import DuplicateKeyError
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
@@ -178,7 +179,12 @@ class IdentityService:
     async def _cooldown(self, kind: str, subject: str, seconds: int) -> bool:
         """True at most once per window per subject: quiet throttling of emails."""
         key = f"{self._settings.redis_key_prefix}cooldown:{kind}:{_fingerprint(subject)}"
-        return bool(await self._redis.set(key, b"1", nx=True, ex=seconds))
+        try:
+            return bool(await self._redis.set(key, b"1", nx=True, ex=seconds))
+        except RedisError as exc:
+            # Send rather than fail: the answer must not depend on whether an account exists.
+            logger.warning("email cooldown unavailable: {}", exc)
+            return True
 
     async def _send_verification(self, user: User) -> None:
         assert user.id is not None
@@ -236,19 +242,22 @@ class IdentityService:
         assert normalized
         assert isinstance(password, str)
 
+        # Throttling is keyed by the address, for accounts and non-accounts alike, so
+        # how it answers says nothing about whether the account exists.
+        wait = await self._lockout.wait_seconds(_fingerprint(normalized))
+        if wait > 0:
+            raise RateLimitedError(wait, f"Too many failed attempts. Try again in {wait} seconds.")
         user = await repository.find_by_email(normalized)
         if user is None or user.status is UserStatus.DELETED:
             await self._hasher.dummy_verify(password)
             await self._login_failed(None, "unknown_email", email=normalized)
+            await self._lockout.record_failure(_fingerprint(normalized))
             raise InvalidCredentialsError
         if user.locked_at is not None:
             # Same work as a real attempt, and no hint whether the password was right.
             await self._hasher.dummy_verify(password)
             await self._login_failed(user, "locked")
             raise AccountLockedError
-        wait = await self._lockout.wait_seconds(str(user.id))
-        if wait > 0:
-            raise RateLimitedError(wait, f"Too many failed attempts. Try again in {wait} seconds.")
         result = await self._hasher.verify(password, user.password_hash)
         now = self._clock.now()
         if not result.valid:
@@ -317,7 +326,7 @@ class IdentityService:
         now = self._clock.now()
         first_login = user.last_login_at is None
         await self._users.update(user, now, last_login_at=now, failed_login_count=0)
-        await self._lockout.reset(str(user.id))
+        await self._lockout.reset(_fingerprint(user.email))
         assert user.id is not None
         known_device = await self._sessions.has_used_device(user.id, device_label(user_agent))
         tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip)
@@ -351,6 +360,7 @@ class IdentityService:
         if not isinstance(password, str) or not password:
             raise ValidationError([FieldError("password", "Enter your password.", "REQUIRED")])
         if not (await self._hasher.verify(password, user.password_hash)).valid:
+            await self.record_failed_attempt(user)
             raise InvalidCredentialsError("The password is not correct.")
         if not await self._mfa.is_enabled(user_id):
             raise TotpNotEnabledError
@@ -389,6 +399,10 @@ class IdentityService:
         await self._mfa.disable(user_id)
         await self._audit.record("user.mfa_disabled", AuditAction.UPDATE, target_id=str(user_id))
 
+    async def challenge_owner(self, challenge: object) -> str | None:
+        """Whose sign-in this challenge continues (for per-account limits)."""
+        return await self._challenges.peek(challenge)
+
     async def two_factor_enabled(self, user_id: PydanticObjectId | str) -> bool:
         return await self._mfa.is_enabled(user_id)
 
@@ -411,7 +425,7 @@ class IdentityService:
         Raises: AccountLockedError once the account is (or just got) locked.
         """
         assert user.id is not None
-        failure = await self._lockout.record_failure(str(user.id))
+        failure = await self._lockout.record_failure(_fingerprint(user.email))
         now = self._clock.now()
         await User.find_one(User.id == user.id).update(
             {"$set": {"failed_login_count": failure.count, "last_failed_login_at": now}}
@@ -458,7 +472,7 @@ class IdentityService:
         """Clear the lock and the failure count (the admin path calls this too)."""
         assert user.id is not None
         await self._users.update(user, self._clock.now(), locked_at=None, failed_login_count=0)
-        await self._lockout.reset(str(user.id))
+        await self._lockout.reset(_fingerprint(user.email))
         await self._tokens.revoke_all(user.id, ActionPurpose.UNLOCK_ACCOUNT)
         await self._audit.record("user.unlocked", AuditAction.UNLOCK, target_id=str(user.id))
 
@@ -530,6 +544,8 @@ class IdentityService:
                 [FieldError("currentPassword", "Enter your current password.", "REQUIRED")]
             )
         if not (await self._hasher.verify(current_password, user.password_hash)).valid:
+            # A stolen session guessing the password counts toward the lock like a login.
+            await self.record_failed_attempt(user)
             raise InvalidCredentialsError("The current password is not correct.")
         password = await self._check_new_password(user, new_password, "newPassword")
         await self._set_password(user, password)
@@ -653,6 +669,8 @@ class IdentityService:
         if user is None or user.status is not UserStatus.ACTIVE or user.id is None:
             raise InvalidCredentialsError
         if not (await self._hasher.verify(current_password, user.password_hash)).valid:
+            # A stolen session guessing the password counts toward the lock like a login.
+            await self.record_failed_attempt(user)
             raise InvalidCredentialsError("The current password is not correct.")
         if normalized == user.email:
             raise ValidationError(

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from beanie import PydanticObjectId, SortDirection
 from loguru import logger
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
@@ -148,7 +149,9 @@ class SessionService:
             # Someone rotated this token a moment ago: this is a second use.
             await self._reuse_detected(session)
             raise RefreshTokenReusedError
-        await RefreshToken.find_one(RefreshToken.id == digest).update({"$set": {"rotated_at": now}})
+        await RefreshToken.find_one(RefreshToken.id == digest).update(
+            {"$set": {"rotated_at": now, "idle_expires_at": _utc(session.expires_at)}}
+        )
         user = await User.get(token.user_id)
         if user is None or user.status is not UserStatus.ACTIVE:
             await self.revoke(session, reason="user_inactive")
@@ -185,8 +188,7 @@ class SessionService:
         await Session.find_one(Session.id == session.id, Session.revoked_at == None).update(  # noqa: E711
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
-        await self._revocations.revoke([str(session.id)])
-        await self._announce(str(session.user_id), [str(session.id)], reason)
+        await self._revoke_tokens(str(session.user_id), [str(session.id)], reason)
         await self._audit.record(
             "session.revoked",
             AuditAction.LOGOUT if reason == "logout" else AuditAction.REVOKE,
@@ -224,8 +226,7 @@ class SessionService:
         await Session.find({"_id": {"$in": ids}}).update(
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
-        await self._revocations.revoke(str(i) for i in ids)
-        await self._announce(str(user_id), [str(i) for i in ids], reason)
+        await self._revoke_tokens(str(user_id), [str(i) for i in ids], reason)
         await self._audit.record(
             "session.revoked_all",
             AuditAction.REVOKE,
@@ -233,6 +234,18 @@ class SessionService:
             details={"reason": reason, "sessions": len(ended)},
         )
         return len(ended)
+
+    async def _revoke_tokens(self, user_id: str, session_ids: list[str], reason: str) -> None:
+        """Refuse the sessions' access tokens at once and tell their listeners.
+
+        The database already says the sessions ended; without Redis the access tokens
+        are refused anyway (authentication fails closed when it cannot check).
+        """
+        try:
+            await self._revocations.revoke(session_ids)
+        except RedisError as exc:
+            logger.bind(user_id=user_id).warning("revocation record not written: {}", exc)
+        await self._announce(user_id, session_ids, reason)
 
     async def _announce(self, user_id: str, session_ids: list[str], reason: str) -> None:
         if self._bus is None:

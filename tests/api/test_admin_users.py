@@ -222,3 +222,28 @@ async def test_revoke_user_sessions(
     assert result["data"]["revokeUserSessions"]["sessionsEnded"] == 2
     for s in sessions:
         assert error_code(await call(client, ME, token=s["accessToken"])) == "UNAUTHENTICATED"
+
+
+async def test_admin_cannot_unlock_someone_above_them(
+    client: httpx.AsyncClient, seeded: dict[str, Any]
+) -> None:
+    admin = await token_for(client, "admin@example.com")
+    unlock = "mutation($id: ID!) { unlockUser(id: $id) { __typename ... on UserError { code } } }"
+    result = await call(client, unlock, {"id": str(seeded["super"].id)}, admin)
+    assert result["data"]["unlockUser"]["code"] == "FORBIDDEN"
+
+
+async def test_forged_cursors_are_validation_errors(
+    client: httpx.AsyncClient, seeded: dict[str, Any]
+) -> None:
+    import base64
+    import json
+
+    token = await token_for(client, "admin@example.com")
+    for forged in (
+        ["CREATED_DESC", "notadate", "0123456789abcdef01234567"],
+        ["CREATED_DESC", "2024-01-01T00:00:00+00:00", "nothex"],
+    ):
+        cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
+        body = await call(client, USERS, {"after": cursor}, token)
+        assert body["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"

@@ -488,3 +488,22 @@ async def test_wrong_variable_types_are_rejected_before_running(client: httpx.As
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert await User.count() == before
+
+
+async def test_reuse_is_still_detected_after_the_expiry_sweep(
+    client: httpx.AsyncClient, mail_inbox: MailInbox
+) -> None:
+    from datetime import timedelta
+
+    from domain.core.clock import utcnow
+    from domain.maintenance.service import purge_expired
+
+    email = await verified_user(client, mail_inbox)
+    first = await login(client, email)
+    assert (await call(client, REFRESH, {"token": first["refreshToken"]}))["data"]["refreshToken"][
+        "__typename"
+    ] == "AuthPayload"
+    # Eight days later the sweep runs; the session's family is still alive.
+    await purge_expired(utcnow() + timedelta(days=8))
+    replay = await call(client, REFRESH, {"token": first["refreshToken"]})
+    assert replay["data"]["refreshToken"]["__typename"] == "RefreshTokenReused"

@@ -410,3 +410,64 @@ async def test_redis_down_login_fails_closed_and_server_stays_up(
             assert again["__typename"] == "AuthPayload"
     finally:
         own.stop()
+
+
+async def test_throttling_looks_the_same_for_unknown_addresses(
+    open_client: ClientFactory, mail_inbox: MailInbox
+) -> None:
+    clock = FrozenClock(datetime(2026, 2, 2, tzinfo=UTC))
+    async with open_client(
+        clock=clock,
+        client_ip="198.51.100.14",
+        rate_limits_enabled=False,
+        lockout_throttle_base_seconds=2,
+        lockout_throttle_after=3,
+        worker=True,
+    ) as client:
+        known = await verified_user(client, mail_inbox)
+        unknown = unique_email("nobody-throttle")
+        for email in (known, unknown):
+            kinds = [
+                (await login(client, email, f"wrong pw {i} y"))["__typename"] for i in range(4)
+            ]
+            assert kinds == ["InvalidCredentials"] * 3 + ["RateLimited"], email
+
+
+async def test_account_limit_counts_unicode_variants_of_one_address(
+    open_client: ClientFactory,
+) -> None:
+    async with open_client(rate_limit_login_account="2/300", client_ip="198.51.100.15") as client:
+        kinds = [
+            (await login(client, email, "wrong password 9"))["__typename"]
+            for email in ("victim@example.com", "VICTIM@example.com", "victim@\uff45xample.com")
+        ]
+        assert kinds == ["InvalidCredentials", "InvalidCredentials", "RateLimited"]
+
+
+async def test_wrong_current_password_counts_toward_lockout(
+    open_client: ClientFactory, mail_inbox: MailInbox
+) -> None:
+    from tests.api.identity_ops import CHANGE_PASSWORD, NEW_PASSWORD
+
+    async with open_client(
+        client_ip="198.51.100.16", rate_limits_enabled=False, lockout_threshold=3, worker=True
+    ) as client:
+        email = await verified_user(client, mail_inbox)
+        token = (await login(client, email))["accessToken"]
+        for i in range(3):
+            await call(
+                client,
+                CHANGE_PASSWORD,
+                {"current": f"guess number {i}", "new": NEW_PASSWORD},
+                token,
+            )
+        assert (await login(client, email))["__typename"] == "AccountLocked"
+
+
+async def test_mutations_hidden_in_a_fragment_still_cost(open_client: ClientFactory) -> None:
+    async with open_client(graphql_max_cost=100) as client:
+        fields = " ".join(f"a{i}: logout {{ sessionsEnded }}" for i in range(15))
+        query = f"mutation {{ ...F }} fragment F on Mutation {{ {fields} }}"
+        response = await client.post("/graphql", json={"query": query})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
