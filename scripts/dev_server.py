@@ -56,17 +56,25 @@ def main() -> int:
     env["GATEHOUSE_REDIS_URL"] = redis_url
 
     python = sys.executable
+    # Each child in its own session: Ctrl-C reaches only this supervisor, which then
+    # stops each child once, in order (a second signal makes dramatiq kill its jobs).
     api = subprocess.Popen(
-        [python, "app.py"], cwd=ROOT, env={**env, "HOST": host, "PORT": str(port)}
+        [python, "app.py"],
+        cwd=ROOT,
+        env={**env, "HOST": host, "PORT": str(port)},
+        start_new_session=True,
     )
     children.append(("api", api))
     worker = subprocess.Popen(
         [python, "-m", "dramatiq", "workers.main", "--processes", "1", "--threads", "2"],
         cwd=ROOT,
         env=env,
+        start_new_session=True,
     )
     children.append(("worker", worker))
-    scheduler = subprocess.Popen([python, "-m", "workers.scheduler"], cwd=ROOT, env=env)
+    scheduler = subprocess.Popen(
+        [python, "-m", "workers.scheduler"], cwd=ROOT, env=env, start_new_session=True
+    )
     children.append(("scheduler", scheduler))
 
     try:
