@@ -5,6 +5,8 @@ Run with ``uvicorn app:create_app --factory`` or ``python app.py`` (reads HOST/P
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator
@@ -48,6 +50,7 @@ from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import MfaService
 from domain.ratelimit.policy import RateLimitService
+from domain.sessions.admission import RequestAdmission
 from domain.sessions.documents import Session
 from domain.sessions.principal import Authenticator
 from domain.sessions.revocation import SessionRevocations
@@ -137,6 +140,8 @@ def build_state(
     sessions.set_reuse_hook(alert_reuse)
     webhooks = WebhookService(settings, clock, enqueue=enqueue_delivery, audit=audit)
     audit.add_listener(webhooks.publish_audit)
+    authenticator = Authenticator(access_tokens, revocations)
+    rate_limits = RateLimitService(settings, redis, clock)
     return AppState(
         settings=settings,
         mongo=mongo,
@@ -148,11 +153,12 @@ def build_state(
         schema_hash=digest,
         clock=clock,
         access_tokens=access_tokens,
-        authenticator=Authenticator(access_tokens, revocations),
+        authenticator=authenticator,
+        admission=RequestAdmission(redis, authenticator, revocations, sessions, rate_limits),
         sessions=sessions,
         identity=identity,
         hasher=hasher,
-        rate_limits=RateLimitService(settings, redis, clock),
+        rate_limits=rate_limits,
         api_keys=ApiKeyService(clock, audit),
         audit=audit,
         admin_users=AdminUsers(clock, audit, sessions, users, mfa),
@@ -185,8 +191,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         try:
             await init_database(database, DOCUMENT_MODELS)
             state = build_state(settings, mongo, database, redis, broker, hasher, digest, app_clock)
+            flusher = asyncio.create_task(state.analytics.run_flusher())
             logger.bind(environment=settings.environment.value).info("gatehouse started")
-            yield {"gatehouse": state}
+            try:
+                yield {"gatehouse": state}
+            finally:
+                flusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await flusher
         finally:
             logger.info("gatehouse stopping: closing connection pools")
             await redis.aclose()

@@ -26,6 +26,6 @@ class OperationNameRecorder(SchemaExtension):
         state = getattr(context, "state", None)
         if state is not None:
             principal = getattr(context, "principal", None)
-            await state.analytics.record_activity(
+            state.analytics.note_activity(
                 principal.user_id if principal else None, name[:100] if name else None
             )

@@ -11,13 +11,13 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from loguru import logger
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -69,14 +69,19 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=1024),
         OperationNameRecorder,
     ]
-    rules: list[type[ASTValidationRule]] = [cost_limit_rule(settings.graphql_max_cost)]
+    # The rule classes are made once: the validation cache is keyed by them, and
+    # QueryDepthLimiter/MaxAliasesLimiter would make new classes on every request,
+    # so every request would miss the cache and validate again (a third of `me`).
+    rules: list[type[ASTValidationRule]] = [
+        cost_limit_rule(settings.graphql_max_cost),
+        depth_limit_rule(settings.graphql_max_depth, None),
+        alias_limit_rule(settings.graphql_max_aliases),
+    ]
     mode = settings.introspection_mode
     if mode == "off":
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions += [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
         lambda: AddValidationRules(rules),
     ]
     if mode == "admin":

@@ -6,7 +6,6 @@ from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
-from loguru import logger
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -22,7 +21,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain.apikeys.service import ApiKeyPrincipal
 from domain.core.errors import RateLimitedError
 from domain.core.request_context import user_id_var
-from domain.sessions.principal import Principal, bearer_token
+from domain.sessions.principal import bearer_token
 from domain.tokens.access import InvalidAccessToken
 from resolvers.guards import set_rate_headers
 from resolvers.http.state import AppState
@@ -87,16 +86,13 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             )
         assert isinstance(response, Response)
         request.scope.setdefault("state", {})["graphql_sub_response"] = response
-        principal = await self._principal(request, state)
         api_key = await self._api_key(request, state)
-        # The door: every request counts once against its caller's budget.
-        decision = await state.rate_limits.check_request(
-            ip=meta.ip,
-            user_id=principal.user_id if principal else None,
-            role=principal.role if principal else None,
-            api_key_id=api_key.id if api_key else None,
-            api_key_limit=api_key.rate_limit if api_key else None,
+        admission = await state.admission.admit(
+            bearer_token(request.headers.get("authorization")), ip=meta.ip, api_key=api_key
         )
+        principal = admission.principal
+        if principal is not None:
+            user_id_var.set(principal.user_id)
         context = Context(
             settings=state.settings,
             state=state,
@@ -107,7 +103,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             principal=principal,
             api_key=api_key,
         )
-        set_rate_headers(context, decision)
+        set_rate_headers(context, admission.decision)
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -129,28 +125,6 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         if not raw:
             return None
         return await state.api_keys.authenticate(raw[:200])
-
-    @staticmethod
-    async def _principal(request: Request, state: AppState) -> Principal | None:
-        """Verify the bearer token once; a bad one leaves the request anonymous."""
-        token = bearer_token(request.headers.get("authorization"))
-        if token is None:
-            return None
-        try:
-            principal = await state.authenticator.authenticate(token)
-        except InvalidAccessToken as error:
-            logger.bind(reason=error.reason).info("access token refused")
-            return None
-        except RedisError as error:
-            # Without the revocation list a token cannot be trusted: fail closed.
-            logger.warning("cannot check token revocation: {}", error)
-            return None
-        user_id_var.set(principal.user_id)
-        try:
-            await state.sessions.touch(principal.session_id)
-        except RedisError as error:
-            logger.warning("cannot record session activity: {}", error)
-        return principal
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         response = HTMLResponse(render_graphiql_page(self._endpoint))

@@ -1,14 +1,18 @@
 """Activity analytics.
 
 Live counts (active users, operations) are kept in Redis: a HyperLogLog of user ids
-per day and a sorted set of operation names per day, both cheap to write on the
-request path. Historical counts come from the audit trail, grouped by the stored
-``day`` field with ``$match``/``$group`` only (the FerretDB subset).
+per day and a sorted set of operation names per day. A request only notes its
+activity in memory; each API process writes what it noted in one pipelined round
+trip per second (``run_flusher``), so analytics cost the request path no Redis call.
+A crash loses at most that second of counts. Historical counts come from the audit
+trail, grouped by the stored ``day`` field with ``$match``/``$group`` only (the FerretDB subset).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+import contextlib
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -23,6 +27,9 @@ from domain.core.settings import Settings
 
 KEEP_DAYS = 400
 MAX_OPERATION_NAMES = 500
+FLUSH_INTERVAL_SECONDS = 1.0
+# Past this many distinct entries the buffer is written at once, not at the next tick.
+MAX_PENDING = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,10 @@ class AnalyticsService:
         self._redis = redis
         self._clock = clock
         self._prefix = f"{settings.redis_key_prefix}analytics:"
+        self._users: defaultdict[date, set[str]] = defaultdict(set)
+        self._operations: defaultdict[date, Counter[str]] = defaultdict(Counter)
+        self._pending = 0
+        self._due = asyncio.Event()
 
     def _active_key(self, day: date) -> str:
         return f"{self._prefix}active:{day.isoformat()}"
@@ -70,24 +81,53 @@ class AnalyticsService:
     def _ops_key(self, day: date) -> str:
         return f"{self._prefix}ops:{day.isoformat()}"
 
-    async def record_activity(self, user_id: str | None, operation: str | None) -> None:
-        """One pipelined round trip; analytics never fail a request."""
+    def note_activity(self, user_id: str | None, operation: str | None) -> None:
+        """Count a request's caller and operation; written by the next flush."""
         today = self._clock.now().date()
+        if user_id:
+            self._users[today].add(user_id)
+        if operation:
+            self._operations[today][operation] += 1
+        self._pending += 1
+        if self._pending >= MAX_PENDING:
+            self._due.set()
+
+    async def flush(self) -> None:
+        """Write the noted activity in one pipelined round trip; never raises."""
+        if not self._pending:
+            return
+        users, self._users = self._users, defaultdict(set)
+        operations, self._operations = self._operations, defaultdict(Counter)
+        self._pending = 0
+        pipe = self._redis.pipeline(transaction=False)
+        for day, ids in users.items():
+            pipe.pfadd(self._active_key(day), *ids)
+            pipe.expire(self._active_key(day), KEEP_DAYS * 86400)
+        for day, counts in operations.items():
+            for name, count in counts.items():
+                pipe.zincrby(self._ops_key(day), count, name)
+            # Names are client-chosen: keep only the most used, so the set stays small.
+            pipe.zremrangebyrank(self._ops_key(day), 0, -(MAX_OPERATION_NAMES + 1))
+            pipe.expire(self._ops_key(day), KEEP_DAYS * 86400)
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            if user_id:
-                pipe.pfadd(self._active_key(today), user_id)
-                pipe.expire(self._active_key(today), KEEP_DAYS * 86400)
-            if operation:
-                pipe.zincrby(self._ops_key(today), 1, operation)
-                # Names are client-chosen: keep only the most used, so the set stays small.
-                pipe.zremrangebyrank(self._ops_key(today), 0, -(MAX_OPERATION_NAMES + 1))
-                pipe.expire(self._ops_key(today), KEEP_DAYS * 86400)
             await pipe.execute()
         except RedisError as exc:
+            # Dropped, not kept: holding counts for an absent Redis would grow memory.
             logger.debug("analytics not recorded: {}", exc)
 
+    async def run_flusher(self, interval: float = FLUSH_INTERVAL_SECONDS) -> None:
+        """Flush every interval (or sooner when the buffer is full) until cancelled."""
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._due.wait(), timeout=interval)
+                self._due.clear()
+                await self.flush()
+        finally:
+            await asyncio.shield(self.flush())
+
     async def active_users(self, day: date) -> ActiveUsers:
+        await self.flush()  # this process's own latest activity counts too
         keys = [self._active_key(day - timedelta(days=i)) for i in range(30)]
         daily = await self._redis.pfcount(keys[0])
         weekly = await self._redis.pfcount(*keys[:7])
@@ -95,6 +135,7 @@ class AnalyticsService:
         return ActiveUsers(day=day, daily=int(daily), weekly=int(weekly), monthly=int(monthly))
 
     async def top_operations(self, day: date, days: int, limit: int) -> list[OperationCount]:
+        await self.flush()
         totals: dict[str, float] = defaultdict(float)
         for offset in range(days):
             rows = await self._redis.zrange(

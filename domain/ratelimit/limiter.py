@@ -14,44 +14,59 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-# KEYS: one sorted set per rule. ARGV: now_ms, then (limit, window_ms) per key, then a
-# member id. Returns {allowed, remaining_of_tightest, retry_after_ms, reset_ms}.
-_SCRIPT = """
-local now = tonumber(ARGV[1])
-local member = ARGV[#ARGV]
-local allowed = 1
-local retry = 0
-local remaining = -1
-local reset = 0
-for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[2 * i])
-  local window = tonumber(ARGV[2 * i + 1])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  local count = redis.call('ZCARD', key)
-  local left = limit - count
-  if left <= 0 then
-    allowed = 0
-    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    local wait = window
-    if oldest[2] then wait = tonumber(oldest[2]) + window - now end
-    if wait > retry then retry = wait end
+# A Lua function for every script that counts attempts (see also
+# domain/sessions/admission.py): checks each (key, limit, window) and records the
+# attempt in all of them only if all allow it. Returns {allowed,
+# remaining_of_tightest, retry_after_ms, reset_ms}.
+SLIDING_WINDOW_LUA = """
+local function sliding_window(keys, limits, windows, now, member)
+  local allowed = 1
+  local retry = 0
+  local remaining = -1
+  local reset = 0
+  for i, key in ipairs(keys) do
+    local limit = limits[i]
+    local window = windows[i]
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    local count = redis.call('ZCARD', key)
+    local left = limit - count
+    if left <= 0 then
+      allowed = 0
+      local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      local wait = window
+      if oldest[2] then wait = tonumber(oldest[2]) + window - now end
+      if wait > retry then retry = wait end
+    end
+    if remaining < 0 or left < remaining then
+      remaining = left
+      reset = window
+    end
   end
-  if remaining < 0 or left < remaining then
-    remaining = left
-    reset = window
+  if allowed == 1 then
+    for i, key in ipairs(keys) do
+      redis.call('ZADD', key, now, member)
+      redis.call('PEXPIRE', key, windows[i])
+    end
+    remaining = remaining - 1
   end
+  if remaining < 0 then remaining = 0 end
+  return {allowed, remaining, retry, reset}
 end
-if allowed == 1 then
-  for i, key in ipairs(KEYS) do
-    local window = tonumber(ARGV[2 * i + 1])
-    redis.call('ZADD', key, now, member)
-    redis.call('PEXPIRE', key, window)
-  end
-  remaining = remaining - 1
-end
-if remaining < 0 then remaining = 0 end
-return {allowed, remaining, retry, reset}
 """
+
+# KEYS: one sorted set per rule. ARGV: now_ms, then (limit, window_ms) per key, then a
+# member id.
+_SCRIPT = (
+    SLIDING_WINDOW_LUA
+    + """
+local limits, windows = {}, {}
+for i = 1, #KEYS do
+  limits[i] = tonumber(ARGV[2 * i])
+  windows[i] = tonumber(ARGV[2 * i + 1])
+end
+return sliding_window(KEYS, limits, windows, tonumber(ARGV[1]), ARGV[#ARGV])
+"""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +100,32 @@ class SlidingWindowLimiter:
         self._prefix = prefix
         self._script = redis.register_script(_SCRIPT)
 
+    def key(self, rule: Rule, subject: str) -> str:
+        return f"{self._prefix}rl:{rule.name}:{subject}"
+
     async def hit(self, checks: Sequence[tuple[Rule, str]], now_ms: int) -> Decision:
         """Record one attempt against every (rule, subject) if all allow it."""
-        keys = [f"{self._prefix}rl:{rule.name}:{subject}" for rule, subject in checks]
+        keys = [self.key(rule, subject) for rule, subject in checks]
         args: list[int | str] = [now_ms]
         for rule, _ in checks:
             args += [rule.limit, rule.window_seconds * 1000]
-        args.append(uuid.uuid4().hex)
-        allowed, remaining, retry_ms, reset_ms = await self._script(keys=keys, args=args)
-        tightest = min(checks, key=lambda c: c[0].limit)[0]
-        return Decision(
-            allowed=bool(allowed),
-            limit=tightest.limit,
-            remaining=int(remaining),
-            retry_after_seconds=max(math.ceil(int(retry_ms) / 1000), 1) if not allowed else 0,
-            reset_seconds=math.ceil(int(reset_ms) / 1000),
-        )
+        args.append(new_member())
+        reply = await self._script(keys=keys, args=args)
+        return decision_from_reply(min(checks, key=lambda c: c[0].limit)[0], reply)
+
+
+def new_member() -> str:
+    """A unique member for one attempt in a window's sorted set."""
+    return uuid.uuid4().hex
+
+
+def decision_from_reply(tightest: Rule, reply: Sequence[int]) -> Decision:
+    """The Decision of a ``sliding_window`` reply: {allowed, remaining, retry_ms, reset_ms}."""
+    allowed, remaining, retry_ms, reset_ms = (int(value) for value in reply[:4])
+    return Decision(
+        allowed=bool(allowed),
+        limit=tightest.limit,
+        remaining=remaining,
+        retry_after_seconds=max(math.ceil(retry_ms / 1000), 1) if not allowed else 0,
+        reset_seconds=math.ceil(reset_ms / 1000),
+    )

@@ -78,7 +78,7 @@ class RateLimitService:
 
     async def _hit(self, checks: list[tuple[Rule, str]], *, fail_closed: bool) -> Decision | None:
         try:
-            decision = await self._limiter.hit(checks, int(self._clock.now().timestamp() * 1000))
+            decision = await self._limiter.hit(checks, self.now_ms())
         except RedisError as exc:
             logger.bind(fail_closed=fail_closed).warning("rate limiter unavailable: {}", exc)
             if fail_closed:
@@ -87,12 +87,24 @@ class RateLimitService:
                     "Sign-in is briefly unavailable. Try again in a moment.",
                 ) from exc
             return None
+        return self.enforce(decision)
+
+    @staticmethod
+    def enforce(decision: Decision) -> Decision:
+        """The decision, if it allows the attempt. Raises RateLimitedError otherwise."""
         if not decision.allowed:
             raise RateLimitedError(
                 decision.retry_after_seconds,
                 f"Too many attempts. Try again in {decision.retry_after_seconds} seconds.",
             )
         return decision
+
+    @property
+    def limiter(self) -> SlidingWindowLimiter:
+        return self._limiter
+
+    def now_ms(self) -> int:
+        return int(self._clock.now().timestamp() * 1000)
 
     async def check(
         self,
@@ -127,16 +139,28 @@ class RateLimitService:
         api_key_limit: Rule | None = None,
     ) -> Decision | None:
         """The door: every request counts once against its caller's budget."""
+        door = self.door_rule(
+            ip=ip, user_id=user_id, role=role, api_key_id=api_key_id, api_key_limit=api_key_limit
+        )
+        if door is None:
+            return None
+        return await self._hit([door], fail_closed=False)
+
+    def door_rule(
+        self,
+        *,
+        ip: str,
+        user_id: str | None,
+        role: Role | None,
+        api_key_id: str | None = None,
+        api_key_limit: Rule | None = None,
+    ) -> tuple[Rule, str] | None:
+        """The (rule, subject) a request counts against at the door; None if exempt."""
         if not self._enabled or self.is_allowlisted(ip):
             return None
         if api_key_id is not None:
-            rule, subject = api_key_limit or self._request_api_key, f"key:{api_key_id}"
-        elif user_id is not None:
+            return api_key_limit or self._request_api_key, f"key:{api_key_id}"
+        if user_id is not None:
             admin = role is not None and role.rank >= Role.ADMIN.rank
-            rule, subject = (
-                (self._request_admin if admin else self._request_user),
-                f"user:{user_id}",
-            )
-        else:
-            rule, subject = self._request_ip, f"ip:{ip}"
-        return await self._hit([(rule, subject)], fail_closed=False)
+            return (self._request_admin if admin else self._request_user), f"user:{user_id}"
+        return self._request_ip, f"ip:{ip}"

@@ -26,8 +26,12 @@ class SessionRevocations:
             return
         pipe = self._redis.pipeline(transaction=False)
         for sid in ids:
-            pipe.set(self._prefix + sid, b"1", ex=self._ttl)
+            pipe.set(self.key(sid), b"1", ex=self._ttl)
         await pipe.execute()
 
+    def key(self, session_id: str) -> str:
+        """The record whose existence refuses the session's access tokens."""
+        return self._prefix + session_id
+
     async def is_revoked(self, session_id: str) -> bool:
-        return bool(await self._redis.exists(self._prefix + session_id))
+        return bool(await self._redis.exists(self.key(session_id)))

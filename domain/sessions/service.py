@@ -272,11 +272,16 @@ class SessionService:
             .to_list()
         )
 
-    async def touch(self, session_id: str) -> None:
-        """Record activity, at most once per interval per session (not a write per request)."""
+    def seen_marker(self, session_id: str) -> tuple[str, int]:
+        """The Redis key (and its lifetime) whose creation means: time to record activity.
+
+        Activity is written at most once per interval per session, not once per request;
+        the marker is set by the request admission (domain/sessions/admission.py).
+        """
         key = f"{self._settings.redis_key_prefix}seen:{session_id}"
-        interval = self._settings.session_last_seen_interval_seconds
-        if await self._redis.set(key, b"1", nx=True, ex=interval):
-            await Session.find_one(Session.id == PydanticObjectId(session_id)).update(
-                {"$set": {"last_seen_at": self._clock.now()}}
-            )
+        return key, self._settings.session_last_seen_interval_seconds
+
+    async def record_seen(self, session_id: str) -> None:
+        await Session.find_one(Session.id == PydanticObjectId(session_id)).update(
+            {"$set": {"last_seen_at": self._clock.now()}}
+        )

@@ -24,6 +24,7 @@ from domain.identity.passwords import PasswordHasher
 from domain.identity.service import IdentityService
 from domain.mfa.service import MfaService
 from domain.ratelimit.policy import RateLimitService
+from domain.sessions.admission import RequestAdmission
 from domain.sessions.principal import Authenticator
 from domain.sessions.service import SessionService
 from domain.tokens.access import AccessTokenService
@@ -43,6 +44,7 @@ class AppState:
     clock: Clock
     access_tokens: AccessTokenService
     authenticator: Authenticator
+    admission: RequestAdmission
     sessions: SessionService
     identity: IdentityService
     hasher: PasswordHasher

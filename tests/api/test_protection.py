@@ -16,8 +16,11 @@ from graphql import get_introspection_query
 from domain.core.clock import FrozenClock
 from domain.core.settings import Settings
 from domain.identity.documents import User
+from domain.identity.roles import Role
+from domain.sessions.documents import Session
 from tests.api.identity_ops import (
     LOGIN,
+    LOGOUT,
     ME,
     PASSWORD,
     call,
@@ -25,6 +28,7 @@ from tests.api.identity_ops import (
     unique_email,
     verified_user,
 )
+from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 from tests.support.processes import running_worker
 from tests.support.smtp import MailInbox
@@ -471,3 +475,53 @@ async def test_mutations_hidden_in_a_fragment_still_cost(open_client: ClientFact
         response = await client.post("/graphql", json={"query": query})
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_door_counts_a_live_session_as_its_user_and_a_revoked_one_as_its_ip(
+    open_client: ClientFactory,
+) -> None:
+    clock = FrozenClock(datetime(2026, 3, 3, 12, tzinfo=UTC))
+    async with open_client(
+        clock=clock,
+        client_ip="198.51.100.16",
+        rate_limit_request_user="7/60",
+        rate_limit_request_ip="40/60",
+        session_last_seen_interval_seconds=60,
+    ) as client:
+        state = client.app_state  # type: ignore[attr-defined]
+        email = unique_email("door")
+        user = await staff_account(state, email, PASSWORD, Role.STUDENT, clock)
+        session = await login(client, email)
+        token = session["accessToken"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        first = await client.post("/graphql", json={"query": ME}, headers=headers)
+        assert first.json()["data"]["me"]["email"] == email
+        assert first.headers["ratelimit-limit"] == "7"
+        assert first.headers["ratelimit-remaining"] == "6"
+        stored = await Session.find_one(Session.user_id == user.id)
+        assert stored is not None
+        seen = stored.last_seen_at
+
+        # Within the interval, activity is not written again; after it, it is.
+        clock.advance(timedelta(seconds=30))
+        await client.post("/graphql", json={"query": ME}, headers=headers)
+        again = await Session.get(stored.id)
+        assert again is not None
+        assert again.last_seen_at == seen
+        await state.redis.delete(state.sessions.seen_marker(str(stored.id))[0])
+        await client.post("/graphql", json={"query": ME}, headers=headers)
+        later = await Session.get(stored.id)
+        assert later is not None
+        assert later.last_seen_at > seen
+
+        assert (await call(client, LOGOUT, token=token))["data"]["logout"]["sessionsEnded"] == 1
+        # The revoked token is anonymous: refused, and counted against the IP, not the user.
+        refused = await client.post("/graphql", json={"query": ME}, headers=headers)
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert refused.headers["ratelimit-limit"] == "40"
+        statuses = [
+            (await client.post("/graphql", json={"query": ME}, headers=headers)).status_code
+            for _ in range(8)
+        ]
+        assert 429 not in statuses

@@ -444,3 +444,32 @@ def test_private_key_not_in_repr(service: AccessTokenService) -> None:
     )
     assert "private_key" not in repr(key)
     assert raw.hex() not in repr(key)
+
+
+# --- the cache of verified tokens ---
+
+
+def test_a_verified_token_still_expires(service: AccessTokenService, clock: FrozenClock) -> None:
+    token, claims = service.issue("user-1", "session-1", "user")
+    assert service.verify(token) == claims
+    assert service.verify(token) == claims
+    clock.advance(timedelta(seconds=TTL + LEEWAY))
+    assert refused(service, token).reason == "expired"
+
+
+def test_a_verified_token_is_refused_once_its_key_is_gone(
+    tmp_path: Path, clock: FrozenClock, service: AccessTokenService
+) -> None:
+    token, claims = service.issue("user-1", "session-1", "user")
+    assert service.verify(token) == claims
+    service.keys = make_service(tmp_path, clock, jwt_private_keys=ed25519_pem()).keys
+    assert refused(service, token).reason == "unknown kid"
+
+
+def test_a_verified_token_vouches_for_no_other_text(service: AccessTokenService) -> None:
+    token, _ = service.issue("user-1", "session-1", "user")
+    service.verify(token)
+    head, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    refused(service, f"{head}.{payload}.{flipped}")
+    refused(service, f"{head}.{segment({'sub': 'admin'})}.{signature}")
