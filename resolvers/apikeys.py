@@ -4,6 +4,7 @@ import strawberry
 from beanie import PydanticObjectId
 
 from domain.core.errors import DomainError, NotFoundError
+from domain.identity.permissions import ROLE_PERMISSIONS
 from schema.apikeys.types import ApiKeyCreated, ApiKeyRevoked, ApiKeyType
 from schema.context import Info
 from schema.user_errors import UserError, map_user_error
@@ -23,6 +24,7 @@ async def create_api_key(
             scopes=scopes,
             rate_limit=rate_limit,
             created_by=PydanticObjectId(principal.user_id),
+            grantable=[permission.value for permission in ROLE_PERMISSIONS[principal.role]],
         )
     except DomainError as error:
         return map_user_error(error)

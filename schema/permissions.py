@@ -9,6 +9,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
+from domain.audit.documents import AuditAction, AuditResult
 from domain.identity.permissions import Permission, has_permission
 from domain.identity.roles import Role
 from schema.context import Info
@@ -27,16 +28,46 @@ def _denied(info: Info) -> dict[str, str]:
     return {"code": code}
 
 
+async def _audit_denial(info: Info, needs: str) -> None:
+    """Record a signed-in caller refused a field (ASVS 7.2.2: failed access decisions are logged).
+
+    Anonymous callers are not recorded: their refusal is routine and needs no actor. One
+    event per field per request, so a hundred aliases of one field cost one write.
+    """
+    principal = info.context.principal
+    if principal is None:
+        return
+    seen: set[str] = getattr(info.context.request.state, "access_denied_fields", set())
+    field = info.field_name
+    if field in seen:
+        return
+    seen.add(field)
+    info.context.request.state.access_denied_fields = seen
+    await info.context.state.audit.record(
+        "security.access_denied",
+        AuditAction.SECURITY,
+        result=AuditResult.FAILURE,
+        actor_id=str(principal.user_id),
+        target_id=None,
+        details={"field": field, "needs": needs, "role": principal.role.value},
+    )
+
+
 def HasRole(minimum: Role) -> type[BasePermission]:  # noqa: N802 - reads like a class
     """At least this role (roles are ordered)."""
 
     class _HasRole(BasePermission):
         message = f"This needs the {minimum.value} role or higher."
 
-        def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-            self.error_extensions = _denied(info)
+        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             principal = info.context.principal
-            return principal is not None and principal.role.rank >= minimum.rank
+            allowed = principal is not None and principal.role.rank >= minimum.rank
+            if not allowed:
+                await _audit_denial(info, f"role:{minimum.value}")
+            # Set last, after the await: the instance is shared by concurrent requests,
+            # and nothing may run between this and the refusal that reads it.
+            self.error_extensions = _denied(info)
+            return allowed
 
     _HasRole.__name__ = f"HasRole_{minimum.value}"
     return _HasRole
@@ -45,11 +76,17 @@ def HasRole(minimum: Role) -> type[BasePermission]:  # noqa: N802 - reads like a
 def HasPermission(permission: Permission) -> type[BasePermission]:  # noqa: N802
     class _HasPermission(BasePermission):
         message = f"This needs the `{permission.value}` permission."
+        required = permission  # read by the attack suite to find every guarded field
 
-        def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-            self.error_extensions = _denied(info)
+        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             principal = info.context.principal
-            return principal is not None and has_permission(principal.role, permission)
+            allowed = principal is not None and has_permission(principal.role, permission)
+            if not allowed:
+                await _audit_denial(info, permission.value)
+            # Set last, after the await: the instance is shared by concurrent requests,
+            # and nothing may run between this and the refusal that reads it.
+            self.error_extensions = _denied(info)
+            return allowed
 
     _HasPermission.__name__ = f"HasPermission_{permission.value.replace(':', '_')}"
     return _HasPermission

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,8 +63,12 @@ class ApiKeyService:
         scopes: list[str],
         rate_limit: str | None,
         created_by: PydanticObjectId | None,
+        grantable: Collection[str] | None = None,
     ) -> tuple[ApiKey, str]:
         """Returns the record and the full key, which is shown this once only.
+
+        ``grantable`` is what the creator may hand on (their own permissions): a key
+        never carries a scope its creator lacks, so it cannot become a way up.
 
         Raises: ValidationError.
         """
@@ -73,6 +78,13 @@ class ApiKeyService:
             errors.append(FieldError("name", "Use 1 to 100 characters.", "INVALID"))
         if len(scopes) > 50 or any(not _SCOPE_PATTERN.fullmatch(s) for s in scopes):
             errors.append(FieldError("scopes", "Scopes look like `users:read`.", "INVALID"))
+        elif grantable is not None and not set(scopes) <= set(grantable):
+            beyond = ", ".join(sorted(set(scopes) - set(grantable)))
+            errors.append(
+                FieldError(
+                    "scopes", f"You cannot grant what you do not hold: {beyond}.", "FORBIDDEN"
+                )
+            )
         if rate_limit is not None:
             try:
                 Rule.parse("api-key", rate_limit)

@@ -16,7 +16,7 @@ from typing import Any
 
 from beanie import PydanticObjectId, SortDirection
 
-from domain.audit.documents import AuditAction
+from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationError
@@ -157,12 +157,26 @@ class AdminUsers:
         await self._audit.record("admin.user_viewed", AuditAction.VIEW, target_id=str(user.id))
         return user
 
+    async def _refuse(self, user: User, rule: str, message: str) -> ForbiddenError:
+        """Audit a refused admin action (failed access decisions are logged) and return
+        the error to raise."""
+        await self._audit.record(
+            "admin.action_denied",
+            AuditAction.SECURITY,
+            result=AuditResult.FAILURE,
+            target_id=str(user.id),
+            details={"rule": rule},
+        )
+        return ForbiddenError(message)
+
     async def _target(self, actor_role: Role, user_id: str) -> User:
         user = await repository.get(user_id)
         if user is None:
             raise NotFoundError("No such user.")
         if user.role.rank > actor_role.rank:
-            raise ForbiddenError("You cannot change an account that outranks yours.")
+            raise await self._refuse(
+                user, "target_outranks_actor", "You cannot change an account that outranks yours."
+            )
         return user
 
     async def _ensure_not_last_super_admin(self, user: User) -> None:
@@ -176,7 +190,11 @@ class AdminUsers:
             }
         ).count()
         if others == 0:
-            raise ForbiddenError("This is the last active super-admin; appoint another first.")
+            raise await self._refuse(
+                user,
+                "last_super_admin",
+                "This is the last active super-admin; appoint another first.",
+            )
 
     async def update(
         self, actor_role: Role, user_id: str, *, role: Role | None, active: bool | None
@@ -189,7 +207,9 @@ class AdminUsers:
         changes: dict[str, Any] = {}
         if role is not None and role is not user.role:
             if role.rank > actor_role.rank:
-                raise ForbiddenError("You cannot grant a role above your own.")
+                raise await self._refuse(
+                    user, "role_above_actor", "You cannot grant a role above your own."
+                )
             if role.rank < user.role.rank:
                 await self._ensure_not_last_super_admin(user)
             changes["role"] = role

@@ -1,0 +1,208 @@
+"""Access control and privilege escalation (ASVS 4.0.3 V4.1.1, V4.1.2, V4.1.3, V4.2.1,
+V7.2.2), through GraphQL on real FerretDB and Redis.
+
+Every permission-guarded Query and Mutation field is found in the schema itself
+(``tests/security/operations.py``) and called by each role below it, with a real victim's
+id: each call is refused with ``FORBIDDEN`` and no data, leaves a
+``security.access_denied`` audit event, and leaves the victim untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.audit.documents import AuditEvent
+from domain.identity.documents import User
+from domain.identity.permissions import has_permission
+from domain.identity.roles import Role
+from tests.api.identity_ops import ME, PASSWORD, REGISTER, UPDATE_PROFILE, call, error_code, login
+from tests.security.operations import GUARDED, OPERATIONS, PUBLIC, Operation
+from tests.security.support import audit_events
+from tests.support.accounts import staff_account
+from tests.support.asgi import LifespanManager
+
+UPDATE_USER = """
+mutation($id: ID!, $role: Role, $active: Boolean) {
+  updateUser(id: $id, role: $role, active: $active) {
+    __typename ... on UserUpdated { user { role } } ... on UserError { code message }
+  }
+}"""
+CREATE_KEY = """
+mutation($scopes: [String!]!) {
+  createApiKey(name: "escalation", scopes: $scopes) {
+    __typename ... on ApiKeyCreated { key }
+    ... on ValidationFailed { fieldErrors { field code } }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+async def people(app: LifespanManager, client: httpx.AsyncClient) -> dict[str, Any]:
+    """One account per role with a live session, and a victim student."""
+    found: dict[str, Any] = {}
+    for role in (Role.STUDENT, Role.INSTRUCTOR, Role.ADMIN, Role.SUPER_ADMIN):
+        email = f"ac.{role.value}@example.com"
+        user = await staff_account(app.state, email, PASSWORD, role)
+        found[role.value] = {
+            "id": str(user.id),
+            "token": (await login(client, email))["accessToken"],
+        }
+    victim = await staff_account(app.state, "ac.victim@example.com", PASSWORD, Role.STUDENT)
+    found["victim"] = {
+        "id": str(victim.id),
+        "token": (await login(client, victim.email))["accessToken"],
+    }
+    return found
+
+
+async def victim_state(people: dict[str, Any], client: httpx.AsyncClient) -> dict[str, Any]:
+    user = await User.get(people["victim"]["id"])
+    assert user is not None
+    me = await call(client, ME, token=people["victim"]["token"])
+    return {
+        "doc": user.model_dump(exclude={"updated_at", "last_login_at"}),
+        "signed_in": me["data"] is not None,
+    }
+
+
+def test_every_operation_is_classified() -> None:
+    """A new field must be public on purpose, or guarded; nothing is open by accident."""
+    for op in OPERATIONS:
+        assert op.authenticated or op.name in PUBLIC, f"{op.kind} {op.name} has no guard"
+        assert not (op.authenticated and op.name in PUBLIC), op.name
+    assert len(GUARDED) >= 25
+
+
+@pytest.mark.parametrize("op", GUARDED, ids=[f"{op.kind}.{op.name}" for op in GUARDED])
+async def test_lower_roles_are_refused_every_guarded_field(
+    client: httpx.AsyncClient, people: dict[str, Any], op: Operation
+) -> None:
+    assert op.permission is not None
+    before = await victim_state(people, client)
+    document = op.document(people["victim"]["id"])
+    anonymous = await call(client, document)
+    assert anonymous["data"] is None
+    assert error_code(anonymous) == "UNAUTHENTICATED"
+    refused_roles = [r for r in Role if not has_permission(r, op.permission)]
+    assert Role.STUDENT in refused_roles
+    for role in refused_roles:
+        actor = people[role.value]
+        body = await call(client, document, token=actor["token"])
+        assert body["data"] is None, (role, body)
+        assert error_code(body) == "FORBIDDEN", (role, body)
+        (event,) = await audit_events(
+            "security.access_denied", actor_id=actor["id"], **{"details.field": op.name}
+        )
+        assert event.details["needs"] == op.permission.value
+        assert event.result.value == "failure"
+        await AuditEvent.find({"_id": event.id}).delete()  # the next role starts clean
+    assert await victim_state(people, client) == before
+
+
+async def test_hundred_aliases_of_a_denied_field_write_one_event(
+    client: httpx.AsyncClient, people: dict[str, Any]
+) -> None:
+    fields = " ".join(f"a{i}: users {{ totalCount }}" for i in range(100))
+    body = await call(client, f"{{ {fields} }}", token=people["student"]["token"])
+    assert body["data"] is None
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
+    events = await audit_events(
+        "security.access_denied", actor_id=people["student"]["id"], **{"details.field": "users"}
+    )
+    assert len(events) == 1
+
+
+async def test_role_cannot_be_set_through_register_or_profile_inputs(
+    client: httpx.AsyncClient, people: dict[str, Any]
+) -> None:
+    """There is no role argument to abuse: GraphQL refuses it before anything runs, and
+    extra variables are ignored."""
+    with_role = REGISTER.replace("lastName: $last)", "lastName: $last, role: SUPER_ADMIN)")
+    variables = {"email": "ac.new@example.com", "password": PASSWORD, "first": "A", "last": "B"}
+    refused = await call(client, with_role, variables)
+    assert error_code(refused) == "GRAPHQL_VALIDATION_FAILED"
+    assert await User.find(User.email == "ac.new@example.com").count() == 0
+    smuggled = await call(client, REGISTER, {**variables, "role": "SUPER_ADMIN", "isAdmin": True})
+    assert smuggled["data"]["register"]["__typename"] == "RegistrationAccepted"
+    created = await User.find_one(User.email == "ac.new@example.com")
+    assert created is not None
+    assert created.role is Role.STUDENT
+
+    token = people["student"]["token"]
+    for document in (
+        UPDATE_PROFILE.replace("lastName: $last)", "lastName: $last, role: ADMIN)"),
+        'mutation { updateProfile(firstName: "x", input: {role: ADMIN}) { __typename } }',
+    ):
+        body = await call(client, document, {"first": "Eve"}, token)
+        assert error_code(body) == "GRAPHQL_VALIDATION_FAILED"
+    body = await call(client, UPDATE_PROFILE, {"first": "Eve", "role": "admin"}, token)
+    assert body["data"]["updateProfile"]["__typename"] == "ProfileUpdated"
+    me = await call(client, ME, token=token)
+    assert me["data"]["me"]["role"] == "STUDENT"
+
+
+async def test_admin_cannot_raise_anyone_above_their_own_role(
+    client: httpx.AsyncClient, people: dict[str, Any]
+) -> None:
+    admin = people["admin"]
+    cases = [
+        ({"id": admin["id"], "role": "SUPER_ADMIN"}, "role_above_actor"),  # themselves
+        ({"id": people["victim"]["id"], "role": "SUPER_ADMIN"}, "role_above_actor"),
+        ({"id": people["super_admin"]["id"], "role": "STUDENT"}, "target_outranks_actor"),
+        ({"id": people["super_admin"]["id"], "active": False}, "target_outranks_actor"),
+    ]
+    for variables, rule in cases:
+        body = await call(client, UPDATE_USER, variables, admin["token"])
+        result = body["data"]["updateUser"]
+        assert result["__typename"] == "Forbidden", (variables, result)
+        assert result["code"] == "FORBIDDEN"
+        events = await audit_events(
+            "admin.action_denied",
+            actor_id=admin["id"],
+            target_id=variables["id"],
+            **{"details.rule": rule},
+        )
+        assert events, (variables, rule)
+    for person, role in (("admin", Role.ADMIN), ("super_admin", Role.SUPER_ADMIN)):
+        user = await User.get(people[person]["id"])
+        assert user is not None
+        assert user.role is role
+
+
+async def test_api_key_cannot_carry_a_scope_its_creator_lacks(
+    client: httpx.AsyncClient, people: dict[str, Any]
+) -> None:
+    """An admin (no webhooks:manage) cannot mint a key with it, and a key grants no
+    GraphQL permission by itself either."""
+    admin = people["admin"]["token"]
+    beyond = await call(client, CREATE_KEY, {"scopes": ["webhooks:manage"]}, admin)
+    result = beyond["data"]["createApiKey"]
+    assert result["__typename"] == "ValidationFailed"
+    assert result["fieldErrors"] == [{"field": "scopes", "code": "FORBIDDEN"}]
+    made_up = await call(client, CREATE_KEY, {"scopes": ["root:all"]}, admin)
+    assert made_up["data"]["createApiKey"]["__typename"] == "ValidationFailed"
+    held = await call(client, CREATE_KEY, {"scopes": ["users:read"]}, admin)
+    key = held["data"]["createApiKey"]["key"]
+    response = await client.post(
+        "/graphql", json={"query": "{ users { totalCount } }"}, headers={"X-API-Key": key}
+    )
+    assert error_code(response.json()) == "UNAUTHENTICATED"
+
+
+async def test_role_change_ends_the_old_token_with_the_old_role(
+    client: httpx.AsyncClient, app: LifespanManager, people: dict[str, Any]
+) -> None:
+    """A demoted admin's existing token stops working at once (the role lives in it)."""
+    user = await staff_account(app.state, "ac.demoted@example.com", PASSWORD, Role.ADMIN)
+    token = (await login(client, user.email))["accessToken"]
+    assert (await call(client, "{ users { totalCount } }", token=token))["data"]
+    demoted = await call(
+        client, UPDATE_USER, {"id": str(user.id), "role": "STUDENT"}, people["super_admin"]["token"]
+    )
+    assert demoted["data"]["updateUser"]["user"]["role"] == "STUDENT"
+    assert error_code(await call(client, "{ users { totalCount } }", token=token)) == (
+        "UNAUTHENTICATED"
+    )
