@@ -3,7 +3,8 @@
 Three paths (DESIGN.md section 3): a GraphQL error the client caused (syntax,
 validation, bad variables, a limit) keeps its message; a ``DomainError`` or an
 error raised with an explicit ``extensions.code`` (permission classes) keeps its
-message and code; anything else is logged with its stack and masked as
+message and code; MongoDB or Redis being unreachable is ``SERVICE_UNAVAILABLE``
+(retry later); anything else is logged with its stack and masked as
 ``INTERNAL_SERVER_ERROR``. Every error gets ``requestId`` and ``timestamp``.
 """
 
@@ -17,7 +18,8 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from loguru import logger
 
 from domain.core.error_tracking import report_exception
-from domain.core.errors import DomainError
+from domain.core.errors import DependencyUnavailableError, DomainError
+from domain.core.outages import is_dependency_outage
 from domain.core.request_context import current_request_id
 
 INTERNAL_MESSAGE = "An unexpected error occurred. Quote the request id when reporting it."
@@ -73,6 +75,13 @@ def format_error(error: GraphQLError, *, pre_execution: bool) -> dict[str, Any]:
         or (pre_execution and error.message.startswith("Variable "))
     ):
         formatted["extensions"] = error_extensions(_client_error_code(error))
+    elif is_dependency_outage(original):
+        # MongoDB or Redis is down: the client should retry, the operator sees one line
+        # per request (the health routes name the dependency), not a stack per request.
+        logger.warning("dependency unavailable: {}: {}", type(original).__name__, original)
+        formatted["message"] = DependencyUnavailableError.default_message
+        formatted.pop("locations", None)
+        formatted["extensions"] = error_extensions(DependencyUnavailableError.code)
     else:
         logger.opt(exception=original).error(
             "unexpected error in GraphQL resolver at {}", ".".join(map(str, error.path or []))
