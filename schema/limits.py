@@ -8,9 +8,11 @@ Introspection in "admin" mode depends on who asks, so it is checked per request.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -23,7 +25,6 @@ from graphql import (
     ValidationContext,
     ValidationRule,
 )
-from strawberry.extensions import SchemaExtension
 
 from domain.identity.permissions import Permission, has_permission
 
@@ -92,7 +93,8 @@ def cost_limit_rule(max_cost: int) -> type[ValidationRule]:
     return CostLimitRule
 
 
-def _selects_introspection(document: Any) -> bool:
+@lru_cache(maxsize=1024)  # documents come from the parser cache: the same object each time
+def _selects_introspection(document: DocumentNode) -> bool:
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -118,27 +120,21 @@ def _selects_introspection(document: Any) -> bool:
     return False
 
 
-class AdminOnlyIntrospection(SchemaExtension):
-    """Introspection for admins only (production default): others get a coded error."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        principal = getattr(ctx.context, "principal", None)
-        is_admin = principal is not None and has_permission(
-            principal.role, Permission.SCHEMA_INTROSPECT
-        )
-        if (
-            not is_admin
-            and ctx.graphql_document is not None
-            and _selects_introspection(ctx.graphql_document)
-        ):
-            ctx.result = ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        "Introspection is available to administrators only.",
-                        extensions={"code": "INTROSPECTION_DISABLED"},
-                    )
-                ],
+def introspection_refusal(
+    document: DocumentNode | None, principal: object
+) -> ExecutionResult | None:
+    """In "admin" mode: the answer to a non-admin's introspection, else None."""
+    role = getattr(principal, "role", None)
+    if role is not None and has_permission(role, Permission.SCHEMA_INTROSPECT):
+        return None
+    if document is None or not _selects_introspection(document):
+        return None
+    return ExecutionResult(
+        data=None,
+        errors=[
+            GraphQLError(
+                "Introspection is available to administrators only.",
+                extensions={"code": "INTROSPECTION_DISABLED"},
             )
-        yield
+        ],
+    )

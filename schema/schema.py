@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from loguru import logger
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
@@ -28,9 +20,9 @@ from schema.analytics.operations import AnalyticsQuery
 from schema.apikeys.operations import ApiKeyMutation, ApiKeyQuery
 from schema.audit.operations import AuditQuery
 from schema.email.operations import EmailMutation, EmailQuery
-from schema.extensions import OperationNameRecorder
+from schema.extensions import GatehouseExtension, OperationPolicy
 from schema.identity.operations import IdentityMutation, IdentityQuery
-from schema.limits import AdminOnlyIntrospection, cost_limit_rule
+from schema.limits import cost_limit_rule
 from schema.live import Subscription
 from schema.types.server_info import ServerInfo
 from schema.webhooks.operations import WebhookMutation, WebhookQuery
@@ -62,16 +54,9 @@ class GatehouseSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        # Parsing and validation are most of a small request's cost; both are pure
-        # functions of the document, so they are cached (process-wide LRU caches).
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
-        OperationNameRecorder,
-    ]
-    # The rule classes are made once: the validation cache is keyed by them, and
-    # QueryDepthLimiter/MaxAliasesLimiter would make new classes on every request,
-    # so every request would miss the cache and validate again (a third of `me`).
+    # Made once: the validation cache is keyed by the rules, and Strawberry's own
+    # depth and alias limiters make new rule classes per request (every request
+    # then missed the cache and validated again: a third of a `me` request).
     rules: list[type[ASTValidationRule]] = [
         cost_limit_rule(settings.graphql_max_cost),
         depth_limit_rule(settings.graphql_max_depth, None),
@@ -80,12 +65,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     mode = settings.introspection_mode
     if mode == "off":
         rules.append(NoSchemaIntrospectionCustomRule)
-    extensions += [
-        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: AddValidationRules(rules),
-    ]
-    if mode == "admin":
-        extensions.append(AdminOnlyIntrospection)
+    policy = OperationPolicy(
+        max_tokens=settings.graphql_max_tokens,
+        rules=tuple(rules),
+        admin_only_introspection=mode == "admin",
+    )
     batching: BatchingConfig | None = None
     if settings.graphql_batch_max_operations > 0:
         batching = {"max_operations": settings.graphql_batch_max_operations}
@@ -93,7 +77,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions,
+        extensions=[lambda: GatehouseExtension(policy)],
         config=StrawberryConfig(
             disable_field_suggestions=settings.is_production, batching_config=batching
         ),
