@@ -155,3 +155,9 @@ class GatehouseGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson refuses nesting deeper than 1024 with a JSONDecodeError, which Strawberry
+        # answers with a 400; the standard library recursed into a RecursionError (a 500
+        # with a stack in the log) on a body of a few kilobytes of "[".
+        return orjson.loads(data)

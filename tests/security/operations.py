@@ -49,16 +49,29 @@ class Operation:
     permission: Permission | None  # None: public or any signed-in user
     authenticated: bool  # needs a signed-in caller
 
-    def document(self, id_value: str) -> str:
+    def document(self, id_value: str, variable: str | None = None) -> str:
+        """A call with placeholder literals; ``variable`` names one argument to take from
+        ``$v`` instead (declared with that argument's own type)."""
         field = _graphql_field(self.kind, self.name)
         args = [
-            f"{name}: {_literal(arg.type, id_value)}"
+            f"{name}: {'$v' if name == variable else _literal(arg.type, id_value)}"
             for name, arg in field.args.items()
-            if isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+            if name == variable
+            or (isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined)
         ]
         call = f"{self.name}({', '.join(args)})" if args else self.name
         selection = "" if is_leaf_type(get_named_type(field.type)) else " { __typename }"
-        return f"{self.kind} {{ {call}{selection} }}"
+        declared = f"($v: {field.args[variable].type})" if variable else ""
+        return f"{self.kind}{declared} {{ {call}{selection} }}"
+
+    def string_arguments(self) -> list[str]:
+        """Arguments that take a String or ID (alone or in a list)."""
+        field = _graphql_field(self.kind, self.name)
+        return [
+            name
+            for name, arg in field.args.items()
+            if get_named_type(arg.type).name in ("String", "ID")
+        ]
 
 
 def _graphql_field(kind: str, name: str) -> GraphQLField:
