@@ -1,0 +1,1 @@
+"""The peer benchmark harness: services, peers, seeding, wrk, ceilings and the table."""

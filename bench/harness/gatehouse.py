@@ -1,0 +1,210 @@
+"""Gatehouse under production settings: two uvicorn workers, one Dramatiq worker, seeding."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from domain.core.settings import Settings
+from harness.procs import Child, base_env, free_port, spawn
+from harness.users import PASSWORD, BenchUser, bulk_email
+
+DATABASE = "gatehouse_bench"
+ADMIN_EMAIL = "admin@bench.example"
+BATCH = 10_000
+WORKERS = 2  # one uvicorn worker per core
+
+LOGIN = (
+    "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
+    "{ __typename ... on AuthPayload { accessToken refreshToken } } }"
+)
+
+
+def production_env(mongodb_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
+    """Production settings with throwaway keys; the loopback load generator is allowlisted."""
+    key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return {
+        "GATEHOUSE_ENVIRONMENT": "production",
+        "GATEHOUSE_DEBUG": "false",
+        "GATEHOUSE_PUBLIC_URL": "https://auth.bench.invalid",
+        "GATEHOUSE_LOG_JSON": "true",
+        "GATEHOUSE_LOG_LEVEL": "INFO",
+        "GATEHOUSE_GRAPHIQL_ENABLED": "false",
+        "GATEHOUSE_INTROSPECTION_ENABLED": "false",
+        "GATEHOUSE_CORS_ORIGINS": "https://app.bench.invalid",
+        "GATEHOUSE_HSTS": "true",
+        "GATEHOUSE_MONGODB_URL": mongodb_url,
+        "GATEHOUSE_MONGODB_DATABASE": DATABASE,
+        "GATEHOUSE_REDIS_URL": redis_url,
+        "GATEHOUSE_VAR_DIR": str(tmp / "var"),
+        "GATEHOUSE_EMAIL_BACKEND": "file",
+        "GATEHOUSE_MAIL_DIR": str(tmp / "mail"),
+        "GATEHOUSE_JWT_PRIVATE_KEYS": key.decode(),
+        "GATEHOUSE_TOTP_ENCRYPTION_KEY": secrets.token_urlsafe(32),
+        # Rate limiting stays on; wrk's address is trusted so the limits do not cap it.
+        "GATEHOUSE_RATE_LIMIT_ALLOWLIST": "127.0.0.1/32",
+    }
+
+
+def settings_from(env: dict[str, str]) -> Settings:
+    values = {k.removeprefix("GATEHOUSE_").lower(): v for k, v in env.items()}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class Gatehouse:
+    api: Child
+    worker: Child
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.api.stop()
+        self.worker.stop()
+
+
+def start(env: dict[str, str], logs: Path) -> Gatehouse:
+    full = {**base_env(), **env, "WEB_CONCURRENCY": str(WORKERS)}
+    worker = spawn(
+        "gatehouse-worker",
+        [sys.executable, "-m", "dramatiq", "workers.main", "--processes", "1", "--threads", "2"],
+        env=full,
+        log=logs / "gatehouse-worker.log",
+    )
+    port = free_port()
+    api = spawn(
+        "gatehouse-api",
+        [sys.executable, "app.py"],
+        env={**full, "HOST": "127.0.0.1", "PORT": str(port)},
+        log=logs / "gatehouse-api.log",
+        port=port,
+    )
+    # The port opens before both workers finished their lifespans: wait until each answers.
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        while time.monotonic() < deadline:
+            if client.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.2)
+    time.sleep(1)
+    return Gatehouse(api, worker, port)
+
+
+# ------------------------------------------------------------------------ seeding
+
+
+async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_hash: str) -> int:
+    from domain.core.clock import SystemClock
+    from domain.core.db import create_mongo_client, init_database
+    from domain.documents import DOCUMENT_MODELS
+    from domain.identity.passwords import create_password_hasher
+    from domain.identity.provisioning import create_user
+    from domain.identity.roles import Role
+
+    client = create_mongo_client(settings)
+    hasher = create_password_hasher(settings)
+    try:
+        await init_database(client[settings.mongodb_database], DOCUMENT_MODELS)
+        collection = client[settings.mongodb_database]["users"]
+        admin = await collection.find_one({"email": ADMIN_EMAIL})
+        if admin is None:
+            # The first account through the real path (policy, hashing), as create_admin.py.
+            await create_user(
+                settings=settings,
+                clock=SystemClock(),
+                hasher=hasher,
+                email=ADMIN_EMAIL,
+                password=PASSWORD,
+                first_name="Bench",
+                last_name="Admin",
+                role=Role.SUPER_ADMIN,
+                email_verified=True,
+            )
+            admin = await collection.find_one({"email": ADMIN_EMAIL})
+            assert admin is not None
+            template: dict[str, Any] = {k: v for k, v in admin.items() if k != "_id"}
+            template.update(role="student", first_name="Bench", last_name="User")
+            await collection.insert_many(
+                [{**template, "email": u.email, "password_hash": u.password_hash} for u in users]
+            )
+        count = await collection.count_documents({})
+        template = {k: v for k, v in admin.items() if k != "_id"}
+        template.update(role="student", last_name="User", password_hash=bulk_hash)
+        now = template["created_at"]
+        for start in range(count, total, BATCH):
+            await collection.insert_many(
+                [
+                    {
+                        **template,
+                        "email": bulk_email(i),
+                        "first_name": f"Bulk{i}",
+                        "created_at": now - timedelta(seconds=i),
+                        "updated_at": now - timedelta(seconds=i),
+                    }
+                    for i in range(start, min(total, start + BATCH))
+                ],
+                ordered=False,
+            )
+        return int(await collection.count_documents({}))
+    finally:
+        hasher.close()
+        await client.close()
+
+
+def seed(settings: Settings, users: list[BenchUser], total: int, bulk_hash: str) -> int:
+    """Bring the users collection to ``total`` accounts; returns the count."""
+    return asyncio.run(_seed(settings, users, total, bulk_hash))
+
+
+# ------------------------------------------------------------------------ tokens
+
+
+def login(url: str, email: str) -> dict[str, str]:
+    response = httpx.post(
+        f"{url}/graphql",
+        json={"query": LOGIN, "variables": {"e": email, "p": PASSWORD}},
+        timeout=30,
+    )
+    payload = response.json()["data"]["login"]
+    if payload["__typename"] != "AuthPayload":
+        raise RuntimeError(f"Gatehouse login of {email} answered {payload}")
+    return dict(payload)
+
+
+def access_tokens(url: str, emails: list[str]) -> list[str]:
+    return [login(url, e)["accessToken"] for e in emails]
+
+
+def refresh_tokens(url: str, emails: list[str]) -> list[str]:
+    return [login(url, e)["refreshToken"] for e in emails]
+
+
+def probe(url: str, spec_body: str, token: str, timeout: float) -> float | None:
+    """Seconds one request takes alone, or None if it took longer than ``timeout``."""
+    started = time.monotonic()
+    try:
+        response = httpx.post(
+            f"{url}/graphql",
+            content=spec_body,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+    except httpx.TimeoutException:
+        return None
+    response.raise_for_status()
+    return time.monotonic() - started

@@ -1,0 +1,106 @@
+"""The results table (markdown): ceilings, peers side by side, scale, memory, targets."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from harness.wrk import Result
+
+SYSTEMS = ("Gatehouse", "fastapi-users", "strawberry-django-auth")
+SCENARIOS = ("trivial query", "me", "login", "refresh", "register", "admin users page")
+
+
+@dataclass
+class Report:
+    header: list[str] = field(default_factory=list)
+    ceilings: dict[str, str] = field(default_factory=dict)
+    # (system, scenario) -> Result, or a reason it is n/a
+    peers: dict[tuple[str, str], Result | str] = field(default_factory=dict)
+    peer_level: str = ""
+    admin_level: str = ""
+    # (level label, scenario) -> Result
+    scale: dict[tuple[str, str], Result] = field(default_factory=dict)
+    rss: list[tuple[str, str, str]] = field(default_factory=list)
+    targets: list[tuple[str, str, str, bool | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+
+def _fmt(x: float, digits: int = 1) -> str:
+    return "—" if math.isnan(x) else f"{x:,.{digits}f}"
+
+
+def _cell(value: Result | str | None) -> list[str]:
+    if value is None:
+        return ["—"] * 4
+    if isinstance(value, str):
+        return ["n/a", "", "", ""]
+    return [_fmt(value.rps), _fmt(value.p50_ms, 2), _fmt(value.p99_ms, 2), value.error_text]
+
+
+def _ratio(a: Result | str | None, b: Result | str | None) -> str:
+    if isinstance(a, Result) and isinstance(b, Result) and b.rps > 0:
+        return f"{a.rps / b.rps:.2f}x"
+    return "n/a"
+
+
+def render(report: Report) -> str:
+    out = ["# Gatehouse peer benchmark", "", *report.header, ""]
+    out += ["## Ceilings (same run)", "", "| ceiling | value |", "| --- | --- |"]
+    out += [f"| {k} | {v} |" for k, v in report.ceilings.items()] + [""]
+
+    out += [f"## Peers at {report.peer_level} users", ""]
+    head = ["scenario"]
+    for system in SYSTEMS:
+        head += [f"{system} req/s", "p50 ms", "p99 ms", "errors"]
+    head += ["GH/fastapi-users", "GH/strawberry-django-auth"]
+    out += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for scenario in SCENARIOS:
+        row = [scenario]
+        for system in SYSTEMS:
+            row += _cell(report.peers.get((system, scenario)))
+        gh = report.peers.get(("Gatehouse", scenario))
+        row += [_ratio(gh, report.peers.get((s, scenario))) for s in SYSTEMS[1:]]
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+    reasons = [
+        f"- {system} `{scenario}` n/a: {value}"
+        for (system, scenario), value in report.peers.items()
+        if isinstance(value, str)
+    ]
+    if report.admin_level:
+        reasons.append(f"- Gatehouse `admin users page` is measured at {report.admin_level} users.")
+    out += [*reasons, ""]
+
+    if report.scale:
+        out += [
+            "## Gatehouse at scale",
+            "",
+            "| users | scenario | req/s | p50 ms | p99 ms | errors |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for (level, scenario), r in report.scale.items():
+            out.append(f"| {level} | {scenario} | {' | '.join(_cell(r))} |")
+        out.append("")
+    if report.rss:
+        out += [
+            "## Memory per API worker (VmRSS)",
+            "",
+            "| when | workers | RSS MiB each |",
+            "| --- | --- | --- |",
+        ]
+        out += [f"| {a} | {b} | {c} |" for a, b, c in report.rss] + [""]
+    out += [
+        "## Targets",
+        "",
+        "| target | measured | needed | result |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, measured, needed, ok in report.targets:
+        verdict = "n/a" if ok is None else ("pass" if ok else "**miss**")
+        out.append(f"| {name} | {measured} | {needed} | {verdict} |")
+    out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes] + [""]
+    out += ["## Phase timings", "", "| phase | seconds |", "| --- | --- |"]
+    out += [f"| {name} | {seconds:.1f} |" for name, seconds in report.timings] + [""]
+    return "\n".join(out)
