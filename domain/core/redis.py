@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import BlockingConnectionPool
+
+# The asyncio Retry: the sync one's call_with_retry returns the command's coroutine
+# unawaited, so a stale pooled connection failed the request instead of being retried.
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 from domain.core.settings import Settings
 
