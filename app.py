@@ -106,9 +106,11 @@ def build_state(
     mailer = Outbox(settings, clock, box, _enqueue_email)
     bus = EventBus(redis, settings.redis_key_prefix)
     audit = AuditService(clock, bus)
-    sessions = SessionService(settings, clock, access_tokens, revocations, redis, audit, bus)
-    lockout = LockoutService(settings, redis, clock)
     users = CachedUsers(redis, settings)
+    sessions = SessionService(
+        settings, clock, access_tokens, revocations, redis, audit, bus, load_user=users.get
+    )
+    lockout = LockoutService(settings, redis, clock)
     mfa = MfaService(
         box,
         clock,

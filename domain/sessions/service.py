@@ -8,6 +8,7 @@ token is decided exactly once by a claim, so of two racing refreshes one wins.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from domain.sessions.revocation import SessionRevocations
 from domain.tokens.access import AccessTokenService
 
 ReuseHook = Callable[[User, Session], Awaitable[None]]
+UserLoader = Callable[[PydanticObjectId], Awaitable[User | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,7 @@ class SessionService:
         audit: AuditService,
         bus: EventBus | None = None,
         on_reuse: ReuseHook | None = None,
+        load_user: UserLoader | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -74,6 +77,8 @@ class SessionService:
         self._on_reuse = on_reuse
         self._audit = audit
         self._bus = bus
+        # The app passes the Redis-cached reader; the status it checks is in the cache.
+        self._load_user: UserLoader = load_user or User.get
         self._idle = timedelta(seconds=settings.refresh_token_idle_seconds)
         self._absolute = timedelta(seconds=settings.refresh_token_absolute_seconds)
 
@@ -149,15 +154,32 @@ class SessionService:
             # Someone rotated this token a moment ago: this is a second use.
             await self._reuse_detected(session)
             raise RefreshTokenReusedError
-        await RefreshToken.find_one(RefreshToken.id == digest).update(
+        user = await self._load_user(token.user_id)
+        retire = RefreshToken.find_one(RefreshToken.id == digest).update(
             {"$set": {"rotated_at": now, "idle_expires_at": _utc(session.expires_at)}}
         )
-        user = await User.get(token.user_id)
         if user is None or user.status is not UserStatus.ACTIVE:
+            await retire
             await self.revoke(session, reason="user_inactive")
             raise InvalidRefreshTokenError
-        await Session.find_one(Session.id == session.id).update({"$set": {"last_seen_at": now}})
-        return await self._issue(user, session, generation=token.generation + 1)
+        # Independent writes, so one wait instead of three.
+        _, issued, _ = await asyncio.gather(
+            retire,
+            self._issue(user, session, generation=token.generation + 1),
+            self._record_activity(session),
+        )
+        return issued
+
+    async def _record_activity(self, session: Session) -> None:
+        """last_seen_at, at most once per interval (the marker the admission sets too)."""
+        assert session.id is not None
+        marker, ttl = self.seen_marker(str(session.id))
+        try:
+            due = bool(await self._redis.set(marker, b"1", nx=True, ex=ttl))
+        except RedisError:
+            due = True
+        if due:
+            await self.record_seen(str(session.id))
 
     async def _reuse_detected(self, session: Session) -> None:
         logger.bind(session_id=str(session.id), user_id=str(session.user_id)).warning(
