@@ -12,7 +12,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV_RUN := uv run --frozen
 ARGS ?=
 
-.PHONY: help run test bootstrap lint format schema schema-release clean
+.PHONY: help run test soak bootstrap lint format schema schema-release clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ run: ## bootstrap, then run FerretDB, Redis, the API and a worker
 
 test: ## bootstrap, lint, then the test suite
 	bash scripts/test.sh $(ARGS)
+
+soak: ## long mixed-workload soak with RSS trend (MINUTES=10 CLIENTS=20)
+	$(UV_RUN) python -m tests.reliability.soak --minutes $(or $(MINUTES),10) --clients $(or $(CLIENTS),20)
 
 bootstrap: ## install uv, the venv, redis-server and build FerretDB (idempotent)
 	bash scripts/bootstrap.sh
