@@ -43,6 +43,8 @@ from domain.mfa.service import Enrollment, MfaService
 from domain.sessions.device import device_label
 from domain.sessions.service import IssuedTokens, SessionService
 
+MAX_KNOWN_DEVICES = 20
+
 
 @dataclass(frozen=True, slots=True)
 class LoginOutcome:
@@ -325,17 +327,23 @@ class IdentityService:
     ) -> LoginOutcome:
         now = self._clock.now()
         first_login = user.last_login_at is None
-        await self._users.update(user, now, last_login_at=now, failed_login_count=0)
-        await self._lockout.reset(_fingerprint(user.email))
+        device = device_label(user_agent)
         assert user.id is not None
-        known_device = await self._sessions.has_used_device(user.id, device_label(user_agent))
+        known_device = device in user.known_devices
+        devices = user.known_devices
+        if not devices or devices[-1] != device:
+            devices = [*(d for d in devices if d != device), device][-MAX_KNOWN_DEVICES:]
+        await self._users.update(
+            user, now, last_login_at=now, failed_login_count=0, known_devices=devices
+        )
+        await self._lockout.reset(_fingerprint(user.email))
         tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip)
         if not first_login and not known_device:
             await self._mailer.send(
                 "new_device_login",
                 user.email,
                 name=user.first_name,
-                device=device_label(user_agent),
+                device=device,
                 ip=ip,
                 when=now.strftime("%Y-%m-%d %H:%M UTC"),
             )
@@ -728,6 +736,12 @@ class IdentityService:
             )
         except DuplicateKeyError as exc:
             raise EmailTakenError from exc
+        assert user.id is not None
+        # Links already mailed to the old address (a reset above all) must not outlive the
+        # move: whoever still reads that mailbox could otherwise take the account back.
+        await self._tokens.revoke_all(user.id, ActionPurpose.RESET_PASSWORD)
+        # A new sign-in name is a credential change: every session signs in again.
+        await self._sessions.revoke_all(user.id, reason="email_changed")
         await self._audit.record(
             "user.email_changed",
             AuditAction.UPDATE,

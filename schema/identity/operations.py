@@ -77,7 +77,8 @@ RefreshResult = Annotated[
 ]
 RevokeSessionResult = Annotated[SessionRevoked | NotFound, strawberry.union("RevokeSessionResult")]
 ChangePasswordResult = Annotated[
-    PasswordChanged | ValidationFailed | InvalidCredentials | RateLimited,
+    # AccountLocked: a wrong current password counts toward the lock like a login.
+    PasswordChanged | ValidationFailed | InvalidCredentials | AccountLocked | RateLimited,
     strawberry.union("ChangePasswordResult"),
 ]
 ResetPasswordResult = Annotated[
@@ -89,7 +90,12 @@ UpdateProfileResult = Annotated[
     strawberry.union("UpdateProfileResult"),
 ]
 RequestEmailChangeResult = Annotated[
-    EmailRequestAccepted | ValidationFailed | InvalidCredentials | EmailTaken | RateLimited,
+    EmailRequestAccepted
+    | ValidationFailed
+    | InvalidCredentials
+    | EmailTaken
+    | AccountLocked
+    | RateLimited,
     strawberry.union("RequestEmailChangeResult"),
 ]
 ConfirmEmailChangeResult = Annotated[
