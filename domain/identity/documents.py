@@ -36,6 +36,9 @@ class User(Document):
     created_at: datetime
     updated_at: datetime
     last_login_at: datetime | None = None
+    # Device labels this user has signed in from (most recent last), so telling a new
+    # device from a known one needs no query over the user's sessions.
+    known_devices: list[str] = Field(default_factory=list)
     version: int = 1
 
     class Settings:

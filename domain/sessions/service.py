@@ -278,10 +278,6 @@ class SessionService:
                 {"type": "session_revoked", "session_id": session_id, "reason": reason},
             )
 
-    async def has_used_device(self, user_id: PydanticObjectId, device: str) -> bool:
-        """Whether this user signed in from this kind of device before (any session)."""
-        return await Session.find(Session.user_id == user_id, Session.device == device).count() > 0
-
     async def list_active(self, user_id: PydanticObjectId) -> list[Session]:
         now = self._clock.now()
         return (

@@ -76,12 +76,13 @@ async def test_every_email_type_arrives_with_both_parts(
     await mail_inbox.wait_for(email, "password was changed")
     session = await login(client, email, NEW_PASSWORD)
     # A sign-in from a kind of device this account has not used before is announced;
-    # the same device again is not.
+    # the same device again is not, nor a return to the first one.
     iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/604.1"
     await login(client, email, NEW_PASSWORD, user_agent=iphone)
     (notice,) = await mail_inbox.wait_for(email, "New sign-in")
     assert "Safari on iOS" in notice.text
     await login(client, email, NEW_PASSWORD, user_agent=iphone)
+    await login(client, email, NEW_PASSWORD)
     new_email = unique_email("moved")
     await call(
         client,
