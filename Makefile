@@ -44,5 +44,9 @@ schema: ## export the GraphQL schema (SDL) to schema.graphql
 schema-release: ## make the current schema the baseline that breaking changes are checked against
 	$(UV_RUN) python -m schema.export --release
 
+bench: ## Gatehouse vs fastapi-users and strawberry-django-auth with wrk (ARGS="--quick")
+	bash scripts/bootstrap.sh
+	$(UV_RUN) python bench/run.py $(ARGS)
+
 clean: ## remove local data (var/) and tool caches; keeps .cache (FerretDB build) and .venv
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache htmlcov .coverage
