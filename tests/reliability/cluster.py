@@ -118,7 +118,7 @@ class Cluster:
             smtp_port=self.inbox.port,
             **{**BASE_SETTINGS, **self.overrides},
         )
-        self.create_admin()
+        self.create_account()
         for _ in range(apis):
             self.start_api()
         self.subscribe_receiver()
@@ -141,14 +141,17 @@ class Cluster:
                 args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT
             )
 
-    def create_admin(self) -> None:
+    def create_account(
+        self, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD, role: str = "super_admin"
+    ) -> None:
+        """A verified account, made by scripts/create_admin.py as an operator would."""
         created = subprocess.run(
             [
-                *(sys.executable, "scripts/create_admin.py", "--email", ADMIN_EMAIL),
-                *("--first-name", "Reliability", "--last-name", "Admin", "--role", "super_admin"),
+                *(sys.executable, "scripts/create_admin.py", "--email", email),
+                *("--first-name", "Reliability", "--last-name", "Account", "--role", role),
             ],
             cwd=ROOT,
-            env={**self.env(), "GATEHOUSE_ADMIN_PASSWORD": ADMIN_PASSWORD},
+            env={**self.env(), "GATEHOUSE_ADMIN_PASSWORD": password},
             capture_output=True,
             text=True,
             timeout=60,
@@ -165,11 +168,12 @@ class Cluster:
         return str(login["login"]["accessToken"])
 
     def graphql(
-        self, query: str, variables: dict[str, Any], token: str | None = None
+        self, query: str, variables: dict[str, Any], token: str | None = None, api: int = 0
     ) -> dict[str, Any]:
+        """``data`` of one request to API process number ``api``; GraphQL errors fail."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = httpx.post(
-            f"{self.apis[0].url}/graphql",
+            f"{self.apis[api].url}/graphql",
             json={"query": query, "variables": variables},
             headers=headers,
             timeout=30,
