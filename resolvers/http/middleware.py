@@ -79,15 +79,16 @@ class RequestContextMiddleware:
         path = scope.get("path", "")
         operation = scope.get("state", {}).get("graphql_operation")
         # The path only: query strings may carry tokens.
-        log = logger.bind(
-            method=scope.get("method"),
-            path=path,
-            status=status,
-            duration_ms=round(seconds * 1000, 2),
-            client_ip=scope.get("state", {}).get("client_ip"),
-        )
+        fields = {
+            "method": scope.get("method"),
+            "path": path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "client_ip": scope.get("state", {}).get("client_ip"),
+        }
         if operation:
-            log = log.bind(operation=operation)
+            fields["operation"] = operation
+        log = logger.bind(**fields)
         level = "DEBUG" if path in _QUIET_PATHS and status < 500 else "INFO"
         log.log(level, "{} {} {}", scope.get("method"), operation or path, status)
 
@@ -101,6 +102,21 @@ class SecurityHeadersMiddleware:
         self.app = app
         self.hsts = hsts
         self.hsts_value = f"max-age={hsts_max_age}; includeSubDomains"
+        # Encoded once: these go on every response, so they are appended as raw pairs.
+        self._always = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (
+                b"permissions-policy",
+                b"camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+            ),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"cross-origin-resource-policy", b"same-site"),
+        ]
+        self._csp = (b"content-security-policy", self.DEFAULT_CSP.encode())
+        self._no_store = (b"cache-control", b"no-store")
+        self._hsts = (b"strict-transport-security", self.hsts_value.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,24 +126,38 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", self.DEFAULT_CSP)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["Permissions-Policy"] = (
-                    "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-                )
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                headers["Cross-Origin-Resource-Policy"] = "same-site"
-                headers.setdefault("Cache-Control", "no-store")
+                present = set()
+                headers = []
+                for name, value in message.get("headers", ()):
+                    name = name.lower()
+                    if name in _REPLACED or name == b"server":
+                        continue  # ours win; the server is not named
+                    present.add(name)
+                    headers.append((name, value))
+                headers += self._always
+                if b"content-security-policy" not in present:
+                    headers.append(self._csp)
+                if b"cache-control" not in present:
+                    headers.append(self._no_store)
                 if self.hsts or https:
-                    headers["Strict-Transport-Security"] = self.hsts_value
-                if "server" in headers:
-                    del headers["server"]
+                    headers.append(self._hsts)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_REPLACED = frozenset(
+    {
+        b"x-content-type-options",
+        b"x-frame-options",
+        b"referrer-policy",
+        b"permissions-policy",
+        b"cross-origin-opener-policy",
+        b"cross-origin-resource-policy",
+        b"strict-transport-security",
+    }
+)
 
 
 class _BodyTooLargeError(Exception):
