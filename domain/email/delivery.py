@@ -43,6 +43,33 @@ class EmailDelivery:
         self._outbox = outbox
         self._mailer = mailer
 
+    async def _abandoned(self, message: EmailMessage, attempt: int) -> DeliveryResult:
+        """Attempt ``attempt`` is claimed but never recorded: skip it if its claimer may
+        still be at work; if it has been silent past the stuck cutoff it died between the
+        claim and the record (a SIGKILLed worker), so count the attempt as spent and queue
+        the next one. Without this the message was skipped on every sweep, never sent."""
+        now = self._clock.now()
+        cutoff = now - timedelta(seconds=self._settings.email_stuck_after_seconds)
+        updated = message.updated_at
+        if updated.tzinfo is None:
+            updated = updated.replace(tzinfo=now.tzinfo)
+        if message.attempts >= attempt or updated >= cutoff:
+            return DeliveryResult("skipped")
+        await EmailMessage.find_one(
+            EmailMessage.id == message.id, EmailMessage.attempts == message.attempts
+        ).update(
+            {
+                "$set": {
+                    "attempts": attempt,
+                    "status": EmailStatus.QUEUED,
+                    "last_error": "attempt abandoned by a stopped worker",
+                    "updated_at": now,
+                }
+            }
+        )
+        logger.bind(email_id=str(message.id), attempt=attempt).warning("email attempt abandoned")
+        return DeliveryResult("retry", retry_in_ms=self._settings.email_retry_base_ms)
+
     async def deliver(self, message_id: str) -> DeliveryResult:
         message = await EmailMessage.get(PydanticObjectId(message_id))
         if message is None or message.status in (EmailStatus.SENT, EmailStatus.FAILED):
@@ -52,7 +79,7 @@ class EmailDelivery:
         if not await claim_once(
             f"email-attempt:{message_id}:{attempt}", now=now, expires_at=now + timedelta(days=7)
         ):
-            return DeliveryResult("skipped")
+            return await self._abandoned(message, attempt)
         await EmailMessage.find_one(EmailMessage.id == message.id).update(
             {"$set": {"status": EmailStatus.SENDING, "attempts": attempt, "updated_at": now}}
         )
