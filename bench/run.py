@@ -120,10 +120,12 @@ class Bench:
         self.tmp = tmp
         self.logs = logs
         self.report = report
+        self.current = "start"
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
         print(f"… {name}", flush=True)
+        self.current = name
         started = time.monotonic()
         yield
         took = time.monotonic() - started
@@ -165,14 +167,20 @@ def main() -> int:
     ):
         tmp = Path(tmp_name)
         bench = Bench(opts, tmp, logs, report)
-        run(bench, stack, run_id)
+        try:
+            run(bench, stack, run_id)
+        except Exception as exc:
+            # Keep what was measured: a long run that fails late still reports.
+            report.notes.insert(0, f"**The run stopped in `{bench.current}`: {exc!r}** (see logs).")
+            print(f"run failed: {exc!r}", file=sys.stderr)
+            status = 1
     report.timings.append(("whole run", time.monotonic() - total_started))
     text = render(report)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
     print("\n" + text)
     print(f"written to {RESULTS.relative_to(procs.ROOT)}; logs in {logs}")
-    return 0
+    return status
 
 
 def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:

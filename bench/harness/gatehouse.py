@@ -116,7 +116,8 @@ async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_has
     from domain.identity.provisioning import create_user
     from domain.identity.roles import Role
 
-    client = create_mongo_client(settings)
+    # Batches of thousands of documents take longer than a request's socket timeout.
+    client = create_mongo_client(settings.model_copy(update={"mongodb_socket_timeout_ms": 0}))
     hasher = create_password_hasher(settings)
     try:
         await init_database(client[settings.mongodb_database], DOCUMENT_MODELS)
@@ -146,7 +147,11 @@ async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_has
         template = {k: v for k, v in admin.items() if k != "_id"}
         template.update(role="student", last_name="User", password_hash=bulk_hash)
         now = template["created_at"]
+        started = time.monotonic()
         for start in range(count, total, BATCH):
+            if start and start % 100_000 < BATCH:
+                rate = (start - count) / max(time.monotonic() - started, 1e-3)
+                print(f"  {start:,} users ({rate:,.0f}/s)", flush=True)
             await collection.insert_many(
                 [
                     {
