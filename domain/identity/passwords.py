@@ -23,6 +23,7 @@ from typing import Protocol, TypeVar
 
 from loguru import logger
 from passlib.context import CryptContext
+from passlib.utils import MAX_PASSWORD_SIZE
 
 from domain.core.settings import Settings
 
@@ -100,7 +101,11 @@ class PasslibHasher:
         if scheme is None:
             logger.warning("stored password hash has an unknown format")
             return VerifyResult(valid=False)
-        if scheme == "bcrypt" and len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+        size = len(password.encode("utf-8"))
+        if size > MAX_PASSWORD_SIZE or (scheme == "bcrypt" and size > BCRYPT_MAX_BYTES):
+            # Longer than passlib will hash (4 KiB), so it cannot be the one stored: plainly
+            # wrong, not a "stored hash could not be verified" warning an attacker can
+            # repeat into the log at will.
             return VerifyResult(valid=False)
         try:
             if not upgrade:

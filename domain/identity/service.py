@@ -253,7 +253,11 @@ class IdentityService:
         if user is None or user.status is UserStatus.DELETED:
             await self._hasher.dummy_verify(password)
             await self._login_failed(None, "unknown_email", email=normalized)
-            await self._lockout.record_failure(_fingerprint(normalized))
+            failure = await self._lockout.record_failure(_fingerprint(normalized))
+            if failure.locked:
+                # An account would be locked by now: answer as it would, or the lock
+                # itself tells addresses with an account from those without.
+                raise AccountLockedError
             raise InvalidCredentialsError
         if user.locked_at is not None:
             # Same work as a real attempt, and no hint whether the password was right.

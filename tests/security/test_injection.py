@@ -238,3 +238,22 @@ async def test_deeply_nested_selection_is_refused(client: httpx.AsyncClient) -> 
     response = await client.post("/graphql", json={"query": query})
     assert response.status_code == 400
     assert error_code(response.json()) in ("QUERY_TOO_DEEP", "GRAPHQL_VALIDATION_FAILED")
+
+
+async def test_oversized_current_password_is_plainly_wrong_without_a_warning(
+    client: httpx.AsyncClient, admin: str
+) -> None:
+    from loguru import logger
+
+    from tests.api.identity_ops import CHANGE_PASSWORD, NEW_PASSWORD
+
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="WARNING")
+    try:
+        body = await call(
+            client, CHANGE_PASSWORD, {"current": "y" * 100_000, "new": NEW_PASSWORD}, admin
+        )
+    finally:
+        logger.remove(sink)
+    assert body["data"]["changePassword"]["__typename"] == "InvalidCredentials"
+    assert not [line for line in lines if "could not be verified" in line]
