@@ -6,6 +6,7 @@ from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
+from loguru import logger
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -19,7 +20,8 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from domain.apikeys.service import ApiKeyPrincipal
-from domain.core.errors import RateLimitedError
+from domain.core.errors import DependencyUnavailableError, RateLimitedError
+from domain.core.outages import is_dependency_outage
 from domain.core.request_context import user_id_var
 from domain.sessions.principal import bearer_token
 from domain.tokens.access import InvalidAccessToken
@@ -62,6 +64,13 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             response = JSONResponse(http_error_body(exc.reason, code), status_code=exc.status_code)
             if request.method == "GET" and exc.status_code in (400, 405):
                 response.headers["Allow"] = "POST"
+        except Exception as exc:
+            if not is_dependency_outage(exc):
+                raise
+            # Before execution (the caller's API key, say): answered as GraphQL errors are.
+            logger.warning("dependency unavailable before execution: {}", exc)
+            error = DependencyUnavailableError()
+            response = JSONResponse(http_error_body(error.message, error.code), status_code=503)
         await response(scope, receive, send)
 
     async def get_context(

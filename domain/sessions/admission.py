@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loguru import logger
+from pymongo.errors import PyMongoError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -150,5 +151,9 @@ class RequestAdmission:
             logger.bind(reason="session revoked").info("access token refused")
             return Admission(principal=None, decision=decision)
         if mark:
-            await self._sessions.record_seen(claimed.session_id)
+            try:
+                await self._sessions.record_seen(claimed.session_id)
+            except PyMongoError as error:
+                # Activity is best effort: a database outage must not refuse the request.
+                logger.warning("cannot record session activity: {}", error)
         return Admission(principal=claimed, decision=decision)
