@@ -90,23 +90,11 @@ def hs256_with_jwks_x(issued: dict[str, Any]) -> str:
     )
 
 
-def unknown_kid(issued: dict[str, Any]) -> str:
+def signed_by_a_stranger(issued: dict[str, Any], kid: str) -> str:
+    """The genuine claims, validly signed, by a key that is not the server's."""
     stranger = serialization.load_pem_private_key(ed25519_pem().encode(), password=None)
     return jwt.encode(
-        issued["claims"],
-        stranger,
-        algorithm="EdDSA",
-        headers={"kid": "attacker-kid", "typ": ACCESS_TYP},
-    )
-
-
-def stranger_claiming_our_kid(issued: dict[str, Any]) -> str:
-    stranger = serialization.load_pem_private_key(ed25519_pem().encode(), password=None)
-    return jwt.encode(
-        issued["claims"],
-        stranger,
-        algorithm="EdDSA",
-        headers={"kid": issued["header"]["kid"], "typ": ACCESS_TYP},
+        issued["claims"], stranger, algorithm="EdDSA", headers={"kid": kid, "typ": ACCESS_TYP}
     )
 
 
@@ -128,8 +116,8 @@ ATTACKS: dict[str, Callable[[dict[str, Any]], str]] = {
     "alg_none": alg_none,
     "hs256_public_pem": hs256_with_public_key,
     "hs256_jwks_bytes": hs256_with_jwks_x,
-    "unknown_kid": unknown_kid,
-    "stranger_key_our_kid": stranger_claiming_our_kid,
+    "unknown_kid": lambda i: signed_by_a_stranger(i, "attacker-kid"),
+    "stranger_key_our_kid": lambda i: signed_by_a_stranger(i, i["header"]["kid"]),
     "tampered_role": tampered_role,
     "tampered_subject": tampered_subject,
     "expired": lambda i: resign(i, iat=now() - 7200, nbf=now() - 7200, exp=now() - 3600),
