@@ -166,3 +166,18 @@ async def test_used_totp_step_cannot_be_replayed(open_client: ClientFactory) -> 
         assert replay["code"] == "INVALID_MFA_CODE"
         (event,) = await audit_events("user.mfa_failed", target_id=user_id)
         assert event.result.value == "failure"
+
+
+async def test_forged_forwarded_for_does_not_escape_the_ip_limit(
+    open_client: ClientFactory,  # noqa: F811
+) -> None:
+    """Without a trusted proxy in front, ``X-Forwarded-For`` is the client's own claim:
+    rotating it must not give each guess a fresh address."""
+    async with open_client(rate_limit_login_ip="4/300", client_ip="198.51.100.45") as client:
+        kinds = [
+            await login_from(client, f"spoof{i}@example.com", "guess 1 zz", f"203.0.113.{i}")
+            for i in range(1, 7)
+        ]
+        assert kinds == ["InvalidCredentials"] * 4 + ["RateLimited"] * 2
+        failures = await audit_events("user.login_failed", ip="198.51.100.45")
+        assert len(failures) == 4
