@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from domain.core.settings import Settings
 from harness.procs import Child, base_env, free_port, spawn
@@ -22,6 +23,7 @@ from harness.users import PASSWORD, BenchUser, bulk_email
 DATABASE = "gatehouse_bench"
 ADMIN_EMAIL = "admin@bench.example"
 BATCH = 10_000
+DUPLICATE_KEY = 11000
 WORKERS = 2  # one uvicorn worker per core
 
 LOGIN = (
@@ -149,10 +151,11 @@ async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_has
         now = template["created_at"]
         started = time.monotonic()
         for start in range(count, total, BATCH):
-            if start and start % 100_000 < BATCH:
-                rate = (start - count) / max(time.monotonic() - started, 1e-3)
+            if start > count and start % 100_000 < BATCH:
+                rate = (start - count) / (time.monotonic() - started)
                 print(f"  {start:,} users ({rate:,.0f}/s)", flush=True)
-            await collection.insert_many(
+            await _insert(
+                collection,
                 [
                     {
                         **template,
@@ -163,12 +166,31 @@ async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_has
                     }
                     for i in range(start, min(total, start + BATCH))
                 ],
-                ordered=False,
             )
         return int(await collection.count_documents({}))
     finally:
         hasher.close()
         await client.close()
+
+
+async def _insert(collection: Any, docs: list[dict[str, Any]]) -> None:
+    """insert_many, retried when FerretDB's SQLite is busy with another writer.
+
+    A retried batch may have been partly written: its duplicates (code 11000) are fine.
+    """
+    for attempt in range(6):
+        try:
+            await collection.insert_many(docs, ordered=False)
+            return
+        except BulkWriteError as exc:
+            if all(e.get("code") == DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                return
+            error: Exception = exc
+        except OperationFailure as exc:
+            error = exc
+        print(f"  insert retried ({error.__class__.__name__})", flush=True)
+        await asyncio.sleep(2**attempt)
+    raise error
 
 
 def seed(settings: Settings, users: list[BenchUser], total: int, bulk_hash: str) -> int:
@@ -199,16 +221,14 @@ def refresh_tokens(url: str, emails: list[str]) -> list[str]:
     return [login(url, e)["refreshToken"] for e in emails]
 
 
-def probe(url: str, spec_body: str, token: str, timeout: float) -> float | None:
+def probe(url: str, spec_body: str, token: str | None, timeout: float) -> float | None:
     """Seconds one request takes alone, or None if it took longer than ``timeout``."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     started = time.monotonic()
     try:
-        response = httpx.post(
-            f"{url}/graphql",
-            content=spec_body,
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-            timeout=timeout,
-        )
+        response = httpx.post(f"{url}/graphql", content=spec_body, headers=headers, timeout=timeout)
     except httpx.TimeoutException:
         return None
     response.raise_for_status()
