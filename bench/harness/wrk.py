@@ -93,7 +93,11 @@ def parse(output: str) -> Result:
     socket_errors = sum(int(x) for x in socket.groups()) if socket else 0
     non2xx = int(grab(r"Non-2xx or 3xx responses: (\d+)"))
     bad = int(grab(r"BENCH_BAD (\d+)"))
+    requests = int(grab(r"(\d+) requests in"))
     parts = []
+    if requests == 0:
+        # Every request outlasted the run: nothing was measured, which is a failure too.
+        parts.append("no response within the run")
     if non2xx:
         parts.append(f"{non2xx} non-2xx")
     if bad:
@@ -104,9 +108,9 @@ def parse(output: str) -> Result:
         rps=float(grab(r"Requests/sec:\s+([\d.]+)")),
         p50_ms=_ms(grab(r"\s50%\s+(\S+)", "nan")),
         p99_ms=_ms(grab(r"\s99%\s+(\S+)", "nan")),
-        requests=int(grab(r"(\d+) requests in")),
-        errors=non2xx + bad + socket_errors,
-        detail=", ".join(parts) if len(parts) > 1 or socket_errors else "",
+        requests=requests,
+        errors=non2xx + bad + socket_errors + (requests == 0),
+        detail=", ".join(parts) if len(parts) > 1 or socket_errors or not requests else "",
     )
 
 
