@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import sys
 import time
@@ -221,15 +222,20 @@ def refresh_tokens(url: str, emails: list[str]) -> list[str]:
     return [login(url, e)["refreshToken"] for e in emails]
 
 
-def probe(url: str, spec_body: str, token: str | None, timeout: float) -> float | None:
-    """Seconds one request takes alone, or None if it took longer than ``timeout``."""
+def probe(
+    url: str, body: str, token: str | None, timeout: float, expect: str
+) -> tuple[float | None, str]:
+    """One request alone: (seconds or None past ``timeout``, "" or what went wrong)."""
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     started = time.monotonic()
     try:
-        response = httpx.post(f"{url}/graphql", content=spec_body, headers=headers, timeout=timeout)
+        response = httpx.post(f"{url}/graphql", content=body, headers=headers, timeout=timeout)
     except httpx.TimeoutException:
-        return None
-    response.raise_for_status()
-    return time.monotonic() - started
+        return None, f"no answer within {timeout:.0f} s"
+    took = time.monotonic() - started
+    if response.status_code != 200 or not re.search(expect.replace("%s*", r"\s*"), response.text):
+        codes = re.findall(r'"code":\s*"([A-Z_]+)"', response.text)
+        return took, f"HTTP {response.status_code} {','.join(codes) or response.text[:80]}"
+    return took, ""
