@@ -161,6 +161,7 @@ def main() -> int:
     logs.mkdir(parents=True, exist_ok=True)
     report = Report()
     total_started = time.monotonic()
+    status = 0
     with (
         tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as tmp_name,
         contextlib.ExitStack() as stack,
@@ -421,11 +422,11 @@ def targets(
     peer_ratio("fastapi-users", 1.2)
     peer_ratio("strawberry-django-auth", 2.0)
     share = gh["login"].rps / hash_ceiling
-    report.targets.append(("login vs hash-bound ceiling", f"{share:.0%}", "≥ 85%", share >= 0.85))
+    report.targets.append(("login vs hash-bound ceiling", f"{share:.1%}", "≥ 85%", share >= 0.85))
     share = gh["refresh"].rps / bare.rps
-    report.targets.append(("refresh vs bare route", f"{share:.0%}", "≥ 50%", share >= 0.5))
+    report.targets.append(("refresh vs bare route", f"{share:.1%}", "≥ 50%", share >= 0.5))
     share = gh["trivial query"].rps / bare.rps
-    report.targets.append(("trivial query vs bare route", f"{share:.0%}", "≥ 60%", share >= 0.6))
+    report.targets.append(("trivial query vs bare route", f"{share:.1%}", "≥ 60%", share >= 0.6))
     levels = [lv for lv, sc in report.scale if sc == "me"]
     low, high = levels[0], levels[-1]
     p_low, p_high = report.scale[(low, "me")].p99_ms, report.scale[(high, "me")].p99_ms
