@@ -8,7 +8,7 @@ import orjson
 from cross_web import HTTPException
 from loguru import logger
 from redis.exceptions import RedisError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -51,6 +51,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         request = Request(scope=scope, receive=receive)
         try:
             response = await self.run(request)
+        except ClientDisconnect:
+            return  # the client left while its body was read: nobody to answer
         except RateLimitedError as exc:
             response = JSONResponse(
                 http_error_body(exc.message, exc.code),

@@ -7,6 +7,8 @@ for the same attempt; a message already ``sent`` or ``failed`` is left alone.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,6 +18,7 @@ from loguru import logger
 
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
+from domain.core.outages import is_dependency_outage
 from domain.core.settings import Settings
 from domain.email.mailer import Mailer
 from domain.email.outbox import EmailMessage, EmailStatus, Outbox
@@ -110,18 +113,36 @@ class EmailDelivery:
             )
             log.warning("email attempt failed, retrying in {} ms", delay)
             return DeliveryResult("retry", retry_in_ms=delay)
-        done = self._clock.now()
-        await EmailMessage.find_one(EmailMessage.id == message.id).update(
-            {
-                "$set": {
-                    "status": EmailStatus.SENT,
-                    "provider_message_id": provider_id,
-                    "sent_at": done,
-                    "updated_at": done,
-                    "sealed_context": None,
-                    "last_error": None,
-                }
-            }
-        )
+        await self._record_sent(message, provider_id)
         log.info("email sent")
         return DeliveryResult("sent")
+
+    async def _record_sent(self, message: EmailMessage, provider_id: str | None) -> None:
+        """Record the delivery, waiting out a database outage: the email has left, and a
+        failure here would have the job retried and the email sent a second time."""
+        deadline = time.monotonic() + self._settings.email_stuck_after_seconds
+        pause = 0.2
+        while True:
+            done = self._clock.now()
+            try:
+                await EmailMessage.find_one(EmailMessage.id == message.id).update(
+                    {
+                        "$set": {
+                            "status": EmailStatus.SENT,
+                            "provider_message_id": provider_id,
+                            "sent_at": done,
+                            "updated_at": done,
+                            "sealed_context": None,
+                            "last_error": None,
+                        }
+                    }
+                )
+                return
+            except Exception as error:
+                if not is_dependency_outage(error) or time.monotonic() > deadline:
+                    raise
+                logger.bind(email_id=str(message.id)).warning(
+                    "email sent but not yet recorded (database unavailable); retrying"
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
