@@ -667,9 +667,17 @@ class WebhookService:
             or current is None
             or current.status is not DeliveryStatus.PENDING
             or current.attempts != attempt - 1
-            or _utc(claim.created_at) >= claimed_before
         ):
             return DeliveryOutcome("skipped", attempt)
+        claimed_at = _utc(claim.created_at)
+        if claimed_at >= claimed_before:
+            # Claimed within a lease and not yet recorded: in flight elsewhere, or its
+            # record failed (the database was away). Come back after the lease to tell;
+            # skipping here would leave the delivery to the hourly stale sweep.
+            wait = claimed_at - claimed_before
+            return DeliveryOutcome(
+                "retry", attempt, None, max(int(wait.total_seconds() * 1000), 100)
+            )
         now = self._clock.now()
         await WebhookDelivery.find_one(WebhookDelivery.id == delivery_id).update(
             {
