@@ -12,7 +12,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV_RUN := uv run --frozen
 ARGS ?=
 
-.PHONY: help run test soak bootstrap lint format schema schema-release clean
+.PHONY: help run test soak bench bootstrap lint format schema schema-release clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
