@@ -13,7 +13,7 @@ from domain.core.settings import Settings
 from domain.identity.roles import Role
 from tests.api.identity_ops import ME, PASSWORD, login, unique_email
 from tests.support.accounts import staff_account
-from tests.support.asgi import LifespanManager
+from tests.support.asgi import app_client
 
 
 @pytest.fixture
@@ -27,19 +27,14 @@ def own_ferretdb(tmp_path: Path) -> Iterator[services.Service]:
 async def outage_client(
     make_settings: Callable[..., Settings], own_ferretdb: services.Service
 ) -> AsyncIterator[httpx.AsyncClient]:
-    from app import create_app
-
     settings = make_settings(
         mongodb_url=f"mongodb://127.0.0.1:{own_ferretdb.port}",
         mongodb_server_selection_timeout_ms=500,
         mongodb_connect_timeout_ms=500,
         mongodb_socket_timeout_ms=1000,
     )
-    async with LifespanManager(create_app(settings)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            http.app_state = manager.state  # type: ignore[attr-defined]
-            yield http
+    async with app_client(settings) as http:
+        yield http
 
 
 async def test_database_down_before_execution_is_service_unavailable(

@@ -14,7 +14,7 @@ import pytest
 import services
 
 from domain.core.settings import Settings
-from tests.support.asgi import LifespanManager
+from tests.support.asgi import LifespanManager, app_client
 
 
 async def test_health_all_up(client: httpx.AsyncClient) -> None:
@@ -92,17 +92,13 @@ def silent_smtp() -> Iterator[int]:
 async def isolated_client(
     make_settings: Callable[..., Settings], own_redis: services.Service
 ) -> AsyncIterator[httpx.AsyncClient]:
-    from app import create_app
-
     settings = make_settings(
         redis_url=f"redis://127.0.0.1:{own_redis.port}/0",
         redis_socket_timeout_seconds=0.5,
         redis_connect_timeout_seconds=0.5,
     )
-    async with LifespanManager(create_app(settings)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            yield http
+    async with app_client(settings) as http:
+        yield http
 
 
 async def test_redis_down_then_back_without_restart(

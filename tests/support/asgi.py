@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
+import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -56,3 +59,15 @@ class LifespanManager:
             raise RuntimeError(f"shutdown failed: {message.get('message')}")
         assert self._task is not None
         await asyncio.wait_for(self._task, self._timeout)
+
+
+@asynccontextmanager
+async def app_client(settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of the app built on ``settings``; ``app_state`` is its AppState."""
+    from app import create_app
+
+    async with LifespanManager(create_app(settings)) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            http.app_state = manager.state  # type: ignore[attr-defined]
+            yield http
