@@ -6,10 +6,9 @@ Run with ``uvicorn app:create_app --factory`` or ``python app.py`` (reads HOST/P
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
@@ -199,12 +198,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 yield {"gatehouse": state}
             finally:
                 flusher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await flusher
+                await _bounded("analytics flush", flusher)
         finally:
             logger.info("gatehouse stopping: closing connection pools")
-            await redis.aclose()
-            await mongo.close()
+            await _bounded("redis close", redis.aclose())
+            await _bounded("mongo close", mongo.close())
             broker.close()
             hasher.close()
 
@@ -272,6 +270,23 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         },
         lifespan=lifespan,
     )
+
+
+SHUTDOWN_STEP_SECONDS = 5.0
+
+
+async def _bounded(step: str, work: Awaitable[object]) -> None:
+    """One shutdown step, bounded: a stuck step is logged and skipped, so the process
+    still exits within its grace period."""
+    try:
+        await asyncio.wait_for(work, SHUTDOWN_STEP_SECONDS)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # we are being cancelled ourselves
+        # else: the awaited task was cancelled (the analytics flusher ends this way)
+    except TimeoutError:
+        logger.bind(step=step).warning("shutdown step did not finish in time; skipped")
 
 
 def main() -> None:
