@@ -2,7 +2,9 @@
 
 Each attempt is claimed (``email-attempt:<id>:<n>``) before the side effect, so a
 message redelivered by the broker or re-enqueued by the sweeper is not sent twice
-for the same attempt; a message already ``sent`` or ``failed`` is left alone.
+for the same attempt; a message already ``sent`` or ``failed`` is left alone. A
+message left ``sending`` by a worker that died is checked against its send receipt
+(domain/email/receipts.py) before it is tried again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from domain.core.outages import is_dependency_outage
 from domain.core.settings import Settings
 from domain.email.mailer import Mailer
 from domain.email.outbox import EmailMessage, EmailStatus, Outbox
+from domain.email.receipts import SendReceipts
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +43,19 @@ def is_permanent(error: BaseException) -> bool:
 
 
 class EmailDelivery:
-    def __init__(self, settings: Settings, clock: Clock, outbox: Outbox, mailer: Mailer) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        outbox: Outbox,
+        mailer: Mailer,
+        receipts: SendReceipts,
+    ) -> None:
         self._settings = settings
         self._clock = clock
         self._outbox = outbox
         self._mailer = mailer
+        self._receipts = receipts
 
     async def _abandoned(self, message: EmailMessage, attempt: int) -> DeliveryResult:
         """Attempt ``attempt`` is claimed but never recorded: skip it if its claimer may
@@ -77,6 +88,15 @@ class EmailDelivery:
         message = await EmailMessage.get(PydanticObjectId(message_id))
         if message is None or message.status in (EmailStatus.SENT, EmailStatus.FAILED):
             return DeliveryResult("skipped")
+        if message.status is EmailStatus.SENDING and message.attempts:
+            # The last attempt's worker died before recording its outcome.
+            provider_id = await self._receipts.find(message_id, message.attempts)
+            if provider_id is not None:
+                await self._record_sent(message, provider_id)
+                logger.bind(email_id=message_id, attempt=message.attempts).warning(
+                    "email sent by a stopped worker recorded from its receipt"
+                )
+                return DeliveryResult("sent")
         attempt = message.attempts + 1
         now = self._clock.now()
         if not await claim_once(
@@ -89,9 +109,13 @@ class EmailDelivery:
         log = logger.bind(email_id=message_id, template=message.template, attempt=attempt)
         try:
             rendered = self._mailer.render(
-                message.template, message.to, self._outbox.open_context(message)
+                message.template, message.to, self._outbox.open_context(message), message_id
             )
-            provider_id = await self._mailer.deliver(rendered)
+
+            async def accepted(provider_id: str) -> None:
+                await self._receipts.record(message_id, attempt, provider_id)
+
+            provider_id = await self._mailer.deliver(rendered, accepted)
         except Exception as error:
             permanent = is_permanent(error) or attempt >= self._settings.email_max_attempts
             status = EmailStatus.FAILED if permanent else EmailStatus.QUEUED

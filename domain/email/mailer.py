@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain.core.settings import Settings
-from domain.email.transport import EmailTransport
+from domain.email.transport import EmailTransport, OnAccepted
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 _ACTIONS = {
@@ -39,7 +39,11 @@ class Mailer:
     def link(self, path: str, token: str) -> str:
         return f"{self._settings.frontend_url.rstrip('/')}{path}?token={token}"
 
-    def render(self, template: str, to: str, context: dict[str, Any]) -> EmailMessage:
+    def render(
+        self, template: str, to: str, context: dict[str, Any], message_id: str | None = None
+    ) -> EmailMessage:
+        """``message_id`` (the outbox id) makes the Message-ID stable across attempts, so
+        a mailbox recognises a repeated delivery as the same message."""
         values = {"product": self._settings.product_name, **context}
         text = self._env.get_template(f"{template}.txt").render(values)
         subject, _, body = text.partition("\n")
@@ -48,6 +52,9 @@ class Mailer:
         name, address = parseaddr(self._settings.email_from)
         message["From"] = formataddr((name, address))
         message["To"] = to
+        if message_id is not None:
+            domain = address.rpartition("@")[2] or "gatehouse.local"
+            message["Message-ID"] = f"<{message_id}@{domain}>"
         text_body = body.lstrip("\n")
         message.set_content(text_body)
         # Every email also has a responsive HTML part built from the same text, with
@@ -64,6 +71,6 @@ class Mailer:
         message.add_alternative(html, "html")
         return message
 
-    async def deliver(self, message: EmailMessage) -> str:
+    async def deliver(self, message: EmailMessage, on_accepted: OnAccepted | None = None) -> str:
         """Hand a rendered message to the transport; returns the provider's message id."""
-        return await self._transport.send(message)
+        return await self._transport.send(message, on_accepted)

@@ -10,6 +10,7 @@ import asyncio
 import os
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -18,11 +19,15 @@ import aiosmtplib
 
 from domain.core.settings import Settings
 
+# Called with the provider's message id once the provider has taken the message,
+# before the connection is closed (see domain/email/receipts.py for why).
+OnAccepted = Callable[[str], Awaitable[None]]
+
 
 class EmailTransport(Protocol):
     name: str
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: EmailMessage, on_accepted: OnAccepted | None = None) -> str:
         """Deliver the message; return the provider's message id."""
         ...
 
@@ -49,12 +54,15 @@ class SmtpTransport:
             timeout=s.smtp_timeout_seconds,
         )
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: EmailMessage, on_accepted: OnAccepted | None = None) -> str:
         if "Message-ID" not in message:
             message["Message-ID"] = f"<{uuid.uuid4()}@{self._settings.service_name}>"
+        provider_id = str(message["Message-ID"])
         async with self._client() as client:
             await client.send_message(message)
-        return str(message["Message-ID"])
+            if on_accepted is not None:
+                await on_accepted(provider_id)
+        return provider_id
 
     async def check(self) -> dict[str, object]:
         async with self._client() as client:
@@ -70,13 +78,16 @@ class FileTransport:
     def __init__(self, outbox: Path) -> None:
         self._outbox = outbox
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: EmailMessage, on_accepted: OnAccepted | None = None) -> str:
         message_id = str(uuid.uuid4())
         if "Message-ID" not in message:
             message["Message-ID"] = f"<{message_id}@gatehouse.local>"
         data = message.as_bytes()
         await asyncio.to_thread(self._write, f"{message_id}.eml", data)
-        return str(message["Message-ID"])
+        provider_id = str(message["Message-ID"])
+        if on_accepted is not None:
+            await on_accepted(provider_id)
+        return provider_id
 
     def _write(self, name: str, data: bytes) -> None:
         self._outbox.mkdir(parents=True, exist_ok=True)

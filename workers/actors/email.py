@@ -15,6 +15,7 @@ from domain.core.settings import get_settings
 from domain.email.delivery import EmailDelivery
 from domain.email.mailer import Mailer
 from domain.email.outbox import Outbox
+from domain.email.receipts import SendReceipts
 from domain.email.transport import create_transport
 from domain.ratelimit.limiter import Rule, SlidingWindowLimiter
 from workers.resources import ensure_database, get_redis
@@ -32,7 +33,8 @@ def _delivery() -> tuple[EmailDelivery, Outbox]:
     clock = SystemClock()
     outbox = Outbox(settings, clock, sealing_box(settings), _enqueue)
     mailer = Mailer(settings, create_transport(settings))
-    return EmailDelivery(settings, clock, outbox, mailer), outbox
+    receipts = SendReceipts(get_redis(), settings.redis_key_prefix)
+    return EmailDelivery(settings, clock, outbox, mailer, receipts), outbox
 
 
 async def _provider_allows() -> int:
