@@ -29,6 +29,8 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
+# scripts/ is on the path once harness.procs is imported.
+from ferretdb_indexes import add_id_indexes  # noqa: E402
 from harness import ceilings, gatehouse, peers, procs, scenarios, wrk  # noqa: E402
 from harness.report import Report, render  # noqa: E402
 from harness.users import HashCost, bench_users  # noqa: E402
@@ -232,8 +234,11 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
     )
 
     # ------------------------------------------------------- Gatehouse, first level
+    sqlite_dir = tmp / "ferretdb" / "sqlite"
     with bench.phase(f"seed Gatehouse to {label(first)} users"):
         gatehouse.seed(settings, users, first, bulk_hash)
+        # As `make run` does when FerretDB starts on existing data (scripts/services.py).
+        add_id_indexes(sqlite_dir)
     with bench.phase("start Gatehouse"):
         gh = gatehouse.start(env, bench.logs)
         stack.callback(gh.stop)
@@ -329,6 +334,7 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
         tokens, admin = next_tokens.pop()
         with bench.phase(f"seed Gatehouse to {label(level)} users"):
             gatehouse.seed(settings, users, level, bulk_hash)
+            add_id_indexes(sqlite_dir)
         for scenario, result in gh_standard(level, tokens, admin).items():
             report.scale[(label(level), scenario)] = result
     admin_level = max((x for x in opts.levels if x <= 100_000), default=first)
@@ -365,6 +371,7 @@ def run_peers(
         peers.ensure_venv("fastapi_users")
     with bench.phase(f"seed fastapi-users to {label(level)} users"):
         peers.seed_fastapi_users(mongodb_url, users, level, bulk_hash)
+        add_id_indexes(tmp / "ferretdb" / "sqlite")
     fu = peers.start_fastapi_users(mongodb_url, cost, tmp, bench.logs)
     stack.callback(fu.stop)
     tokens = peers.fastapi_users_tokens(fu.url, emails[:conns])

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ferretdb_indexes import add_id_indexes
+
 ROOT = Path(__file__).resolve().parents[1]
 FERRETDB_BIN = Path(
     os.environ.get("FERRETDB_BIN") or ROOT / ".cache" / "ferretdb" / "bin" / "ferretdb"
@@ -90,6 +92,8 @@ def ferretdb(data_dir: Path, port: int | None = None) -> Service:
     port = port or free_port()
     sqlite_dir = data_dir / "sqlite"
     sqlite_dir.mkdir(parents=True, exist_ok=True)
+    # Tables from an earlier run: their _id lookups use an index (see the module).
+    add_id_indexes(sqlite_dir)
     return Service(
         name="ferretdb",
         port=port,

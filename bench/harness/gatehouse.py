@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bson import ObjectId
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pymongo.errors import BulkWriteError, OperationFailure
@@ -124,7 +125,8 @@ async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_has
     hasher = create_password_hasher(settings)
     try:
         await init_database(client[settings.mongodb_database], DOCUMENT_MODELS)
-        collection = client[settings.mongodb_database]["users"]
+        database = client[settings.mongodb_database]
+        collection = database["users"]
         admin = await collection.find_one({"email": ADMIN_EMAIL})
         if admin is None:
             # The first account through the real path (policy, hashing), as create_admin.py.
@@ -143,8 +145,17 @@ async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_has
             assert admin is not None
             template: dict[str, Any] = {k: v for k, v in admin.items() if k != "_id"}
             template.update(role="student", first_name="Bench", last_name="User")
-            await collection.insert_many(
-                [{**template, "email": u.email, "password_hash": u.password_hash} for u in users]
+            await _insert_users(
+                database,
+                [
+                    {
+                        **template,
+                        "_id": ObjectId(),
+                        "email": u.email,
+                        "password_hash": u.password_hash,
+                    }
+                    for u in users
+                ],
             )
         count = await collection.count_documents({})
         template = {k: v for k, v in admin.items() if k != "_id"}
@@ -155,11 +166,12 @@ async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_has
             if start > count and start % 100_000 < BATCH:
                 rate = (start - count) / (time.monotonic() - started)
                 print(f"  {start:,} users ({rate:,.0f}/s)", flush=True)
-            await _insert(
-                collection,
+            await _insert_users(
+                database,
                 [
                     {
                         **template,
+                        "_id": ObjectId(),
                         "email": bulk_email(i),
                         "first_name": f"Bulk{i}",
                         "created_at": now - timedelta(seconds=i),
@@ -172,6 +184,13 @@ async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_has
     finally:
         hasher.close()
         await client.close()
+
+
+async def _insert_users(database: Any, docs: list[dict[str, Any]]) -> None:
+    """Users and their login identifiers, as registration writes them."""
+    await _insert(database["users"], docs)
+    identifiers = [{"_id": d["email"], "user_id": d["_id"]} for d in docs]
+    await _insert(database["login_identifiers"], identifiers)
 
 
 async def _insert(collection: Any, docs: list[dict[str, Any]]) -> None:

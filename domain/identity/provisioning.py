@@ -7,7 +7,7 @@ from pymongo.errors import DuplicateKeyError
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, ValidationError
 from domain.core.settings import Settings
-from domain.identity import repository
+from domain.identity import identifiers, repository
 from domain.identity.documents import User
 from domain.identity.passwords import PasswordHasher
 from domain.identity.roles import Role
@@ -59,4 +59,6 @@ async def create_user(
     except DuplicateKeyError as exc:
         field = FieldError("email", "An account with this email exists.", "EMAIL_TAKEN")
         raise ValidationError([field]) from exc
+    assert user.id is not None
+    await identifiers.point(normalized, user.id)
     return user

@@ -7,11 +7,12 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from domain.identity import identifiers
 from domain.identity.documents import User
 
 
 async def find_by_email(email: str) -> User | None:
-    return await User.find_one(User.email == email)
+    return await identifiers.find_user(email)
 
 
 async def get(user_id: PydanticObjectId | str) -> User | None:

@@ -23,7 +23,7 @@ from domain.core.clock import Clock
 from domain.core.errors import FieldError, NotFoundError, RateLimitedError, ValidationError
 from domain.core.settings import Settings
 from domain.email.outbox import Outbox
-from domain.identity import repository
+from domain.identity import identifiers, repository
 from domain.identity.action_tokens import ActionPurpose, ActionTokens, InvalidActionTokenError
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User, UserStatus
@@ -134,18 +134,8 @@ class IdentityService:
         assert last
         assert isinstance(password, str)
 
-        # Hash before looking the email up, so both paths cost the same.
+        # Hashed whether or not the email is taken, so both paths cost the same.
         password_hash = await self._hasher.hash(password)
-        existing = await repository.find_by_email(normalized)
-        if existing is not None:
-            await self._notify_existing(existing)
-            await self._audit.record(
-                "user.register_existing",
-                AuditAction.SECURITY,
-                result=AuditResult.FAILURE,
-                target_id=str(existing.id),
-            )
-            return
         now = self._clock.now()
         user = User(
             email=normalized,
@@ -157,13 +147,22 @@ class IdentityService:
             updated_at=now,
         )
         try:
+            # The unique email index decides, in one indexed write: no lookup first (an
+            # email that is not there yet is the one a login identifier cannot answer).
             await user.insert()
         except DuplicateKeyError:
-            # Lost a race with another registration of the same email.
-            raced = await repository.find_by_email(normalized)
-            if raced is not None:
-                await self._notify_existing(raced)
+            existing = await repository.find_by_email(normalized)
+            if existing is not None:
+                await self._notify_existing(existing)
+                await self._audit.record(
+                    "user.register_existing",
+                    AuditAction.SECURITY,
+                    result=AuditResult.FAILURE,
+                    target_id=str(existing.id),
+                )
             return
+        assert user.id is not None
+        await identifiers.point(normalized, user.id)
         logger.bind(user_id=str(user.id)).info("user registered")
         await self._audit.record(
             "user.registered",
@@ -741,6 +740,8 @@ class IdentityService:
         except DuplicateKeyError as exc:
             raise EmailTakenError from exc
         assert user.id is not None
+        await identifiers.point(user.email, user.id)
+        await identifiers.release(old_email, user.id)
         # Links already mailed to the old address (a reset above all) must not outlive the
         # move: whoever still reads that mailbox could otherwise take the account back.
         await self._tokens.revoke_all(user.id, ActionPurpose.RESET_PASSWORD)
