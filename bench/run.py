@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+_HERE = Path(__file__).resolve()
+sys.path[:0] = [str(_HERE.parent), str(_HERE.parents[1]), str(_HERE.parents[1] / "scripts")]
 
-# scripts/ is on the path once harness.procs is imported.
 from ferretdb_indexes import add_id_indexes  # noqa: E402
 from harness import ceilings, gatehouse, peers, procs, scenarios, wrk  # noqa: E402
 from harness.report import Report, render  # noqa: E402
