@@ -45,6 +45,7 @@ from domain.identity.cache import CachedUsers
 from domain.identity.documents import User
 from domain.identity.passwords import PasswordHasher, create_password_hasher
 from domain.identity.service import IdentityService
+from domain.identity.super_admins import SuperAdminChanges
 from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import MfaService
@@ -162,7 +163,14 @@ def build_state(
         rate_limits=rate_limits,
         api_keys=ApiKeyService(clock, audit),
         audit=audit,
-        admin_users=AdminUsers(clock, audit, sessions, users, mfa),
+        admin_users=AdminUsers(
+            clock,
+            audit,
+            sessions,
+            users,
+            mfa,
+            SuperAdminChanges(redis, settings.redis_key_prefix),
+        ),
         mfa=mfa,
         bus=bus,
         outbox=mailer,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +26,7 @@ from domain.identity import repository
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User, UserStatus
 from domain.identity.roles import Role
+from domain.identity.super_admins import SuperAdminChanges
 from domain.mfa.service import MfaService
 from domain.sessions.documents import Session
 from domain.sessions.service import SessionService
@@ -129,7 +132,9 @@ class AdminUsers:
         sessions: SessionService,
         users: CachedUsers,
         mfa: MfaService,
+        super_admin_changes: SuperAdminChanges,
     ) -> None:
+        self._super_admin_changes = super_admin_changes
         self._users = users
         self._mfa = mfa
         self._clock = clock
@@ -196,11 +201,27 @@ class AdminUsers:
                 "This is the last active super-admin; appoint another first.",
             )
 
+    @asynccontextmanager
+    async def _fresh_target(self, actor_role: Role, user_id: str) -> AsyncIterator[User]:
+        """The account, read again under the super-admin lock when it is one, so the
+        last-super-admin check and the change that follows it are one step."""
+        user = await self._target(actor_role, user_id)
+        if user.role is not Role.SUPER_ADMIN:
+            yield user
+            return
+        async with self._super_admin_changes.serialised():
+            yield await self._target(actor_role, user_id)
+
     async def update(
         self, actor_role: Role, user_id: str, *, role: Role | None, active: bool | None
     ) -> User:
         """Change role and/or activation. Raises: NotFoundError, ForbiddenError."""
-        user = await self._target(actor_role, user_id)
+        async with self._fresh_target(actor_role, user_id) as user:
+            return await self._update(user, actor_role, role=role, active=active)
+
+    async def _update(
+        self, user: User, actor_role: Role, *, role: Role | None, active: bool | None
+    ) -> User:
         if user.status is UserStatus.DELETED:
             raise ValidationError([FieldError("id", "Restore the account first.", "DELETED")])
         before = _snapshot(user)
@@ -239,7 +260,10 @@ class AdminUsers:
 
     async def delete(self, actor_role: Role, user_id: str) -> User:
         """Soft delete: hidden from lists, cannot sign in, restorable."""
-        user = await self._target(actor_role, user_id)
+        async with self._fresh_target(actor_role, user_id) as user:
+            return await self._delete(user)
+
+    async def _delete(self, user: User) -> User:
         await self._ensure_not_last_super_admin(user)
         before = _snapshot(user)
         await self._users.update(user, self._clock.now(), status=UserStatus.DELETED)
