@@ -8,6 +8,7 @@ the message is sent.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
@@ -88,12 +89,14 @@ class Outbox:
             created_at=now,
             updated_at=now,
         ).insert()
-        self.enqueue(str(message_id))
+        await self.enqueue(str(message_id))
         return str(message_id)
 
-    def enqueue(self, message_id: str) -> bool:
+    async def enqueue(self, message_id: str) -> bool:
         try:
-            self._enqueue(message_id)
+            # Dramatiq's send is a blocking Redis call: off the event loop, so a Redis
+            # that stops answering holds up this request only, not every request.
+            await asyncio.to_thread(self._enqueue, message_id)
         except Exception as exc:
             logger.bind(email_id=message_id).warning("email not enqueued yet: {}", exc)
             return False
@@ -127,7 +130,7 @@ class Outbox:
             # Attempts keep counting: each attempt number is claimed once (see delivery.py).
             {"$set": {"status": EmailStatus.QUEUED, "updated_at": self._clock.now()}}
         )
-        self.enqueue(message_id)
+        await self.enqueue(message_id)
         message.status = EmailStatus.QUEUED
         return message
 

@@ -383,12 +383,13 @@ class WebhookService:
 
     # --- events ---
 
-    def enqueue(self, delivery_id: str) -> bool:
+    async def enqueue(self, delivery_id: str) -> bool:
         """Queue a job for the delivery; a failure is logged (the stale sweep retries)."""
         if self._enqueue is None:
             return False
         try:
-            self._enqueue(delivery_id)
+            # A blocking Redis call (Dramatiq's send): off the event loop.
+            await asyncio.to_thread(self._enqueue, delivery_id)
         except Exception as exc:
             logger.bind(delivery_id=delivery_id).warning("webhook not enqueued yet: {}", exc)
             return False
@@ -418,7 +419,7 @@ class WebhookService:
             await delivery.insert()
         ids = [d.id for d in deliveries]
         for delivery_id in ids:
-            self.enqueue(delivery_id)
+            await self.enqueue(delivery_id)
         return ids
 
     async def emit(self, event_type: str, data: Mapping[str, Any]) -> list[str]:
@@ -491,7 +492,7 @@ class WebhookService:
             updated_at=now,
         )
         await delivery.insert()
-        self.enqueue(delivery.id)
+        await self.enqueue(delivery.id)
         return delivery.id
 
     # --- deliveries ---

@@ -72,6 +72,6 @@ async def sweep_outbox() -> None:
     cutoff = SystemClock().now() - timedelta(seconds=settings.email_stuck_after_seconds)
     stuck = await outbox.stuck(cutoff)
     for message in stuck:
-        outbox.enqueue(str(message.id))
+        await outbox.enqueue(str(message.id))
     if stuck:
         logger.bind(count=len(stuck)).info("outbox sweep re-enqueued emails")

@@ -62,7 +62,7 @@ async def retry_stale_webhooks() -> None:
     service = webhook_service()
     stale = await service.stale_deliveries()
     for delivery_id in stale:
-        service.enqueue(delivery_id)
+        await service.enqueue(delivery_id)
     if stale:
         logger.bind(count=len(stale)).info("stale webhook deliveries re-enqueued")
 
