@@ -117,7 +117,11 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> No
     logger.configure(patcher=_bind_request_scope)
     out = stream or sys.stderr
     if settings.log_json:
-        logger.add(_JsonSink(out).write, level=settings.log_level, enqueue=False)
+        # The sink builds its line from the record: a bare format spares loguru from
+        # rendering its default one (time, level, location) for every line only to drop it.
+        logger.add(
+            _JsonSink(out).write, level=settings.log_level, format="{message}", enqueue=False
+        )
     else:
         logger.add(out, level=settings.log_level, format=_dev_format, colorize=out.isatty())
     if settings.log_file is not None:
