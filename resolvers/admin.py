@@ -46,9 +46,8 @@ async def users(
         include_deleted=given.include_deleted,
     )
     size = page_size(first)
-    page = await info.context.state.admin_users.find_users(
-        criteria, sort=sort.value, after=after, limit=size
-    )
+    admin_users = info.context.state.admin_users
+    page = await admin_users.find_users(criteria, sort=sort.value, after=after, limit=size)
     edges = [
         Edge(cursor=user_cursor(sort.value, u), node=UserType.from_document(u)) for u in page.users
     ]
@@ -57,7 +56,7 @@ async def users(
         page_info=PageInfo(
             has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
         ),
-        total_count=page.total,
+        count_matching=lambda: admin_users.count_users(criteria),
     )
 
 

@@ -47,7 +47,6 @@ class UserFilter:
 @dataclass(frozen=True, slots=True)
 class UserPage:
     users: list[User]
-    total: int
     has_next: bool
 
 
@@ -149,11 +148,14 @@ class AdminUsers:
         Raises: ValidationError for a cursor that is not ours.
         """
         query = _query(criteria)
-        total = await User.find(query).count()
         if after:
             query = {"$and": [query, _after_clause(sort, after)]}
         users = await User.find(query).sort(SORTS[sort]).limit(limit + 1).to_list()
-        return UserPage(users=users[:limit], total=total, has_next=len(users) > limit)
+        return UserPage(users=users[:limit], has_next=len(users) > limit)
+
+    async def count_users(self, criteria: UserFilter) -> int:
+        """How many users match, whatever the page."""
+        return await User.find(_query(criteria)).count()
 
     async def get(self, user_id: str) -> User:
         user = await repository.get(user_id)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
 
@@ -31,11 +32,20 @@ class UserFilterInput:
     include_deleted: bool = False
 
 
+async def _total_count(root: UserConnection) -> int:
+    # A count visits every matching user; a client paging without it should not pay.
+    return await root.count_matching()
+
+
 @strawberry.type
 class UserConnection:
     edges: list[Edge[UserType]]
     page_info: PageInfo
-    total_count: int
+    count_matching: strawberry.Private[Callable[[], Awaitable[int]]]
+    total_count: int = strawberry.field(
+        resolver=_total_count,
+        description="How many users match the filter (counted only when asked for).",
+    )
 
 
 @strawberry.type

@@ -247,3 +247,28 @@ async def test_forged_cursors_are_validation_errors(
         cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode()
         body = await call(client, USERS, {"after": cursor}, token)
         assert body["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"
+
+
+async def test_users_are_counted_only_when_the_client_asks(
+    app: LifespanManager,
+    client: httpx.AsyncClient,
+    seeded: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = await token_for(client, "admin@example.com")
+    counts: list[Any] = []
+    admin_users = app.state.admin_users
+    real_count = admin_users.count_users
+
+    async def counting(criteria: Any) -> int:
+        counts.append(criteria)
+        return int(await real_count(criteria))
+
+    monkeypatch.setattr(admin_users, "count_users", counting)
+    page_only = "query { users(first: 5) { edges { node { id } } pageInfo { hasNextPage } } }"
+    body = await call(client, page_only, {}, token)
+    assert len(body["data"]["users"]["edges"]) == 5
+    assert counts == []
+    counted = await call(client, USERS, {"filter": {"search": "seed012"}, "first": 5}, token)
+    assert counted["data"]["users"]["totalCount"] == 10
+    assert len(counts) == 1
