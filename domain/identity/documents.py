@@ -30,6 +30,8 @@ class User(Document):
     # The previous hashes, newest first, for the "not one of the last N" rule.
     password_history: list[str] = Field(default_factory=list, repr=False)
     password_changed_at: datetime
+    # Written when the account locks (the live count is the Redis lockout counter) and
+    # cleared by a successful sign-in or an unlock.
     failed_login_count: int = 0
     last_failed_login_at: datetime | None = None
     locked_at: datetime | None = None

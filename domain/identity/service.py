@@ -436,12 +436,11 @@ class IdentityService:
         Raises: AccountLockedError once the account is (or just got) locked.
         """
         assert user.id is not None
+        # The live count is the atomic Redis counter. The user document is written once,
+        # by the request that locks: FerretDB applies an update as read, modify, write
+        # back the whole document, so a failure's own write racing the lock could put
+        # back the document without ``locked_at`` (50 concurrent failures did).
         failure = await self._lockout.record_failure(_fingerprint(user.email))
-        now = self._clock.now()
-        await User.find_one(User.id == user.id).update(
-            {"$set": {"failed_login_count": failure.count, "last_failed_login_at": now}}
-        )
-        await self._users.invalidate(user.id)
         if failure.just_locked:
             await self._lock(user, failure.count)
         if failure.locked:
@@ -450,7 +449,9 @@ class IdentityService:
     async def _lock(self, user: User, attempts: int) -> None:
         assert user.id is not None
         now = self._clock.now()
-        await self._users.update(user, now, locked_at=now)
+        await self._users.update(
+            user, now, locked_at=now, failed_login_count=attempts, last_failed_login_at=now
+        )
         await self._audit.record(
             "user.locked",
             AuditAction.LOCK,

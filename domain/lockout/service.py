@@ -73,6 +73,15 @@ class LockoutService:
             locked=count >= s.lockout_threshold,
         )
 
+    async def failures(self, user_id: str) -> int:
+        """Consecutive failures counted now (0 when none, or when Redis cannot say)."""
+        try:
+            raw = await self._redis.get(f"{self._prefix}fail:{user_id}")
+        except RedisError as exc:
+            logger.warning("lockout counter unavailable: {}", exc)
+            return 0
+        return int(raw) if raw is not None else 0
+
     async def reset(self, user_id: str) -> None:
         try:
             await self._redis.delete(
