@@ -23,9 +23,27 @@ class IsAuthenticated(BasePermission):
         return info.context.principal is not None
 
 
+SECOND_FACTOR_MESSAGE = (
+    "Your role needs a session signed in with two-factor authentication: "
+    "enable it (beginTotpEnrollment, confirmTotpEnrollment) and sign in again."
+)
+
+
 def _denied(info: Info) -> dict[str, str]:
     code = "UNAUTHENTICATED" if info.context.principal is None else "FORBIDDEN"
     return {"code": code}
+
+
+def _lacks_second_factor(info: Info) -> bool:
+    """The caller's role requires a second factor their session was not signed in with
+    (GATEHOUSE_MFA_REQUIRED_ROLES; ASVS 4.3.1). ``me`` and the two-factor mutations need
+    only IsAuthenticated, so such a user can still enroll."""
+    principal = info.context.principal
+    return (
+        principal is not None
+        and not principal.mfa
+        and principal.role.value in info.context.state.settings.mfa_required_roles
+    )
 
 
 async def _audit_denial(info: Info, needs: str) -> None:
@@ -53,6 +71,25 @@ async def _audit_denial(info: Info, needs: str) -> None:
     )
 
 
+async def _decide(check: BasePermission, info: Info, allowed: bool, needs: str) -> bool:
+    """The role allows it; refuse anyway when the role needs a second factor this
+    session lacks. Refusals are audited and carry their code."""
+    second_factor = allowed and _lacks_second_factor(info)
+    if second_factor:
+        needs = f"{needs}+mfa"
+    if not allowed or second_factor:
+        await _audit_denial(info, needs)
+    # Set last, after the await: the instance is shared by concurrent requests,
+    # and nothing may run between this and the refusal that reads it.
+    if second_factor:
+        check.message = SECOND_FACTOR_MESSAGE
+        check.error_extensions = {"code": "MFA_REQUIRED"}
+    else:
+        check.message = type(check).message
+        check.error_extensions = _denied(info)
+    return allowed and not second_factor
+
+
 def HasRole(minimum: Role) -> type[BasePermission]:  # noqa: N802 - reads like a class
     """At least this role (roles are ordered)."""
 
@@ -62,12 +99,7 @@ def HasRole(minimum: Role) -> type[BasePermission]:  # noqa: N802 - reads like a
         async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             principal = info.context.principal
             allowed = principal is not None and principal.role.rank >= minimum.rank
-            if not allowed:
-                await _audit_denial(info, f"role:{minimum.value}")
-            # Set last, after the await: the instance is shared by concurrent requests,
-            # and nothing may run between this and the refusal that reads it.
-            self.error_extensions = _denied(info)
-            return allowed
+            return await _decide(self, info, allowed, f"role:{minimum.value}")
 
     _HasRole.__name__ = f"HasRole_{minimum.value}"
     return _HasRole
@@ -81,12 +113,7 @@ def HasPermission(permission: Permission) -> type[BasePermission]:  # noqa: N802
         async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             principal = info.context.principal
             allowed = principal is not None and has_permission(principal.role, permission)
-            if not allowed:
-                await _audit_denial(info, permission.value)
-            # Set last, after the await: the instance is shared by concurrent requests,
-            # and nothing may run between this and the refusal that reads it.
-            self.error_extensions = _denied(info)
-            return allowed
+            return await _decide(self, info, allowed, permission.value)
 
     _HasPermission.__name__ = f"HasPermission_{permission.value.replace(':', '_')}"
     return _HasPermission

@@ -209,6 +209,8 @@ class Settings(BaseSettings):
     totp_encryption_key: SecretStr | None = None
     totp_issuer: str | None = None
     mfa_challenge_ttl_seconds: int = Field(default=300, ge=30)
+    # Roles whose permissions need a session signed in with a second factor (ASVS 4.3.1).
+    mfa_required_roles: CsvList = Field(default_factory=list)
 
     # --- frontend links in emails ---
     frontend_url: str = "http://localhost:3000"
@@ -222,7 +224,11 @@ class Settings(BaseSettings):
     sentry_dsn: SecretStr | None = None
 
     _split = field_validator(
-        "trusted_proxies", "cors_origins", "rate_limit_allowlist", mode="before"
+        "trusted_proxies",
+        "cors_origins",
+        "rate_limit_allowlist",
+        "mfa_required_roles",
+        mode="before",
     )(_split_csv)
 
     @field_validator("trusted_proxies", "rate_limit_allowlist")
@@ -231,6 +237,16 @@ class Settings(BaseSettings):
         for item in value:
             ipaddress.ip_network(item, strict=False)
         return value
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _known_roles(cls, names: list[str]) -> list[str]:
+        from domain.identity.roles import Role
+
+        unknown = sorted(set(names) - {role.value for role in Role})
+        if unknown:
+            raise ValueError(f"unknown roles: {', '.join(unknown)}")
+        return names
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

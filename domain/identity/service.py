@@ -340,7 +340,7 @@ class IdentityService:
             user, now, last_login_at=now, failed_login_count=0, known_devices=devices
         )
         await self._lockout.reset(_fingerprint(user.email))
-        tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip)
+        tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip, mfa=mfa)
         if not first_login and not known_device:
             await self._mailer.send(
                 "new_device_login",

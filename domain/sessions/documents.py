@@ -20,6 +20,8 @@ class Session(Document):
     expires_at: datetime
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
+    # Signed in with a second factor: every access token of the session says so (amr).
+    mfa: bool = False
 
     class Settings:
         name = "sessions"

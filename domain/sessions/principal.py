@@ -15,6 +15,8 @@ class Principal:
     session_id: str
     role: Role
     token_id: str
+    # The session was signed in with a second factor.
+    mfa: bool = False
 
 
 class Authenticator:
@@ -44,7 +46,13 @@ class Authenticator:
             role = Role(claims.role)
         except ValueError as exc:
             raise InvalidAccessToken(reason="unknown role") from exc
-        return Principal(user_id=claims.sub, session_id=claims.sid, role=role, token_id=claims.jti)
+        return Principal(
+            user_id=claims.sub,
+            session_id=claims.sid,
+            role=role,
+            token_id=claims.jti,
+            mfa=claims.mfa,
+        )
 
 
 def bearer_token(authorization: str | None) -> str | None:

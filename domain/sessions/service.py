@@ -85,7 +85,9 @@ class SessionService:
     def set_reuse_hook(self, hook: ReuseHook) -> None:
         self._on_reuse = hook
 
-    async def start(self, user: User, *, user_agent: str, ip: str) -> IssuedTokens:
+    async def start(
+        self, user: User, *, user_agent: str, ip: str, mfa: bool = False
+    ) -> IssuedTokens:
         """Open a session for a user who just proved who they are."""
         assert user.id is not None
         now = self._clock.now()
@@ -97,6 +99,7 @@ class SessionService:
             created_at=now,
             last_seen_at=now,
             expires_at=now + self._absolute,
+            mfa=mfa,
         )
         await session.insert()
         return await self._issue(user, session, generation=1)
@@ -115,7 +118,9 @@ class SessionService:
             created_at=now,
             idle_expires_at=idle_expires,
         ).insert()
-        access, claims = self._access.issue(str(user.id), str(session.id), user.role.value)
+        access, claims = self._access.issue(
+            str(user.id), str(session.id), user.role.value, mfa=session.mfa
+        )
         return IssuedTokens(
             access_token=access,
             access_expires_at=claims.exp,

@@ -70,6 +70,12 @@ class AccessClaims:
     role: str
     iat: datetime
     exp: datetime
+    # RFC 8176 authentication methods: "pwd", and "otp" after a second factor.
+    amr: tuple[str, ...] = ("pwd",)
+
+    @property
+    def mfa(self) -> bool:
+        return "otp" in self.amr
 
 
 def _unverified_header(token: str) -> dict[str, Any]:
@@ -102,6 +108,14 @@ def _text_claim(payload: dict[str, Any], name: str) -> str:
     return value
 
 
+def _methods_claim(payload: dict[str, Any]) -> tuple[str, ...]:
+    """The ``amr`` claim; absent in tokens signed before it existed, which were password-only."""
+    value = payload.get("amr", ["pwd"])
+    if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+        raise InvalidAccessToken("amr is not a list of strings")
+    return tuple(value)
+
+
 class AccessTokenService:
     def __init__(self, keys: KeySet, settings: Settings, clock: Clock) -> None:
         self.keys = keys
@@ -112,7 +126,9 @@ class AccessTokenService:
         self._leeway = settings.jwt_leeway_seconds
         self._verified: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
 
-    def issue(self, user_id: str, session_id: str, role: str) -> tuple[str, AccessClaims]:
+    def issue(
+        self, user_id: str, session_id: str, role: str, *, mfa: bool = False
+    ) -> tuple[str, AccessClaims]:
         """Sign a token with the active key; the claims are returned for the caller's use."""
         key = self.keys.active
         assert key.private_key is not None  # KeySet refuses a verify-only active key
@@ -125,6 +141,7 @@ class AccessTokenService:
             role=role,
             iat=now,
             exp=now + self._ttl,
+            amr=("pwd", "otp") if mfa else ("pwd",),
         )
         issued_at = int(now.timestamp())
         payload = {
@@ -134,6 +151,7 @@ class AccessTokenService:
             "sid": claims.sid,
             "jti": claims.jti,
             "role": claims.role,
+            "amr": list(claims.amr),
             "typ": ACCESS_TOKEN_TYPE,
             "iat": issued_at,
             "nbf": issued_at,
@@ -212,4 +230,5 @@ class AccessTokenService:
             role=_text_claim(payload, "role"),
             iat=issued_at,
             exp=expires_at,
+            amr=_methods_claim(payload),
         )

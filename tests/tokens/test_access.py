@@ -107,11 +107,21 @@ def test_issued_token_shape(service: AccessTokenService) -> None:
         "sid": "session-1",
         "jti": issued.jti,
         "role": "user",
+        "amr": ["pwd"],
         "typ": "access",
         "iat": now,
         "nbf": now,
         "exp": now + TTL,
     }
+
+
+def test_amr_says_whether_a_second_factor_was_used(service: AccessTokenService) -> None:
+    password_only, _ = service.issue("user-1", "session-1", "user")
+    two_factor, issued = service.issue("user-1", "session-1", "user", mfa=True)
+    assert unverified_payload(two_factor)["amr"] == ["pwd", "otp"]
+    assert issued.mfa
+    assert service.verify(two_factor).mfa
+    assert not service.verify(password_only).mfa
 
 
 def test_each_token_has_its_own_jti(service: AccessTokenService) -> None:
