@@ -140,6 +140,7 @@ def build_state(
         )
 
     sessions.set_reuse_hook(alert_reuse)
+    mfa.set_replay_hook(identity.notify_code_replayed)
     webhooks = WebhookService(settings, clock, enqueue=enqueue_delivery, audit=audit)
     audit.add_listener(webhooks.publish_audit)
     authenticator = Authenticator(access_tokens, revocations)

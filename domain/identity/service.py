@@ -173,6 +173,22 @@ class IdentityService:
         )
         await self._send_verification(user)
 
+    async def notify_code_replayed(self, user_id: PydanticObjectId) -> None:
+        """A right TOTP code came again for a step already used (the MFA service's replay
+        hook): audit it and tell the user, at most once an hour (a double submit does it
+        too, so the email says so)."""
+        user = await repository.get(user_id)
+        if user is None:
+            return
+        await self._audit.record(
+            "user.mfa_replayed",
+            AuditAction.SECURITY,
+            result=AuditResult.FAILURE,
+            target_id=str(user.id),
+        )
+        if await self._cooldown("totp-replay", str(user.id), 3600):
+            await self._mailer.send("totp_replayed", user.email, name=user.first_name)
+
     async def _notify_existing(self, user: User) -> None:
         if await self._cooldown("exists", user.email, 3600):
             await self._mailer.send("account_exists", user.email, name=user.first_name)

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +32,7 @@ import pyotp
 import segno
 from beanie import PydanticObjectId
 from beanie.operators import In
+from loguru import logger
 from pymongo.errors import DuplicateKeyError
 
 from domain.core.claims import claim_once
@@ -63,6 +64,7 @@ _BACKUP_CLAIM_TTL = timedelta(days=30)
 _CONFIRM_CLAIM_TTL = timedelta(hours=1)
 
 UserId = PydanticObjectId | str
+ReplayHook = Callable[[PydanticObjectId], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,20 @@ class MfaService:
         self._issuer = issuer
         self._valid_window = valid_window
         self._backup_code_count = backup_code_count
+        self._on_replay: ReplayHook | None = None
+
+    def set_replay_hook(self, hook: ReplayHook) -> None:
+        """Called when a right code is presented for a step already used: it was entered
+        twice, or someone else saw it (ASVS 2.8.5: log it and tell the holder)."""
+        self._on_replay = hook
+
+    async def _replayed(self, user_id: PydanticObjectId) -> None:
+        if self._on_replay is None:
+            return
+        try:
+            await self._on_replay(user_id)
+        except Exception as error:  # the refusal stands whatever the notice does
+            logger.bind(user_id=str(user_id)).warning("TOTP replay notice failed: {}", error)
 
     # -- enrollment -------------------------------------------------------------
 
@@ -290,10 +306,12 @@ class MfaService:
         if matched is None:
             return False
         if credential.last_used_step is not None and matched <= credential.last_used_step:
+            await self._replayed(uid)
             return False
         last_acceptable = (matched + self._valid_window + 1) * TOTP_INTERVAL_SECONDS
         expires_at = datetime.fromtimestamp(last_acceptable, UTC) + _CLAIM_MARGIN
         if not await claim_once(f"totp:{uid}:{matched}", now=now, expires_at=expires_at):
+            await self._replayed(uid)
             return False
         # Best effort (not atomic on FerretDB); the claim above is what decides.
         await TotpCredential.get_pymongo_collection().update_one(

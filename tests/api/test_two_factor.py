@@ -199,6 +199,40 @@ async def test_wrong_codes_count_toward_lockout(
     await mail_inbox.wait_for(email, "was locked")
 
 
+async def test_a_replayed_code_is_refused_audited_and_the_holder_told(
+    client: httpx.AsyncClient, mail_inbox: MailInbox, clock: FrozenClock
+) -> None:
+    from domain.audit.documents import AuditEvent
+    from domain.identity.documents import User
+
+    email, secret, _ = await enrolled_user(client, mail_inbox, clock)
+    code = code_at(secret, clock)
+
+    async def complete_with_code() -> dict[str, Any]:
+        challenge = await challenge_for(client, email)
+        body = await call(client, COMPLETE, {"challenge": challenge, "code": code})
+        return dict(body["data"]["completeMfaLogin"])
+
+    async def replays() -> int:
+        user = await User.find_one(User.email == email)
+        assert user is not None
+        return await AuditEvent.find(
+            {"event": "user.mfa_replayed", "target_id": str(user.id)}
+        ).count()
+
+    assert (await complete_with_code())["__typename"] == "AuthPayload"
+    # Someone who saw the code uses it inside its 30 seconds, with the password.
+    assert (await complete_with_code())["code"] == "INVALID_MFA_CODE"
+    (notice,) = await mail_inbox.wait_for(email, "used sign-in code")
+    assert "already been used" in " ".join(notice.text.split())
+    assert await replays() == 1
+    # Another replay within the hour is audited, not mailed again.
+    assert (await complete_with_code())["code"] == "INVALID_MFA_CODE"
+    await asyncio.sleep(0.5)
+    assert len([m for m in mail_inbox.all(email) if "used sign-in code" in m.subject]) == 1
+    assert await replays() == 2
+
+
 async def test_regenerate_and_admin_reset(
     client: httpx.AsyncClient, manager: LifespanManager, mail_inbox: MailInbox, clock: FrozenClock
 ) -> None:
