@@ -25,6 +25,12 @@ class Claim(Document):
         indexes = [IndexModel([("expires_at", ASCENDING)], name="expires_at")]
 
 
+async def claimed_at(key: str) -> datetime | None:
+    """When ``key`` was claimed, or None if it is not (or no longer) claimed."""
+    claim = await Claim.get(key)
+    return None if claim is None else claim.created_at
+
+
 async def claim_once(key: str, *, now: datetime, expires_at: datetime) -> bool:
     """True for the one caller that claims ``key`` first; False for everyone after."""
     try:

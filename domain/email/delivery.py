@@ -18,7 +18,7 @@ import aiosmtplib
 from beanie import PydanticObjectId
 from loguru import logger
 
-from domain.core.claims import claim_once
+from domain.core.claims import claim_once, claimed_at
 from domain.core.clock import Clock
 from domain.core.outages import is_dependency_outage
 from domain.core.settings import Settings
@@ -58,16 +58,22 @@ class EmailDelivery:
         self._receipts = receipts
 
     async def _abandoned(self, message: EmailMessage, attempt: int) -> DeliveryResult:
-        """Attempt ``attempt`` is claimed but never recorded: skip it if its claimer may
-        still be at work; if it has been silent past the stuck cutoff it died between the
-        claim and the record (a SIGKILLed worker), so count the attempt as spent and queue
-        the next one. Without this the message was skipped on every sweep, never sent."""
+        """Attempt ``attempt`` is claimed but not recorded: skip it if its claimer may
+        still be at work; if the claim is older than the stuck cutoff its claimer died
+        between the claim and the record (a SIGKILLed worker), so count the attempt as
+        spent and queue the next one. Without this the message was skipped on every
+        sweep, never sent.
+
+        The claim's age decides, not the message's: after a worker is killed, its job
+        (redelivered by the broker) and the sweeper's job for the same message race, and
+        the loser would otherwise see the message's old time and retire the winner's
+        attempt while the winner sends, which sent the email twice."""
         now = self._clock.now()
         cutoff = now - timedelta(seconds=self._settings.email_stuck_after_seconds)
-        updated = message.updated_at
-        if updated.tzinfo is None:
-            updated = updated.replace(tzinfo=now.tzinfo)
-        if message.attempts >= attempt or updated >= cutoff:
+        claimed = await claimed_at(f"email-attempt:{message.id}:{attempt}")
+        if claimed is not None and claimed.tzinfo is None:
+            claimed = claimed.replace(tzinfo=now.tzinfo)
+        if message.attempts >= attempt or (claimed is not None and claimed >= cutoff):
             return DeliveryResult("skipped")
         await EmailMessage.find_one(
             EmailMessage.id == message.id, EmailMessage.attempts == message.attempts

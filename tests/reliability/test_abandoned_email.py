@@ -158,3 +158,36 @@ async def test_sending_without_a_receipt_is_tried_again_with_the_same_message_id
     assert (message.status, message.attempts) == (EmailStatus.SENT, 2)
     (sent,) = mail_inbox.all(to)
     assert sent.message["Message-ID"] == f"<{message_id}@gatehouse.local>"
+
+
+async def test_a_fresh_claim_on_a_long_stuck_message_is_left_to_its_claimer(
+    mail_settings: Settings,
+    database: None,
+    mail_inbox: MailInbox,
+    clock: FrozenClock,
+    outbox: Outbox,
+    delivery: EmailDelivery,
+) -> None:
+    """After a worker is killed, the broker's redelivery and the sweeper's job for the
+    same message run together: one claims the next attempt, the other must leave it to
+    it, however long the message itself has been stuck."""
+    to = "stuck.then.raced@example.com"
+    message_id = await outbox.send("account_exists", to, name="Ada")
+    oid = PydanticObjectId(message_id)
+    # The killed worker's attempt 1: claimed, marked sending, never finished.
+    assert await claim_once(
+        f"email-attempt:{message_id}:1", now=clock.now(), expires_at=clock.now() + timedelta(1)
+    )
+    await EmailMessage.find_one(EmailMessage.id == oid).update(
+        {"$set": {"status": EmailStatus.SENDING, "attempts": 1, "updated_at": clock.now()}}
+    )
+    clock.advance(timedelta(seconds=mail_settings.email_stuck_after_seconds * 3))
+    # The winner of the race claims attempt 2 now and is about to record it.
+    assert await claim_once(
+        f"email-attempt:{message_id}:2", now=clock.now(), expires_at=clock.now() + timedelta(1)
+    )
+    assert (await delivery.deliver(message_id)).status == "skipped"
+    message = await EmailMessage.get(oid)
+    assert message is not None
+    assert (message.status, message.attempts) == (EmailStatus.SENDING, 1)
+    assert mail_inbox.all(to) == []
