@@ -22,7 +22,7 @@ from domain.core.settings import Settings
 from domain.identity.roles import Role
 from tests.api.identity_ops import ME, PASSWORD, REFRESH, call, login
 from tests.support.accounts import staff_account
-from tests.support.asgi import LifespanManager
+from tests.support.asgi import app_client
 
 USERS = "query { users(first: 1) { edges { node { email } } } }"
 BEGIN = "mutation { beginTotpEnrollment { __typename ... on TotpEnrollment { secret } } }"
@@ -46,20 +46,11 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture(scope="module")
-async def manager(
+async def client(
     make_settings: Callable[..., Settings], clock: FrozenClock
-) -> AsyncIterator[LifespanManager]:
-    from app import create_app
-
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = make_settings(mfa_required_roles="admin,super_admin", rate_limits_enabled=False)
-    async with LifespanManager(create_app(settings, clock=clock)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def client(manager: LifespanManager) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=manager.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with app_client(settings, clock) as http:
         yield http
 
 
@@ -73,9 +64,10 @@ def refused_with(body: dict[str, Any]) -> str:
 
 
 async def test_admin_needs_a_second_factor_for_admin_powers(
-    manager: LifespanManager, client: httpx.AsyncClient, clock: FrozenClock
+    client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
-    admin = await staff_account(manager.state, "admin@example.com", PASSWORD, Role.ADMIN, clock)
+    state = client.app_state  # type: ignore[attr-defined]
+    admin = await staff_account(state, "admin@example.com", PASSWORD, Role.ADMIN, clock)
     password_only = (await login(client, admin.email))["accessToken"]
 
     body = await call(client, USERS, token=password_only)
@@ -109,10 +101,11 @@ async def test_admin_needs_a_second_factor_for_admin_powers(
 
 
 async def test_roles_not_listed_work_on_a_password(
-    manager: LifespanManager, client: httpx.AsyncClient, clock: FrozenClock
+    client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
+    state = client.app_state  # type: ignore[attr-defined]
     instructor = await staff_account(
-        manager.state, "instructor@example.com", PASSWORD, Role.INSTRUCTOR, clock
+        state, "instructor@example.com", PASSWORD, Role.INSTRUCTOR, clock
     )
     token = (await login(client, instructor.email))["accessToken"]
     page = await call(client, USERS, token=token)

@@ -62,11 +62,12 @@ class LifespanManager:
 
 
 @asynccontextmanager
-async def app_client(settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """An in-process client of the app built on ``settings``; ``app_state`` is its AppState."""
+async def app_client(settings: Any, clock: Any = None) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of the app built on ``settings`` (and ``clock``, when given);
+    ``app_state`` is its AppState."""
     from app import create_app
 
-    async with LifespanManager(create_app(settings)) as manager:
+    async with LifespanManager(create_app(settings, clock=clock)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             http.app_state = manager.state  # type: ignore[attr-defined]
