@@ -57,24 +57,31 @@ class EmailDelivery:
         self._mailer = mailer
         self._receipts = receipts
 
+    async def _claimer_may_be_working(self, message_id: str, attempt: int) -> bool:
+        """Attempt ``attempt`` was claimed within the stuck cutoff: its worker may still
+        be sending it. The claim's age decides, not the message's: after a worker is
+        killed, its job (redelivered by the broker) and the sweeper's job for the same
+        message race, and the message's old time would let the loser take the winner's
+        live attempt for a dead one and send the email again."""
+        claimed = await claimed_at(f"email-attempt:{message_id}:{attempt}")
+        if claimed is None:
+            return False
+        now = self._clock.now()
+        if claimed.tzinfo is None:
+            claimed = claimed.replace(tzinfo=now.tzinfo)
+        return claimed >= now - timedelta(seconds=self._settings.email_stuck_after_seconds)
+
     async def _abandoned(self, message: EmailMessage, attempt: int) -> DeliveryResult:
         """Attempt ``attempt`` is claimed but not recorded: skip it if its claimer may
         still be at work; if the claim is older than the stuck cutoff its claimer died
         between the claim and the record (a SIGKILLed worker), so count the attempt as
         spent and queue the next one. Without this the message was skipped on every
-        sweep, never sent.
-
-        The claim's age decides, not the message's: after a worker is killed, its job
-        (redelivered by the broker) and the sweeper's job for the same message race, and
-        the loser would otherwise see the message's old time and retire the winner's
-        attempt while the winner sends, which sent the email twice."""
-        now = self._clock.now()
-        cutoff = now - timedelta(seconds=self._settings.email_stuck_after_seconds)
-        claimed = await claimed_at(f"email-attempt:{message.id}:{attempt}")
-        if claimed is not None and claimed.tzinfo is None:
-            claimed = claimed.replace(tzinfo=now.tzinfo)
-        if message.attempts >= attempt or (claimed is not None and claimed >= cutoff):
+        sweep, never sent."""
+        if message.attempts >= attempt or await self._claimer_may_be_working(
+            str(message.id), attempt
+        ):
             return DeliveryResult("skipped")
+        now = self._clock.now()
         await EmailMessage.find_one(
             EmailMessage.id == message.id, EmailMessage.attempts == message.attempts
         ).update(
@@ -95,7 +102,7 @@ class EmailDelivery:
         if message is None or message.status in (EmailStatus.SENT, EmailStatus.FAILED):
             return DeliveryResult("skipped")
         if message.status is EmailStatus.SENDING and message.attempts:
-            # The last attempt's worker died before recording its outcome.
+            # An attempt is under way, or its worker died before recording the outcome.
             provider_id = await self._receipts.find(message_id, message.attempts)
             if provider_id is not None:
                 await self._record_sent(message, provider_id)
@@ -103,6 +110,8 @@ class EmailDelivery:
                     "email sent by a stopped worker recorded from its receipt"
                 )
                 return DeliveryResult("sent")
+            if await self._claimer_may_be_working(message_id, message.attempts):
+                return DeliveryResult("skipped")
         attempt = message.attempts + 1
         now = self._clock.now()
         if not await claim_once(

@@ -191,3 +191,24 @@ async def test_a_fresh_claim_on_a_long_stuck_message_is_left_to_its_claimer(
     assert message is not None
     assert (message.status, message.attempts) == (EmailStatus.SENDING, 1)
     assert mail_inbox.all(to) == []
+
+
+async def test_an_attempt_under_way_is_not_doubled_by_a_second_job(
+    database: None,
+    mail_inbox: MailInbox,
+    clock: FrozenClock,
+    outbox: Outbox,
+    delivery: EmailDelivery,
+) -> None:
+    """A second job for a message whose attempt another worker has just started (claimed
+    and marked sending, not yet sent) leaves it alone instead of starting the next one."""
+    to = "attempt.under.way@example.com"
+    message_id = await outbox.send("account_exists", to, name="Ada")
+    assert await claim_once(
+        f"email-attempt:{message_id}:1", now=clock.now(), expires_at=clock.now() + timedelta(1)
+    )
+    await EmailMessage.find_one(EmailMessage.id == PydanticObjectId(message_id)).update(
+        {"$set": {"status": EmailStatus.SENDING, "attempts": 1, "updated_at": clock.now()}}
+    )
+    assert (await delivery.deliver(message_id)).status == "skipped"
+    assert mail_inbox.all(to) == []
