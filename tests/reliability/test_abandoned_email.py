@@ -76,6 +76,19 @@ class DiesBeforeRecording(EmailDelivery):
         raise WorkerKilled
 
 
+async def claim_attempt(message_id: str, attempt: int, clock: FrozenClock) -> None:
+    """What a worker does first for an attempt (domain/email/delivery.py)."""
+    key = f"email-attempt:{message_id}:{attempt}"
+    assert await claim_once(key, now=clock.now(), expires_at=clock.now() + timedelta(1))
+
+
+async def mark_sending(message_id: str, attempts: int, clock: FrozenClock) -> None:
+    """What it does next: the message is ``sending`` with the attempt counted."""
+    await EmailMessage.find_one(EmailMessage.id == PydanticObjectId(message_id)).update(
+        {"$set": {"status": EmailStatus.SENDING, "attempts": attempts, "updated_at": clock.now()}}
+    )
+
+
 async def test_attempt_claimed_by_a_dead_worker_is_retried_and_sent_once(
     mail_settings: Settings,
     database: None,
@@ -87,9 +100,7 @@ async def test_attempt_claimed_by_a_dead_worker_is_retried_and_sent_once(
     to = "abandoned.attempt@example.com"
     message_id = await outbox.send("account_exists", to, name="Ada")
     # The worker claimed attempt 1 and was SIGKILLed before writing anything else.
-    assert await claim_once(
-        f"email-attempt:{message_id}:1", now=clock.now(), expires_at=clock.now() + timedelta(1)
-    )
+    await claim_attempt(message_id, 1, clock)
     # While the claimer may still be working, the message is left to it.
     assert (await delivery.deliver(message_id)).status == "skipped"
     clock.advance(timedelta(seconds=mail_settings.email_stuck_after_seconds + 1))
@@ -142,16 +153,16 @@ async def test_sending_without_a_receipt_is_tried_again_with_the_same_message_id
     mail_settings: Settings,
     database: None,
     mail_inbox: MailInbox,
+    clock: FrozenClock,
     outbox: Outbox,
     delivery: EmailDelivery,
 ) -> None:
-    """No receipt: the provider never took the message (the worker died mid-send), so
-    the next attempt sends it; a mailbox that did get it sees the same Message-ID."""
+    """No receipt and no claim left: the provider never took the message (the worker
+    died mid-send, long ago), so the next attempt sends it; a mailbox that did get it
+    sees the same Message-ID."""
     to = "killed.mid.send@example.com"
     message_id = await outbox.send("account_exists", to, name="Ada")
-    await EmailMessage.find_one(EmailMessage.id == PydanticObjectId(message_id)).update(
-        {"$set": {"status": EmailStatus.SENDING, "attempts": 1}}
-    )
+    await mark_sending(message_id, 1, clock)
     assert (await delivery.deliver(message_id)).status == "sent"
     message = await EmailMessage.get(message_id)
     assert message is not None
@@ -175,17 +186,11 @@ async def test_a_fresh_claim_on_a_long_stuck_message_is_left_to_its_claimer(
     message_id = await outbox.send("account_exists", to, name="Ada")
     oid = PydanticObjectId(message_id)
     # The killed worker's attempt 1: claimed, marked sending, never finished.
-    assert await claim_once(
-        f"email-attempt:{message_id}:1", now=clock.now(), expires_at=clock.now() + timedelta(1)
-    )
-    await EmailMessage.find_one(EmailMessage.id == oid).update(
-        {"$set": {"status": EmailStatus.SENDING, "attempts": 1, "updated_at": clock.now()}}
-    )
+    await claim_attempt(message_id, 1, clock)
+    await mark_sending(message_id, 1, clock)
     clock.advance(timedelta(seconds=mail_settings.email_stuck_after_seconds * 3))
     # The winner of the race claims attempt 2 now and is about to record it.
-    assert await claim_once(
-        f"email-attempt:{message_id}:2", now=clock.now(), expires_at=clock.now() + timedelta(1)
-    )
+    await claim_attempt(message_id, 2, clock)
     assert (await delivery.deliver(message_id)).status == "skipped"
     message = await EmailMessage.get(oid)
     assert message is not None
@@ -204,11 +209,7 @@ async def test_an_attempt_under_way_is_not_doubled_by_a_second_job(
     and marked sending, not yet sent) leaves it alone instead of starting the next one."""
     to = "attempt.under.way@example.com"
     message_id = await outbox.send("account_exists", to, name="Ada")
-    assert await claim_once(
-        f"email-attempt:{message_id}:1", now=clock.now(), expires_at=clock.now() + timedelta(1)
-    )
-    await EmailMessage.find_one(EmailMessage.id == PydanticObjectId(message_id)).update(
-        {"$set": {"status": EmailStatus.SENDING, "attempts": 1, "updated_at": clock.now()}}
-    )
+    await claim_attempt(message_id, 1, clock)
+    await mark_sending(message_id, 1, clock)
     assert (await delivery.deliver(message_id)).status == "skipped"
     assert mail_inbox.all(to) == []
