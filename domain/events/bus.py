@@ -33,6 +33,25 @@ class EventBus:
         except RedisError as exc:
             logger.bind(channel=channel).warning("live event not published: {}", exc)
 
+    def user_channels(self) -> str:
+        """The pattern matching every user's channel (one listener per process)."""
+        return f"{self._prefix}user:*"
+
+    async def follow_pattern(self, pattern: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Yield (channel, payload) of every channel matching ``pattern``."""
+        pubsub = self._redis.pubsub()
+        await pubsub.psubscribe(pattern)
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") != "pmessage":
+                    continue
+                channel = message["channel"]
+                name = channel.decode() if isinstance(channel, bytes) else str(channel)
+                yield name, orjson.loads(message["data"])
+        finally:
+            await pubsub.punsubscribe()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
     async def follow(self, channels: Sequence[str]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """Yield (channel, payload) until the consumer stops iterating."""
         pubsub = self._redis.pubsub()

@@ -6,8 +6,11 @@ caller within its rate limit at the door. One Lua script gives all three, so the
 hot path of every app (``me`` and friends) pays one round trip, not three.
 
 The semantics are those of the separate checks: a revoked session's request is
-anonymous, so it counts against the IP's budget; without Redis the token cannot be
-trusted (anonymous, fail closed) and the door lets the request through (fail open).
+anonymous, so it counts against the IP's budget. Without Redis a token cannot be
+checked, so nobody is admitted on it (fail closed) - but the answer must be "try
+again", not "your credentials are bad": a client that hears UNAUTHENTICATED throws its
+tokens away, and a few seconds of Redis restart would sign every user out. So the
+admission says ``unavailable`` and the transport answers SERVICE_UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ return {revoked, mark, door[1], door[2], door[3], door[4]}
 class Admission:
     principal: Principal | None
     decision: Decision | None  # None: exempt from the door (or Redis away)
+    # A token was presented but could not be checked (Redis away): try again later.
+    unavailable: bool = False
 
 
 class RequestAdmission:
@@ -142,7 +147,7 @@ class RequestAdmission:
         except RedisError as error:
             # Without the revocation list a token cannot be trusted: fail closed.
             logger.warning("cannot check token revocation: {}", error)
-            return Admission(principal=None, decision=None)
+            return Admission(principal=None, decision=None, unavailable=True)
         decision: Decision | None = None
         if live_door is not None and revoked_door is not None:
             rule = (revoked_door if revoked else live_door)[0]

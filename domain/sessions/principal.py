@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.identity.roles import Role
 from domain.sessions.revocation import SessionRevocations
@@ -17,6 +18,8 @@ class Principal:
     token_id: str
     # The session was signed in with a second factor.
     mfa: bool = False
+    # When the access token stops being valid: a long-lived WebSocket ends then.
+    expires_at: datetime | None = None
 
 
 class Authenticator:
@@ -52,6 +55,7 @@ class Authenticator:
             role=role,
             token_id=claims.jti,
             mfa=claims.mfa,
+            expires_at=claims.exp,
         )
 
 

@@ -89,12 +89,17 @@ def _outcome(
     response: httpx.Response, field_name: str, expect: str | None
 ) -> tuple[Any, str | None]:
     """The field's value and None, or None and what was wrong."""
-    if response.status_code != 200:
-        return None, f"http:{response.status_code}"
     try:
         body = response.json()
     except ValueError:
-        return None, "http:not-json"
+        return (
+            None,
+            f"http:{response.status_code}" if response.status_code != 200 else "http:not-json",
+        )
+    if response.status_code != 200:
+        # Refused before execution (REST error model): its code, when it says one.
+        code = body.get("code") if isinstance(body, dict) else None
+        return None, f"code:{code}" if code else f"http:{response.status_code}"
     if body.get("errors"):
         code = (body["errors"][0].get("extensions") or {}).get("code", "none")
         return None, f"code:{code}"

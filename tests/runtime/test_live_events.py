@@ -90,7 +90,9 @@ async def subscribe(port: int, token: str | None, query: str) -> Any:
     )
     payload = {"authorization": f"Bearer {token}"} if token else {}
     await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
-    ack = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    raw = await asyncio.wait_for(socket.recv(), 10)
+    assert isinstance(raw, str), "graphql-ws and browsers read messages from text frames only"
+    ack = json.loads(raw)
     assert ack["type"] == "connection_ack", ack
     await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
     await asyncio.sleep(0.3)  # the subscription is registered on Redis
@@ -99,7 +101,9 @@ async def subscribe(port: int, token: str | None, query: str) -> Any:
 
 async def next_data(socket: Any) -> dict[str, Any]:
     while True:
-        message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        raw = await asyncio.wait_for(socket.recv(), 10)
+        assert isinstance(raw, str)
+        message = json.loads(raw)
         if message["type"] == "next":
             return message["payload"]["data"]  # type: ignore[no-any-return]
         assert message["type"] != "error", message
