@@ -49,6 +49,7 @@ from domain.identity.super_admins import SuperAdminChanges
 from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import MfaService
+from domain.persisted_queries.store import PersistedQueryStore
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.documents import Session
@@ -178,6 +179,7 @@ def build_state(
         webhooks=webhooks,
         users=users,
         analytics=AnalyticsService(settings, redis, clock),
+        persisted_queries=PersistedQueryStore(redis, settings, clock),
     )
 
 
@@ -220,7 +222,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             schema,
             endpoint=endpoint,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
-            allow_queries_via_get=False,
+            # Queries only (never mutations): a bearer token cannot ride a cross-site GET.
+            allow_queries_via_get=True,
             multipart_uploads_enabled=False,
             # Browsers on the allowed frontend origins may open subscriptions.
             allowed_origins=settings.cors_origins,

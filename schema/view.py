@@ -9,13 +9,13 @@ from cross_web import HTTPException
 from loguru import logger
 from redis.exceptions import RedisError
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -23,13 +23,16 @@ from domain.apikeys.service import ApiKeyPrincipal
 from domain.core.errors import DependencyUnavailableError, RateLimitedError
 from domain.core.outages import is_dependency_outage
 from domain.core.request_context import user_id_var
+from domain.persisted_queries.protocol import PersistedQueryError
 from domain.sessions.principal import bearer_token
 from domain.tokens.access import InvalidAccessToken
 from resolvers.guards import set_rate_headers
 from resolvers.http.state import AppState
 from schema.context import Context, RequestMeta
-from schema.errors import format_errors, http_error_body
+from schema.errors import format_errors
 from schema.graphiql import GRAPHIQL_CSP, render_graphiql_page
+from schema.media_types import ResponseMedia, error_response, label, negotiate
+from schema.persisted_queries import remember, resolve
 
 _HTTP_ERROR_CODES = {
     400: "BAD_REQUEST",
@@ -49,30 +52,29 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        media = negotiate(request.headers.get("accept"))
+        scope.setdefault("state", {})["graphql_media"] = media
         try:
             response = await self.run(request)
+            label(response, media)
         except ClientDisconnect:
             return  # the client left while its body was read: nobody to answer
         except RateLimitedError as exc:
-            response = JSONResponse(
-                http_error_body(exc.message, exc.code),
-                status_code=429,
-                headers={"Retry-After": str(exc.retry_after_seconds)},
+            response = error_response(
+                media, 429, exc.message, exc.code, {"Retry-After": str(exc.retry_after_seconds)}
             )
+        except PersistedQueryError as exc:
+            status = media.request_error_status() if exc.well_formed else 400
+            response = error_response(media, status, exc.message, exc.code)
         except HTTPException as exc:
-            code = _HTTP_ERROR_CODES.get(exc.status_code, "BAD_REQUEST")
-            if "mutations are not allowed" in exc.reason.lower() or request.method == "GET":
-                code = "METHOD_NOT_ALLOWED"
-            response = JSONResponse(http_error_body(exc.reason, code), status_code=exc.status_code)
-            if request.method == "GET" and exc.status_code in (400, 405):
-                response.headers["Allow"] = "POST"
+            response = _http_exception_response(media, exc)
         except Exception as exc:
             if not is_dependency_outage(exc):
                 raise
             # Before execution (the caller's API key, say): answered as GraphQL errors are.
             logger.warning("dependency unavailable before execution: {}", exc)
             error = DependencyUnavailableError()
-            response = JSONResponse(http_error_body(error.message, error.code), status_code=503)
+            response = error_response(media, 503, error.message, error.code)
         await response(scope, receive, send)
 
     async def get_context(
@@ -137,6 +139,32 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             return None
         return await state.api_keys.authenticate(raw[:200])
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET that carries a persisted-query hash is an operation, not a browser visit.
+        return super().should_render_graphql_ide(request) and (
+            request.query_params.get("extensions") is None
+        )
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        store = context.state.persisted_queries
+        operations = request_data if isinstance(request_data, list) else [request_data]
+        digests = [await resolve(store, operation) for operation in operations]
+        result = await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+        results = result if isinstance(result, list) else [result]
+        for operation, digest, one in zip(operations, digests, results, strict=False):
+            await remember(store, digest, operation.query, one)
+        return result
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         response = HTMLResponse(render_graphiql_page(self._endpoint))
         response.headers["Content-Security-Policy"] = GRAPHIQL_CSP
@@ -152,14 +180,16 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             and bool(result.errors)
             and all(error.path is None for error in result.errors or [])
         )
+        media = request.scope.get("state", {}).get("graphql_media", ResponseMedia.LEGACY_JSON)
         data: GraphQLHTTPResponse = {"data": result.data}
         if result.errors:
             data["errors"] = format_errors(result.errors, pre_execution=request_error)  # type: ignore[typeddict-item]
             if request_error:
-                # A document that cannot run is the client's fault: say so in the status.
+                if not media.request_errors_carry_data:
+                    del data["data"]
                 sub_response = request.scope.get("state", {}).get("graphql_sub_response")
                 if isinstance(sub_response, Response):
-                    sub_response.status_code = 400
+                    sub_response.status_code = media.request_error_status()
         if result.extensions:
             data["extensions"] = result.extensions
         return data
@@ -172,3 +202,17 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         # answers with a 400; the standard library recursed into a RecursionError (a 500
         # with a stack in the log) on a body of a few kilobytes of "[".
         return orjson.loads(data)
+
+
+def _http_exception_response(media: ResponseMedia, exc: HTTPException) -> Response:
+    """Strawberry's refusals of the HTTP request, in our error shape and the spec's status."""
+    reason = exc.reason
+    status, code, allow = exc.status_code, _HTTP_ERROR_CODES.get(exc.status_code, "BAD_REQUEST"), ""
+    if reason.lower().startswith("mutations are not allowed when using get"):
+        status, code, allow = 405, "METHOD_NOT_ALLOWED", "POST"
+    elif status == 405:
+        allow = "GET, POST"
+    elif reason == "Unsupported content type":
+        status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+        reason = "Send the operation as JSON (Content-Type: application/json)."
+    return error_response(media, status, reason, code, {"Allow": allow} if allow else None)

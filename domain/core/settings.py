@@ -204,6 +204,11 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=2500, ge=10)
     graphql_batch_max_operations: int = Field(default=0, ge=0)
     introspection: Literal["on", "admin", "off"] | None = None
+    # Automatic persisted queries (Apollo's protocol): documents by sha256, in Redis.
+    persisted_queries_enabled: bool = True
+    persisted_queries_max_documents: int = Field(default=10_000, ge=1)
+    persisted_queries_max_document_bytes: int = Field(default=65_536, ge=256)
+    persisted_queries_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
 
     # --- two-factor ---
     totp_encryption_key: SecretStr | None = None

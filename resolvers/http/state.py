@@ -23,6 +23,7 @@ from domain.identity.cache import CachedUsers
 from domain.identity.passwords import PasswordHasher
 from domain.identity.service import IdentityService
 from domain.mfa.service import MfaService
+from domain.persisted_queries.store import PersistedQueryStore
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.principal import Authenticator
@@ -58,3 +59,4 @@ class AppState:
     bus: EventBus
     outbox: Outbox
     webhooks: WebhookService
+    persisted_queries: PersistedQueryStore

@@ -5,7 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from domain.identity.roles import Role
+from tests.api.identity_ops import PASSWORD, call, unique_email
 from tests.conftest import gql
+from tests.support.accounts import staff_account
+from tests.support.asgi import LifespanManager
 
 
 def assert_graphql_error(response: httpx.Response, status: int, code: str) -> dict:  # type: ignore[type-arg]
@@ -79,18 +83,56 @@ async def test_get_mutation_is_refused(client: httpx.AsyncClient) -> None:
         params={"query": "mutation { __typename }"},
         headers={"Accept": "application/json"},
     )
-    assert response.status_code in (400, 405)
+    # GraphQL over HTTP: a mutation over GET is 405, with the method that would work.
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
-async def test_get_query_is_refused(client: httpx.AsyncClient) -> None:
+async def test_get_query_is_answered(client: httpx.AsyncClient) -> None:
+    """urql's default: queries over GET, variables as URL-encoded JSON."""
     response = await client.get(
         "/graphql",
-        params={"query": "{ serverInfo { name } }"},
-        headers={"Accept": "application/json"},
+        params={
+            "query": "query Info($n: String!) { __type(name: $n) { name } serverInfo { name } }",
+            "variables": '{"n": "Query"}',
+            "operationName": "Info",
+        },
+        headers={"Accept": "application/graphql-response+json, application/json"},
     )
-    assert response.status_code in (400, 405)
-    assert "serverInfo" not in response.text
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+    assert response.json()["data"] == {
+        "__type": {"name": "Query"},
+        "serverInfo": {"name": "gatehouse"},
+    }
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_session_token_in_the_url_is_ignored(
+    app: LifespanManager, client: httpx.AsyncClient
+) -> None:
+    """Credentials travel only in the Authorization header, never in a URL (ASVS 3.1.1)."""
+    email = unique_email("url-token")
+    token = await signed_in_token(app, client, email)
+    for name in ("access_token", "token", "authorization", "Authorization"):
+        value = token if name.islower() else f"Bearer {token}"
+        response = await client.get("/graphql", params={"query": "{ me { email } }", name: value})
+        body = response.json()
+        assert body["data"] is None, (name, body)
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    with_header = await client.get(
+        "/graphql",
+        params={"query": "{ me { email } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert with_header.json()["data"]["me"]["email"] == email
+
+
+async def test_get_query_keeps_the_limits(client: httpx.AsyncClient) -> None:
+    aliased = "{ " + " ".join(f"a{i}: __typename" for i in range(120)) + " }"
+    response = await client.get("/graphql", params={"query": aliased})
+    assert_graphql_error(response, 400, "TOO_MANY_ALIASES")
 
 
 async def test_mutation_type_absent_is_validation_error(client: httpx.AsyncClient) -> None:
@@ -114,3 +156,15 @@ async def test_operation_name_reaches_access_log(client: httpx.AsyncClient) -> N
 async def test_introspection_enabled_in_development_and_test(client: httpx.AsyncClient) -> None:
     response = await gql(client, "{ __schema { queryType { name } } }")
     assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def signed_in_token(app: LifespanManager, client: httpx.AsyncClient, email: str) -> str:
+    await staff_account(app.state, email, PASSWORD, Role.STUDENT)
+    body = await call(
+        client,
+        "mutation L($e: String!, $p: String!) { login(email: $e, password: $p) "
+        "{ ... on AuthPayload { accessToken } } }",
+        {"e": email, "p": PASSWORD},
+    )
+    token: str = body["data"]["login"]["accessToken"]
+    return token

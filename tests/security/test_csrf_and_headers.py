@@ -3,7 +3,9 @@ V7.3.1, V14.4), through the real app on FerretDB and Redis.
 
 Gatehouse authenticates with a bearer token and sets no cookie, so a cross-site page has
 no ambient credential to ride on; these tests also prove that no "simple" request a
-browser could send cross-site (GET, form posts, text/plain) runs an operation at all.
+browser could send cross-site (form posts, text/plain, a mutation over GET) runs an
+operation, and that a query over GET (allowed: urql's default) is anonymous whatever
+cookies ride along.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import pytest
 
 from domain.audit.documents import AuditEvent
 from domain.identity.documents import User
+from domain.identity.roles import Role
 from tests.api.identity_ops import PASSWORD, REGISTER, register, unique_email
 from tests.security.support import raw_request
+from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 
 
@@ -42,10 +46,53 @@ async def test_mutation_over_get_is_refused_without_effect(client: httpx.AsyncCl
     email = unique_email("csrf-get")
     before = await AuditEvent.count()
     response = await client.get("/graphql", params={"query": register_literal(email)})
-    assert response.status_code in (400, 405)
+    assert response.status_code == 405
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
     assert response.headers["allow"] == "POST"
     await assert_nothing_happened(email, before)
+
+
+async def test_cross_site_get_query_with_a_cookie_cannot_act(
+    app: LifespanManager, client: httpx.AsyncClient
+) -> None:
+    """Queries run over GET (urql's default), but only a bearer header authenticates: the
+    cookie a cross-site page could make the browser send is ignored, so the forged GET is
+    anonymous, reads nothing and records nothing."""
+    email = unique_email("csrf-get-admin")
+    await staff_account(app.state, email, PASSWORD, Role.ADMIN)
+    login = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation L($e: String!, $p: String!) { login(email: $e, password: $p) "
+            "{ ... on AuthPayload { accessToken user { id } } } }",
+            "variables": {"e": email, "p": PASSWORD},
+        },
+    )
+    payload = login.json()["data"]["login"]
+    token, user_id = payload["accessToken"], payload["user"]["id"]
+    before = await AuditEvent.count()
+    forged = await client.get(
+        "/graphql",
+        params={"query": f'{{ me {{ email }} user(id: "{user_id}") {{ __typename }} }}'},
+        headers={
+            "Origin": "https://evil.example.net",
+            "Cookie": f"token={token}; authorization=Bearer {token}; access_token={token}",
+        },
+    )
+    body = forged.json()
+    assert body["data"] is None
+    assert {e["extensions"]["code"] for e in body["errors"]} <= {"UNAUTHENTICATED", "FORBIDDEN"}
+    assert email not in forged.text
+    assert "access-control-allow-origin" not in forged.headers
+    assert "set-cookie" not in forged.headers
+    assert await AuditEvent.count() == before  # the admin's audited user view did not run
+    # The same query with the bearer header works: the refusal above is the cookie's.
+    genuine = await client.get(
+        "/graphql",
+        params={"query": "{ me { email } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert genuine.json()["data"]["me"]["email"] == email
 
 
 @pytest.mark.parametrize(

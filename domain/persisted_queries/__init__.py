@@ -1,0 +1,1 @@
+"""Automatic persisted queries: GraphQL documents known by their sha256, kept in Redis."""
