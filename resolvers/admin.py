@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.core.errors import DomainError
-from domain.identity.admin import UserFilter, user_cursor
+from domain.identity.admin import Actor, UserFilter, user_cursor
 from domain.identity.documents import UserStatus
 from domain.identity.roles import Role
 from schema.admin.types import (
@@ -23,8 +23,9 @@ from schema.pagination import Edge, PageInfo, page_size
 from schema.user_errors import UserError, map_user_error
 
 
-def _actor_role(info: Info) -> Role:
-    return info.context.require_principal().role
+def _actor(info: Info) -> Actor:
+    principal = info.context.require_principal()
+    return Actor(user_id=principal.user_id, role=principal.role)
 
 
 async def users(
@@ -84,7 +85,7 @@ async def update_user(
 ) -> UserUpdated | UserError:
     try:
         updated = await info.context.state.admin_users.update(
-            _actor_role(info), str(id), role=Role(role) if role is not None else None, active=active
+            _actor(info), str(id), role=Role(role) if role is not None else None, active=active
         )
     except DomainError as error:
         return map_user_error(error)
@@ -93,7 +94,7 @@ async def update_user(
 
 async def delete_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
     try:
-        deleted = await info.context.state.admin_users.delete(_actor_role(info), str(id))
+        deleted = await info.context.state.admin_users.delete(_actor(info), str(id))
     except DomainError as error:
         return map_user_error(error)
     return UserUpdated(user=UserType.from_document(deleted))
@@ -101,7 +102,7 @@ async def delete_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
 
 async def restore_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
     try:
-        restored = await info.context.state.admin_users.restore(_actor_role(info), str(id))
+        restored = await info.context.state.admin_users.restore(_actor(info), str(id))
     except DomainError as error:
         return map_user_error(error)
     return UserUpdated(user=UserType.from_document(restored))
@@ -109,7 +110,7 @@ async def restore_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError
 
 async def unlock_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
     try:
-        await info.context.state.admin_users.check_target(_actor_role(info), str(id))
+        await info.context.state.admin_users.check_target(_actor(info), str(id))
         unlocked = await info.context.state.identity.admin_unlock(str(id))
     except DomainError as error:
         return map_user_error(error)
@@ -118,7 +119,7 @@ async def unlock_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
 
 async def revoke_user_sessions(info: Info, id: strawberry.ID) -> UserSessionsRevoked | UserError:
     try:
-        ended = await info.context.state.admin_users.revoke_sessions(_actor_role(info), str(id))
+        ended = await info.context.state.admin_users.revoke_sessions(_actor(info), str(id))
     except DomainError as error:
         return map_user_error(error)
     return UserSessionsRevoked(sessions_ended=ended)
@@ -129,7 +130,7 @@ async def reset_user_two_factor(
     id: strawberry.ID,
 ) -> UserUpdated | UserError:
     try:
-        user = await info.context.state.admin_users.reset_two_factor(_actor_role(info), str(id))
+        user = await info.context.state.admin_users.reset_two_factor(_actor(info), str(id))
     except DomainError as error:
         return map_user_error(error)
     return UserUpdated(user=UserType.from_document(user))

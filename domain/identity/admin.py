@@ -1,8 +1,11 @@
 """What administrators may do to accounts, with the rules that keep them honest.
 
-An actor may not grant a role above their own, may not change someone who already
-outranks them, and nobody may remove the last active super-admin. Every change is
-audited with its before and after state.
+Only a higher rank acts on an account (``roles.may_act_on``): an admin acts on
+instructors and students and grants only those roles; a super-admin acts on anyone,
+other super-admins included, but nobody may remove the last active super-admin. Nobody
+acts on their own account through these operations (their role, status and second
+factor are another administrator's to change; the self-service operations remain).
+Every change and every refusal is audited.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from domain.core.errors import FieldError, ForbiddenError, NotFoundError, Valida
 from domain.identity import repository
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User, UserStatus
-from domain.identity.roles import Role
+from domain.identity.roles import Role, may_act_on, may_grant
 from domain.identity.super_admins import SuperAdminChanges
 from domain.mfa.service import MfaService
 from domain.sessions.documents import Session
@@ -42,6 +45,14 @@ class UserFilter:
     created_before: datetime | None = None
     search: str | None = None
     include_deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting, as their access token says."""
+
+    user_id: str
+    role: Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,14 +187,19 @@ class AdminUsers:
         )
         return ForbiddenError(message)
 
-    async def _target(self, actor_role: Role, user_id: str) -> User:
+    async def _target(self, actor: Actor, user_id: str) -> User:
         user = await repository.get(user_id)
         if user is None:
             raise NotFoundError("No such user.")
-        if user.role.rank > actor_role.rank:
+        if str(user.id) == actor.user_id:
             raise await self._refuse(
-                user, "target_outranks_actor", "You cannot change an account that outranks yours."
+                user,
+                "self_action",
+                "You cannot act on your own account here; another administrator can.",
             )
+        if not may_act_on(actor.role, user.role):
+            rule = "target_outranks_actor" if user.role.rank > actor.role.rank else "same_rank"
+            raise await self._refuse(user, rule, "Only a higher rank can act on this account.")
         return user
 
     async def _ensure_not_last_super_admin(self, user: User) -> None:
@@ -204,22 +220,22 @@ class AdminUsers:
             )
 
     @asynccontextmanager
-    async def _fresh_target(self, actor_role: Role, user_id: str) -> AsyncIterator[User]:
+    async def _fresh_target(self, actor: Actor, user_id: str) -> AsyncIterator[User]:
         """The account, read again under the super-admin lock when it is one, so the
         last-super-admin check and the change that follows it are one step."""
-        user = await self._target(actor_role, user_id)
+        user = await self._target(actor, user_id)
         if user.role is not Role.SUPER_ADMIN:
             yield user
             return
         async with self._super_admin_changes.serialised():
-            yield await self._target(actor_role, user_id)
+            yield await self._target(actor, user_id)
 
     async def update(
-        self, actor_role: Role, user_id: str, *, role: Role | None, active: bool | None
+        self, actor: Actor, user_id: str, *, role: Role | None, active: bool | None
     ) -> User:
         """Change role and/or activation. Raises: NotFoundError, ForbiddenError."""
-        async with self._fresh_target(actor_role, user_id) as user:
-            return await self._update(user, actor_role, role=role, active=active)
+        async with self._fresh_target(actor, user_id) as user:
+            return await self._update(user, actor.role, role=role, active=active)
 
     async def _update(
         self, user: User, actor_role: Role, *, role: Role | None, active: bool | None
@@ -229,10 +245,9 @@ class AdminUsers:
         before = _snapshot(user)
         changes: dict[str, Any] = {}
         if role is not None and role is not user.role:
-            if role.rank > actor_role.rank:
-                raise await self._refuse(
-                    user, "role_above_actor", "You cannot grant a role above your own."
-                )
+            if not may_grant(actor_role, role):
+                rule = "role_above_actor" if role.rank > actor_role.rank else "role_same_rank"
+                raise await self._refuse(user, rule, "Only a higher rank can grant this role.")
             if role.rank < user.role.rank:
                 await self._ensure_not_last_super_admin(user)
             changes["role"] = role
@@ -260,9 +275,12 @@ class AdminUsers:
         )
         return user
 
-    async def delete(self, actor_role: Role, user_id: str) -> User:
-        """Soft delete: hidden from lists, cannot sign in, restorable."""
-        async with self._fresh_target(actor_role, user_id) as user:
+    async def delete(self, actor: Actor, user_id: str) -> User:
+        """Soft delete: hidden from lists, cannot sign in, restorable.
+
+        Raises: NotFoundError, ForbiddenError.
+        """
+        async with self._fresh_target(actor, user_id) as user:
             return await self._delete(user)
 
     async def _delete(self, user: User) -> User:
@@ -280,8 +298,9 @@ class AdminUsers:
         )
         return user
 
-    async def restore(self, actor_role: Role, user_id: str) -> User:
-        user = await self._target(actor_role, user_id)
+    async def restore(self, actor: Actor, user_id: str) -> User:
+        """Raises: NotFoundError, ForbiddenError."""
+        user = await self._target(actor, user_id)
         if user.status is not UserStatus.DELETED:
             return user
         before = _snapshot(user)
@@ -295,18 +314,19 @@ class AdminUsers:
         )
         return user
 
-    async def revoke_sessions(self, actor_role: Role, user_id: str) -> int:
-        user = await self._target(actor_role, user_id)
+    async def revoke_sessions(self, actor: Actor, user_id: str) -> int:
+        """Raises: NotFoundError, ForbiddenError."""
+        user = await self._target(actor, user_id)
         assert user.id is not None
         return await self._sessions.revoke_all(user.id, reason="admin")
 
-    async def check_target(self, actor_role: Role, user_id: str) -> User:
+    async def check_target(self, actor: Actor, user_id: str) -> User:
         """The account, if the actor may act on it. Raises: NotFoundError, ForbiddenError."""
-        return await self._target(actor_role, user_id)
+        return await self._target(actor, user_id)
 
-    async def reset_two_factor(self, actor_role: Role, user_id: str) -> User:
+    async def reset_two_factor(self, actor: Actor, user_id: str) -> User:
         """Remove the user's TOTP and backup codes (lost phone). Raises: NotFound, Forbidden."""
-        user = await self._target(actor_role, user_id)
+        user = await self._target(actor, user_id)
         assert user.id is not None
         removed = await self._mfa.reset(user.id)
         await self._audit.record(

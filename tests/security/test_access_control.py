@@ -1,25 +1,29 @@
 """Access control and privilege escalation (ASVS 4.0.3 V4.1.1, V4.1.2, V4.1.3, V4.2.1,
 V7.2.2), through GraphQL on real FerretDB and Redis.
 
-Every permission-guarded Query and Mutation field is found in the schema itself
-(``tests/security/operations.py``) and called by each role below it, with a real victim's
-id: each call is refused with ``FORBIDDEN`` and no data, leaves a
-``security.access_denied`` audit event, and leaves the victim untouched.
+What guards each Query, Mutation and Subscription field is written down below in
+``GUARDS``, a table a person reviews when it changes: the schema's own guards
+(``tests/security/operations.py``) must match it exactly, so weakening a guard fails here
+instead of weakening the test with it. Each guarded field is then called, with a real
+victim's id, by every role below the lowest the table allows: each call is refused with
+``FORBIDDEN`` and no data, leaves a ``security.access_denied`` audit event, and leaves the
+victim untouched.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from domain.audit.documents import AuditEvent
+from domain.core.settings import Settings
 from domain.identity.documents import User
-from domain.identity.permissions import has_permission
 from domain.identity.roles import Role
 from tests.api.identity_ops import ME, PASSWORD, REGISTER, UPDATE_PROFILE, call, error_code, login
-from tests.security.operations import GUARDED, OPERATIONS, PUBLIC, Operation
+from tests.security.operations import OPERATIONS, PUBLIC, Operation
 from tests.security.support import audit_events
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
@@ -37,6 +41,87 @@ mutation($scopes: [String!]!) {
     ... on ValidationFailed { fieldErrors { field code } }
   }
 }"""
+
+
+ANYONE = "public"
+SIGNED_IN = "signed-in"
+# Reviewed by a person: each field's guard (a permission, or ANYONE, or SIGNED_IN) and
+# the lowest role it lets through. Change a line only with the change to the guard.
+GUARDS: dict[str, tuple[str, Role | None]] = {
+    "query.serverInfo": (ANYONE, None),
+    "query.me": (SIGNED_IN, Role.STUDENT),
+    "query.mySessions": (SIGNED_IN, Role.STUDENT),
+    "query.mySecurityEvents": (SIGNED_IN, Role.STUDENT),
+    "query.users": ("users:read", Role.INSTRUCTOR),
+    "query.user": ("users:read", Role.INSTRUCTOR),
+    "query.auditEvents": ("audit:read", Role.ADMIN),
+    "query.apiKeys": ("apikeys:manage", Role.ADMIN),
+    "query.activeUsers": ("analytics:read", Role.ADMIN),
+    "query.dailyAuthStats": ("analytics:read", Role.ADMIN),
+    "query.retentionCohorts": ("analytics:read", Role.ADMIN),
+    "query.topOperations": ("analytics:read", Role.ADMIN),
+    "query.failedEmails": ("users:write", Role.ADMIN),
+    "query.webhookEndpoints": ("webhooks:manage", Role.SUPER_ADMIN),
+    "query.webhookDeliveries": ("webhooks:manage", Role.SUPER_ADMIN),
+    "mutation.register": (ANYONE, None),
+    "mutation.verifyEmail": (ANYONE, None),
+    "mutation.resendVerificationEmail": (ANYONE, None),
+    "mutation.login": (ANYONE, None),
+    "mutation.refreshToken": (ANYONE, None),
+    "mutation.requestPasswordReset": (ANYONE, None),
+    "mutation.resetPassword": (ANYONE, None),
+    "mutation.completeMfaLogin": (ANYONE, None),
+    "mutation.unlockAccount": (ANYONE, None),
+    "mutation.confirmEmailChange": (ANYONE, None),
+    "mutation.logout": (SIGNED_IN, Role.STUDENT),
+    "mutation.logoutAll": (SIGNED_IN, Role.STUDENT),
+    "mutation.revokeSession": (SIGNED_IN, Role.STUDENT),
+    "mutation.changePassword": (SIGNED_IN, Role.STUDENT),
+    "mutation.updateProfile": (SIGNED_IN, Role.STUDENT),
+    "mutation.requestEmailChange": (SIGNED_IN, Role.STUDENT),
+    "mutation.beginTotpEnrollment": (SIGNED_IN, Role.STUDENT),
+    "mutation.confirmTotpEnrollment": (SIGNED_IN, Role.STUDENT),
+    "mutation.regenerateBackupCodes": (SIGNED_IN, Role.STUDENT),
+    "mutation.disableTotp": (SIGNED_IN, Role.STUDENT),
+    "mutation.reauthenticate": (SIGNED_IN, Role.STUDENT),
+    "mutation.createApiKey": ("apikeys:manage", Role.ADMIN),
+    "mutation.revokeApiKey": ("apikeys:manage", Role.ADMIN),
+    "mutation.updateUser": ("users:write", Role.ADMIN),
+    "mutation.deleteUser": ("users:write", Role.ADMIN),
+    "mutation.restoreUser": ("users:write", Role.ADMIN),
+    "mutation.unlockUser": ("users:write", Role.ADMIN),
+    "mutation.resetUserTwoFactor": ("users:write", Role.ADMIN),
+    "mutation.revokeUserSessions": ("users:write", Role.ADMIN),
+    "mutation.resendEmail": ("users:write", Role.ADMIN),
+    "mutation.createWebhookEndpoint": ("webhooks:manage", Role.SUPER_ADMIN),
+    "mutation.updateWebhookEndpoint": ("webhooks:manage", Role.SUPER_ADMIN),
+    "mutation.deleteWebhookEndpoint": ("webhooks:manage", Role.SUPER_ADMIN),
+    "mutation.rotateWebhookSecret": ("webhooks:manage", Role.SUPER_ADMIN),
+    "mutation.redeliverWebhook": ("webhooks:manage", Role.SUPER_ADMIN),
+    "mutation.testWebhook": ("webhooks:manage", Role.SUPER_ADMIN),
+    "subscription.auditEvents": ("audit:read", Role.ADMIN),
+    "subscription.sessionRevoked": (SIGNED_IN, Role.STUDENT),
+}
+BY_KEY = {f"{op.kind}.{op.name}": op for op in OPERATIONS}
+# Called over HTTP POST here; subscriptions need a WebSocket (tests/runtime).
+PERMISSION_FIELDS = [
+    key
+    for key, (guard, _) in GUARDS.items()
+    if guard not in (ANYONE, SIGNED_IN) and not key.startswith("subscription.")
+]
+
+
+def schema_guard(op: Operation) -> str:
+    if op.permission is not None:
+        return op.permission.value
+    return SIGNED_IN if op.authenticated else ANYONE
+
+
+@pytest.fixture(scope="module")
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    # The cost budget has its own tests (tests/api/test_protection.py); here a hundred
+    # aliases of a guarded field must reach the guard.
+    return make_settings(graphql_max_cost=1_000_000)
 
 
 @pytest.fixture(scope="module")
@@ -73,20 +158,40 @@ def test_every_operation_is_classified() -> None:
     for op in OPERATIONS:
         assert op.authenticated or op.name in PUBLIC, f"{op.kind} {op.name} has no guard"
         assert not (op.authenticated and op.name in PUBLIC), op.name
-    assert len(GUARDED) >= 25
+    assert len(PERMISSION_FIELDS) >= 25
 
 
-@pytest.mark.parametrize("op", GUARDED, ids=[f"{op.kind}.{op.name}" for op in GUARDED])
+def test_every_guard_matches_the_reviewed_table() -> None:
+    """Every field is in GUARDS, and the schema guards it exactly as the table says: a
+    new field needs a line there, and a weakened (or strengthened) guard fails here."""
+    missing = sorted(set(BY_KEY) - set(GUARDS))
+    assert not missing, f"fields without a line in GUARDS: {missing}"
+    gone = sorted(set(GUARDS) - set(BY_KEY))
+    assert not gone, f"lines in GUARDS for fields the schema no longer has: {gone}"
+    differ = {
+        key: (schema_guard(op), GUARDS[key][0])
+        for key, op in BY_KEY.items()
+        if schema_guard(op) != GUARDS[key][0]
+    }
+    assert not differ, f"(schema guard, reviewed guard) differ: {differ}"
+
+
+@pytest.mark.parametrize("key", PERMISSION_FIELDS)
 async def test_lower_roles_are_refused_every_guarded_field(
-    client: httpx.AsyncClient, people: dict[str, Any], op: Operation
+    client: httpx.AsyncClient, people: dict[str, Any], key: str
 ) -> None:
-    assert op.permission is not None
+    needs, lowest = GUARDS[key]
+    assert lowest is not None
+    op = BY_KEY.get(key)
+    assert op is not None, f"{key} is not in the schema"
     before = await victim_state(people, client)
     document = op.document(people["victim"]["id"])
     anonymous = await call(client, document)
     assert anonymous["data"] is None
     assert error_code(anonymous) == "UNAUTHENTICATED"
-    refused_roles = [r for r in Role if not has_permission(r, op.permission)]
+    # The roles come from the table too, so a role given a permission it should not
+    # hold (domain/identity/permissions.py) is caught as well as a weakened guard.
+    refused_roles = [r for r in Role if r.rank < lowest.rank]
     assert Role.STUDENT in refused_roles
     for role in refused_roles:
         actor = people[role.value]
@@ -96,7 +201,7 @@ async def test_lower_roles_are_refused_every_guarded_field(
         (event,) = await audit_events(
             "security.access_denied", actor_id=actor["id"], **{"details.field": op.name}
         )
-        assert event.details["needs"] == op.permission.value
+        assert event.details["needs"] == needs
         assert event.result.value == "failure"
         await AuditEvent.find({"_id": event.id}).delete()  # the next role starts clean
     assert await victim_state(people, client) == before
@@ -149,8 +254,9 @@ async def test_admin_cannot_raise_anyone_above_their_own_role(
 ) -> None:
     admin = people["admin"]
     cases = [
-        ({"id": admin["id"], "role": "SUPER_ADMIN"}, "role_above_actor"),  # themselves
+        ({"id": admin["id"], "role": "SUPER_ADMIN"}, "self_action"),  # themselves
         ({"id": people["victim"]["id"], "role": "SUPER_ADMIN"}, "role_above_actor"),
+        ({"id": people["victim"]["id"], "role": "ADMIN"}, "role_same_rank"),
         ({"id": people["super_admin"]["id"], "role": "STUDENT"}, "target_outranks_actor"),
         ({"id": people["super_admin"]["id"], "active": False}, "target_outranks_actor"),
     ]
