@@ -2,12 +2,15 @@
 
 Runs @graphql-codegen/cli (typescript + typescript-operations) on schema.graphql and
 the example operations in ``operations/``, then ``tsc --strict`` on the result and on a
-small client that uses it. Node packages come from the npm registry (locked in
-``package-lock.json``) into ``tests/codegen/node_modules`` on first run.
+small client that uses it. ``possible-types.yml`` generates Apollo Client's possibleTypes
+into ``clients/`` (committed); a test fails while those files are stale. Node packages
+come from the npm registry (locked in ``package-lock.json``) into
+``tests/codegen/node_modules`` on first run.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,7 +31,8 @@ def node_tools() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("Node.js is not installed: client codegen cannot be checked here")
     bin_dir = HERE / "node_modules" / ".bin"
-    if not (bin_dir / "graphql-codegen").exists() or not (bin_dir / "tsc").exists():
+    plugin = HERE / "node_modules" / "@graphql-codegen" / "fragment-matcher"
+    if not all(p.exists() for p in (bin_dir / "graphql-codegen", bin_dir / "tsc", plugin)):
         installed = _run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], timeout=600)
         assert installed.returncode == 0, installed.stderr[-2000:]
     return bin_dir
@@ -57,3 +61,22 @@ def test_codegen_rejects_an_operation_the_schema_does_not_have(
     )
     result = _run([str(node_tools / "graphql-codegen"), "--config", str(config)])
     assert result.returncode != 0
+
+
+def test_committed_possible_types_match_the_schema(node_tools: Path, tmp_path: Path) -> None:
+    """clients/possible-types.{json,ts} are what fragment-matcher makes of schema.graphql."""
+    root = HERE.parent.parent
+    config = (HERE / "possible-types.yml").read_text()
+    config = config.replace("../../schema.graphql", str(root / "schema.graphql"))
+    config = config.replace("../../clients/", f"{tmp_path}/")
+    (tmp_path / "codegen.yml").write_text(config)
+    result = _run([str(node_tools / "graphql-codegen"), "--config", str(tmp_path / "codegen.yml")])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for name in ("possible-types.json", "possible-types.ts"):
+        assert (tmp_path / name).read_text() == (root / "clients" / name).read_text(), (
+            f"clients/{name} is stale: cd tests/codegen && "
+            "npx graphql-codegen --config possible-types.yml"
+        )
+    generated = json.loads((root / "clients" / "possible-types.json").read_text())
+    assert "InvalidCredentials" in generated["possibleTypes"]["UserError"]
+    assert "InvalidCredentials" in generated["possibleTypes"]["LoginResult"]

@@ -1,0 +1,198 @@
+
+      export interface PossibleTypesResultData {
+        possibleTypes: {
+          [key: string]: string[]
+        }
+      }
+      const result: PossibleTypesResultData = {
+  "possibleTypes": {
+    "AdminUserResult": [
+      "AdminUserDetail",
+      "NotFound"
+    ],
+    "BeginTotpResult": [
+      "InvalidCredentials",
+      "TotpAlreadyEnabled",
+      "TotpEnrollment"
+    ],
+    "ChangePasswordResult": [
+      "AccountLocked",
+      "InvalidCredentials",
+      "PasswordChanged",
+      "RateLimited",
+      "ValidationFailed"
+    ],
+    "CompleteMfaLoginResult": [
+      "AccountDisabled",
+      "AccountLocked",
+      "AuthPayload",
+      "InvalidMfaCode",
+      "InvalidToken",
+      "RateLimited"
+    ],
+    "ConfirmEmailChangeResult": [
+      "EmailChanged",
+      "EmailTaken",
+      "InvalidToken",
+      "RateLimited"
+    ],
+    "ConfirmTotpResult": [
+      "BackupCodes",
+      "InvalidMfaCode",
+      "NoPendingEnrollment",
+      "RateLimited",
+      "TotpAlreadyEnabled"
+    ],
+    "CreateApiKeyResult": [
+      "ApiKeyCreated",
+      "ValidationFailed"
+    ],
+    "DisableTotpResult": [
+      "AccountLocked",
+      "InvalidCredentials",
+      "InvalidMfaCode",
+      "RateLimited",
+      "TotpDisabled",
+      "TotpNotEnabled",
+      "ValidationFailed"
+    ],
+    "EmailRequestResult": [
+      "EmailRequestAccepted",
+      "RateLimited",
+      "ValidationFailed"
+    ],
+    "LoginResult": [
+      "AccountDisabled",
+      "AccountLocked",
+      "AuthPayload",
+      "EmailNotVerified",
+      "InvalidCredentials",
+      "MfaRequired",
+      "RateLimited",
+      "ValidationFailed"
+    ],
+    "ReauthenticateResult": [
+      "AccountLocked",
+      "InvalidCredentials",
+      "InvalidMfaCode",
+      "RateLimited",
+      "Reauthenticated",
+      "ValidationFailed"
+    ],
+    "RefreshResult": [
+      "AuthPayload",
+      "InvalidRefreshToken",
+      "NotFound",
+      "RateLimited",
+      "RefreshTokenReused",
+      "SessionExpired"
+    ],
+    "RegenerateBackupCodesResult": [
+      "AccountLocked",
+      "BackupCodes",
+      "InvalidCredentials",
+      "InvalidMfaCode",
+      "RateLimited",
+      "TotpNotEnabled",
+      "ValidationFailed"
+    ],
+    "RegisterResult": [
+      "RateLimited",
+      "RegistrationAccepted",
+      "ValidationFailed"
+    ],
+    "RequestEmailChangeResult": [
+      "AccountLocked",
+      "EmailRequestAccepted",
+      "EmailTaken",
+      "InvalidCredentials",
+      "RateLimited",
+      "ValidationFailed"
+    ],
+    "ResendEmailResult": [
+      "EmailRequeued",
+      "NotFound"
+    ],
+    "ResetPasswordResult": [
+      "InvalidToken",
+      "PasswordResetCompleted",
+      "RateLimited",
+      "ValidationFailed"
+    ],
+    "RevokeApiKeyResult": [
+      "ApiKeyRevoked",
+      "NotFound"
+    ],
+    "RevokeSessionResult": [
+      "NotFound",
+      "SessionRevoked"
+    ],
+    "RevokeUserSessionsResult": [
+      "Forbidden",
+      "NotFound",
+      "UserSessionsRevoked"
+    ],
+    "UnlockAccountResult": [
+      "AccountUnlocked",
+      "InvalidToken",
+      "RateLimited"
+    ],
+    "UpdateProfileResult": [
+      "InvalidCredentials",
+      "ProfileUpdated",
+      "ValidationFailed"
+    ],
+    "UserError": [
+      "AccountDisabled",
+      "AccountLocked",
+      "EmailNotVerified",
+      "EmailTaken",
+      "Forbidden",
+      "InvalidCredentials",
+      "InvalidMfaCode",
+      "InvalidRefreshToken",
+      "InvalidToken",
+      "NoPendingEnrollment",
+      "NotFound",
+      "RateLimited",
+      "RefreshTokenReused",
+      "SessionExpired",
+      "TotpAlreadyEnabled",
+      "TotpNotEnabled",
+      "ValidationFailed"
+    ],
+    "UserUpdateResult": [
+      "Forbidden",
+      "NotFound",
+      "UserUpdated",
+      "ValidationFailed"
+    ],
+    "VerifyEmailResult": [
+      "EmailVerified",
+      "InvalidToken",
+      "RateLimited",
+      "ValidationFailed"
+    ],
+    "WebhookDeleteResult": [
+      "NotFound",
+      "WebhookEndpointDeleted"
+    ],
+    "WebhookQueuedResult": [
+      "NotFound",
+      "ValidationFailed",
+      "WebhookDeliveryQueued"
+    ],
+    "WebhookSaveResult": [
+      "NotFound",
+      "ValidationFailed",
+      "WebhookEndpointSaved"
+    ],
+    "WebhookSecretResult": [
+      "NotFound",
+      "ValidationFailed",
+      "WebhookSecretIssued"
+    ]
+  }
+};
+      export default result;
+    
