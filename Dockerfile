@@ -34,4 +34,5 @@ EXPOSE 8000
 
 CMD ["uv", "run", "--no-sync", "uvicorn", "app:create_app", "--factory", \
      "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--no-server-header", \
+     "--http", "resolvers.http.slow_clients:HeaderDeadlineProtocol", \
      "--timeout-graceful-shutdown", "20"]

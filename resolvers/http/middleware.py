@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 
@@ -164,12 +165,19 @@ class _BodyTooLargeError(Exception):
     pass
 
 
-class BodySizeLimitMiddleware:
-    """Refuse bodies over the limit: at once by ``Content-Length``, else while reading."""
+class _BodyTooSlowError(Exception):
+    pass
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over the limit (at once by ``Content-Length``, else while reading)
+    and bodies that arrive too slowly: a client trickling a body byte by byte would
+    otherwise hold a connection, and the request's memory, indefinitely."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_seconds: float = 20.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -185,14 +193,23 @@ class BodySizeLimitMiddleware:
                 return
         received = 0
         response_started = False
+        body_complete = False
+        deadline = asyncio.get_running_loop().time() + self.max_seconds
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_complete
+            if body_complete:  # afterwards: waiting for a disconnect, not for a body
+                return await receive()
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(receive(), max(remaining, 0))
+            except TimeoutError as exc:
+                raise _BodyTooSlowError from exc
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise _BodyTooLargeError
+                body_complete = not message.get("more_body", False)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -207,6 +224,15 @@ class BodySizeLimitMiddleware:
             if response_started:
                 raise
             await self._too_large(scope, receive, send)
+        except _BodyTooSlowError:
+            if response_started:
+                raise
+            response = error_response(
+                408,
+                f"The request body did not arrive within {self.max_seconds:g} seconds.",
+                headers={"Connection": "close"},
+            )
+            await response(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
