@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
 import uvicorn
+from beanie import PydanticObjectId
 from dramatiq.brokers.redis import RedisBroker
 from loguru import logger
 from pymongo import AsyncMongoClient
@@ -26,7 +27,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from domain.analytics.service import AnalyticsService
-from domain.apikeys.service import ApiKeyService
+from domain.apikeys.service import ApiKey, ApiKeyService
 from domain.audit.service import AuditService
 from domain.core.clock import Clock, SystemClock
 from domain.core.db import create_mongo_client, init_database
@@ -37,9 +38,11 @@ from domain.core.redis import create_redis
 from domain.core.sealing import sealing_box
 from domain.core.settings import Settings, get_settings
 from domain.documents import DOCUMENT_MODELS
+from domain.email.notices import AccountNotices
 from domain.email.outbox import Outbox
 from domain.email.transport import create_transport
 from domain.events.bus import EventBus
+from domain.identity import repository as user_repository
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User
@@ -54,6 +57,7 @@ from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.documents import Session
 from domain.sessions.principal import Authenticator
+from domain.sessions.reauthentication import Reauthentication
 from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.tokens.access import AccessTokenService
@@ -112,10 +116,12 @@ def build_state(
         settings, clock, access_tokens, revocations, redis, audit, bus, load_user=users.get
     )
     lockout = LockoutService(settings, redis, clock)
+    notices = AccountNotices(mailer, user_repository.get)
     mfa = MfaService(
         box,
         clock,
         issuer=settings.totp_issuer or settings.product_name,
+        on_change=notices.factor_changed,
     )
     identity = IdentityService(
         settings,
@@ -140,6 +146,9 @@ def build_state(
             ip=session.ip,
         )
 
+    async def api_key_created(creator: PydanticObjectId, key: ApiKey) -> None:
+        await notices.api_key_created(creator, key.name, key.scopes)
+
     sessions.set_reuse_hook(alert_reuse)
     mfa.set_replay_hook(identity.notify_code_replayed)
     webhooks = WebhookService(settings, clock, enqueue=enqueue_delivery, audit=audit)
@@ -163,7 +172,10 @@ def build_state(
         identity=identity,
         hasher=hasher,
         rate_limits=rate_limits,
-        api_keys=ApiKeyService(clock, audit),
+        api_keys=ApiKeyService(clock, audit, on_created=api_key_created),
+        reauthentication=Reauthentication(
+            settings, redis, clock, hasher, mfa, audit, identity.record_failed_attempt
+        ),
         audit=audit,
         admin_users=AdminUsers(
             clock,

@@ -21,6 +21,7 @@ from schema.identity.types import (
     PasswordChanged,
     PasswordResetCompleted,
     ProfileUpdated,
+    Reauthenticated,
     RegistrationAccepted,
     SessionRevoked,
     SessionType,
@@ -112,6 +113,25 @@ async def complete_mfa_login(
     except DomainError as error:
         return map_user_error(error)
     return _login_result(info, outcome)
+
+
+async def reauthenticate(
+    info: Info,
+    password: str | None = None,
+    code: str | None = None,
+    backup_code: str | None = None,
+) -> Reauthenticated | UserError:
+    principal = info.context.require_principal()
+    # Limited like the sign-in it stands for: a password like login, a code like 2FA.
+    operation = Operation.LOGIN if password else Operation.MFA
+    try:
+        await limit(info, operation, account=principal.user_id)
+        valid_until = await info.context.state.reauthentication.reauthenticate(
+            principal, password=password, code=code, backup_code=backup_code
+        )
+    except DomainError as error:
+        return map_user_error(error)
+    return Reauthenticated(valid_until=valid_until)
 
 
 async def begin_totp_enrollment(info: Info) -> TotpEnrollment | UserError:

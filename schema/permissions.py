@@ -5,6 +5,7 @@ A denied field resolves nothing, so no data leaks with the error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from strawberry.permission import BasePermission
@@ -117,3 +118,46 @@ def HasPermission(permission: Permission) -> type[BasePermission]:  # noqa: N802
 
     _HasPermission.__name__ = f"HasPermission_{permission.value.replace(':', '_')}"
     return _HasPermission
+
+
+REAUTHENTICATION_MESSAGE = (
+    "This change needs a recent sign-in: confirm it is you with `reauthenticate` "
+    "(your password or a current code) and try again."
+)
+ArgumentsTest = Callable[[dict[str, Any]], bool]
+
+
+def RecentAuthentication(  # noqa: N802 - reads like a class
+    when: ArgumentsTest | None = None,
+) -> type[BasePermission]:
+    """The session signed in or answered ``reauthenticate`` within the last
+    GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS (domain/sessions/reauthentication.py).
+
+    Put it after the field's role or permission check, so a caller without the
+    permission hears FORBIDDEN. ``when`` limits it to calls whose arguments give lasting
+    control (``updateUser`` raising a role, say); other calls pass.
+    """
+
+    class _RecentAuthentication(BasePermission):
+        message = REAUTHENTICATION_MESSAGE
+        error_extensions = {"code": "REAUTHENTICATION_REQUIRED"}
+        reauthentication = True  # read by the tests that list every guarded mutation
+
+        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            principal = info.context.principal
+            if principal is None:
+                # Only reached on a field without an authentication check before it.
+                self.message = IsAuthenticated.message
+                self.error_extensions = {"code": "UNAUTHENTICATED"}
+                return False
+            if when is not None and not when(kwargs):
+                return True
+            recent = await info.context.state.reauthentication.is_recent(principal)
+            if not recent:
+                await _audit_denial(info, "recent_authentication")
+            # Set last, after the awaits (the instance is shared by concurrent requests).
+            self.message = REAUTHENTICATION_MESSAGE
+            self.error_extensions = {"code": "REAUTHENTICATION_REQUIRED"}
+            return recent
+
+    return _RecentAuthentication

@@ -153,6 +153,8 @@ _BY_CODE: dict[str, Callable[[DomainError], UserError]] = {
     "NOT_FOUND": _simple(NotFound),
     "FORBIDDEN": _simple(Forbidden),
     "INVALID_MFA_CODE": _simple(InvalidMfaCode),
+    # A right code used twice: refused, but not counted as a guess.
+    "MFA_CODE_REPLAYED": _simple(InvalidMfaCode),
     "TOTP_ALREADY_ENABLED": _simple(TotpAlreadyEnabled),
     "NO_PENDING_ENROLLMENT": _simple(NoPendingEnrollment),
     "TOTP_NOT_ENABLED": _simple(TotpNotEnabled),

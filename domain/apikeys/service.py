@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,10 +51,17 @@ class ApiKeyPrincipal:
     rate_limit: Rule | None
 
 
+# Told of each key a signed-in user creates (their id, the key), so they hear of it.
+CreatedHook = Callable[[PydanticObjectId, "ApiKey"], Awaitable[None]]
+
+
 class ApiKeyService:
-    def __init__(self, clock: Clock, audit: AuditService) -> None:
+    def __init__(
+        self, clock: Clock, audit: AuditService, on_created: CreatedHook | None = None
+    ) -> None:
         self._clock = clock
         self._audit = audit
+        self._on_created = on_created
 
     async def create(
         self,
@@ -115,6 +122,8 @@ class ApiKeyService:
             target_type="api_key",
             after={"name": record.name, "scopes": ",".join(record.scopes), "rate": rate_limit},
         )
+        if created_by is not None and self._on_created is not None:
+            await self._on_created(created_by, record)
         return record, f"ghk_{key_id}_{secret}"
 
     async def revoke(self, key_id: str) -> bool:

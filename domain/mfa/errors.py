@@ -38,3 +38,14 @@ class SecretDecryptionError(DomainError):
     code = "MFA_SECRET_UNREADABLE"
     status_code = 500
     default_message = "Two-factor authentication is unavailable for this account. Contact support."
+
+
+class TotpCodeReplayedError(InvalidMfaCodeError):
+    """The right code of a step already used: entered twice, or seen by someone else.
+
+    A replay is not a guess (the code was right), so it never counts toward the lock;
+    a wrong code still does. Its own code lets a client say "wait for the next code".
+    """
+
+    code = "MFA_CODE_REPLAYED"
+    default_message = "This code was already used. Wait for the next code from your app."

@@ -6,13 +6,18 @@ code cannot be replayed, even by concurrent requests; steps at or before the las
 accepted one are refused as well (RFC 6238 section 5.2).
 
 Backup codes: ``backup_code_count`` codes of 10 characters from a 32-character
-alphabet without look-alikes (no 0/o/1/l), shown as ``xxxxx-xxxxx``. Each has
+alphabet without look-alikes (domain/mfa/backup_codes.py). Each has
 50 bits from ``secrets``, so an unsalted, fast SHA-256 is the right stored form:
 unlike a password, a random 50-bit code cannot be found by guessing from a
 dictionary, and brute force against a single digest costs ~2**49 hashes per code
 while the digest (keyed by the user id) is only useful for that one user. Online
 guessing is bounded by rate limiting and lockout, not by hash cost. A code is
 used by claiming ``backup:<digest>`` and deleting it, so it works exactly once.
+
+A right code for a step already used is a replay, not a guess: it raises
+``TotpCodeReplayedError`` so callers do not count it toward the lock (a wrong code
+still counts). Every change of factor (enabled, disabled, reset, new backup codes)
+is reported to the ``on_change`` hook, which tells the owner.
 
 Nothing here is a read-modify-write that must be atomic: every exactly-once
 decision is a claim (``domain.core.claims``), which holds on MongoDB and FerretDB.
@@ -23,48 +28,60 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 import pyotp
 import segno
 from beanie import PydanticObjectId
-from beanie.operators import In
 from loguru import logger
 from pymongo.errors import DuplicateKeyError
 
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
+from domain.mfa.backup_codes import (
+    BACKUP_CODE_ALPHABET,
+    MAX_INPUT_LENGTH,
+    replace_backup_codes,
+    use_backup_code,
+)
 from domain.mfa.crypto import SecretBox
 from domain.mfa.documents import BackupCode, TotpCredential
 from domain.mfa.errors import (
     InvalidMfaCodeError,
     NoPendingEnrollmentError,
     TotpAlreadyEnabledError,
+    TotpCodeReplayedError,
     TotpNotEnabledError,
 )
+
+__all__ = ["BACKUP_CODE_ALPHABET", "Enrollment", "FactorChange", "MfaService"]
 
 TOTP_DIGITS = 6
 TOTP_INTERVAL_SECONDS = 30
 TOTP_SECRET_LENGTH = 32  # base32 characters: 160 bits, the RFC 4226 recommendation
 
-BACKUP_CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # 32 symbols: 5 bits each
-BACKUP_CODE_LENGTH = 10
-
-# Longer input is garbage; refusing it early keeps normalisation cheap.
-_MAX_INPUT_LENGTH = 64
 _TOTP_PATTERN = re.compile(r"[0-9]{6}")
-_BACKUP_CODE_PATTERN = re.compile(f"[{BACKUP_CODE_ALPHABET}]{{{BACKUP_CODE_LENGTH}}}")
 # Claims outlive the last moment their step could be accepted, with room for clock skew.
 _CLAIM_MARGIN = timedelta(minutes=10)
-# A backup-code claim only matters until its document is deleted, right after.
-_BACKUP_CLAIM_TTL = timedelta(days=30)
 _CONFIRM_CLAIM_TTL = timedelta(hours=1)
 
 UserId = PydanticObjectId | str
 ReplayHook = Callable[[PydanticObjectId], Awaitable[None]]
+
+
+class FactorChange(StrEnum):
+    """A change to a user's second factor that its owner is told about."""
+
+    ENABLED = "enabled"
+    DISABLED = "disabled"  # by the user
+    RESET = "reset"  # by an administrator
+    BACKUP_CODES_REGENERATED = "backup_codes_regenerated"
+
+
+ChangeHook = Callable[[PydanticObjectId, FactorChange], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +101,7 @@ class MfaService:
         issuer: str = "Gatehouse",
         valid_window: int = 1,
         backup_code_count: int = 10,
+        on_change: ChangeHook | None = None,
     ) -> None:
         if valid_window < 0:
             raise ValueError("valid_window must be >= 0")
@@ -95,6 +113,7 @@ class MfaService:
         self._valid_window = valid_window
         self._backup_code_count = backup_code_count
         self._on_replay: ReplayHook | None = None
+        self._on_change = on_change
 
     def set_replay_hook(self, hook: ReplayHook) -> None:
         """Called when a right code is presented for a step already used: it was entered
@@ -108,6 +127,16 @@ class MfaService:
             await self._on_replay(user_id)
         except Exception as error:  # the refusal stands whatever the notice does
             logger.bind(user_id=str(user_id)).warning("TOTP replay notice failed: {}", error)
+
+    async def _changed(self, user_id: PydanticObjectId, change: FactorChange) -> None:
+        if self._on_change is None:
+            return
+        try:
+            await self._on_change(user_id, change)
+        except Exception as error:  # the change is made; a lost notice must not undo it
+            logger.bind(user_id=str(user_id), change=change.value).warning(
+                "second-factor change notice failed: {}", error
+            )
 
     # -- enrollment -------------------------------------------------------------
 
@@ -161,7 +190,8 @@ class MfaService:
         Raises:
             NoPendingEnrollmentError: nothing to confirm (or it was replaced meanwhile).
             TotpAlreadyEnabledError: TOTP is already confirmed.
-            InvalidMfaCodeError: the code is wrong, malformed or already used.
+            InvalidMfaCodeError: the code is wrong or malformed.
+            TotpCodeReplayedError: the code's step was already used.
             SecretDecryptionError: the stored secret cannot be decrypted.
         """
         uid = _oid(user_id)
@@ -194,7 +224,9 @@ class MfaService:
         )
         if result.matched_count != 1:
             raise NoPendingEnrollmentError  # replaced by a new begin, or removed
-        return await self._replace_backup_codes(uid)
+        codes = await self._replace_backup_codes(uid)
+        await self._changed(uid, FactorChange.ENABLED)
+        return codes
 
     # -- state ------------------------------------------------------------------
 
@@ -213,6 +245,7 @@ class MfaService:
         Never raises on bad input (anything not six digits is just False).
 
         Raises:
+            TotpCodeReplayedError: the right code of a step already used (not a guess).
             SecretDecryptionError: the stored secret cannot be decrypted.
         """
         normalized = _normalize_totp(code)
@@ -225,24 +258,15 @@ class MfaService:
 
     async def use_backup_code(self, user_id: UserId, code: object) -> bool:
         """Use a backup code up: True once, False if unknown, malformed or used."""
-        normalized = _normalize_backup_code(code)
-        if normalized is None:
-            return False
-        uid = _oid(user_id)
-        digest = _backup_code_digest(uid, normalized)
-        stored = await BackupCode.get(digest)
-        if stored is None or stored.user_id != uid:
-            return False
-        now = self._clock.now()
-        if not await claim_once(f"backup:{digest}", now=now, expires_at=now + _BACKUP_CLAIM_TTL):
-            return False
-        await BackupCode.find(BackupCode.id == digest).delete()
-        return True
+        return await use_backup_code(_oid(user_id), code, self._clock.now())
 
     async def verify_second_factor(
         self, user_id: UserId, code: str | None, backup_code: str | None
     ) -> bool:
-        """Check exactly one of a TOTP code or a backup code (both or neither: False)."""
+        """Check exactly one of a TOTP code or a backup code (both or neither: False).
+
+        Raises: TotpCodeReplayedError (see ``verify_code``).
+        """
         has_code = code is not None and code != ""
         has_backup = backup_code is not None and backup_code != ""
         if has_code == has_backup:
@@ -262,22 +286,30 @@ class MfaService:
         uid = _oid(user_id)
         if not await self.is_enabled(uid):
             raise TotpNotEnabledError
-        return await self._replace_backup_codes(uid)
+        codes = await self._replace_backup_codes(uid)
+        await self._changed(uid, FactorChange.BACKUP_CODES_REGENERATED)
+        return codes
 
     async def disable(self, user_id: UserId) -> bool:
         """Remove the TOTP credential (pending or confirmed) and all backup codes.
 
         Returns whether a credential existed. Idempotent.
         """
-        uid = _oid(user_id)
-        # The credential first: once it is gone, TOTP is off, whatever happens next.
-        result = await TotpCredential.get_pymongo_collection().delete_many({"user_id": uid})
-        await BackupCode.find(BackupCode.user_id == uid).delete()
-        return result.deleted_count > 0
+        return await self._remove(_oid(user_id), FactorChange.DISABLED)
 
     async def reset(self, user_id: UserId) -> bool:
         """An administrator's reset: the same as ``disable`` (audited separately)."""
-        return await self.disable(user_id)
+        return await self._remove(_oid(user_id), FactorChange.RESET)
+
+    async def _remove(self, uid: PydanticObjectId, change: FactorChange) -> bool:
+        # Only a confirmed factor is news to its owner; a pending enrollment is not.
+        was_enabled = await self.is_enabled(uid)
+        # The credential first: once it is gone, TOTP is off, whatever happens next.
+        result = await TotpCredential.get_pymongo_collection().delete_many({"user_id": uid})
+        await BackupCode.find(BackupCode.user_id == uid).delete()
+        if was_enabled and result.deleted_count > 0:
+            await self._changed(uid, change)
+        return result.deleted_count > 0
 
     # -- internals --------------------------------------------------------------
 
@@ -293,7 +325,10 @@ class MfaService:
             yield current + offset
 
     async def _accept_totp(self, credential: TotpCredential, code: str) -> bool:
-        """Match ``code`` within the window and claim its step exactly once."""
+        """Match ``code`` within the window and claim its step exactly once.
+
+        Raises: TotpCodeReplayedError when the code matches a step already used.
+        """
         uid = credential.user_id
         totp = self._totp(self._box.decrypt(credential.encrypted_secret, context=_context(uid)))
         now = _aware(self._clock.now())
@@ -307,12 +342,12 @@ class MfaService:
             return False
         if credential.last_used_step is not None and matched <= credential.last_used_step:
             await self._replayed(uid)
-            return False
+            raise TotpCodeReplayedError
         last_acceptable = (matched + self._valid_window + 1) * TOTP_INTERVAL_SECONDS
         expires_at = datetime.fromtimestamp(last_acceptable, UTC) + _CLAIM_MARGIN
         if not await claim_once(f"totp:{uid}:{matched}", now=now, expires_at=expires_at):
             await self._replayed(uid)
-            return False
+            raise TotpCodeReplayedError
         # Best effort (not atomic on FerretDB); the claim above is what decides.
         await TotpCredential.get_pymongo_collection().update_one(
             {
@@ -325,26 +360,7 @@ class MfaService:
         return True
 
     async def _replace_backup_codes(self, uid: PydanticObjectId) -> list[str]:
-        # New codes go in before the old ones go out, so there is never a moment
-        # without codes. Only the codes seen before are deleted: two concurrent
-        # regenerations leave both batches rather than none.
-        old_ids = [code.id async for code in BackupCode.find(BackupCode.user_id == uid)]
-        codes: set[str] = set()
-        while len(codes) < self._backup_code_count:
-            codes.add(_new_backup_code())
-        now = self._clock.now()
-        batch = secrets.token_hex(8)
-        await BackupCode.insert_many(
-            [
-                BackupCode(
-                    _id=_backup_code_digest(uid, code), user_id=uid, created_at=now, batch=batch
-                )
-                for code in codes
-            ]
-        )
-        if old_ids:
-            await BackupCode.find(In(BackupCode.id, old_ids)).delete()
-        return [_format_backup_code(code) for code in sorted(codes)]
+        return await replace_backup_codes(uid, self._backup_code_count, self._clock.now())
 
 
 async def _credential(uid: PydanticObjectId) -> TotpCredential | None:
@@ -365,27 +381,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _normalize_totp(code: object) -> str | None:
-    if not isinstance(code, str) or len(code) > _MAX_INPUT_LENGTH:
+    if not isinstance(code, str) or len(code) > MAX_INPUT_LENGTH:
         return None
     compact = "".join(code.split())
     return compact if _TOTP_PATTERN.fullmatch(compact) else None
-
-
-def _normalize_backup_code(code: object) -> str | None:
-    if not isinstance(code, str) or len(code) > _MAX_INPUT_LENGTH:
-        return None
-    compact = "".join(code.split()).replace("-", "").lower()
-    return compact if _BACKUP_CODE_PATTERN.fullmatch(compact) else None
-
-
-def _new_backup_code() -> str:
-    return "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(BACKUP_CODE_LENGTH))
-
-
-def _format_backup_code(code: str) -> str:
-    half = BACKUP_CODE_LENGTH // 2
-    return f"{code[:half]}-{code[half:]}"
-
-
-def _backup_code_digest(uid: PydanticObjectId, normalized: str) -> str:
-    return hashlib.sha256(f"{uid}:{normalized}".encode()).hexdigest()

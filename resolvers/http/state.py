@@ -27,6 +27,7 @@ from domain.persisted_queries.store import PersistedQueryStore
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.principal import Authenticator
+from domain.sessions.reauthentication import Reauthentication
 from domain.sessions.service import SessionService
 from domain.tokens.access import AccessTokenService
 from domain.webhooks.service import WebhookService
@@ -51,6 +52,7 @@ class AppState:
     hasher: PasswordHasher
     rate_limits: RateLimitService
     api_keys: ApiKeyService
+    reauthentication: Reauthentication
     audit: AuditService
     admin_users: AdminUsers
     users: CachedUsers

@@ -8,7 +8,7 @@ from strawberry.permission import BasePermission
 from domain.identity.permissions import Permission
 from resolvers import admin
 from schema.admin.types import AdminUserDetail, UserConnection, UserSessionsRevoked, UserUpdated
-from schema.permissions import HasPermission
+from schema.permissions import HasPermission, RecentAuthentication
 from schema.user_errors import Forbidden, NotFound, ValidationFailed
 
 UserResult = Annotated[AdminUserDetail | NotFound, strawberry.union("AdminUserResult")]
@@ -21,6 +21,15 @@ RevokeUserSessionsResult = Annotated[
 
 _READ: list[type[BasePermission]] = [HasPermission(Permission.USERS_READ)]
 _WRITE: list[type[BasePermission]] = [HasPermission(Permission.USERS_WRITE)]
+# Giving someone a role or their account back, or removing their second factor, is
+# lasting control: a recent sign-in first (SECURITY.md lists every such mutation).
+_RECENT: list[type[BasePermission]] = [*_WRITE, RecentAuthentication()]
+_GRANTING: list[type[BasePermission]] = [
+    *_WRITE,
+    RecentAuthentication(
+        when=lambda args: args.get("role") is not None or bool(args.get("active"))
+    ),
+]
 
 
 @strawberry.type
@@ -37,7 +46,7 @@ class AdminQuery:
 class AdminMutation:
     update_user = strawberry.mutation(
         resolver=admin.update_user,
-        permission_classes=_WRITE,
+        permission_classes=_GRANTING,
         graphql_type=UserUpdateResult,
         description="Change role and/or activation; the user's sessions end.",
     )
@@ -48,14 +57,14 @@ class AdminMutation:
         description="Soft delete: hidden, cannot sign in, restorable.",
     )
     restore_user = strawberry.mutation(
-        resolver=admin.restore_user, permission_classes=_WRITE, graphql_type=UserUpdateResult
+        resolver=admin.restore_user, permission_classes=_RECENT, graphql_type=UserUpdateResult
     )
     unlock_user = strawberry.mutation(
         resolver=admin.unlock_user, permission_classes=_WRITE, graphql_type=UserUpdateResult
     )
     reset_user_two_factor = strawberry.mutation(
         resolver=admin.reset_user_two_factor,
-        permission_classes=_WRITE,
+        permission_classes=_RECENT,
         graphql_type=UserUpdateResult,
         description="Remove a user's TOTP and backup codes (a lost phone).",
     )

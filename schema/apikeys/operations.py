@@ -8,7 +8,7 @@ from strawberry.permission import BasePermission
 from domain.identity.permissions import Permission
 from resolvers import apikeys
 from schema.apikeys.types import ApiKeyCreated, ApiKeyRevoked, ApiKeyType
-from schema.permissions import HasPermission
+from schema.permissions import HasPermission, RecentAuthentication
 from schema.user_errors import NotFound, ValidationFailed
 
 CreateApiKeyResult = Annotated[
@@ -17,6 +17,8 @@ CreateApiKeyResult = Annotated[
 RevokeApiKeyResult = Annotated[ApiKeyRevoked | NotFound, strawberry.union("RevokeApiKeyResult")]
 
 _MANAGE: list[type[BasePermission]] = [HasPermission(Permission.APIKEYS_MANAGE)]
+# A new key is lasting access that outlives the session: a recent sign-in first.
+_MINT: list[type[BasePermission]] = [*_MANAGE, RecentAuthentication()]
 
 
 @strawberry.type
@@ -30,9 +32,10 @@ class ApiKeyQuery:
 class ApiKeyMutation:
     create_api_key = strawberry.mutation(
         resolver=apikeys.create_api_key,
-        permission_classes=_MANAGE,
+        permission_classes=_MINT,
         graphql_type=CreateApiKeyResult,
-        description="Create a key for a service client; the key is returned once.",
+        description="Create a key for a service client; the key is returned once. Needs a "
+        "recent sign-in; the creator is emailed.",
     )
     revoke_api_key = strawberry.mutation(
         resolver=apikeys.revoke_api_key,

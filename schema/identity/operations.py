@@ -19,13 +19,14 @@ from schema.identity.types import (
     PasswordChanged,
     PasswordResetCompleted,
     ProfileUpdated,
+    Reauthenticated,
     RegistrationAccepted,
     SessionRevoked,
     SessionType,
     TotpDisabled,
     TotpEnrollment,
 )
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAuthenticated, RecentAuthentication
 from schema.user_errors import (
     AccountDisabled,
     AccountLocked,
@@ -134,11 +135,22 @@ DisableTotpResult = Annotated[
     | RateLimited,
     strawberry.union("DisableTotpResult"),
 ]
+ReauthenticateResult = Annotated[
+    Reauthenticated
+    | InvalidCredentials
+    | InvalidMfaCode
+    | AccountLocked
+    | RateLimited
+    | ValidationFailed,
+    strawberry.union("ReauthenticateResult"),
+]
 UnlockAccountResult = Annotated[
     AccountUnlocked | InvalidToken | RateLimited, strawberry.union("UnlockAccountResult")
 ]
 
 _AUTH: list[type[BasePermission]] = [IsAuthenticated]
+# Lasting control over the account: a recent sign-in or `reauthenticate` first.
+_RECENT: list[type[BasePermission]] = [IsAuthenticated, RecentAuthentication()]
 
 
 @strawberry.type
@@ -213,14 +225,22 @@ class IdentityMutation:
         graphql_type=CompleteMfaLoginResult,
         description="Finish a two-factor sign-in with a TOTP `code` or a `backupCode`.",
     )
+    reauthenticate = strawberry.mutation(
+        resolver=identity.reauthenticate,
+        permission_classes=_AUTH,
+        graphql_type=ReauthenticateResult,
+        description="Prove it is still you (the password, a current code or a backup code) "
+        "before a change that gives lasting control; wrong answers count toward the lock.",
+    )
     begin_totp_enrollment = strawberry.mutation(
         resolver=identity.begin_totp_enrollment,
-        permission_classes=_AUTH,
+        permission_classes=_RECENT,
         graphql_type=BeginTotpResult,
+        description="Start adding an authenticator app; needs a recent sign-in.",
     )
     confirm_totp_enrollment = strawberry.mutation(
         resolver=identity.confirm_totp_enrollment,
-        permission_classes=_AUTH,
+        permission_classes=_RECENT,
         graphql_type=ConfirmTotpResult,
         description="Turn two-factor on with a first code; returns backup codes once.",
     )

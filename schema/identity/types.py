@@ -146,6 +146,14 @@ class TotpDisabled:
     message: str
 
 
+@strawberry.type(
+    description="This session counts as recently signed in until `validUntil`: changes that "
+    "give lasting control (a second factor, an API key, ...) are allowed until then."
+)
+class Reauthenticated:
+    valid_until: datetime
+
+
 @strawberry.type(description="Accepted. If the details can be used, an email is on its way.")
 class RegistrationAccepted:
     message: str

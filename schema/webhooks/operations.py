@@ -7,7 +7,7 @@ from strawberry.permission import BasePermission
 
 from domain.identity.permissions import Permission
 from resolvers import webhooks
-from schema.permissions import HasPermission
+from schema.permissions import HasPermission, RecentAuthentication
 from schema.user_errors import NotFound, ValidationFailed
 from schema.webhooks.types import (
     WebhookDeliveryQueued,
@@ -30,6 +30,8 @@ QueuedResult = Annotated[
 ]
 
 _MANAGE: list[type[BasePermission]] = [HasPermission(Permission.WEBHOOKS_MANAGE)]
+# Where account events are sent, and the secret that signs them: lasting control.
+_RECENT: list[type[BasePermission]] = [*_MANAGE, RecentAuthentication()]
 
 
 @strawberry.type
@@ -48,13 +50,13 @@ class WebhookQuery:
 class WebhookMutation:
     create_webhook_endpoint = strawberry.mutation(
         resolver=webhooks.create_webhook_endpoint,
-        permission_classes=_MANAGE,
+        permission_classes=_RECENT,
         graphql_type=SecretResult,
         description="Register an endpoint; its signing secret is returned once.",
     )
     update_webhook_endpoint = strawberry.mutation(
         resolver=webhooks.update_webhook_endpoint,
-        permission_classes=_MANAGE,
+        permission_classes=_RECENT,
         graphql_type=SaveResult,
     )
     delete_webhook_endpoint = strawberry.mutation(
@@ -64,7 +66,7 @@ class WebhookMutation:
     )
     rotate_webhook_secret = strawberry.mutation(
         resolver=webhooks.rotate_webhook_secret,
-        permission_classes=_MANAGE,
+        permission_classes=_RECENT,
         graphql_type=SecretResult,
         description="A new secret; the old one keeps signing for `overlapSeconds`.",
     )

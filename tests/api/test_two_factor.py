@@ -140,7 +140,7 @@ async def test_full_two_factor_journey(
     replay = await call(
         client, COMPLETE, {"challenge": await challenge_for(client, email), "code": code}
     )
-    assert replay["data"]["completeMfaLogin"]["code"] == "INVALID_MFA_CODE"
+    assert replay["data"]["completeMfaLogin"]["code"] == "MFA_CODE_REPLAYED"
     # A used challenge is gone.
     used = await call(client, COMPLETE, {"challenge": challenge, "code": code})
     assert used["data"]["completeMfaLogin"]["code"] == "INVALID_TOKEN"
@@ -222,12 +222,12 @@ async def test_a_replayed_code_is_refused_audited_and_the_holder_told(
 
     assert (await complete_with_code())["__typename"] == "AuthPayload"
     # Someone who saw the code uses it inside its 30 seconds, with the password.
-    assert (await complete_with_code())["code"] == "INVALID_MFA_CODE"
+    assert (await complete_with_code())["code"] == "MFA_CODE_REPLAYED"
     (notice,) = await mail_inbox.wait_for(email, "used sign-in code")
     assert "already been used" in " ".join(notice.text.split())
     assert await replays() == 1
     # Another replay within the hour is audited, not mailed again.
-    assert (await complete_with_code())["code"] == "INVALID_MFA_CODE"
+    assert (await complete_with_code())["code"] == "MFA_CODE_REPLAYED"
     await asyncio.sleep(0.5)
     assert len([m for m in mail_inbox.all(email) if "used sign-in code" in m.subject]) == 1
     assert await replays() == 2

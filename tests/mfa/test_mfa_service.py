@@ -25,6 +25,7 @@ from domain.mfa.errors import (
     NoPendingEnrollmentError,
     SecretDecryptionError,
     TotpAlreadyEnabledError,
+    TotpCodeReplayedError,
     TotpNotEnabledError,
 )
 from domain.mfa.service import BACKUP_CODE_ALPHABET, MfaService
@@ -159,9 +160,12 @@ async def test_same_code_twice_is_refused(service: MfaService, clock: FrozenCloc
     secret, _ = await enable(service, clock, uid)
     code = code_at(secret, clock.now())
     assert await service.verify_code(uid, code)
-    assert not await service.verify_code(uid, code)
+    # A replay is refused as such (not counted as a wrong guess by the callers).
+    with pytest.raises(TotpCodeReplayedError):
+        await service.verify_code(uid, code)
     clock.advance(timedelta(seconds=10))  # same step, later
-    assert not await service.verify_code(uid, code)
+    with pytest.raises(TotpCodeReplayedError):
+        await service.verify_code(uid, code)
 
 
 async def test_confirmation_code_cannot_be_replayed(
@@ -171,7 +175,8 @@ async def test_confirmation_code_cannot_be_replayed(
     enrollment = await service.begin_enrollment(uid, "ada@example.com")
     code = code_at(enrollment.secret, clock.now())
     await service.confirm_enrollment(uid, code)
-    assert not await service.verify_code(uid, code)
+    with pytest.raises(TotpCodeReplayedError):
+        await service.verify_code(uid, code)
 
 
 async def test_concurrent_verifies_of_one_code_succeed_once(
@@ -180,8 +185,11 @@ async def test_concurrent_verifies_of_one_code_succeed_once(
     uid = PydanticObjectId()
     secret, _ = await enable(service, clock, uid)
     code = code_at(secret, clock.now())
-    results = await asyncio.gather(*(service.verify_code(uid, code) for _ in range(20)))
+    results = await asyncio.gather(
+        *(service.verify_code(uid, code) for _ in range(20)), return_exceptions=True
+    )
     assert results.count(True) == 1
+    assert all(isinstance(r, TotpCodeReplayedError) for r in results if r is not True)
 
 
 async def test_window_accepts_previous_step_but_not_two_back(
@@ -203,7 +211,8 @@ async def test_older_step_after_newer_one_is_refused(
     secret, _ = await enable(service, clock, uid)
     clock.advance(STEP * 3)
     assert await service.verify_code(uid, code_at(secret, clock.now()))
-    assert not await service.verify_code(uid, code_at(secret, clock.now() - STEP))
+    with pytest.raises(TotpCodeReplayedError):
+        await service.verify_code(uid, code_at(secret, clock.now() - STEP))
 
 
 async def test_code_with_spaces_is_accepted(service: MfaService, clock: FrozenClock) -> None:

@@ -163,9 +163,12 @@ async def test_used_totp_step_cannot_be_replayed(open_client: ClientFactory) -> 
         # An observer of that code (shoulder, phishing proxy) tries it within its 30 s.
         clock.advance(timedelta(seconds=10))
         replay = await complete(client, await challenge(client, "totp.replay@example.com"), code)
-        assert replay["code"] == "INVALID_MFA_CODE"
-        (event,) = await audit_events("user.mfa_failed", target_id=user_id)
+        assert replay["__typename"] == "InvalidMfaCode"
+        assert replay["code"] == "MFA_CODE_REPLAYED"
+        # Refused and recorded as a replay; not a wrong guess toward the lock.
+        (event,) = await audit_events("user.mfa_replayed", target_id=user_id)
         assert event.result.value == "failure"
+        assert await audit_events("user.mfa_failed", target_id=user_id) == []
 
 
 async def test_forged_forwarded_for_does_not_escape_the_ip_limit(
