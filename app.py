@@ -172,7 +172,9 @@ def build_state(
         identity=identity,
         hasher=hasher,
         rate_limits=rate_limits,
-        api_keys=ApiKeyService(clock, audit, on_created=api_key_created),
+        api_keys=ApiKeyService(
+            clock, audit, on_created=api_key_created, max_rate_limit=settings.api_key_max_rate_limit
+        ),
         reauthentication=Reauthentication(
             settings, redis, clock, hasher, mfa, audit, identity.record_failed_attempt
         ),

@@ -26,6 +26,26 @@ from domain.ratelimit.limiter import Rule
 
 _KEY_PATTERN = re.compile(r"^ghk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 _SCOPE_PATTERN = re.compile(r"^[a-z]+:[a-z]+$")
+# The most a key may be given (GATEHOUSE_API_KEY_MAX_RATE_LIMIT): without a ceiling a key's
+# creator could hand it a budget far above every per-IP and per-user limit.
+DEFAULT_MAX_RATE_LIMIT = "6000/60"
+
+
+def _rate_limit_errors(spec: str, ceiling: Rule) -> list[FieldError]:
+    try:
+        rule = Rule.parse("api-key", spec)
+    except ValueError:
+        return [
+            FieldError("rateLimit", "Write the limit as count/seconds, e.g. 1000/60.", "INVALID")
+        ]
+    # Compared as rates (count per second), without floating point.
+    if rule.limit * ceiling.window_seconds > ceiling.limit * rule.window_seconds:
+        message = (
+            f"At most {ceiling.limit}/{ceiling.window_seconds} "
+            f"(requests/seconds); an operator sets the ceiling."
+        )
+        return [FieldError("rateLimit", message, "TOO_HIGH")]
+    return []
 
 
 class ApiKey(Document):
@@ -57,10 +77,17 @@ CreatedHook = Callable[[PydanticObjectId, "ApiKey"], Awaitable[None]]
 
 class ApiKeyService:
     def __init__(
-        self, clock: Clock, audit: AuditService, on_created: CreatedHook | None = None
+        self,
+        clock: Clock,
+        audit: AuditService,
+        on_created: CreatedHook | None = None,
+        *,
+        max_rate_limit: str = DEFAULT_MAX_RATE_LIMIT,
     ) -> None:
         self._clock = clock
         self._audit = audit
+        # A bad setting stops the start (ValueError), not the first key.
+        self._max_rate_limit = Rule.parse("api-key-max", max_rate_limit)
         self._on_created = on_created
 
     async def create(
@@ -93,14 +120,7 @@ class ApiKeyService:
                 )
             )
         if rate_limit is not None:
-            try:
-                Rule.parse("api-key", rate_limit)
-            except ValueError:
-                errors.append(
-                    FieldError(
-                        "rateLimit", "Write the limit as count/seconds, e.g. 1000/60.", "INVALID"
-                    )
-                )
+            errors.extend(_rate_limit_errors(rate_limit, self._max_rate_limit))
         if errors:
             raise ValidationError(errors)
         key_id = secrets.token_hex(8)

@@ -187,6 +187,8 @@ class Settings(BaseSettings):
     rate_limit_request_user: str = "600/60"
     rate_limit_request_admin: str = "3000/60"
     rate_limit_request_api_key: str = "6000/60"
+    # The most budget an API key may be given when it is created.
+    api_key_max_rate_limit: str = "6000/60"
 
     # --- account lockout ---
     lockout_threshold: int = Field(default=10, ge=1)
