@@ -113,6 +113,17 @@ class AuditService:
             .to_list()
         )
 
+    @staticmethod
+    def as_seen_by(event: AuditEvent, user_id: str) -> AuditEvent:
+        """The event as the user it is about sees it. When someone else acted (an
+        administrator), their IP, user agent, id and request stay in the full trail; the
+        user is told only who they were (``mySecurityEvents`` shows the actor's role)."""
+        if event.actor_id is None or event.actor_id == user_id:
+            return event
+        return event.model_copy(
+            update={"actor_id": None, "ip": "", "user_agent": "", "request_id": None}
+        )
+
     async def search(
         self,
         *,

@@ -25,6 +25,10 @@ class AuditEventType:
     result: str
     actor_id: str | None
     actor_type: str
+    actor_role: str | None = strawberry.field(
+        description="In `mySecurityEvents`, when someone else acted on your account: who they "
+        "were (`administrator`), in place of their id and network details."
+    )
     target_id: str | None
     target_type: str | None
     ip: str
@@ -36,7 +40,7 @@ class AuditEventType:
     details: JSON
 
     @classmethod
-    def from_document(cls, event: AuditEvent) -> AuditEventType:
+    def from_document(cls, event: AuditEvent, actor_role: str | None = None) -> AuditEventType:
         return cls(
             id=strawberry.ID(str(event.id)),
             event=event.event,
@@ -44,6 +48,7 @@ class AuditEventType:
             result=event.result.value,
             actor_id=event.actor_id,
             actor_type=event.actor_type,
+            actor_role=actor_role,
             target_id=event.target_id,
             target_type=event.target_type,
             ip=event.ip,
