@@ -120,9 +120,10 @@ class AuditService:
         user is told only who they were (``mySecurityEvents`` shows the actor's role)."""
         if event.actor_id is None or event.actor_id == user_id:
             return event
-        return event.model_copy(
+        seen: AuditEvent = event.model_copy(
             update={"actor_id": None, "ip": "", "user_agent": "", "request_id": None}
         )
+        return seen
 
     async def search(
         self,
