@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
 import strawberry
@@ -14,6 +14,7 @@ from domain.apikeys.service import ApiKeyPrincipal
 from domain.core.errors import UnauthenticatedError
 from domain.core.settings import Settings
 from domain.sessions.principal import Principal
+from schema.loaders import Loaders
 
 if TYPE_CHECKING:
     from resolvers.http.state import AppState
@@ -37,6 +38,7 @@ class Context:
     principal: Principal | None = None
     api_key: ApiKeyPrincipal | None = None
     connection_params: dict[str, object] | None = None
+    loaders: Loaders = field(default_factory=Loaders)
 
     def require_principal(self) -> Principal:
         if self.principal is None:

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from graphql.language.parser import parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from schema.document_limits import DocumentLimits, document_refusals
 from schema.limits import introspection_refusal
 
 CACHED_DOCUMENTS = 1024  # bounded: query texts are client-chosen
@@ -26,12 +27,41 @@ CACHED_DOCUMENTS = 1024  # bounded: query texts are client-chosen
 # are cached process-wide. The parser returns the same document object for the same
 # text, and the rules are one tuple made at start-up, so validation hits its cache.
 _parse = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
-_validate = lru_cache(maxsize=CACHED_DOCUMENTS)(validate_document)
+
+
+class _Same:
+    """A document as a cache key by identity. graphql-core's nodes are frozen
+    dataclasses, hashed and compared field by field, recursively: every lookup walked
+    the whole tree, and a deeply nested document overflowed the stack (a 500)."""
+
+    __slots__ = ("document",)
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document  # held, so its id is not reused while cached
+
+    def __hash__(self) -> int:
+        return id(self.document)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.document is self.document
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _validate(
+    schema: GraphQLSchema, key: _Same, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    return validate_document(schema, key.document, rules)
+
+
+@lru_cache(maxsize=CACHED_DOCUMENTS)
+def _refusals(schema: GraphQLSchema, key: _Same, limits: DocumentLimits) -> list[GraphQLError]:
+    return document_refusals(schema, key.document, limits)
 
 
 @dataclass(frozen=True, slots=True)
 class OperationPolicy:
     max_tokens: int
+    limits: DocumentLimits
     rules: tuple[type[ASTValidationRule], ...]
     admin_only_introspection: bool
 
@@ -56,8 +86,12 @@ class GatehouseExtension(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         assert ctx.graphql_document is not None  # Strawberry validates parsed documents only
-        ctx.pre_execution_errors = _validate(
-            ctx.schema._schema, ctx.graphql_document, ctx.validation_rules
+        schema = ctx.schema._schema
+        # Limits first, in linear time: some of graphql-core's rules are quadratic or
+        # worse in what a small document can expand to.
+        key = _Same(ctx.graphql_document)
+        ctx.pre_execution_errors = _refusals(schema, key, self._policy.limits) or _validate(
+            schema, key, ctx.validation_rules
         )
         yield
 

@@ -1,15 +1,18 @@
-"""Limits every operation must fit in: depth, aliases, tokens, cost, introspection.
+"""Limits every operation must fit in, and the cost model they are measured with.
 
-Depth, alias and token limits are Strawberry's; the cost budget is ours (Strawberry
-has none). All are validation rules, so their verdict is cached with the document.
+The limits themselves (depth, aliases, fragments, cost, ...) are checked in one
+linear pass before graphql-core validates (schema/document_limits.py). This module
+says what things cost: a field 1, a mutation field 10, and the fields below that do
+real work more, declared next to each other so the model reads in one place. A list
+multiplies what is selected in each item by how many items it can return.
 Introspection in "admin" mode depends on who asks, so it is checked per request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -20,77 +23,82 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
-    OperationType,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
 )
 
 from domain.identity.permissions import Permission, has_permission
+from schema.pagination import MAX_PAGE_SIZE
 
+FIELD_COST = 1
 MUTATION_FIELD_COST = 10
+# One database round trip (a find, an aggregation), whatever it returns.
+LOOKUP_COST = 10
 _INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
+# What a field costs itself, by "Type.field"; anything else costs FIELD_COST (or
+# MUTATION_FIELD_COST at the root of a mutation). Keep every value >= 1: the limits
+# pass bounds the fields a document expands to by its cost.
+FIELD_COSTS: Mapping[str, int] = {
+    "Query.users": LOOKUP_COST,
+    # A count visits every matching user: the dearest thing one can ask for.
+    "UserConnection.totalCount": 250,
+    # The user, their sessions and their recent events, and an audit record of the view.
+    "Query.user": 4 * LOOKUP_COST,
+    "Query.auditEvents": LOOKUP_COST,
+    "Query.mySecurityEvents": LOOKUP_COST,
+    "Query.mySessions": LOOKUP_COST,
+    "Query.apiKeys": LOOKUP_COST,
+    "Query.failedEmails": LOOKUP_COST,
+    "Query.webhookEndpoints": LOOKUP_COST,
+    "Query.webhookDeliveries": LOOKUP_COST,
+    "Query.activeUsers": LOOKUP_COST,
+    "Query.dailyAuthStats": LOOKUP_COST,
+    "Query.retentionCohorts": LOOKUP_COST,
+    "Query.topOperations": LOOKUP_COST,
+    # Batched per page (schema/loaders.py): one lookup for the page, a little per row.
+    "User.twoFactorEnabled": 2,
+}
 
-def cost_limit_rule(max_cost: int) -> type[ValidationRule]:
-    class CostLimitRule(ValidationRule):
-        """Each field costs 1, each mutation field 10; fragments count where spread."""
 
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self._fragments = {
-                d.name.value: d
-                for d in context.document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
+@dataclass(frozen=True, slots=True)
+class ListSize:
+    """How many items a list field can return.
 
-        def _cost(self, selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
-            if selection_set is None:
-                return 0
-            total = 0
-            for selection in selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    total += 1 + self._cost(selection.selection_set, seen)
-                elif isinstance(selection, InlineFragmentNode):
-                    total += self._cost(selection.selection_set, seen)
-                elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    fragment = self._fragments.get(name)
-                    if fragment is not None and name not in seen:
-                        total += self._cost(fragment.selection_set, seen | {name})
-            return total
+    ``argument`` (``first``, ``limit``) gives the count when the document writes it;
+    a variable counts as ``maximum`` (the verdict is cached per document, before the
+    variables are known), an absent argument as its default in the schema. A list
+    without an argument counts as ``maximum`` items. ``items`` names the list inside
+    a connection (``edges``) when the field returns a connection.
+    """
 
-        def _root_fields(self, selection_set: SelectionSetNode, seen: frozenset[str]) -> int:
-            """Fields at the root, fragments expanded (a fragment must not hide mutations)."""
-            count = 0
-            for selection in selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    count += 1
-                elif isinstance(selection, InlineFragmentNode):
-                    count += self._root_fields(selection.selection_set, seen)
-                elif isinstance(selection, FragmentSpreadNode):
-                    name = selection.name.value
-                    fragment = self._fragments.get(name)
-                    if fragment is not None and name not in seen:
-                        count += self._root_fields(fragment.selection_set, seen | {name})
-            return count
+    maximum: int
+    argument: str | None = None
+    items: str | None = None
 
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            cost = self._cost(node.selection_set, frozenset())
-            if node.operation is OperationType.MUTATION:
-                roots = self._root_fields(node.selection_set, frozenset())
-                cost += (MUTATION_FIELD_COST - 1) * roots
-            if cost > max_cost:
-                self.report_error(
-                    GraphQLError(
-                        f"The operation costs {cost}, over the budget of {max_cost}. "
-                        "Ask for fewer fields or split the operation.",
-                        node,
-                        extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost},
-                    )
-                )
 
-    return CostLimitRule
+_PAGE = ListSize(maximum=MAX_PAGE_SIZE, argument="first")
+_CONNECTION = ListSize(maximum=MAX_PAGE_SIZE, argument="first", items="edges")
+
+# Every list of objects outside introspection; an unlisted one counts as
+# UNLISTED_LIST_SIZE items (tests/security/test_query_cost.py keeps this complete).
+LIST_SIZES: Mapping[str, ListSize] = {
+    "Query.users": _CONNECTION,
+    "Query.auditEvents": _CONNECTION,
+    "Query.mySecurityEvents": _PAGE,
+    "Query.failedEmails": _PAGE,
+    "Query.webhookDeliveries": _PAGE,
+    "Query.topOperations": ListSize(maximum=100, argument="limit"),
+    "Query.retentionCohorts": ListSize(maximum=26, argument="weeks"),
+    # A day a row, at most a year (resolvers/analytics.py MAX_DAYS).
+    "Query.dailyAuthStats": ListSize(maximum=366),
+    "Query.mySessions": ListSize(maximum=20),
+    "Query.apiKeys": ListSize(maximum=50),
+    "Query.webhookEndpoints": ListSize(maximum=20),
+    "AdminUserDetail.sessions": ListSize(maximum=20),
+    "AdminUserDetail.recentEvents": ListSize(maximum=20),
+    "ValidationFailed.fieldErrors": ListSize(maximum=5),
+}
+UNLISTED_LIST_SIZE = 20
 
 
 @lru_cache(maxsize=1024)  # documents come from the parser cache: the same object each time

@@ -8,8 +8,6 @@ import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from loguru import logger
-from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -19,10 +17,10 @@ from schema.admin.operations import AdminMutation, AdminQuery
 from schema.analytics.operations import AnalyticsQuery
 from schema.apikeys.operations import ApiKeyMutation, ApiKeyQuery
 from schema.audit.operations import AuditQuery
+from schema.document_limits import DocumentLimits
 from schema.email.operations import EmailMutation, EmailQuery
 from schema.extensions import GatehouseExtension, OperationPolicy
 from schema.identity.operations import IdentityMutation, IdentityQuery
-from schema.limits import cost_limit_rule
 from schema.live import Subscription
 from schema.types.server_info import ServerInfo
 from schema.webhooks.operations import WebhookMutation, WebhookQuery
@@ -54,19 +52,21 @@ class GatehouseSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    # Made once: the validation cache is keyed by the rules, and Strawberry's own
-    # depth and alias limiters make new rule classes per request (every request
-    # then missed the cache and validated again: a third of a `me` request).
-    rules: list[type[ASTValidationRule]] = [
-        cost_limit_rule(settings.graphql_max_cost),
-        depth_limit_rule(settings.graphql_max_depth, None),
-        alias_limit_rule(settings.graphql_max_aliases),
-    ]
+    # Made once: the validation cache is keyed by the rules. Depth, aliases and cost
+    # are not rules: Strawberry's limiters and a cost rule expanded fragments at every
+    # spread (exponential in a fan-out); schema/document_limits.py measures them once.
+    rules: list[type[ASTValidationRule]] = []
     mode = settings.introspection_mode
     if mode == "off":
         rules.append(NoSchemaIntrospectionCustomRule)
+    limits = DocumentLimits(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_cost=settings.graphql_max_cost,
+    )
     policy = OperationPolicy(
         max_tokens=settings.graphql_max_tokens,
+        limits=limits,
         rules=tuple(rules),
         admin_only_introspection=mode == "admin",
     )

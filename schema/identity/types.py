@@ -24,8 +24,8 @@ class UserStatusEnum(Enum):
 
 
 async def _two_factor_enabled(root: UserType, info: Info) -> bool:
-    enabled: bool = await info.context.state.identity.two_factor_enabled(str(root.id))
-    return enabled
+    # Through the request's loader: a page of users is one lookup, not one per row.
+    return await info.context.loaders.two_factor_enabled.load(str(root.id))
 
 
 @strawberry.type(name="User")
