@@ -12,7 +12,9 @@ from datetime import datetime
 from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure
+
+from domain.core.duplicates import is_unique_violation
 
 
 class Claim(Document):
@@ -35,6 +37,8 @@ async def claim_once(key: str, *, now: datetime, expires_at: datetime) -> bool:
     """True for the one caller that claims ``key`` first; False for everyone after."""
     try:
         await Claim(_id=key, created_at=now, expires_at=expires_at).insert()
-    except DuplicateKeyError:
+    except OperationFailure as error:
+        if not is_unique_violation(error):
+            raise
         return False
     return True

@@ -99,7 +99,11 @@ class EmailDelivery:
 
     async def deliver(self, message_id: str) -> DeliveryResult:
         message = await EmailMessage.get(PydanticObjectId(message_id))
-        if message is None or message.status in (EmailStatus.SENT, EmailStatus.FAILED):
+        if message is None or message.status in (
+            EmailStatus.SENT,
+            EmailStatus.FAILED,
+            EmailStatus.SUPPRESSED,
+        ):
             return DeliveryResult("skipped")
         if message.status is EmailStatus.SENDING and message.attempts:
             # An attempt is under way, or its worker died before recording the outcome.

@@ -33,6 +33,9 @@ class EmailStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Recorded in place of an email to an address without an account, so a request
+    # does the same work either way; never sent (see ``Outbox.send_nothing``).
+    SUPPRESSED = "suppressed"
 
 
 class EmailMessage(Document):
@@ -84,6 +87,29 @@ class Outbox:
             id=message_id,
             to=to,
             template=template,
+            sealed_context=sealed,
+            request_id=current_request_id(),
+            created_at=now,
+            updated_at=now,
+        ).insert()
+        await self.enqueue(str(message_id))
+        return str(message_id)
+
+    async def send_nothing(self, template: str) -> str:
+        """The work of ``send`` (seal, record, enqueue) for an email that must not go out.
+
+        Anonymous requests (reset, resend, register) answer alike for addresses with
+        and without an account; doing the send's work either way keeps their time from
+        saying which. The record keeps no address, and delivery skips it.
+        """
+        now = self._clock.now()
+        message_id = PydanticObjectId()
+        sealed = self._box.encrypt(orjson.dumps({}).decode(), context=_aad(str(message_id)))
+        await EmailMessage(
+            id=message_id,
+            to="",
+            template=template,
+            status=EmailStatus.SUPPRESSED,
             sealed_context=sealed,
             request_id=current_request_id(),
             created_at=now,

@@ -6,6 +6,8 @@ a claim (see ``domain.core.claims``), so racing requests cannot both use it.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -13,7 +15,7 @@ from beanie import Document, PydanticObjectId
 from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
-from domain.core.claims import claim_once
+from domain.core.claims import Claim, claim_once
 from domain.core.clock import Clock
 from domain.core.errors import DomainError
 from domain.core.secrets import looks_like_token, new_token, token_hash
@@ -105,6 +107,28 @@ class ActionTokens:
             raise InvalidActionTokenError
         await token.delete()
         return token
+
+    @asynccontextmanager
+    async def redeeming(self, purpose: ActionPurpose, raw: object) -> AsyncIterator[ActionToken]:
+        """Use the token once, and only if the block succeeds.
+
+        The claim is taken first, so racing requests cannot both act on one link; if the
+        block raises (the new address was taken a moment ago, the database failed), the
+        claim is given back and the link still works.
+
+        Raises:
+            InvalidActionTokenError: unknown, malformed, expired, other purpose, or in use.
+        """
+        token = await self.peek(purpose, raw)
+        key = f"action:{token.id}"
+        if not await claim_once(key, now=self._clock.now(), expires_at=token.expires_at):
+            raise InvalidActionTokenError
+        try:
+            yield token
+        except Exception:
+            await Claim.find_one(Claim.id == key).delete()
+            raise
+        await token.delete()
 
     async def revoke_all(self, user_id: PydanticObjectId, purpose: ActionPurpose) -> None:
         await ActionToken.find(

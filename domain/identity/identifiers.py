@@ -3,25 +3,41 @@
 An ``_id`` lookup is the one query every MongoDB-compatible store answers from an
 index. FerretDB 1.24's SQLite backend pushes no other filter down: it reads and
 matches every user document in Go to find one email (53 ms at 1k users, tens of
-seconds at 1M), so login, registration and resets grew with the user base. Looking
-the email up here by ``_id`` first keeps those paths flat on both stores (as Ory
-Kratos keeps its credential identifiers apart from identities).
+seconds at 1M). Looking the email up here by ``_id`` keeps sign-in, registration and
+resets flat on both stores (as Ory Kratos keeps its credential identifiers apart from
+identities).
 
-The users collection, with its unique email index, stays the authority: an
-identifier is written after the user, checked against the user on every read, and
-rebuilt from the users collection when it is missing (an imported user, a write
-lost to an outage) or stale (an email change that did not finish). Writing one is
-therefore best effort and never fails the action that wrote the user.
+This collection is the index of sign-in emails: an absent identifier means no
+account. There is deliberately no fallback to a users query by email, because that
+query only runs for addresses without an identifier (almost always addresses without
+an account) and its cost, growing with the user base, told them apart from accounts
+(security review, finding 4). Every path that gives a user an email (registration,
+provisioning, email change) writes the identifier and fails if it cannot;
+``rebuild`` restores any that are missing (once at start-up, or after writing users
+straight into the database). The users collection's unique email index still decides
+who owns an address, and every read checks the user's email, so a stale identifier
+never leads into an account.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from beanie import Document, PydanticObjectId
 from loguru import logger
 from pydantic import Field
+from pymongo import UpdateOne
 from pymongo.errors import PyMongoError
 
+from domain.core.claims import claim_once, claimed_at
 from domain.identity.documents import User
+
+# Read in place of a missing identifier's user, so an unknown address costs the same
+# two ``_id`` reads as a known one. No ObjectId the server generates is all zeros.
+NO_USER = PydanticObjectId("000000000000000000000000")
+REBUILD_BATCH = 1000
+# Bump when identifiers must be rebuilt again at the next start.
+REBUILT_MARKER = "login-identifiers-rebuilt:v1"
 
 
 class LoginIdentifier(Document):
@@ -34,13 +50,14 @@ class LoginIdentifier(Document):
 
 
 async def point(email: str, user_id: PydanticObjectId) -> None:
-    """Make ``email`` lead to ``user_id``."""
-    try:
-        await LoginIdentifier.get_pymongo_collection().update_one(
-            {"_id": email}, {"$set": {"user_id": user_id}}, upsert=True
-        )
-    except PyMongoError as error:
-        logger.bind(user_id=str(user_id)).warning("login identifier not written: {}", error)
+    """Make ``email`` lead to ``user_id``.
+
+    Raises: PyMongoError, so the caller can undo what it wrote (an account without an
+    identifier cannot sign in).
+    """
+    await LoginIdentifier.get_pymongo_collection().update_one(
+        {"_id": email}, {"$set": {"user_id": user_id}}, upsert=True
+    )
 
 
 async def release(email: str, user_id: PydanticObjectId) -> None:
@@ -50,19 +67,56 @@ async def release(email: str, user_id: PydanticObjectId) -> None:
             {"_id": email, "user_id": user_id}
         )
     except PyMongoError as error:
+        # Harmless if left: every read checks the user's email.
         logger.bind(user_id=str(user_id)).warning("login identifier not released: {}", error)
 
 
 async def find_user(email: str) -> User | None:
-    """The user who signs in with ``email`` (already normalised), or None."""
+    """The user who signs in with ``email`` (already normalised), or None.
+
+    Always two ``_id`` reads, an identifier and a user, whether or not the address has
+    an account, so neither the time nor the database traffic depends on it.
+    """
     identifier = await LoginIdentifier.get(email)
+    user = await User.get(identifier.user_id if identifier is not None else NO_USER)
+    if user is not None and user.email == email:
+        return user
     if identifier is not None:
-        user = await User.get(identifier.user_id)
-        if user is not None and user.email == email:
-            return user
-    user = await User.find_one(User.email == email)
-    if user is not None and user.id is not None:
-        await point(email, user.id)
-    elif identifier is not None:
+        # Stale (an email change that stopped halfway): it must not stay a dead end.
         await release(email, identifier.user_id)
-    return user
+    return None
+
+
+async def rebuild() -> int:
+    """Point every user's email at its user; returns how many users were visited.
+
+    Visits every user (a scan): for start-up and maintenance, never a request.
+    """
+    users = User.get_pymongo_collection()
+    identifiers = LoginIdentifier.get_pymongo_collection()
+    visited = 0
+    batch: list[UpdateOne] = []
+    async for row in users.find({}, {"email": 1}):
+        batch.append(
+            UpdateOne({"_id": row["email"]}, {"$set": {"user_id": row["_id"]}}, upsert=True)
+        )
+        if len(batch) >= REBUILD_BATCH:
+            await identifiers.bulk_write(batch, ordered=False)
+            visited += len(batch)
+            batch = []
+    if batch:
+        await identifiers.bulk_write(batch, ordered=False)
+        visited += len(batch)
+    return visited
+
+
+async def rebuild_once(now: datetime) -> int:
+    """``rebuild`` unless it has run on this database already (a start-up step: users
+    from before identifiers existed, or imported, get theirs once)."""
+    if await claimed_at(REBUILT_MARKER) is not None:
+        return 0
+    visited = await rebuild()
+    await claim_once(REBUILT_MARKER, now=now, expires_at=datetime(9999, 1, 1, tzinfo=UTC))
+    if visited:
+        logger.bind(users=visited).info("login identifiers rebuilt")
+    return visited

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import PyMongoError
 
 from domain.core.clock import Clock
+from domain.core.duplicates import unique_violation_as
 from domain.core.errors import FieldError, ValidationError
 from domain.core.settings import Settings
 from domain.identity import identifiers, repository
@@ -54,11 +55,14 @@ async def create_user(
         created_at=now,
         updated_at=now,
     )
-    try:
+    taken = FieldError("email", "An account with this email exists.", "EMAIL_TAKEN")
+    with unique_violation_as(lambda: ValidationError([taken])):
         await user.insert()
-    except DuplicateKeyError as exc:
-        field = FieldError("email", "An account with this email exists.", "EMAIL_TAKEN")
-        raise ValidationError([field]) from exc
     assert user.id is not None
-    await identifiers.point(normalized, user.id)
+    try:
+        await identifiers.point(normalized, user.id)
+    except PyMongoError:
+        # An account its identifier does not lead to could never sign in.
+        await repository.delete(user)
+        raise
     return user

@@ -33,3 +33,16 @@ async def update(user: User, now: datetime, **changes: Any) -> None:
         setattr(user, key, value)
     user.updated_at = now
     user.version += 1
+
+
+async def delete(user: User) -> None:
+    """Remove a user document (undoing a registration that could not finish)."""
+    await User.find_one(User.id == user.id).delete()
+
+
+async def update_nobody(now: datetime) -> None:
+    """The write ``update`` makes, matching no user: the same work for an address
+    without an account (see ``identifiers.NO_USER``)."""
+    await User.find_one(User.id == identifiers.NO_USER).update(
+        {"$set": {"updated_at": now}, "$inc": {"version": 1}}
+    )

@@ -13,13 +13,14 @@ from datetime import timedelta
 
 from beanie import PydanticObjectId
 from loguru import logger
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure, PyMongoError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
+from domain.core.duplicates import is_unique_violation, unique_violation_as
 from domain.core.errors import FieldError, NotFoundError, RateLimitedError, ValidationError
 from domain.core.settings import Settings
 from domain.email.outbox import Outbox
@@ -34,6 +35,7 @@ from domain.identity.errors import (
     EmailTakenError,
     InvalidCredentialsError,
 )
+from domain.identity.identifiers import NO_USER
 from domain.identity.passwords import PasswordHasher
 from domain.identity.validation import check_password_policy, validate_email, validate_name
 from domain.lockout.service import LockoutService
@@ -146,23 +148,26 @@ class IdentityService:
             created_at=now,
             updated_at=now,
         )
-        try:
-            # The unique email index decides, in one indexed write: no lookup first (an
-            # email that is not there yet is the one a login identifier cannot answer).
-            await user.insert()
-        except DuplicateKeyError:
-            existing = await repository.find_by_email(normalized)
-            if existing is not None:
-                await self._notify_existing(existing)
-                await self._audit.record(
-                    "user.register_existing",
-                    AuditAction.SECURITY,
-                    result=AuditResult.FAILURE,
-                    target_id=str(existing.id),
-                )
+        # The unique email index decides, in one indexed write: no lookup first. From
+        # here both outcomes make the same writes and reads in the same collections
+        # (identifier, identifier and user by _id, Redis cooldown, audit, token, outbox),
+        # so neither the time nor the database traffic says which it was.
+        if not await self._insert_user(user):
+            await self._register_existing(normalized)
             return
         assert user.id is not None
-        await identifiers.point(normalized, user.id)
+        try:
+            await identifiers.point(normalized, user.id)
+        except PyMongoError:
+            # Without its identifier the account could never sign in: undo, so a retry
+            # registers it afresh.
+            await repository.delete(user)
+            raise
+        # Read back as sign-in will (the taken path reads the owner the same way).
+        if await repository.find_by_email(normalized) is None:
+            logger.bind(user_id=str(user.id)).warning("new account not found by its email")
+        # The Redis write the taken path makes for its notice cooldown (equal work).
+        await self._cooldown("registered", normalized, 60)
         logger.bind(user_id=str(user.id)).info("user registered")
         await self._audit.record(
             "user.registered",
@@ -172,6 +177,44 @@ class IdentityService:
             after=_public_state(user),
         )
         await self._send_verification(user)
+
+    async def _insert_user(self, user: User) -> bool:
+        """Insert a new user; False when the email is taken (the unique index said so)."""
+        try:
+            await user.insert()
+        except OperationFailure as error:
+            if not is_unique_violation(error):
+                raise
+            return False
+        return True
+
+    async def _register_existing(self, email: str) -> None:
+        existing = await repository.find_by_email(email)
+        if existing is not None and existing.id is not None:
+            await identifiers.point(email, existing.id)
+        notify = existing is not None and await self._cooldown("exists", email, 3600)
+        await self._audit.record(
+            "user.register_existing",
+            AuditAction.SECURITY,
+            result=AuditResult.FAILURE,
+            target_id=str(existing.id) if existing is not None else None,
+        )
+        if existing is not None and notify:
+            await self._decoy_token(ActionPurpose.VERIFY_EMAIL)
+            await self._mailer.send("account_exists", existing.email, name=existing.first_name)
+        else:
+            await self._send_nothing(ActionPurpose.VERIFY_EMAIL, "account_exists")
+
+    async def _decoy_token(self, purpose: ActionPurpose) -> None:
+        """The token write of a real email, for nobody (its raw value is dropped, and no
+        user has the id it names); expires and is purged like any other."""
+        await self._tokens.issue(purpose, NO_USER, timedelta(hours=1))
+
+    async def _send_nothing(self, purpose: ActionPurpose, template: str) -> None:
+        """The work of issuing a link and mailing it, where nothing may be sent: for an
+        address without an account, or an account that does not qualify."""
+        await self._decoy_token(purpose)
+        await self._mailer.send_nothing(template)
 
     async def notify_code_replayed(self, user_id: PydanticObjectId) -> None:
         """A right TOTP code came again for a step already used (the MFA service's replay
@@ -241,6 +284,8 @@ class IdentityService:
         user = await repository.find_by_email(normalized)
         if user is not None and user.status is UserStatus.ACTIVE and not user.email_verified:
             await self._send_verification(user)
+        else:
+            await self._send_nothing(ActionPurpose.VERIFY_EMAIL, "verify_email")
 
     # ----------------------------------------------------------------------- login
 
@@ -259,26 +304,34 @@ class IdentityService:
         assert normalized
         assert isinstance(password, str)
 
-        # Throttling is keyed by the address, for accounts and non-accounts alike, so
-        # how it answers says nothing about whether the account exists.
-        wait = await self._lockout.wait_seconds(_fingerprint(normalized))
-        if wait > 0:
+        # The lock and the throttle are keyed by the address, for accounts and
+        # non-accounts alike, and a lock answers before any throttle, so neither says
+        # whether the account exists (security review, finding 5).
+        address = _fingerprint(normalized)
+        gate = await self._lockout.gate(address)
+        if gate.wait_seconds > 0 and not gate.locked:
+            wait = gate.wait_seconds
             raise RateLimitedError(wait, f"Too many failed attempts. Try again in {wait} seconds.")
+        # Two _id reads whether or not the address has an account (identifiers.py).
         user = await repository.find_by_email(normalized)
-        if user is None or user.status is UserStatus.DELETED:
-            await self._hasher.dummy_verify(password)
-            await self._login_failed(None, "unknown_email", email=normalized)
-            failure = await self._lockout.record_failure(_fingerprint(normalized))
-            if failure.locked:
-                # An account would be locked by now: answer as it would, or the lock
-                # itself tells addresses with an account from those without.
-                raise AccountLockedError
-            raise InvalidCredentialsError
-        if user.locked_at is not None:
+        if user is not None and user.status is UserStatus.DELETED:
+            user = None
+        if gate.locked or (user is not None and user.locked_at is not None):
             # Same work as a real attempt, and no hint whether the password was right.
             await self._hasher.dummy_verify(password)
-            await self._login_failed(user, "locked")
+            await self._login_failed(user, "locked", email=normalized)
+            await self._lockout.mark_locked(address)
             raise AccountLockedError
+        if user is None:
+            await self._hasher.dummy_verify(password)
+            await self._login_failed(None, "unknown_email", email=normalized)
+            failure = await self._lockout.record_failure(address)
+            if failure.just_locked:
+                await self._lock_nobody(address, failure.count)
+            if failure.locked:
+                # An account would be locked by now: answer as it would.
+                raise AccountLockedError
+            raise InvalidCredentialsError
         result = await self._hasher.verify(password, user.password_hash)
         now = self._clock.now()
         if not result.valid:
@@ -487,6 +540,22 @@ class IdentityService:
             hours=int(ttl.total_seconds() // 3600),
         )
 
+    async def _lock_nobody(self, address: str, attempts: int) -> None:
+        """What ``_lock`` does, for an address without an account: the same writes (a
+        user update that matches nothing, an audit event, a token, an outbox record), so
+        the locking attempt takes as long either way. The event keeps only the address's
+        fingerprint, as other failures of unknown addresses do."""
+        await repository.update_nobody(self._clock.now())
+        await self._users.invalidate(NO_USER)
+        await self._audit.record(
+            "login.address_locked",
+            AuditAction.LOCK,
+            actor_type="system",
+            result=AuditResult.FAILURE,
+            details={"failed_attempts": attempts, "email_fingerprint": address},
+        )
+        await self._send_nothing(ActionPurpose.UNLOCK_ACCOUNT, "account_locked")
+
     async def unlock_with_token(self, token: object) -> User:
         """Raises: InvalidActionTokenError."""
         record = await self._tokens.consume(ActionPurpose.UNLOCK_ACCOUNT, token)
@@ -599,6 +668,7 @@ class IdentityService:
             return
         user = await repository.find_by_email(normalized)
         if user is None or user.status is not UserStatus.ACTIVE or user.id is None:
+            await self._send_nothing(ActionPurpose.RESET_PASSWORD, "password_reset")
             return
         ttl = timedelta(seconds=self._settings.password_reset_ttl_seconds)
         raw = await self._tokens.issue(
@@ -736,28 +806,33 @@ class IdentityService:
 
     async def confirm_email_change(self, token: object) -> User:
         """Raises: InvalidActionTokenError, EmailTakenError."""
-        record = await self._tokens.consume(ActionPurpose.CHANGE_EMAIL, token)
-        user = await repository.get(record.user_id)
-        if (
-            user is None
-            or record.new_email is None
-            or record.fingerprint != _fingerprint(user.email)
-        ):
-            raise InvalidActionTokenError
-        # MongoDB's unique index is the final word, but its error on update carries no
-        # key on FerretDB; check first so the common case gets a clear answer.
-        if await repository.find_by_email(record.new_email) is not None:
-            raise EmailTakenError
-        old_email = user.email
-        now = self._clock.now()
-        try:
-            await self._users.update(
-                user, now, email=record.new_email, email_verified=True, email_verified_at=now
-            )
-        except DuplicateKeyError as exc:
-            raise EmailTakenError from exc
-        assert user.id is not None
-        await identifiers.point(user.email, user.id)
+        # The link is spent only if the change is made: a loser of a race for the address
+        # (EmailTaken) keeps a working link, for when the address is free again.
+        async with self._tokens.redeeming(ActionPurpose.CHANGE_EMAIL, token) as record:
+            user = await repository.get(record.user_id)
+            if (
+                user is None
+                or user.id is None
+                or record.new_email is None
+                or record.fingerprint != _fingerprint(user.email)
+            ):
+                raise InvalidActionTokenError
+            # The common case gets a clear answer before any write; the unique index
+            # decides a race, through the one mapping of its violation (core/duplicates).
+            if await repository.find_by_email(record.new_email) is not None:
+                raise EmailTakenError
+            old_email = user.email
+            now = self._clock.now()
+            with unique_violation_as(EmailTakenError):
+                await self._users.update(
+                    user, now, email=record.new_email, email_verified=True, email_verified_at=now
+                )
+            try:
+                await identifiers.point(user.email, user.id)
+            except PyMongoError:
+                # Not reachable by its new address: put the old one back, keep the link.
+                await self._users.update(user, self._clock.now(), email=old_email)
+                raise
         await identifiers.release(old_email, user.id)
         # Links already mailed to the old address (a reset above all) must not outlive the
         # move: whoever still reads that mailbox could otherwise take the account back.

@@ -430,6 +430,7 @@ async def test_imported_bcrypt_hash_is_accepted_and_upgraded(client: httpx.Async
     import bcrypt
 
     from domain.core.clock import utcnow
+    from domain.identity import identifiers
 
     email = unique_email("imported")
     legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
@@ -444,6 +445,8 @@ async def test_imported_bcrypt_hash_is_accepted_and_upgraded(client: httpx.Async
         created_at=now,
         updated_at=now,
     ).insert()
+    # Written straight into the database: its sign-in identifier comes from the rebuild.
+    await identifiers.rebuild()
     assert (await login(client, email))["__typename"] == "AuthPayload"
     user = await User.find_one(User.email == email)
     assert user is not None
