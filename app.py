@@ -61,6 +61,7 @@ from domain.sessions.principal import Authenticator
 from domain.sessions.reauthentication import Reauthentication
 from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
+from domain.sessions.watch import SessionWatch
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
 from domain.webhooks.service import WebhookService
@@ -75,6 +76,7 @@ from resolvers.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from resolvers.http.openapi import openapi
+from resolvers.http.slow_clients import HeaderDeadlineProtocol
 from resolvers.http.state import AppState
 from schema.graphiql import STATIC_DIR as GRAPHIQL_STATIC_DIR
 from schema.schema import build_schema, schema_hash
@@ -169,6 +171,8 @@ def build_state(
         access_tokens=access_tokens,
         authenticator=authenticator,
         admission=RequestAdmission(redis, authenticator, revocations, sessions, rate_limits),
+        revocations=revocations,
+        session_watch=SessionWatch(bus),
         sessions=sessions,
         identity=identity,
         hasher=hasher,
@@ -227,6 +231,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             finally:
                 flusher.cancel()
                 await _bounded("analytics flush", flusher)
+                await _bounded("session watch", state.session_watch.close())
         finally:
             logger.info("gatehouse stopping: closing connection pools")
             await _bounded("redis close", redis.aclose())
@@ -287,7 +292,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             ],
             max_age=settings.cors_max_age_seconds,
         ),
-        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            max_seconds=settings.request_body_timeout_seconds,
+        ),
     ]
     return Starlette(
         debug=False,
@@ -329,6 +338,8 @@ def main() -> None:
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         server_header=False,
+        # Headers must arrive in time (uvicorn alone waits for them forever).
+        http=HeaderDeadlineProtocol,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_config=None,
         workers=int(os.environ.get("WEB_CONCURRENCY", "1")),

@@ -7,7 +7,6 @@ from typing import Any, cast
 import orjson
 from cross_web import HTTPException
 from loguru import logger
-from redis.exceptions import RedisError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -15,6 +14,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
@@ -25,7 +25,6 @@ from domain.core.outages import is_dependency_outage
 from domain.core.request_context import user_id_var
 from domain.persisted_queries.protocol import PersistedQueryError
 from domain.sessions.principal import bearer_token
-from domain.tokens.access import InvalidAccessToken
 from resolvers.guards import set_rate_headers
 from resolvers.http.state import AppState
 from schema.context import Context, RequestMeta
@@ -33,6 +32,14 @@ from schema.errors import format_errors
 from schema.graphiql import GRAPHIQL_CSP, render_graphiql_page
 from schema.media_types import ResponseMedia, error_response, label, negotiate
 from schema.persisted_queries import remember, resolve
+from schema.socket import (
+    CONNECTION_INIT_WAIT,
+    MAX_SUBSCRIPTIONS_PER_SOCKET,
+    AdmittedSocketHandler,
+    TextFrameWebSocketAdapter,
+)
+
+SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 2
 
 _HTTP_ERROR_CODES = {
     400: "BAD_REQUEST",
@@ -43,7 +50,15 @@ _HTTP_ERROR_CODES = {
 
 
 class GatehouseGraphQL(GraphQL[Context, None]):
+    # Sockets: only graphql-transport-ws (the legacy graphql-ws protocol would bypass
+    # the per-operation admission), every operation admitted, text frames.
+    graphql_transport_ws_handler_class = AdmittedSocketHandler
+    websocket_adapter_class = TextFrameWebSocketAdapter
+
     def __init__(self, *args: Any, endpoint: str = "/graphql", **kwargs: Any) -> None:
+        kwargs.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+        kwargs.setdefault("connection_init_wait_timeout", CONNECTION_INIT_WAIT)
+        kwargs.setdefault("max_subscriptions_per_connection", MAX_SUBSCRIPTIONS_PER_SOCKET)
         super().__init__(*args, **kwargs)
         self._endpoint = endpoint
 
@@ -69,12 +84,19 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         except HTTPException as exc:
             response = _http_exception_response(media, exc)
         except Exception as exc:
-            if not is_dependency_outage(exc):
+            if not (isinstance(exc, DependencyUnavailableError) or is_dependency_outage(exc)):
                 raise
-            # Before execution (the caller's API key, say): answered as GraphQL errors are.
+            # Before execution (the caller's token or API key could not be checked): "try
+            # again", never "unauthenticated", or clients would discard good tokens.
             logger.warning("dependency unavailable before execution: {}", exc)
             error = DependencyUnavailableError()
-            response = error_response(media, 503, error.message, error.code)
+            response = error_response(
+                media,
+                503,
+                error.message,
+                error.code,
+                {"Retry-After": str(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS)},
+            )
         await response(scope, receive, send)
 
     async def get_context(
@@ -103,6 +125,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         admission = await state.admission.admit(
             bearer_token(request.headers.get("authorization")), ip=meta.ip, api_key=api_key
         )
+        if admission.unavailable:
+            raise DependencyUnavailableError
         principal = admission.principal
         if principal is not None:
             user_id_var.set(principal.user_id)
@@ -120,16 +144,10 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """A WebSocket must authenticate in ``connection_init``: {"authorization": "Bearer ..."}."""
-        params = context.connection_params or {}
-        raw = params.get("authorization") or params.get("Authorization")
-        token = bearer_token(raw if isinstance(raw, str) else None)
-        if token is None:
+        """A WebSocket authenticates in ``connection_init`` ({"authorization": "Bearer ..."}),
+        admitted by the socket handler (schema/socket.py) before this is called."""
+        if context.principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-        try:
-            context.principal = await context.state.authenticator.authenticate(token)
-        except (InvalidAccessToken, RedisError) as error:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from error
         return cast(UnsetType, UNSET)
 
     @staticmethod

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     cors_allow_credentials: bool = True
     cors_max_age_seconds: int = 600
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Slow clients (slowloris): a request's headers must arrive within this time of the
+    # connection opening (or of the previous response), and its body within the second.
+    request_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    request_body_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
     hsts: bool = False
     hsts_max_age_seconds: int = 63_072_000
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
@@ -159,6 +163,9 @@ class Settings(BaseSettings):
     password_reset_ttl_seconds: int = Field(default=3600, ge=60)
     email_change_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     session_last_seen_interval_seconds: int = Field(default=60, ge=1)
+    # An open WebSocket re-checks its session this often, in case a revocation notice
+    # was lost while Redis restarted (notices themselves close it at once).
+    websocket_recheck_seconds: float = Field(default=15.0, gt=0, le=300)
     allow_unverified_login: bool = False
 
     # --- passwords ---

@@ -28,7 +28,9 @@ from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.principal import Authenticator
 from domain.sessions.reauthentication import Reauthentication
+from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
+from domain.sessions.watch import SessionWatch
 from domain.tokens.access import AccessTokenService
 from domain.webhooks.service import WebhookService
 
@@ -47,6 +49,8 @@ class AppState:
     access_tokens: AccessTokenService
     authenticator: Authenticator
     admission: RequestAdmission
+    revocations: SessionRevocations
+    session_watch: SessionWatch
     sessions: SessionService
     identity: IdentityService
     hasher: PasswordHasher
