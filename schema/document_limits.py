@@ -255,8 +255,7 @@ def _operation_refusals(
     if variables > limits.max_variables:
         errors.append(
             _refusal(
-                f"'{name}' declares {variables} variables. "
-                f"Allowed: {limits.max_variables}",
+                f"'{name}' declares {variables} variables. Allowed: {limits.max_variables}",
                 "TOO_MANY_VARIABLES",
             )
         )
