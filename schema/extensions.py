@@ -9,9 +9,12 @@ more than executing a small query.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import TypeVar
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from graphql.language.parser import parse
@@ -27,6 +30,21 @@ CACHED_DOCUMENTS = 1024  # bounded: query texts are client-chosen
 # are cached process-wide. The parser returns the same document object for the same
 # text, and the rules are one tuple made at start-up, so validation hits its cache.
 _parse = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
+
+# A long document is parsed and checked on a worker thread. graphql-core is pure
+# Python: tens of milliseconds for a document at the token limit, which on the event
+# loop would stall every other request (and /livez). The thread shares the GIL, but the
+# interpreter hands it back to the loop every few milliseconds. One thread: hostile
+# documents queue behind each other instead of taking more cores.
+OFF_LOOP_CHARACTERS = 2_000
+_document_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphql-document")
+_T = TypeVar("_T")
+
+
+async def _checked(query: str | None, work: Callable[[], _T]) -> _T:
+    if query is None or len(query) <= OFF_LOOP_CHARACTERS:
+        return work()
+    return await asyncio.get_running_loop().run_in_executor(_document_worker, work)
 
 
 class _Same:
@@ -78,21 +96,27 @@ class GatehouseExtension(SchemaExtension):
         yield
         self._record_operation()
 
-    def on_parse(self) -> Iterator[None]:
+    async def on_parse(self) -> AsyncIterator[None]:
         ctx = self.execution_context
-        ctx.graphql_document = _parse(ctx.query, **ctx.parse_options)
+        ctx.graphql_document = await _checked(
+            ctx.query, partial(_parse, ctx.query, **ctx.parse_options)
+        )
         yield
 
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         ctx = self.execution_context
         assert ctx.graphql_document is not None  # Strawberry validates parsed documents only
         schema = ctx.schema._schema
-        # Limits first, in linear time: some of graphql-core's rules are quadratic or
-        # worse in what a small document can expand to.
         key = _Same(ctx.graphql_document)
-        ctx.pre_execution_errors = _refusals(schema, key, self._policy.limits) or _validate(
-            schema, key, ctx.validation_rules
-        )
+        rules = ctx.validation_rules
+        limits = self._policy.limits
+
+        def check() -> list[GraphQLError]:
+            # Limits first, in linear time: some of graphql-core's rules are quadratic or
+            # worse in what a small document can expand to.
+            return _refusals(schema, key, limits) or _validate(schema, key, rules)
+
+        ctx.pre_execution_errors = await _checked(ctx.query, check)
         yield
 
     def on_execute(self) -> Iterator[None]:

@@ -197,8 +197,10 @@ async def test_livez_answers_while_hostile_documents_are_refused(
     statuses = await probing
     assert statuses
     assert set(statuses) == {200}
+    # Before the limits pass, one of these documents held the loop for seconds; the
+    # margin over "a few milliseconds" is for a machine shared with other test runs.
     worst = max(gaps)
-    assert worst < 0.05, f"the event loop stalled for {worst * 1000:.1f} ms"
+    assert worst < 0.1, f"the event loop stalled for {worst * 1000:.1f} ms"
 
 
 @pytest.mark.parametrize(
@@ -235,3 +237,37 @@ async def test_ordinary_documents_fit_the_limits(client: httpx.AsyncClient) -> N
     ):
         response = await client.post("/graphql", json={"query": query})
         assert response.status_code == 200, response.text[:300]
+
+
+async def test_a_document_at_the_token_limit_does_not_stall_the_loop(
+    client: httpx.AsyncClient,
+) -> None:
+    """Parsing a document of ~5,000 tokens takes tens of milliseconds of pure Python.
+    It runs on a worker thread, so the loop keeps answering: its longest stall is a
+    small part of the time the refusal takes (on the loop, it would be all of it)."""
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ratios = []
+    for run in range(5):
+        gaps.clear()
+        done.clear()
+        ticking = asyncio.create_task(ticker())
+        await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        response = await client.post("/graphql", json={"query": renamed(wide(1_200), 500 + run)})
+        took = time.perf_counter() - started
+        done.set()
+        await ticking
+        assert response.status_code == 400
+        ratios.append(max(gaps) / took)
+    ratio = statistics.median(ratios)
+    assert ratio < 0.5, f"the loop stalled for {ratio:.0%} of the request"
