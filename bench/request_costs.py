@@ -38,9 +38,9 @@ async def main() -> None:
     from app import create_app
     from domain.audit.documents import AuditAction
     from domain.core.clock import SystemClock
+    from domain.core.roles import Role
     from domain.identity import repository
     from domain.identity.provisioning import create_user
-    from domain.identity.roles import Role
 
     with tempfile.TemporaryDirectory() as tmp:
         ferret = services.ferretdb(Path(tmp) / "f").start()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from domain.core.errors import DomainError
+from domain.core.roles import Role
 from domain.identity.admin import Actor, UserFilter, user_cursor
 from domain.identity.documents import UserStatus
-from domain.identity.roles import Role
 from schema.admin.types import (
     AdminUserDetail,
     UserConnection,

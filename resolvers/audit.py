@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from domain.audit.documents import AuditEvent
 from domain.audit.service import AuditService
-from domain.identity.roles import Role
+from domain.core.roles import Role
 from schema.audit.types import AuditEventConnection, AuditEventFilter, AuditEventType
 from schema.context import Info
 from schema.pagination import Edge, PageInfo, page_size

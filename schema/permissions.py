@@ -11,8 +11,8 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from domain.audit.documents import AuditAction, AuditResult
+from domain.core.roles import Role
 from domain.identity.permissions import Permission, has_permission
-from domain.identity.roles import Role
 from schema.context import Info
 
 

@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from domain.core.clock import SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.errors import ValidationError
+from domain.core.roles import Role
 from domain.core.settings import get_settings
 from domain.documents import DOCUMENT_MODELS
 from domain.identity.passwords import create_password_hasher
 from domain.identity.provisioning import create_user
-from domain.identity.roles import Role
 
 
 async def run(args: argparse.Namespace, password: str) -> int:

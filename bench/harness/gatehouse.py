@@ -115,10 +115,10 @@ def start(env: dict[str, str], logs: Path) -> Gatehouse:
 async def _seed(settings: Settings, users: list[BenchUser], total: int, bulk_hash: str) -> int:
     from domain.core.clock import SystemClock
     from domain.core.db import create_mongo_client, init_database
+    from domain.core.roles import Role
     from domain.documents import DOCUMENT_MODELS
     from domain.identity.passwords import create_password_hasher
     from domain.identity.provisioning import create_user
-    from domain.identity.roles import Role
 
     # Batches of thousands of documents take longer than a request's socket timeout.
     client = create_mongo_client(settings.model_copy(update={"mongodb_socket_timeout_ms": 0}))

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.core.roles import Role
+
 ROOT_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -258,8 +260,6 @@ class Settings(BaseSettings):
     @field_validator("mfa_required_roles")
     @classmethod
     def _known_roles(cls, names: list[str]) -> list[str]:
-        from domain.identity.roles import Role
-
         unknown = sorted(set(names) - {role.value for role in Role})
         if unknown:
             raise ValueError(f"unknown roles: {', '.join(unknown)}")

@@ -25,10 +25,10 @@ from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationError
+from domain.core.roles import Role, may_act_on, may_grant
 from domain.identity import repository
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User, UserStatus
-from domain.identity.roles import Role, may_act_on, may_grant
 from domain.identity.super_admins import SuperAdminChanges
 from domain.mfa.service import MfaService
 from domain.sessions.documents import Session

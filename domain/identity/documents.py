@@ -9,7 +9,7 @@ from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from domain.identity.roles import DEFAULT_ROLE, Role
+from domain.core.roles import DEFAULT_ROLE, Role
 
 
 class UserStatus(StrEnum):

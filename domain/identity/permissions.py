@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from domain.identity.roles import Role
+from domain.core.roles import Role
 
 
 class Permission(StrEnum):

@@ -7,11 +7,11 @@ from pymongo.errors import PyMongoError
 from domain.core.clock import Clock
 from domain.core.duplicates import unique_violation_as
 from domain.core.errors import FieldError, ValidationError
+from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity import identifiers, repository
 from domain.identity.documents import User
 from domain.identity.passwords import PasswordHasher
-from domain.identity.roles import Role
 from domain.identity.validation import check_password_policy, validate_email, validate_name
 
 

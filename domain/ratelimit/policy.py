@@ -19,8 +19,8 @@ from redis.exceptions import RedisError
 
 from domain.core.clock import Clock
 from domain.core.errors import RateLimitedError
+from domain.core.roles import Role
 from domain.core.settings import Settings
-from domain.identity.roles import Role
 from domain.ratelimit.limiter import Decision, Rule, SlidingWindowLimiter
 
 FAIL_CLOSED_RETRY_SECONDS = 30

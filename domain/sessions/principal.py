@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.identity.roles import Role
+from domain.core.roles import Role
 from domain.sessions.revocation import SessionRevocations
 from domain.tokens.access import AccessTokenService, InvalidAccessToken
 

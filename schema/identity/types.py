@@ -7,8 +7,8 @@ from enum import Enum
 
 import strawberry
 
+from domain.core.roles import Role
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from domain.sessions.documents import Session
 from domain.sessions.service import IssuedTokens
 from schema.context import Info

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User, UserStatus
-from domain.identity.roles import Role
 from tests.api.identity_ops import ME, call, error_code, login, verified_user
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager

@@ -11,8 +11,8 @@ import pytest
 from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
 from domain.core.clock import FrozenClock
+from domain.core.roles import Role
 from domain.core.settings import Settings
-from domain.identity.roles import Role
 from tests.api.identity_ops import ME, SESSIONS, call, login
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager

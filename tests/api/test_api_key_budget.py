@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from domain.apikeys.service import ApiKey
+from domain.core.roles import Role
 from domain.core.settings import Settings
-from domain.identity.roles import Role
 from tests.api.identity_ops import PASSWORD, call, login
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager, app_client

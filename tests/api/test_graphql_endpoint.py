@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from domain.identity.roles import Role
+from domain.core.roles import Role
 from tests.api.identity_ops import PASSWORD, call, unique_email
 from tests.conftest import gql
 from tests.support.accounts import staff_account

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import httpx
 
+from domain.core.roles import Role
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from tests.api.identity_ops import CHANGE_PASSWORD, call, login
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager

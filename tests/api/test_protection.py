@@ -14,9 +14,9 @@ import services
 from graphql import get_introspection_query
 
 from domain.core.clock import FrozenClock
+from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from domain.sessions.documents import Session
 from tests.api.identity_ops import (
     LOGIN,

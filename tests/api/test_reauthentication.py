@@ -26,9 +26,9 @@ from domain.apikeys.service import ApiKey
 from domain.audit.documents import AuditEvent
 from domain.core.clock import FrozenClock
 from domain.core.errors import DependencyUnavailableError
+from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from domain.mfa.documents import TotpCredential
 from domain.sessions.principal import Principal
 from domain.sessions.reauthentication import Reauthentication

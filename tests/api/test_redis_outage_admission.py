@@ -15,8 +15,8 @@ import httpx
 import pytest
 import services
 
+from domain.core.roles import Role
 from domain.core.settings import Settings
-from domain.identity.roles import Role
 from tests.api.identity_ops import ME, PASSWORD, login, unique_email
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager

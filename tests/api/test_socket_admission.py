@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from domain.core.clock import FrozenClock
+from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from tests.api.identity_ops import LOGIN, LOGOUT, ME, call, unique_email
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager

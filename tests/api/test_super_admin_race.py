@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
+from domain.core.roles import Role
 from domain.identity.documents import User, UserStatus
-from domain.identity.roles import Role
 from tests.api.identity_ops import call, login
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager

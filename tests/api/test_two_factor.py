@@ -236,7 +236,7 @@ async def test_a_replayed_code_is_refused_audited_and_the_holder_told(
 async def test_regenerate_and_admin_reset(
     client: httpx.AsyncClient, manager: LifespanManager, mail_inbox: MailInbox, clock: FrozenClock
 ) -> None:
-    from domain.identity.roles import Role
+    from domain.core.roles import Role
     from tests.support.accounts import staff_account
 
     email, secret, codes = await enrolled_user(client, mail_inbox, clock)

@@ -11,9 +11,9 @@ import httpx
 import pytest
 import services
 
+from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.email.outbox import EmailMessage, EmailStatus
-from domain.identity.roles import Role
 from tests.api.identity_ops import (
     LOGIN,
     NEW_PASSWORD,

@@ -19,8 +19,8 @@ from hypothesis_graphql import mutations as mutations_of
 from hypothesis_graphql import nodes
 from hypothesis_graphql import queries as queries_of
 
+from domain.core.roles import Role
 from domain.core.settings import Settings as AppSettings
-from domain.identity.roles import Role
 from schema.export import current_sdl
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager

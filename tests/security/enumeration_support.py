@@ -11,9 +11,9 @@ from typing import Any
 from bson import ObjectId
 from pymongo import monitoring
 
+from domain.core.roles import Role
 from domain.identity.documents import User
 from domain.identity.identifiers import LoginIdentifier
-from domain.identity.roles import Role
 
 BATCH = 1000
 

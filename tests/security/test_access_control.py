@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from domain.audit.documents import AuditEvent
+from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from tests.api.identity_ops import ME, PASSWORD, REGISTER, UPDATE_PROFILE, call, error_code, login
 from tests.security.operations import OPERATIONS, PUBLIC, Operation
 from tests.security.support import audit_events

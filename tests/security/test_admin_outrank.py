@@ -19,8 +19,8 @@ import httpx
 import pyotp
 import pytest
 
+from domain.core.roles import Role, may_act_on, may_grant
 from domain.identity.documents import User, UserStatus
-from domain.identity.roles import Role, may_act_on, may_grant
 from domain.mfa.documents import BackupCode, TotpCredential
 from domain.sessions.documents import Session
 from schema.admin.operations import AdminMutation

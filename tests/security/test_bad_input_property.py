@@ -32,10 +32,10 @@ from hypothesis import strategies as st
 
 from domain.audit.documents import AuditEvent
 from domain.core.claims import Claim
+from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.documents import DOCUMENT_MODELS
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from tests.api.identity_ops import PASSWORD, login
 from tests.fuzz.test_graphql_fuzz import check
 from tests.security.operations import OPERATIONS, _graphql_field

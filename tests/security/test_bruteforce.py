@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from domain.core.clock import FrozenClock
-from domain.identity.roles import Role
+from domain.core.roles import Role
 from tests.api.identity_ops import LOGIN, PASSWORD, call, login
 from tests.api.test_protection import ClientFactory, open_client  # noqa: F401 - the fixture
 from tests.api.test_two_factor import BEGIN, COMPLETE, CONFIRM, LOGIN_MFA, code_at

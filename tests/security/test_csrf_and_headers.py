@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from domain.audit.documents import AuditEvent
+from domain.core.roles import Role
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from tests.api.identity_ops import PASSWORD, REGISTER, register, unique_email
 from tests.security.support import raw_request
 from tests.support.accounts import staff_account

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.core.roles import Role
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from domain.sessions.documents import Session
 from tests.api.identity_ops import (
     LOGOUT_ALL,

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from domain.audit.documents import AuditEvent
+from domain.core.roles import Role
 from domain.identity.documents import User
-from domain.identity.roles import Role
 from domain.sessions.documents import Session
 from tests.api.identity_ops import LOGIN, PASSWORD, REGISTER, call, error_code, login
 from tests.security.operations import OPERATIONS, Operation

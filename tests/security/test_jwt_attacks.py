@@ -20,8 +20,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from domain.core.roles import Role
 from domain.core.settings import Settings
-from domain.identity.roles import Role
 from tests.api.identity_ops import ME, PASSWORD, call, error_code, login
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager

@@ -16,9 +16,9 @@ from graphql import GraphQLObjectType, get_named_type, get_nullable_type, is_lea
 from graphql import parse as parse_document
 from pymongo import monitoring
 
+from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User, UserStatus
-from domain.identity.roles import Role
 from domain.mfa.documents import TotpCredential
 from schema.document_limits import DocumentLimits, document_refusals
 from schema.limits import LIST_SIZES

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from domain.identity.roles import Role
+from domain.core.roles import Role
 from tests.api.identity_ops import PASSWORD, call, login
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager

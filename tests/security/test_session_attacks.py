@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from domain.identity.roles import Role
+from domain.core.roles import Role
 from domain.sessions.documents import RefreshToken
 from tests.api.identity_ops import LOGOUT, ME, PASSWORD, REFRESH, call, error_code, login
 from tests.security.support import audit_events

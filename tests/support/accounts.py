@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain.core.clock import Clock
+from domain.core.roles import Role
 from domain.identity.documents import User
 from domain.identity.provisioning import create_user
-from domain.identity.roles import Role
 
 
 async def staff_account(

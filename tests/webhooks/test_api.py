@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from domain.core.roles import Role
 from domain.core.settings import Settings
-from domain.identity.roles import Role
 from domain.webhooks.signing import verify_signature
 from tests.api.identity_ops import call, login, register, unique_email
 from tests.support.accounts import staff_account
