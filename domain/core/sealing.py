@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from domain.core.dev_key import dev_key_pem
+from domain.core.secret_box import SecretBox
 from domain.core.settings import Settings
-from domain.mfa.crypto import SecretBox
-from domain.tokens.keys import dev_key_pem
 
 
 def sealing_box(settings: Settings) -> SecretBox:

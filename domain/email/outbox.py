@@ -22,8 +22,8 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from domain.core.clock import Clock
 from domain.core.request_context import current_request_id
+from domain.core.secret_box import SecretBox
 from domain.core.settings import Settings
-from domain.mfa.crypto import SecretBox
 
 Enqueue = Callable[[str], None]
 

@@ -28,18 +28,6 @@ class TotpNotEnabledError(DomainError):
     default_message = "Two-factor authentication is not enabled."
 
 
-class SecretDecryptionError(DomainError):
-    """A stored secret failed authentication: wrong key, corruption or tampering.
-
-    This is a server-side integrity problem, never the user's fault, so the message
-    stays generic; the cause is for the logs.
-    """
-
-    code = "MFA_SECRET_UNREADABLE"
-    status_code = 500
-    default_message = "Two-factor authentication is unavailable for this account. Contact support."
-
-
 class TotpCodeReplayedError(InvalidMfaCodeError):
     """The right code of a step already used: entered twice, or seen by someone else.
 

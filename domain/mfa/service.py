@@ -41,13 +41,13 @@ from pymongo.errors import DuplicateKeyError
 
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
+from domain.core.secret_box import SecretBox
 from domain.mfa.backup_codes import (
     BACKUP_CODE_ALPHABET,
     MAX_INPUT_LENGTH,
     replace_backup_codes,
     use_backup_code,
 )
-from domain.mfa.crypto import SecretBox
 from domain.mfa.documents import BackupCode, TotpCredential
 from domain.mfa.errors import (
     InvalidMfaCodeError,

@@ -14,24 +14,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from domain.core.dev_key import dev_key_pem
 from domain.core.settings import Settings
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 Algorithm = Literal["EdDSA", "ES256"]
 
-DEV_KEY_FILE = Path("keys") / "dev-signing-key.pem"
 _PEM_BLOCK = re.compile(r"-----BEGIN (?P<kind>[A-Z ]+)-----.+?-----END (?P=kind)-----", re.DOTALL)
 _ACCEPTED = "only Ed25519 (EdDSA) and P-256 (ES256) keys are accepted"
 
@@ -179,37 +176,6 @@ def _load_public(pem: str) -> SigningKey:
     if not isinstance(public, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
         raise KeyConfigurationError(f"unsupported key type {_kind(public)}: {_ACCEPTED}")
     return make_signing_key(public)
-
-
-def _write_new_dev_key(path: Path) -> None:
-    """Create the key file atomically with mode 0600; an existing file is kept."""
-    pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".dev-key-")  # mkstemp: mode 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # link() fails if the name exists, so when two processes start at once
-        # both end up using the key that won (os.replace would let each keep its own).
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
-
-
-def dev_key_pem(var_dir: Path) -> str:
-    """The development signing key: generated on first use, then reused."""
-    path = var_dir / DEV_KEY_FILE
-    if not path.exists():
-        _write_new_dev_key(path)
-    return path.read_text()
 
 
 def load_key_set(settings: Settings) -> KeySet:

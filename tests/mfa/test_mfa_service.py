@@ -17,13 +17,12 @@ from beanie import PydanticObjectId
 from domain.core.claims import Claim
 from domain.core.clock import FrozenClock
 from domain.core.db import create_mongo_client, init_database
+from domain.core.secret_box import SecretBox, SecretDecryptionError
 from domain.core.settings import Settings
-from domain.mfa.crypto import SecretBox
 from domain.mfa.documents import BackupCode, TotpCredential
 from domain.mfa.errors import (
     InvalidMfaCodeError,
     NoPendingEnrollmentError,
-    SecretDecryptionError,
     TotpAlreadyEnabledError,
     TotpCodeReplayedError,
     TotpNotEnabledError,

@@ -21,10 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domain.core.dev_key import DEV_KEY_FILE
 from domain.core.settings import Environment, Settings
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import (
-    DEV_KEY_FILE,
     KeyConfigurationError,
     KeySet,
     load_key_set,

@@ -18,12 +18,25 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from domain.mfa.errors import SecretDecryptionError
+from domain.core.errors import DomainError
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # 96 bits, GCM's native nonce size
 VERSION = "v1"
 HKDF_INFO = b"gatehouse-totp"
+
+
+class SecretDecryptionError(DomainError):
+    """A stored secret failed authentication: wrong key, corruption or tampering.
+
+    This is a server-side integrity problem, never the user's fault, so the message
+    stays generic; the cause is for the logs.
+    """
+
+    # The code predates the box's use beyond TOTP secrets; clients already know it.
+    code = "MFA_SECRET_UNREADABLE"
+    status_code = 500
+    default_message = "Two-factor authentication is unavailable for this account. Contact support."
 
 
 def _b64encode(data: bytes) -> str:
