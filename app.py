@@ -42,7 +42,7 @@ from domain.email.notices import AccountNotices
 from domain.email.outbox import Outbox
 from domain.email.transport import create_transport
 from domain.events.bus import EventBus
-from domain.identity import identifiers
+from domain.identity import email_lookup
 from domain.identity import repository as user_repository
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
@@ -220,9 +220,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         database = mongo[settings.mongodb_database]
         hasher = create_password_hasher(settings)
         try:
-            await init_database(database, DOCUMENT_MODELS)
-            # Sign-in trusts the identifiers as its index of emails: fill any missing once.
-            await identifiers.rebuild_once(app_clock.now())
+            flavour = await init_database(database, DOCUMENT_MODELS, settings.database_flavour)
+            await email_lookup.email_lookup_for(flavour).prepare(app_clock.now())
             state = build_state(settings, mongo, database, redis, broker, hasher, digest, app_clock)
             flusher = asyncio.create_task(state.analytics.run_flusher())
             logger.bind(environment=settings.environment.value).info("gatehouse started")

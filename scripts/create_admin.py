@@ -33,7 +33,9 @@ async def run(args: argparse.Namespace, password: str) -> int:
     client = create_mongo_client(settings)
     hasher = create_password_hasher(settings)
     try:
-        await init_database(client[settings.mongodb_database], DOCUMENT_MODELS)
+        await init_database(
+            client[settings.mongodb_database], DOCUMENT_MODELS, settings.database_flavour
+        )
         user = await create_user(
             settings=settings,
             clock=SystemClock(),

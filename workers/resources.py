@@ -38,5 +38,7 @@ async def ensure_database() -> None:
             return
         settings = get_settings()
         client = create_mongo_client(settings)
-        await init_database(client[settings.mongodb_database], DOCUMENT_MODELS)
+        await init_database(
+            client[settings.mongodb_database], DOCUMENT_MODELS, settings.database_flavour
+        )
         _initialised.add(loop_id)

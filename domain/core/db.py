@@ -10,6 +10,12 @@ from loguru import logger
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from domain.core.database_flavour import (
+    DatabaseFlavour,
+    FlavourSetting,
+    bind_flavour,
+    resolve_flavour,
+)
 from domain.core.settings import Settings
 
 MongoDocument = dict[str, Any]
@@ -44,7 +50,8 @@ async def ensure_indexes(models: Sequence[type[Document]]) -> list[str]:
 
     FerretDB 1.24 crashes when one ``createIndexes`` re-sends several existing
     indexes, and MongoDB rejects a changed definition under an old name; sending
-    only the missing ones, one at a time, keeps restarts safe on both.
+    only the missing ones, one at a time, keeps restarts safe on both (on every
+    flavour: the few extra round trips at start-up cost MongoDB nothing worth a branch).
     """
     created: list[str] = []
     for model in models:
@@ -62,7 +69,14 @@ async def ensure_indexes(models: Sequence[type[Document]]) -> list[str]:
 
 
 async def init_database(
-    database: AsyncDatabase[MongoDocument], models: Sequence[type[Document]]
-) -> None:
+    database: AsyncDatabase[MongoDocument],
+    models: Sequence[type[Document]],
+    flavour: FlavourSetting = FlavourSetting.AUTO,
+) -> DatabaseFlavour:
+    """Bind the documents to ``database``, add missing indexes, and return (and bind)
+    the database's flavour (see ``domain.core.database_flavour``)."""
     await init_beanie(database=database, document_models=list(models), skip_indexes=True)
     await ensure_indexes(models)
+    resolved = await resolve_flavour(database, flavour)
+    bind_flavour(resolved)
+    return resolved

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.core.database_flavour import FlavourSetting
 from domain.core.roles import Role
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
@@ -84,6 +85,8 @@ class Settings(BaseSettings):
     # --- MongoDB ---
     mongodb_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
     mongodb_database: str = "gatehouse"
+    # auto: FerretDB or MongoDB, as buildInfo says (domain/core/database_flavour.py).
+    database_flavour: FlavourSetting = FlavourSetting.AUTO
     mongodb_max_pool_size: int = Field(default=50, ge=1)
     mongodb_min_pool_size: int = Field(default=0, ge=0)
     mongodb_max_idle_ms: int = Field(default=60_000, ge=0)

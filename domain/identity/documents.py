@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from beanie import Document
+from beanie import Document, PydanticObjectId
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from domain.core.roles import DEFAULT_ROLE, Role
+
+# The user an address without an account stands for, so it costs the same reads and
+# writes as one with (decoy tokens, the write made for nobody). No ObjectId the server
+# generates is all zeros.
+NO_USER = PydanticObjectId("000000000000000000000000")
 
 
 class UserStatus(StrEnum):

@@ -30,11 +30,8 @@ from pymongo import UpdateOne
 from pymongo.errors import PyMongoError
 
 from domain.core.claims import claim_once, claimed_at
-from domain.identity.documents import User
+from domain.identity.documents import NO_USER, User
 
-# Read in place of a missing identifier's user, so an unknown address costs the same
-# two ``_id`` reads as a known one. No ObjectId the server generates is all zeros.
-NO_USER = PydanticObjectId("000000000000000000000000")
 REBUILD_BATCH = 1000
 # Bump when identifiers must be rebuilt again at the next start.
 REBUILT_MARKER = "login-identifiers-rebuilt:v1"

@@ -9,7 +9,7 @@ from domain.core.duplicates import unique_violation_as
 from domain.core.errors import FieldError, ValidationError
 from domain.core.roles import Role
 from domain.core.settings import Settings
-from domain.identity import identifiers, repository
+from domain.identity import email_lookup, repository
 from domain.identity.documents import User
 from domain.identity.passwords import PasswordHasher
 from domain.identity.validation import check_password_policy, validate_email, validate_name
@@ -60,9 +60,9 @@ async def create_user(
         await user.insert()
     assert user.id is not None
     try:
-        await identifiers.point(normalized, user.id)
+        await email_lookup.point(normalized, user.id)
     except PyMongoError:
-        # An account its identifier does not lead to could never sign in.
+        # An account its email does not lead to could never sign in.
         await repository.delete(user)
         raise
     return user

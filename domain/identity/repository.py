@@ -7,12 +7,12 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from domain.identity import identifiers
-from domain.identity.documents import User
+from domain.identity import email_lookup
+from domain.identity.documents import NO_USER, User
 
 
 async def find_by_email(email: str) -> User | None:
-    return await identifiers.find_user(email)
+    return await email_lookup.find_user(email)
 
 
 async def get(user_id: PydanticObjectId | str) -> User | None:
@@ -42,7 +42,7 @@ async def delete(user: User) -> None:
 
 async def update_nobody(now: datetime) -> None:
     """The write ``update`` makes, matching no user: the same work for an address
-    without an account (see ``identifiers.NO_USER``)."""
-    await User.find_one(User.id == identifiers.NO_USER).update(
+    without an account (see ``NO_USER``)."""
+    await User.find_one(User.id == NO_USER).update(
         {"$set": {"updated_at": now}, "$inc": {"version": 1}}
     )

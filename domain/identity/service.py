@@ -24,10 +24,10 @@ from domain.core.duplicates import is_unique_violation, unique_violation_as
 from domain.core.errors import FieldError, NotFoundError, RateLimitedError, ValidationError
 from domain.core.settings import Settings
 from domain.email.outbox import Outbox
-from domain.identity import identifiers, repository
+from domain.identity import email_lookup, repository
 from domain.identity.action_tokens import ActionPurpose, ActionTokens, InvalidActionTokenError
 from domain.identity.cache import CachedUsers
-from domain.identity.documents import User, UserStatus
+from domain.identity.documents import NO_USER, User, UserStatus
 from domain.identity.errors import (
     AccountDisabledError,
     AccountLockedError,
@@ -35,7 +35,6 @@ from domain.identity.errors import (
     EmailTakenError,
     InvalidCredentialsError,
 )
-from domain.identity.identifiers import NO_USER
 from domain.identity.passwords import PasswordHasher
 from domain.identity.validation import check_password_policy, validate_email, validate_name
 from domain.lockout.service import LockoutService
@@ -150,16 +149,16 @@ class IdentityService:
         )
         # The unique email index decides, in one indexed write: no lookup first. From
         # here both outcomes make the same writes and reads in the same collections
-        # (identifier, identifier and user by _id, Redis cooldown, audit, token, outbox),
+        # (the email pointed and looked up, Redis cooldown, audit, token, outbox),
         # so neither the time nor the database traffic says which it was.
         if not await self._insert_user(user):
             await self._register_existing(normalized)
             return
         assert user.id is not None
         try:
-            await identifiers.point(normalized, user.id)
+            await email_lookup.point(normalized, user.id)
         except PyMongoError:
-            # Without its identifier the account could never sign in: undo, so a retry
+            # Not found by its email the account could never sign in: undo, so a retry
             # registers it afresh.
             await repository.delete(user)
             raise
@@ -191,7 +190,7 @@ class IdentityService:
     async def _register_existing(self, email: str) -> None:
         existing = await repository.find_by_email(email)
         if existing is not None and existing.id is not None:
-            await identifiers.point(email, existing.id)
+            await email_lookup.point(email, existing.id)
         notify = existing is not None and await self._cooldown("exists", email, 3600)
         await self._audit.record(
             "user.register_existing",
@@ -312,7 +311,7 @@ class IdentityService:
         if gate.wait_seconds > 0 and not gate.locked:
             wait = gate.wait_seconds
             raise RateLimitedError(wait, f"Too many failed attempts. Try again in {wait} seconds.")
-        # Two _id reads whether or not the address has an account (identifiers.py).
+        # The same reads whether or not the address has an account (email_lookup.py).
         user = await repository.find_by_email(normalized)
         if user is not None and user.status is UserStatus.DELETED:
             user = None
@@ -828,12 +827,12 @@ class IdentityService:
                     user, now, email=record.new_email, email_verified=True, email_verified_at=now
                 )
             try:
-                await identifiers.point(user.email, user.id)
+                await email_lookup.point(user.email, user.id)
             except PyMongoError:
                 # Not reachable by its new address: put the old one back, keep the link.
                 await self._users.update(user, self._clock.now(), email=old_email)
                 raise
-        await identifiers.release(old_email, user.id)
+        await email_lookup.release(old_email, user.id)
         # Links already mailed to the old address (a reset above all) must not outlive the
         # move: whoever still reads that mailbox could otherwise take the account back.
         await self._tokens.revoke_all(user.id, ActionPurpose.RESET_PASSWORD)

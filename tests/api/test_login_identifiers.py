@@ -1,5 +1,8 @@
 """Login identifiers (domain/identity/identifiers.py) through GraphQL on the real services.
 
+FerretDB's email lookup, forced with ``GATEHOUSE_DATABASE_FLAVOUR=ferretdb`` so it is
+tested on both legs of the suite (on SecantusDB auto-detection would choose the index).
+
 An identifier is an ``_id``-keyed pointer from a sign-in email to its user. It must
 follow the user through registration and email change, be rebuilt when it is missing
 (a user imported straight into the database) and never lead anyone into an account
@@ -34,7 +37,9 @@ from tests.support.smtp import MailInbox
 
 @pytest.fixture(scope="module")
 def settings(make_settings: Callable[..., Settings], mail_inbox: MailInbox) -> Settings:
-    return make_settings(email_backend="smtp", smtp_port=mail_inbox.port)
+    return make_settings(
+        email_backend="smtp", smtp_port=mail_inbox.port, database_flavour="ferretdb"
+    )
 
 
 async def user_of(email: str) -> User:
