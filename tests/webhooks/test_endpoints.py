@@ -184,7 +184,10 @@ async def test_admin_changes_are_audited_without_secrets(
     new_secret = await service.rotate_secret(endpoint.id, overlap_seconds=60)
     await service.update_endpoint(endpoint.id, active=False)
     await service.delete_endpoint(endpoint.id)
-    events = await AuditEvent.find_all().sort("occurred_at").to_list()
+    # The frozen clock gives every event the same occurred_at, and no MongoDB promises an
+    # order among ties: read them in the order auditEvents pages them (by _id, the order
+    # they were written).
+    events = await AuditEvent.find_all().sort("_id").to_list()
     assert [e.event for e in events] == [
         "webhook.endpoint_created",
         "webhook.secret_rotated",
