@@ -64,7 +64,8 @@ from domain.sessions.service import SessionService
 from domain.sessions.watch import SessionWatch
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
-from domain.webhooks.service import WebhookService
+from domain.webhooks.publishing import WebhookPublishing
+from domain.webhooks.wiring import build_webhooks
 from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
@@ -154,8 +155,9 @@ def build_state(
 
     sessions.set_reuse_hook(alert_reuse)
     mfa.set_replay_hook(identity.notify_code_replayed)
-    webhooks = WebhookService(settings, clock, enqueue=enqueue_delivery, audit=audit)
-    audit.add_listener(webhooks.publish_audit)
+    publishing = WebhookPublishing(clock, enqueue_delivery)
+    webhooks = build_webhooks(settings, clock, audit, publishing)
+    audit.add_listener(publishing.publish_audit)
     authenticator = Authenticator(access_tokens, revocations)
     rate_limits = RateLimitService(settings, redis, clock)
     return AppState(

@@ -18,7 +18,7 @@ from schema.webhooks.types import (
 
 
 async def webhook_endpoints(info: Info) -> list[WebhookEndpointType]:
-    endpoints = await info.context.state.webhooks.list_endpoints()
+    endpoints = await info.context.state.webhooks.endpoints.list_all()
     return [WebhookEndpointType.from_document(e) for e in endpoints]
 
 
@@ -28,7 +28,7 @@ async def webhook_deliveries(
     status: DeliveryStatusEnum | None = None,  # type: ignore[valid-type]
     first: int | None = 50,
 ) -> list[WebhookDeliveryType]:
-    deliveries = await info.context.state.webhooks.list_deliveries(
+    deliveries = await info.context.state.webhooks.deliveries.recent(
         endpoint_id=endpoint_id, status=status, limit=page_size(first, default=50)
     )
     return [WebhookDeliveryType.from_document(d) for d in deliveries]
@@ -38,7 +38,7 @@ async def create_webhook_endpoint(
     info: Info, url: str, events: list[str], description: str = ""
 ) -> WebhookSecretIssued | UserError:
     try:
-        endpoint, secret = await info.context.state.webhooks.create_endpoint(
+        endpoint, secret = await info.context.state.webhooks.endpoints.create(
             url, events, description
         )
     except DomainError as error:
@@ -55,7 +55,7 @@ async def update_webhook_endpoint(
     description: str | None = None,
 ) -> WebhookEndpointSaved | UserError:
     try:
-        endpoint = await info.context.state.webhooks.update_endpoint(
+        endpoint = await info.context.state.webhooks.endpoints.update(
             str(id), url=url, events=events, active=active, description=description
         )
     except DomainError as error:
@@ -67,7 +67,7 @@ async def delete_webhook_endpoint(
     info: Info,
     id: strawberry.ID,
 ) -> WebhookEndpointDeleted | UserError:
-    if not await info.context.state.webhooks.delete_endpoint(str(id)):
+    if not await info.context.state.webhooks.endpoints.delete(str(id)):
         return map_user_error(NotFoundError("No webhook endpoint has that id."))
     return WebhookEndpointDeleted(id=id)
 
@@ -77,10 +77,10 @@ async def rotate_webhook_secret(
     id: strawberry.ID,
     overlap_seconds: int | None = None,
 ) -> WebhookSecretIssued | UserError:
-    webhooks = info.context.state.webhooks
+    endpoints = info.context.state.webhooks.endpoints
     try:
-        secret = await webhooks.rotate_secret(str(id), overlap_seconds)
-        endpoint = await webhooks.get_endpoint(str(id))
+        secret = await endpoints.rotate_secret(str(id), overlap_seconds)
+        endpoint = await endpoints.get(str(id))
         if endpoint is None:
             raise NotFoundError("No webhook endpoint has that id.")
     except DomainError as error:
@@ -92,7 +92,7 @@ async def redeliver_webhook(
     info: Info, delivery_id: strawberry.ID
 ) -> WebhookDeliveryQueued | UserError:
     try:
-        new_id = await info.context.state.webhooks.redeliver(str(delivery_id))
+        new_id = await info.context.state.webhooks.deliveries.redeliver(str(delivery_id))
     except DomainError as error:
         return map_user_error(error)
     return WebhookDeliveryQueued(delivery_id=strawberry.ID(new_id))
@@ -100,7 +100,7 @@ async def redeliver_webhook(
 
 async def test_webhook(info: Info, endpoint_id: strawberry.ID) -> WebhookDeliveryQueued | UserError:
     try:
-        new_id = await info.context.state.webhooks.test_endpoint(str(endpoint_id))
+        new_id = await info.context.state.webhooks.deliveries.ping(str(endpoint_id))
     except DomainError as error:
         return map_user_error(error)
     return WebhookDeliveryQueued(delivery_id=strawberry.ID(new_id))

@@ -2,7 +2,7 @@
 
 Every account event Gatehouse emits is already written to the audit trail at the
 moment it happens, so one hook after the audit insert publishes webhooks for all
-of them (``WebhookService.publish_audit``). The data is deliberately small: ids,
+of them (``WebhookPublishing.publish_audit``). The data is deliberately small: ids,
 reasons, roles; an email address only where the event is about that address.
 """
 

@@ -9,13 +9,16 @@ import httpx
 import pytest
 from beanie import Document
 
+from domain.audit.service import AuditService
 from domain.core.claims import Claim
-from domain.core.clock import FrozenClock
+from domain.core.clock import Clock, FrozenClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.settings import Settings
 from domain.documents import DOCUMENT_MODELS
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from domain.webhooks.service import WebhookService
+from domain.webhooks.events import Enqueue
+from domain.webhooks.publishing import WebhookPublishing
+from domain.webhooks.wiring import Webhooks, build_webhooks
 from tests.webhooks.receiver import Receiver
 
 WEBHOOK_MODELS: list[type[Document]] = [WebhookEndpoint, WebhookEvent, WebhookDelivery]
@@ -24,6 +27,19 @@ WEBHOOK_MODELS: list[type[Document]] = [WebhookEndpoint, WebhookEvent, WebhookDe
 def all_models() -> list[type[Document]]:
     """The application's documents plus ours (until domain/documents.py lists them)."""
     return list(DOCUMENT_MODELS) + [m for m in WEBHOOK_MODELS if m not in DOCUMENT_MODELS]
+
+
+def make_webhooks(
+    settings: Settings,
+    clock: Clock,
+    *,
+    enqueue: Enqueue | None = None,
+    audit: AuditService | None = None,
+) -> Webhooks:
+    """The slice as the composition root builds it, with a queue port of the test's choosing."""
+    return build_webhooks(
+        settings, clock, audit or AuditService(clock), WebhookPublishing(clock, enqueue)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +81,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def service(webhook_settings: Settings, clock: FrozenClock, clean: None) -> WebhookService:
-    return WebhookService(webhook_settings, clock)
+def service(webhook_settings: Settings, clock: FrozenClock, clean: None) -> Webhooks:
+    return make_webhooks(webhook_settings, clock)
 
 
 @pytest.fixture

@@ -132,11 +132,11 @@ async def test_loopback_is_refused_by_default(
 ) -> None:
     from domain.core.clock import SystemClock
     from domain.core.errors import ValidationError
-    from domain.webhooks.service import WebhookService
+    from tests.webhooks.conftest import make_webhooks
 
     strict = make_settings()
     with pytest.raises(ValidationError) as refused:
-        await WebhookService(strict, SystemClock()).create_endpoint(
+        await make_webhooks(strict, SystemClock()).endpoints.create(
             receiver.url(), ["user.registered"]
         )
     assert refused.value.field_errors[0].field == "url"

@@ -11,7 +11,8 @@ from domain.audit.service import AuditService
 from domain.core.clock import FrozenClock
 from domain.webhooks.audit_bridge import webhook_from_audit
 from domain.webhooks.documents import WebhookDelivery, WebhookEvent
-from domain.webhooks.service import EVENT_TYPES, WebhookService
+from domain.webhooks.events import EVENT_TYPES
+from domain.webhooks.wiring import Webhooks
 from tests.webhooks.receiver import Receiver
 
 
@@ -117,17 +118,17 @@ def test_mapping(
 
 
 async def test_publish_audit_records_deliveries(
-    service: WebhookService, clock: FrozenClock, receiver: Receiver
+    service: Webhooks, clock: FrozenClock, receiver: Receiver
 ) -> None:
-    await service.create_endpoint(receiver.url(), ["user.locked"])
+    await service.endpoints.create(receiver.url(), ["user.locked"])
     record = await AuditService(clock).record(
         "user.locked", AuditAction.LOCK, target_id="u9", details={"failed_attempts": 10}
     )
     assert record is not None
-    [delivery_id] = await service.publish_audit(record)
+    [delivery_id] = await service.publishing.publish_audit(record)
     delivery = await WebhookDelivery.get(delivery_id)
     assert delivery is not None
     event = await WebhookEvent.get(delivery.event_id)
     assert event is not None
     assert (event.type, event.data) == ("user.locked", {"user_id": "u9", "failed_attempts": 10})
-    assert await service.publish_audit(audit("user.login")) == []
+    assert await service.publishing.publish_audit(audit("user.login")) == []

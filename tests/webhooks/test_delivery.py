@@ -14,9 +14,11 @@ from domain.core.claims import Claim
 from domain.core.clock import FrozenClock
 from domain.core.errors import NotFoundError, ValidationError
 from domain.core.settings import Settings
+from domain.webhooks.delivery import DeliveryOutcome
 from domain.webhooks.documents import DeliveryStatus, WebhookDelivery, WebhookEvent
-from domain.webhooks.service import DeliveryOutcome, WebhookService
 from domain.webhooks.signing import verify_signature
+from domain.webhooks.wiring import Webhooks
+from tests.webhooks.conftest import make_webhooks
 from tests.webhooks.receiver import Received, Receiver
 
 
@@ -37,7 +39,7 @@ async def delivery(delivery_id: str) -> WebhookDelivery:
 
 
 async def run_until_done(
-    service: WebhookService,
+    service: Webhooks,
     delivery_id: str,
     http: httpx.AsyncClient,
     clock: FrozenClock,
@@ -46,7 +48,7 @@ async def run_until_done(
     """What the actor does, with the clock moved instead of waiting for the queue's delay."""
     outcomes = []
     for _ in range(limit):
-        outcome = await service.deliver(delivery_id, http)
+        outcome = await service.deliveries.deliver(delivery_id, http)
         outcomes.append(outcome)
         if not outcome.should_retry:
             return outcomes
@@ -55,16 +57,18 @@ async def run_until_done(
 
 
 async def test_failures_are_retried_until_the_receiver_accepts(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
-    endpoint, secret = await service.create_endpoint(
+    endpoint, secret = await service.endpoints.create(
         receiver.url(), ["user.registered"], "crm sync"
     )
     assert secret.startswith("whsec_")
     receiver.respond(500, 500, 200)
-    [delivery_id] = await service.emit("user.registered", {"user_id": "u1", "email": "a@b.c"})
+    [delivery_id] = await service.publishing.emit(
+        "user.registered", {"user_id": "u1", "email": "a@b.c"}
+    )
 
-    first = await service.deliver(delivery_id, http)
+    first = await service.deliveries.deliver(delivery_id, http)
     assert (first.status, first.attempt, first.status_code, first.retry_in_ms) == (
         "retry",
         1,
@@ -72,10 +76,10 @@ async def test_failures_are_retried_until_the_receiver_accepts(
         100,
     )
     clock.advance(timedelta(milliseconds=first.retry_in_ms))
-    second = await service.deliver(delivery_id, http)
+    second = await service.deliveries.deliver(delivery_id, http)
     assert (second.status, second.retry_in_ms) == ("retry", 200)  # exponential
     clock.advance(timedelta(milliseconds=second.retry_in_ms))
-    third = await service.deliver(delivery_id, http)
+    third = await service.deliveries.deliver(delivery_id, http)
     assert (third.status, third.attempt, third.status_code) == ("succeeded", 3, 200)
 
     requests = receiver.requests
@@ -107,7 +111,7 @@ async def test_failures_are_retried_until_the_receiver_accepts(
     assert record.delivered_at is not None
     assert record.endpoint_id == endpoint.id
     # Done is done: a late duplicate message does not send again.
-    assert (await service.deliver(delivery_id, http)).status == "skipped"
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "skipped"
     assert len(receiver.requests) == 3
 
 
@@ -118,18 +122,18 @@ async def test_a_duplicate_message_before_the_retry_is_due_does_nothing(
     receiver: Receiver,
     http: httpx.AsyncClient,
 ) -> None:
-    service = WebhookService(
+    service = make_webhooks(
         make_settings(webhook_allow_private_targets=True, webhook_retry_base_ms=60_000), clock
     )
-    await service.create_endpoint(receiver.url(), ["user.registered"])
+    await service.endpoints.create(receiver.url(), ["user.registered"])
     receiver.respond(500)
-    [delivery_id] = await service.emit("user.registered", {"user_id": "u1"})
-    assert (await service.deliver(delivery_id, http)).retry_in_ms == 60_000
+    [delivery_id] = await service.publishing.emit("user.registered", {"user_id": "u1"})
+    assert (await service.deliveries.deliver(delivery_id, http)).retry_in_ms == 60_000
     clock.advance(timedelta(seconds=30))
-    assert (await service.deliver(delivery_id, http)).status == "skipped"
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "skipped"
     assert len(receiver.requests) == 1
     clock.advance(timedelta(seconds=30))
-    assert (await service.deliver(delivery_id, http)).status == "succeeded"
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "succeeded"
     assert len(receiver.requests) == 2
 
 
@@ -140,7 +144,7 @@ async def test_gives_up_after_the_maximum_age(
     receiver: Receiver,
     http: httpx.AsyncClient,
 ) -> None:
-    service = WebhookService(
+    service = make_webhooks(
         make_settings(
             webhook_allow_private_targets=True,
             webhook_max_age_seconds=60,
@@ -149,9 +153,9 @@ async def test_gives_up_after_the_maximum_age(
         ),
         clock,
     )
-    await service.create_endpoint(receiver.url(), ["user.deleted"])
+    await service.endpoints.create(receiver.url(), ["user.deleted"])
     receiver.respond(*[500] * 10)
-    [delivery_id] = await service.emit("user.deleted", {"user_id": "u1"})
+    [delivery_id] = await service.publishing.emit("user.deleted", {"user_id": "u1"})
     outcomes = await run_until_done(service, delivery_id, http, clock)
     # 40 s, then clamped to the 60 s deadline for a last try, then failed.
     assert [o.status for o in outcomes] == ["retry", "retry", "failed"]
@@ -162,7 +166,7 @@ async def test_gives_up_after_the_maximum_age(
     assert record.last_status_code == 500
     assert record.last_error == "HTTP 500"
     assert record.response_snippet == "answer 500"
-    assert (await service.deliver(delivery_id, http)).status == "skipped"
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "skipped"
     assert len(receiver.requests) == 3
 
 
@@ -173,12 +177,12 @@ async def test_gives_up_after_the_maximum_attempts(
     receiver: Receiver,
     http: httpx.AsyncClient,
 ) -> None:
-    service = WebhookService(
+    service = make_webhooks(
         make_settings(webhook_allow_private_targets=True, webhook_max_attempts=2), clock
     )
-    await service.create_endpoint(receiver.url(), ["user.locked"])
+    await service.endpoints.create(receiver.url(), ["user.locked"])
     receiver.respond(503, 503, 503)
-    [delivery_id] = await service.emit("user.locked", {"user_id": "u1"})
+    [delivery_id] = await service.publishing.emit("user.locked", {"user_id": "u1"})
     outcomes = await run_until_done(service, delivery_id, http, clock)
     assert [o.status for o in outcomes] == ["retry", "failed"]
     assert (await delivery(delivery_id)).status is DeliveryStatus.FAILED
@@ -186,24 +190,24 @@ async def test_gives_up_after_the_maximum_attempts(
 
 
 async def test_a_delivery_too_old_to_try_fails_without_sending(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
     """A job lost for longer than the maximum age (plus the stale grace) is not sent late."""
-    await service.create_endpoint(receiver.url(), ["user.verified"])
-    [delivery_id] = await service.emit("user.verified", {"user_id": "u1"})
+    await service.endpoints.create(receiver.url(), ["user.verified"])
+    [delivery_id] = await service.publishing.emit("user.verified", {"user_id": "u1"})
     clock.advance(timedelta(days=2))
-    assert (await service.deliver(delivery_id, http)).status == "failed"
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "failed"
     assert receiver.requests == []
     assert (await delivery(delivery_id)).status is DeliveryStatus.FAILED
 
 
 async def test_a_redirect_is_a_failure_and_is_not_followed(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient
 ) -> None:
-    await service.create_endpoint(receiver.url(), ["session.revoked"])
+    await service.endpoints.create(receiver.url(), ["session.revoked"])
     receiver.respond(302)
-    [delivery_id] = await service.emit("session.revoked", {"session_id": "s1"})
-    outcome = await service.deliver(delivery_id, http)
+    [delivery_id] = await service.publishing.emit("session.revoked", {"session_id": "s1"})
+    outcome = await service.deliveries.deliver(delivery_id, http)
     assert (outcome.status, outcome.status_code) == ("retry", 302)
     assert [r.path for r in receiver.requests] == ["/hook"]  # /elsewhere never called
     record = await delivery(delivery_id)
@@ -213,33 +217,33 @@ async def test_a_redirect_is_a_failure_and_is_not_followed(
 
 
 async def test_a_following_client_still_does_not_follow(
-    service: WebhookService, receiver: Receiver
+    service: Webhooks, receiver: Receiver
 ) -> None:
     async with httpx.AsyncClient(follow_redirects=True) as following:
-        await service.create_endpoint(receiver.url(), ["session.revoked"])
+        await service.endpoints.create(receiver.url(), ["session.revoked"])
         receiver.respond(307)
-        [delivery_id] = await service.emit("session.revoked", {"session_id": "s1"})
-        assert (await service.deliver(delivery_id, following)).status_code == 307
+        [delivery_id] = await service.publishing.emit("session.revoked", {"session_id": "s1"})
+        assert (await service.deliveries.deliver(delivery_id, following)).status_code == 307
     assert [r.path for r in receiver.requests] == ["/hook"]
 
 
 async def test_network_errors_are_retried(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
-    endpoint, _ = await service.create_endpoint(
+    endpoint, _ = await service.endpoints.create(
         "http://127.0.0.1:9/closed", ["user.password_changed"]
     )
-    [delivery_id] = await service.emit("user.password_changed", {"user_id": "u1"})
-    outcome = await service.deliver(delivery_id, http)
+    [delivery_id] = await service.publishing.emit("user.password_changed", {"user_id": "u1"})
+    outcome = await service.deliveries.deliver(delivery_id, http)
     assert outcome.status == "retry"
     record = await delivery(delivery_id)
     assert record.last_status_code is None
     assert record.last_error is not None
     assert record.last_error.startswith("ConnectError")
     # The admin fixes the URL; the next attempt reaches the receiver.
-    await service.update_endpoint(endpoint.id, url=receiver.url())
+    await service.endpoints.update(endpoint.id, url=receiver.url())
     clock.advance(timedelta(milliseconds=outcome.retry_in_ms))
-    assert (await service.deliver(delivery_id, http)).status == "succeeded"
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "succeeded"
     assert len(receiver.requests) == 1
 
 
@@ -250,24 +254,26 @@ async def test_slow_receivers_time_out(
     receiver: Receiver,
     http: httpx.AsyncClient,
 ) -> None:
-    service = WebhookService(
+    service = make_webhooks(
         make_settings(webhook_allow_private_targets=True, webhook_timeout_seconds=0.3), clock
     )
-    await service.create_endpoint(receiver.url(), ["user.unlocked"])
+    await service.endpoints.create(receiver.url(), ["user.unlocked"])
     receiver.delay_seconds = 1.0
-    [delivery_id] = await service.emit("user.unlocked", {"user_id": "u1"})
-    assert (await service.deliver(delivery_id, http)).status == "retry"
+    [delivery_id] = await service.publishing.emit("user.unlocked", {"user_id": "u1"})
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "retry"
     assert (await delivery(delivery_id)).last_error == "timed out after 0.3s"
 
 
 async def test_rotation_overlap_signs_with_both_secrets(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
-    endpoint, old_secret = await service.create_endpoint(receiver.url(), ["user.role_changed"])
-    new_secret = await service.rotate_secret(endpoint.id, overlap_seconds=3600)
+    endpoint, old_secret = await service.endpoints.create(receiver.url(), ["user.role_changed"])
+    new_secret = await service.endpoints.rotate_secret(endpoint.id, overlap_seconds=3600)
     assert new_secret != old_secret
-    [delivery_id] = await service.emit("user.role_changed", {"user_id": "u1", "role": "ADMIN"})
-    assert (await service.deliver(delivery_id, http)).status == "succeeded"
+    [delivery_id] = await service.publishing.emit(
+        "user.role_changed", {"user_id": "u1", "role": "ADMIN"}
+    )
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "succeeded"
     [during] = receiver.requests
     assert during.headers["gatehouse-signature"].count("v1=") == 2
     assert ", " in during.headers["gatehouse-signature"]
@@ -275,8 +281,10 @@ async def test_rotation_overlap_signs_with_both_secrets(
     assert verified(during, old_secret, clock)
 
     clock.advance(timedelta(seconds=3601))
-    [delivery_id] = await service.emit("user.role_changed", {"user_id": "u1", "role": "USER"})
-    assert (await service.deliver(delivery_id, http)).status == "succeeded"
+    [delivery_id] = await service.publishing.emit(
+        "user.role_changed", {"user_id": "u1", "role": "USER"}
+    )
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "succeeded"
     after = receiver.requests[-1]
     assert after.headers["gatehouse-signature"].count("v1=") == 1
     assert verified(after, new_secret, clock)
@@ -284,30 +292,30 @@ async def test_rotation_overlap_signs_with_both_secrets(
 
 
 async def test_rotation_without_overlap_drops_the_old_secret_at_once(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
-    endpoint, old_secret = await service.create_endpoint(receiver.url(), ["user.registered"])
-    new_secret = await service.rotate_secret(endpoint.id, overlap_seconds=0)
-    delivery_id = await service.test_endpoint(endpoint.id)
-    assert (await service.deliver(delivery_id, http)).status == "succeeded"
+    endpoint, old_secret = await service.endpoints.create(receiver.url(), ["user.registered"])
+    new_secret = await service.endpoints.rotate_secret(endpoint.id, overlap_seconds=0)
+    delivery_id = await service.deliveries.ping(endpoint.id)
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "succeeded"
     [request] = receiver.requests
     assert verified(request, new_secret, clock)
     assert not verified(request, old_secret, clock)
     with pytest.raises(ValidationError):
-        await service.rotate_secret(endpoint.id, overlap_seconds=-1)
+        await service.endpoints.rotate_secret(endpoint.id, overlap_seconds=-1)
     with pytest.raises(NotFoundError):
-        await service.rotate_secret("missing", overlap_seconds=0)
+        await service.endpoints.rotate_secret("missing", overlap_seconds=0)
 
 
 async def test_redelivery_sends_the_same_event(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
-    _, secret = await service.create_endpoint(receiver.url(), ["security.refresh_reuse"])
-    [first_id] = await service.emit("security.refresh_reuse", {"user_id": "u1"})
-    assert (await service.deliver(first_id, http)).status == "succeeded"
-    second_id = await service.redeliver(first_id)
+    _, secret = await service.endpoints.create(receiver.url(), ["security.refresh_reuse"])
+    [first_id] = await service.publishing.emit("security.refresh_reuse", {"user_id": "u1"})
+    assert (await service.deliveries.deliver(first_id, http)).status == "succeeded"
+    second_id = await service.deliveries.redeliver(first_id)
     assert second_id != first_id
-    assert (await service.deliver(second_id, http)).status == "succeeded"
+    assert (await service.deliveries.deliver(second_id, http)).status == "succeeded"
     first, second = receiver.requests
     assert first.headers["gatehouse-event-id"] == second.headers["gatehouse-event-id"]
     assert first.body == second.body
@@ -315,38 +323,38 @@ async def test_redelivery_sends_the_same_event(
     assert verified(second, secret, clock)
     assert (await delivery(second_id)).event_id == (await delivery(first_id)).event_id
     with pytest.raises(NotFoundError):
-        await service.redeliver("missing")
+        await service.deliveries.redeliver("missing")
 
 
 async def test_redelivery_to_an_inactive_endpoint_is_refused(
-    service: WebhookService, receiver: Receiver
+    service: Webhooks, receiver: Receiver
 ) -> None:
-    endpoint, _ = await service.create_endpoint(receiver.url(), ["user.registered"])
-    [delivery_id] = await service.emit("user.registered", {"user_id": "u1"})
-    await service.update_endpoint(endpoint.id, active=False)
+    endpoint, _ = await service.endpoints.create(receiver.url(), ["user.registered"])
+    [delivery_id] = await service.publishing.emit("user.registered", {"user_id": "u1"})
+    await service.endpoints.update(endpoint.id, active=False)
     with pytest.raises(ValidationError) as caught:
-        await service.redeliver(delivery_id)
+        await service.deliveries.redeliver(delivery_id)
     assert caught.value.field_errors[0].code == "ENDPOINT_INACTIVE"
 
 
 async def test_a_deactivated_endpoint_gets_no_pending_delivery(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient
 ) -> None:
-    endpoint, _ = await service.create_endpoint(receiver.url(), ["user.registered"])
-    [delivery_id] = await service.emit("user.registered", {"user_id": "u1"})
-    await service.update_endpoint(endpoint.id, active=False)
-    assert (await service.deliver(delivery_id, http)).status == "failed"
+    endpoint, _ = await service.endpoints.create(receiver.url(), ["user.registered"])
+    [delivery_id] = await service.publishing.emit("user.registered", {"user_id": "u1"})
+    await service.endpoints.update(endpoint.id, active=False)
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "failed"
     assert (await delivery(delivery_id)).last_error == "endpoint inactive"
     assert receiver.requests == []
 
 
 async def test_test_ping(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
-    endpoint, secret = await service.create_endpoint(receiver.url(), ["user.registered"])
-    await service.update_endpoint(endpoint.id, active=False)  # pings work before activation
-    delivery_id = await service.test_endpoint(endpoint.id)
-    assert (await service.deliver(delivery_id, http)).status == "succeeded"
+    endpoint, secret = await service.endpoints.create(receiver.url(), ["user.registered"])
+    await service.endpoints.update(endpoint.id, active=False)  # pings work before activation
+    delivery_id = await service.deliveries.ping(endpoint.id)
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "succeeded"
     [request] = receiver.requests
     body = orjson.loads(request.body)
     assert body["type"] == "webhook.test"
@@ -356,60 +364,70 @@ async def test_test_ping(
 
     # A ping is tried once: the admin sees the failure now, not after hours of retries.
     receiver.respond(500)
-    failing = await service.test_endpoint(endpoint.id)
-    assert (await service.deliver(failing, http)).status == "failed"
+    failing = await service.deliveries.ping(endpoint.id)
+    assert (await service.deliveries.deliver(failing, http)).status == "failed"
     with pytest.raises(NotFoundError):
-        await service.test_endpoint("missing")
+        await service.deliveries.ping("missing")
 
 
 async def test_concurrent_runs_of_one_attempt_post_once(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient
 ) -> None:
-    await service.create_endpoint(receiver.url(), ["user.login_failed"])
+    await service.endpoints.create(receiver.url(), ["user.login_failed"])
     receiver.delay_seconds = 0.3
-    [delivery_id] = await service.emit("user.login_failed", {"user_id": "u1"})
-    outcomes = await asyncio.gather(*(service.deliver(delivery_id, http) for _ in range(4)))
+    [delivery_id] = await service.publishing.emit("user.login_failed", {"user_id": "u1"})
+    outcomes = await asyncio.gather(
+        *(service.deliveries.deliver(delivery_id, http) for _ in range(4))
+    )
     assert sorted(o.status for o in outcomes) == ["skipped", "skipped", "skipped", "succeeded"]
     assert len(receiver.requests) == 1
     assert (await delivery(delivery_id)).attempts == 1
 
 
 async def test_an_attempt_lost_after_its_claim_is_recovered(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks,
+    receiver: Receiver,
+    http: httpx.AsyncClient,
+    clock: FrozenClock,
+    webhook_settings: Settings,
 ) -> None:
     """A worker claimed attempt 1 and died before recording it: later the delivery moves on."""
-    await service.create_endpoint(receiver.url(), ["user.registered"])
-    [delivery_id] = await service.emit("user.registered", {"user_id": "u1"})
+    await service.endpoints.create(receiver.url(), ["user.registered"])
+    [delivery_id] = await service.publishing.emit("user.registered", {"user_id": "u1"})
     now = clock.now()
     await Claim(
         _id=f"webhook-attempt:{delivery_id}:1", created_at=now, expires_at=now + timedelta(days=2)
     ).insert()
     # While the claim is young, someone may still be on it (or failed to record it):
     # the job comes back after the lease rather than waiting for the stale sweep.
-    young = await service.deliver(delivery_id, http)
+    young = await service.deliveries.deliver(delivery_id, http)
     assert young.status == "retry"
     assert young.retry_in_ms > 0
     assert receiver.requests == []
-    assert await service.stale_deliveries() == []
-    clock.advance(timedelta(seconds=service._settings.webhook_stale_after_seconds + 1))
-    assert await service.stale_deliveries() == [delivery_id]
-    recovered = await service.deliver(delivery_id, http)
+    assert await service.deliveries.stale() == []
+    clock.advance(timedelta(seconds=webhook_settings.webhook_stale_after_seconds + 1))
+    assert await service.deliveries.stale() == [delivery_id]
+    recovered = await service.deliveries.deliver(delivery_id, http)
     assert (recovered.status, recovered.retry_in_ms) == ("retry", 0)
     assert receiver.requests == []
-    assert (await service.deliver(delivery_id, http)).status == "succeeded"
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "succeeded"
     record = await delivery(delivery_id)
     assert record.attempts == 2
     assert len(receiver.requests) == 1
-    assert await service.stale_deliveries() == []
+    assert await service.deliveries.stale() == []
 
 
 async def test_a_worker_dying_mid_attempt_is_retried_after_its_lease(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks,
+    receiver: Receiver,
+    http: httpx.AsyncClient,
+    clock: FrozenClock,
+    webhook_settings: Settings,
 ) -> None:
     """Attempt 1 was recorded as started but never finished: the lease runs out, the stale
     sweep finds the delivery, and attempt 2 goes out."""
-    await service.create_endpoint(receiver.url(), ["user.registered"])
-    [delivery_id] = await service.emit("user.registered", {"user_id": "u1"})
+    await service.endpoints.create(receiver.url(), ["user.registered"])
+    [delivery_id] = await service.publishing.emit("user.registered", {"user_id": "u1"})
     now = clock.now()
     await Claim(
         _id=f"webhook-attempt:{delivery_id}:1", created_at=now, expires_at=now + timedelta(days=2)
@@ -417,53 +435,53 @@ async def test_a_worker_dying_mid_attempt_is_retried_after_its_lease(
     await WebhookDelivery.find_one(WebhookDelivery.id == delivery_id).update(
         {"$set": {"attempts": 1, "next_attempt_at": now + timedelta(seconds=35)}}
     )
-    assert (await service.deliver(delivery_id, http)).status == "skipped"  # leased
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "skipped"  # leased
     clock.advance(timedelta(seconds=40))
-    assert await service.stale_deliveries() == []  # not long enough to call it lost
-    clock.advance(timedelta(seconds=service._settings.webhook_stale_after_seconds))
-    assert await service.stale_deliveries() == [delivery_id]
-    outcome = await service.deliver(delivery_id, http)
+    assert await service.deliveries.stale() == []  # not long enough to call it lost
+    clock.advance(timedelta(seconds=webhook_settings.webhook_stale_after_seconds))
+    assert await service.deliveries.stale() == [delivery_id]
+    outcome = await service.deliveries.deliver(delivery_id, http)
     assert (outcome.status, outcome.attempt) == ("succeeded", 2)
 
 
 async def test_listing_deliveries(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
-    first, _ = await service.create_endpoint(receiver.url(), ["user.registered"])
-    second, _ = await service.create_endpoint(receiver.url("/other"), ["user.registered"])
-    ids = await service.emit("user.registered", {"user_id": "u1"})
+    first, _ = await service.endpoints.create(receiver.url(), ["user.registered"])
+    second, _ = await service.endpoints.create(receiver.url("/other"), ["user.registered"])
+    ids = await service.publishing.emit("user.registered", {"user_id": "u1"})
     assert len(ids) == 2
     clock.advance(timedelta(seconds=1))
-    later = await service.emit("user.registered", {"user_id": "u2"})
+    later = await service.publishing.emit("user.registered", {"user_id": "u2"})
     for delivery_id in [*ids, *later]:
-        await service.deliver(delivery_id, http)
+        await service.deliveries.deliver(delivery_id, http)
     receiver.respond(500)
     clock.advance(timedelta(seconds=1))
-    await service.update_endpoint(second.id, active=False)
-    [pending_id] = await service.emit("user.registered", {"user_id": "u3"})
-    await service.deliver(pending_id, http)
+    await service.endpoints.update(second.id, active=False)
+    [pending_id] = await service.publishing.emit("user.registered", {"user_id": "u3"})
+    await service.deliveries.deliver(pending_id, http)
 
-    everything = await service.list_deliveries()
+    everything = await service.deliveries.recent()
     assert len(everything) == 5
     assert everything[-1].created_at <= everything[0].created_at  # newest first
-    mine = await service.list_deliveries(endpoint_id=first.id)
+    mine = await service.deliveries.recent(endpoint_id=first.id)
     assert {d.endpoint_id for d in mine} == {first.id}
     assert len(mine) == 3
-    pending = await service.list_deliveries(status="pending")
+    pending = await service.deliveries.recent(status="pending")
     assert [d.id for d in pending] == [pending_id]
-    assert len(await service.list_deliveries(status=DeliveryStatus.SUCCEEDED, limit=2)) == 2
+    assert len(await service.deliveries.recent(status=DeliveryStatus.SUCCEEDED, limit=2)) == 2
     assert second.id in {d.endpoint_id for d in everything}
 
 
 async def test_retention_keeps_pending_work(
-    service: WebhookService, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
+    service: Webhooks, receiver: Receiver, http: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
-    await service.create_endpoint(receiver.url(), ["user.registered"])
-    [done_id] = await service.emit("user.registered", {"user_id": "u1"})
-    await service.deliver(done_id, http)
-    [pending_id] = await service.emit("user.registered", {"user_id": "u2"})
+    await service.endpoints.create(receiver.url(), ["user.registered"])
+    [done_id] = await service.publishing.emit("user.registered", {"user_id": "u1"})
+    await service.deliveries.deliver(done_id, http)
+    [pending_id] = await service.publishing.emit("user.registered", {"user_id": "u2"})
     clock.advance(timedelta(days=31))
-    removed = await service.purge_older_than(clock.now() - timedelta(days=30))
+    removed = await service.deliveries.purge_older_than(clock.now() - timedelta(days=30))
     assert removed == 1
     assert await WebhookDelivery.get(done_id) is None
     pending = await delivery(pending_id)

@@ -12,7 +12,9 @@ from domain.core.clock import FrozenClock
 from domain.core.errors import NotFoundError, ValidationError
 from domain.core.settings import Settings
 from domain.webhooks.documents import DeliveryStatus, WebhookDelivery, WebhookEvent
-from domain.webhooks.service import EVENT_TYPES, WebhookService
+from domain.webhooks.events import EVENT_TYPES
+from domain.webhooks.wiring import Webhooks
+from tests.webhooks.conftest import make_webhooks
 from tests.webhooks.receiver import Receiver
 
 
@@ -31,8 +33,8 @@ def test_the_event_catalogue() -> None:
     ]
 
 
-async def test_create_returns_the_secret_once(service: WebhookService, receiver: Receiver) -> None:
-    endpoint, secret = await service.create_endpoint(
+async def test_create_returns_the_secret_once(service: Webhooks, receiver: Receiver) -> None:
+    endpoint, secret = await service.endpoints.create(
         f"  {receiver.url()}  ", ["user.locked", "user.registered", "user.locked"], "  CRM  "
     )
     assert endpoint.url == receiver.url()
@@ -41,9 +43,9 @@ async def test_create_returns_the_secret_once(service: WebhookService, receiver:
     assert endpoint.active is True
     assert len(secret) > 40
     assert secret not in repr(endpoint)
-    [listed] = await service.list_endpoints()
+    [listed] = await service.endpoints.list_all()
     assert listed.id == endpoint.id
-    assert (await service.get_endpoint(endpoint.id)) is not None
+    assert (await service.endpoints.get(endpoint.id)) is not None
 
 
 @pytest.mark.parametrize(
@@ -58,27 +60,27 @@ async def test_create_returns_the_secret_once(service: WebhookService, receiver:
     ],
 )
 async def test_invalid_input_is_refused_field_by_field(
-    service: WebhookService,
+    service: Webhooks,
     receiver: Receiver,
     url: str,
     events: list[str],
     expected: list[tuple[str, str]],
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        await service.create_endpoint(receiver.url() if url == "RECEIVER" else url, events)
+        await service.endpoints.create(receiver.url() if url == "RECEIVER" else url, events)
     assert [(e.field, e.code) for e in caught.value.field_errors] == expected
-    assert await service.list_endpoints() == []
+    assert await service.endpoints.list_all() == []
 
 
-async def test_long_descriptions_are_refused(service: WebhookService, receiver: Receiver) -> None:
+async def test_long_descriptions_are_refused(service: Webhooks, receiver: Receiver) -> None:
     with pytest.raises(ValidationError) as caught:
-        await service.create_endpoint(receiver.url(), ["user.registered"], "x" * 501)
+        await service.endpoints.create(receiver.url(), ["user.registered"], "x" * 501)
     assert caught.value.field_errors[0].field == "description"
 
 
-async def test_update_and_delete(service: WebhookService, receiver: Receiver) -> None:
-    endpoint, _ = await service.create_endpoint(receiver.url(), ["user.registered"])
-    updated = await service.update_endpoint(
+async def test_update_and_delete(service: Webhooks, receiver: Receiver) -> None:
+    endpoint, _ = await service.endpoints.create(receiver.url(), ["user.registered"])
+    updated = await service.endpoints.update(
         endpoint.id, url=receiver.url("/v2"), events=["user.deleted"], active=False
     )
     assert (updated.url, updated.events, updated.active) == (
@@ -88,37 +90,35 @@ async def test_update_and_delete(service: WebhookService, receiver: Receiver) ->
     )
     assert updated.secret == endpoint.secret
     with pytest.raises(ValidationError):
-        await service.update_endpoint(endpoint.id, events=["bogus"])
+        await service.endpoints.update(endpoint.id, events=["bogus"])
     with pytest.raises(ValidationError):
-        await service.update_endpoint(endpoint.id, url="javascript:alert(1)")
+        await service.endpoints.update(endpoint.id, url="javascript:alert(1)")
     with pytest.raises(NotFoundError):
-        await service.update_endpoint("missing", active=True)
-    unchanged = await service.update_endpoint(endpoint.id)
+        await service.endpoints.update("missing", active=True)
+    unchanged = await service.endpoints.update(endpoint.id)
     assert unchanged.events == ["user.deleted"]
 
-    await service.update_endpoint(endpoint.id, active=True)
-    [delivery_id] = await service.emit("user.deleted", {"user_id": "u1"})
-    assert await service.delete_endpoint(endpoint.id) is True
-    assert await service.delete_endpoint(endpoint.id) is False
-    assert await service.list_endpoints() == []
+    await service.endpoints.update(endpoint.id, active=True)
+    [delivery_id] = await service.publishing.emit("user.deleted", {"user_id": "u1"})
+    assert await service.endpoints.delete(endpoint.id) is True
+    assert await service.endpoints.delete(endpoint.id) is False
+    assert await service.endpoints.list_all() == []
     orphan = await WebhookDelivery.get(delivery_id)
     assert orphan is not None
     assert orphan.status is DeliveryStatus.FAILED
     assert orphan.last_error == "endpoint deleted"
 
 
-async def test_emit_reaches_active_subscribers_only(
-    service: WebhookService, receiver: Receiver
-) -> None:
-    assert await service.emit("user.registered", {"user_id": "u0"}) == []
+async def test_emit_reaches_active_subscribers_only(service: Webhooks, receiver: Receiver) -> None:
+    assert await service.publishing.emit("user.registered", {"user_id": "u0"}) == []
     assert await WebhookEvent.count() == 0  # nothing stored when nobody listens
 
-    listening, _ = await service.create_endpoint(receiver.url("/a"), ["user.registered"])
-    other, _ = await service.create_endpoint(receiver.url("/b"), ["user.deleted"])
-    paused, _ = await service.create_endpoint(receiver.url("/c"), ["user.registered"])
-    await service.update_endpoint(paused.id, active=False)
+    listening, _ = await service.endpoints.create(receiver.url("/a"), ["user.registered"])
+    other, _ = await service.endpoints.create(receiver.url("/b"), ["user.deleted"])
+    paused, _ = await service.endpoints.create(receiver.url("/c"), ["user.registered"])
+    await service.endpoints.update(paused.id, active=False)
 
-    ids = await service.emit("user.registered", {"user_id": "u1"})
+    ids = await service.publishing.emit("user.registered", {"user_id": "u1"})
     assert len(ids) == 1
     delivery = await WebhookDelivery.get(ids[0])
     assert delivery is not None
@@ -133,39 +133,39 @@ async def test_emit_reaches_active_subscribers_only(
     assert other.id != listening.id
 
     with pytest.raises(ValueError, match="unknown webhook event type"):
-        await service.emit("user.exploded", {})
+        await service.publishing.emit("user.exploded", {})
 
 
 async def test_emit_enqueues_each_delivery_and_survives_a_queue_outage(
     webhook_settings: Settings, clock: FrozenClock, clean: None, receiver: Receiver
 ) -> None:
     queued: list[str] = []
-    service = WebhookService(webhook_settings, clock, enqueue=queued.append)
-    await service.create_endpoint(receiver.url("/a"), ["user.verified"])
-    await service.create_endpoint(receiver.url("/b"), ["user.verified"])
-    ids = await service.emit("user.verified", {"user_id": "u1"})
+    service = make_webhooks(webhook_settings, clock, enqueue=queued.append)
+    await service.endpoints.create(receiver.url("/a"), ["user.verified"])
+    await service.endpoints.create(receiver.url("/b"), ["user.verified"])
+    ids = await service.publishing.emit("user.verified", {"user_id": "u1"})
     assert sorted(queued) == sorted(ids)
     assert len(ids) == 2
 
     def broken(_: str) -> None:
         raise ConnectionError("redis is down")
 
-    offline = WebhookService(webhook_settings, clock, enqueue=broken)
-    ids = await offline.publish("user.verified", {"user_id": "u2"})
+    offline = make_webhooks(webhook_settings, clock, enqueue=broken)
+    ids = await offline.publishing.publish("user.verified", {"user_id": "u2"})
     assert len(ids) == 2  # recorded; the stale sweep will enqueue them later
     for delivery_id in ids:
         assert await WebhookDelivery.get(delivery_id) is not None
 
 
-async def test_data_is_stored_as_plain_json(service: WebhookService, receiver: Receiver) -> None:
+async def test_data_is_stored_as_plain_json(service: Webhooks, receiver: Receiver) -> None:
     from datetime import UTC, datetime
 
     from beanie import PydanticObjectId
 
-    await service.create_endpoint(receiver.url(), ["user.registered"])
+    await service.endpoints.create(receiver.url(), ["user.registered"])
     oid = PydanticObjectId()
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    [delivery_id] = await service.emit("user.registered", {"user_id": oid, "at": when})
+    [delivery_id] = await service.publishing.emit("user.registered", {"user_id": oid, "at": when})
     delivery = await WebhookDelivery.get(delivery_id)
     assert delivery is not None
     event = await WebhookEvent.get(delivery.event_id)
@@ -177,13 +177,13 @@ async def test_admin_changes_are_audited_without_secrets(
     make_settings: Callable[..., Settings], clock: FrozenClock, clean: None, receiver: Receiver
 ) -> None:
     await AuditEvent.get_pymongo_collection().delete_many({})
-    service = WebhookService(
+    service = make_webhooks(
         make_settings(webhook_allow_private_targets=True), clock, audit=AuditService(clock)
     )
-    endpoint, secret = await service.create_endpoint(receiver.url(), ["user.registered"])
-    new_secret = await service.rotate_secret(endpoint.id, overlap_seconds=60)
-    await service.update_endpoint(endpoint.id, active=False)
-    await service.delete_endpoint(endpoint.id)
+    endpoint, secret = await service.endpoints.create(receiver.url(), ["user.registered"])
+    new_secret = await service.endpoints.rotate_secret(endpoint.id, overlap_seconds=60)
+    await service.endpoints.update(endpoint.id, active=False)
+    await service.endpoints.delete(endpoint.id)
     # The frozen clock gives every event the same occurred_at, and no MongoDB promises an
     # order among ties: read them in the order auditEvents pages them (by _id, the order
     # they were written).

@@ -14,7 +14,6 @@ from domain.core.errors import ValidationError
 from domain.core.settings import Settings
 from domain.webhooks import ssrf
 from domain.webhooks.documents import DeliveryStatus, WebhookDelivery
-from domain.webhooks.service import WebhookService
 from domain.webhooks.ssrf import (
     WebhookTargetRefusedError,
     check_target,
@@ -22,6 +21,9 @@ from domain.webhooks.ssrf import (
     is_public_address,
     resolve_target,
 )
+from domain.webhooks.targets import TargetPolicy
+from domain.webhooks.wiring import Webhooks
+from tests.webhooks.conftest import make_webhooks
 from tests.webhooks.receiver import Receiver
 
 
@@ -113,15 +115,15 @@ async def test_private_targets_pass_only_with_the_setting() -> None:
 async def test_registration_refuses_loopback_by_default(
     make_settings: Callable[..., Settings], clock: FrozenClock, clean: None, receiver: Receiver
 ) -> None:
-    strict = WebhookService(make_settings(), clock)
-    assert strict.allow_private is False
+    strict = make_webhooks(make_settings(), clock)
+    assert TargetPolicy(make_settings()).allow_private is False
     with pytest.raises(ValidationError) as caught:
-        await strict.create_endpoint(receiver.url(), ["user.registered"])
+        await strict.endpoints.create(receiver.url(), ["user.registered"])
     [error] = caught.value.field_errors
     assert (error.field, error.code) == ("url", "PRIVATE_ADDRESS")
 
-    lenient = WebhookService(make_settings(webhook_allow_private_targets=True), clock)
-    endpoint, _ = await lenient.create_endpoint(receiver.url(), ["user.registered"])
+    lenient = make_webhooks(make_settings(webhook_allow_private_targets=True), clock)
+    endpoint, _ = await lenient.endpoints.create(receiver.url(), ["user.registered"])
     assert endpoint.url == receiver.url()
 
 
@@ -133,12 +135,12 @@ async def test_delivery_rechecks_the_target(
     http: httpx.AsyncClient,
 ) -> None:
     """Registered while allowed; by delivery time the target is refused (as when DNS changes)."""
-    lenient = WebhookService(make_settings(webhook_allow_private_targets=True), clock)
-    await lenient.create_endpoint(receiver.url(), ["user.locked"])
-    [delivery_id] = await lenient.emit("user.locked", {"user_id": "u1"})
+    lenient = make_webhooks(make_settings(webhook_allow_private_targets=True), clock)
+    await lenient.endpoints.create(receiver.url(), ["user.locked"])
+    [delivery_id] = await lenient.publishing.emit("user.locked", {"user_id": "u1"})
 
-    strict = WebhookService(make_settings(webhook_retry_base_ms=100), clock)
-    outcome = await strict.deliver(delivery_id, http)
+    strict = make_webhooks(make_settings(webhook_retry_base_ms=100), clock)
+    outcome = await strict.deliveries.deliver(delivery_id, http)
     assert outcome.status == "retry"
     assert receiver.requests == []
     delivery = await WebhookDelivery.get(delivery_id)
@@ -159,10 +161,10 @@ def test_production_requires_https(
         totp_encryption_key="x" * 43,
         public_url="https://auth.example.com",
     )
-    assert WebhookService(production, clock).require_https is True
-    assert WebhookService(make_settings(), clock).require_https is False
+    assert TargetPolicy(production).require_https is True
+    assert TargetPolicy(make_settings()).require_https is False
     opened = production.model_copy(update={"webhook_allow_private_targets": True})
-    assert WebhookService(opened, clock).require_https is False
+    assert TargetPolicy(opened).require_https is False
 
 
 class FakeDns:
@@ -198,7 +200,7 @@ async def test_one_internal_address_among_public_ones_is_refused(
 
 async def test_delivery_dials_the_checked_address_and_keeps_the_name(
     monkeypatch: pytest.MonkeyPatch,
-    service: WebhookService,
+    service: Webhooks,
     receiver: Receiver,
     http: httpx.AsyncClient,
 ) -> None:
@@ -207,8 +209,8 @@ async def test_delivery_dials_the_checked_address_and_keeps_the_name(
     dns = FakeDns(monkeypatch)
     dns.answers["hooks.example"] = ["127.0.0.2", "127.0.0.1"]
     url = f"http://hooks.example:{receiver.port}/hook"
-    await service.create_endpoint(url, ["user.registered"])
-    [delivery_id] = await service.emit("user.registered", {"user_id": "u1"})
-    assert (await service.deliver(delivery_id, http)).status == "succeeded"
+    await service.endpoints.create(url, ["user.registered"])
+    [delivery_id] = await service.publishing.emit("user.registered", {"user_id": "u1"})
+    assert (await service.deliveries.deliver(delivery_id, http)).status == "succeeded"
     [request] = receiver.requests
     assert request.headers["host"] == f"hooks.example:{receiver.port}"

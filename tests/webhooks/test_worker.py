@@ -25,10 +25,9 @@ from domain.core.clock import FrozenClock, SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.settings import Settings, get_settings
 from domain.webhooks.documents import WebhookDelivery
-from domain.webhooks.service import WebhookService
 from domain.webhooks.signing import verify_signature
 from tests.conftest import ServiceUrls
-from tests.webhooks.conftest import all_models
+from tests.webhooks.conftest import all_models, make_webhooks
 from tests.webhooks.receiver import Receiver
 from workers.actors.webhooks import deliver_webhook, enqueue_delivery, retry_stale_webhooks
 from workers.broker import setup_broker
@@ -127,11 +126,11 @@ def delivery_doc(settings: Settings, delivery_id: str) -> dict[str, Any]:
 def test_the_worker_retries_until_delivered(
     worker_env: Settings, broker: RedisBroker, receiver: Receiver
 ) -> None:
-    service = WebhookService(worker_env, SystemClock(), enqueue=enqueue_delivery)
+    service = make_webhooks(worker_env, SystemClock(), enqueue=enqueue_delivery)
 
     async def emit() -> tuple[str, list[str]]:
-        _, secret = await service.create_endpoint(receiver.url(), ["user.registered"])
-        return secret, await service.emit("user.registered", {"user_id": "u1"})
+        _, secret = await service.endpoints.create(receiver.url(), ["user.registered"])
+        return secret, await service.publishing.emit("user.registered", {"user_id": "u1"})
 
     receiver.respond(500, 500, 200)
     secret, [delivery_id] = run_setup(worker_env, emit)
@@ -156,11 +155,11 @@ def test_the_stale_sweep_enqueues_lost_deliveries(
 ) -> None:
     """Recorded while the queue was down (nothing enqueued): the sweep sends it."""
     past = FrozenClock(datetime.now(UTC) - timedelta(seconds=30))
-    offline = WebhookService(worker_env, past)  # no enqueue port: as if Redis were down
+    offline = make_webhooks(worker_env, past)  # no enqueue port: as if Redis were down
 
     async def emit() -> list[str]:
-        await offline.create_endpoint(receiver.url(), ["user.locked"])
-        return await offline.emit("user.locked", {"user_id": "u1"})
+        await offline.endpoints.create(receiver.url(), ["user.locked"])
+        return await offline.publishing.emit("user.locked", {"user_id": "u1"})
 
     [delivery_id] = run_setup(worker_env, emit)
     retry_stale_webhooks.send()

@@ -14,21 +14,27 @@ import dramatiq
 import httpx
 from loguru import logger
 
+from domain.audit.service import AuditService
 from domain.core.clock import SystemClock
 from domain.core.settings import get_settings
-from domain.webhooks.service import USER_AGENT, WebhookService
+from domain.webhooks.events import USER_AGENT
+from domain.webhooks.publishing import WebhookPublishing
+from domain.webhooks.wiring import Webhooks, build_webhooks
 from workers.resources import ensure_database
 
 QUEUE = "webhooks"
 
 
 def enqueue_delivery(delivery_id: str) -> None:
-    """The ``enqueue`` port for WebhookService (API and workers alike)."""
+    """The ``enqueue`` port of webhook publishing (API and workers alike)."""
     deliver_webhook.send(delivery_id)
 
 
-def webhook_service() -> WebhookService:
-    return WebhookService(get_settings(), SystemClock(), enqueue=enqueue_delivery)
+def worker_webhooks() -> Webhooks:
+    clock = SystemClock()
+    return build_webhooks(
+        get_settings(), clock, AuditService(clock), WebhookPublishing(clock, enqueue_delivery)
+    )
 
 
 def http_client(timeout_seconds: float) -> httpx.AsyncClient:
@@ -46,9 +52,9 @@ def http_client(timeout_seconds: float) -> httpx.AsyncClient:
 @dramatiq.actor(actor_name="webhooks.deliver", queue_name=QUEUE, max_retries=0, time_limit=120_000)
 async def deliver_webhook(delivery_id: str) -> None:
     await ensure_database()
-    service = webhook_service()
+    deliveries = worker_webhooks().deliveries
     async with http_client(get_settings().webhook_timeout_seconds) as client:
-        outcome = await service.deliver(delivery_id, client)
+        outcome = await deliveries.deliver(delivery_id, client)
     if outcome.should_retry:
         deliver_webhook.send_with_options(args=(delivery_id,), delay=outcome.retry_in_ms)
 
@@ -59,10 +65,7 @@ async def deliver_webhook(delivery_id: str) -> None:
 async def retry_stale_webhooks() -> None:
     """Re-enqueue pending deliveries long overdue (a Redis or worker outage lost their job)."""
     await ensure_database()
-    service = webhook_service()
-    stale = await service.stale_deliveries()
-    for delivery_id in stale:
-        await service.enqueue(delivery_id)
+    stale = await worker_webhooks().deliveries.requeue_stale()
     if stale:
         logger.bind(count=len(stale)).info("stale webhook deliveries re-enqueued")
 
@@ -72,7 +75,7 @@ async def purge_webhook_deliveries() -> None:
     await ensure_database()
     settings = get_settings()
     cutoff = SystemClock().now() - timedelta(days=settings.webhook_retention_days)
-    removed = await webhook_service().purge_older_than(cutoff)
+    removed = await worker_webhooks().deliveries.purge_older_than(cutoff)
     logger.bind(removed=removed, retention_days=settings.webhook_retention_days).info(
         "webhook retention applied"
     )
