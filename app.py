@@ -42,12 +42,12 @@ from domain.email.notices import AccountNotices
 from domain.email.outbox import Outbox
 from domain.email.transport import create_transport
 from domain.events.bus import EventBus
-from domain.identity import email_lookup
+from domain.identity import identifiers
 from domain.identity import repository as user_repository
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
-from domain.identity.documents import User
 from domain.identity.passwords import PasswordHasher, create_password_hasher
+from domain.identity.reauthentication import Reauthentication
 from domain.identity.service import IdentityService
 from domain.identity.super_admins import SuperAdminChanges
 from domain.lockout.service import LockoutService
@@ -58,14 +58,12 @@ from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.documents import Session
 from domain.sessions.principal import Authenticator
-from domain.sessions.reauthentication import Reauthentication
 from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.sessions.watch import SessionWatch
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
-from domain.webhooks.publishing import WebhookPublishing
-from domain.webhooks.wiring import build_webhooks
+from domain.webhooks.service import WebhookService
 from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
@@ -117,7 +115,14 @@ def build_state(
     audit = AuditService(clock, bus)
     users = CachedUsers(redis, settings)
     sessions = SessionService(
-        settings, clock, access_tokens, revocations, redis, audit, bus, load_user=users.get
+        settings,
+        clock,
+        access_tokens,
+        revocations,
+        redis,
+        audit,
+        bus,
+        load_active_owner=users.get_active,
     )
     lockout = LockoutService(settings, redis, clock)
     notices = AccountNotices(mailer, user_repository.get)
@@ -141,7 +146,10 @@ def build_state(
         MfaChallenges(settings, redis, clock),
     )
 
-    async def alert_reuse(user: User, session: Session) -> None:
+    async def alert_reuse(session: Session) -> None:
+        user = await user_repository.get(session.user_id)
+        if user is None:
+            return
         await mailer.send(
             "refresh_reuse_alert",
             user.email,
@@ -155,9 +163,8 @@ def build_state(
 
     sessions.set_reuse_hook(alert_reuse)
     mfa.set_replay_hook(identity.notify_code_replayed)
-    publishing = WebhookPublishing(clock, enqueue_delivery)
-    webhooks = build_webhooks(settings, clock, audit, publishing)
-    audit.add_listener(publishing.publish_audit)
+    webhooks = WebhookService(settings, clock, enqueue=enqueue_delivery, audit=audit)
+    audit.add_listener(webhooks.publish_audit)
     authenticator = Authenticator(access_tokens, revocations)
     rate_limits = RateLimitService(settings, redis, clock)
     return AppState(
@@ -222,8 +229,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         database = mongo[settings.mongodb_database]
         hasher = create_password_hasher(settings)
         try:
-            flavour = await init_database(database, DOCUMENT_MODELS, settings.database_flavour)
-            await email_lookup.email_lookup_for(flavour).prepare(app_clock.now())
+            await init_database(database, DOCUMENT_MODELS)
+            # Sign-in trusts the identifiers as its index of emails: fill any missing once.
+            await identifiers.rebuild_once(app_clock.now())
             state = build_state(settings, mongo, database, redis, broker, hasher, digest, app_clock)
             flusher = asyncio.create_task(state.analytics.run_flusher())
             logger.bind(environment=settings.environment.value).info("gatehouse started")

@@ -131,7 +131,7 @@ def RecentAuthentication(  # noqa: N802 - reads like a class
     when: ArgumentsTest | None = None,
 ) -> type[BasePermission]:
     """The session signed in or answered ``reauthenticate`` within the last
-    GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS (domain/sessions/reauthentication.py).
+    GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS (domain/identity/reauthentication.py).
 
     Put it after the field's role or permission check, so a caller without the
     permission hears FORBIDDEN. ``when`` limits it to calls whose arguments give lasting

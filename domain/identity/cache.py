@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from domain.core.settings import Settings
 from domain.identity import repository
-from domain.identity.documents import User
+from domain.identity.documents import User, UserStatus
 
 CACHE_TTL_SECONDS = 300
 
@@ -55,6 +55,11 @@ class CachedUsers:
             except RedisError as exc:
                 logger.warning("user cache unavailable: {}", exc)
         return user
+
+    async def get_active(self, user_id: PydanticObjectId | str) -> User | None:
+        """The account if it is active: only then may its sessions go on (refresh)."""
+        user = await self.get(user_id)
+        return user if user is not None and user.status is UserStatus.ACTIVE else None
 
     async def invalidate(self, user_id: PydanticObjectId | str | None) -> None:
         if user_id is None:

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from beanie import PydanticObjectId, SortDirection
 from loguru import logger
@@ -22,10 +23,10 @@ from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
+from domain.core.roles import Role
 from domain.core.secrets import looks_like_token, new_token, token_hash
 from domain.core.settings import Settings
 from domain.events.bus import EventBus
-from domain.identity.documents import User, UserStatus
 from domain.sessions.device import device_label
 from domain.sessions.documents import RefreshToken, Session
 from domain.sessions.errors import (
@@ -36,8 +37,22 @@ from domain.sessions.errors import (
 from domain.sessions.revocation import SessionRevocations
 from domain.tokens.access import AccessTokenService
 
-ReuseHook = Callable[[User, Session], Awaitable[None]]
-UserLoader = Callable[[PydanticObjectId], Awaitable[User | None]]
+
+class SessionOwner(Protocol):
+    """The account a session belongs to, as far as sessions need it (identity's User)."""
+
+    @property
+    def id(self) -> PydanticObjectId | None: ...
+
+    @property
+    def role(self) -> Role: ...
+
+
+# The owner's account if it may go on using its sessions (it is active), else None.
+# Identity decides what active means; sessions only ask.
+ActiveOwnerLoader = Callable[[PydanticObjectId], Awaitable[SessionOwner | None]]
+# Tells the owner of a session whose refresh token was replayed.
+ReuseHook = Callable[[Session], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +82,8 @@ class SessionService:
         audit: AuditService,
         bus: EventBus | None = None,
         on_reuse: ReuseHook | None = None,
-        load_user: UserLoader | None = None,
+        *,
+        load_active_owner: ActiveOwnerLoader,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -78,7 +94,7 @@ class SessionService:
         self._audit = audit
         self._bus = bus
         # The app passes the Redis-cached reader; the status it checks is in the cache.
-        self._load_user: UserLoader = load_user or User.get
+        self._load_active_owner = load_active_owner
         self._idle = timedelta(seconds=settings.refresh_token_idle_seconds)
         self._absolute = timedelta(seconds=settings.refresh_token_absolute_seconds)
 
@@ -86,7 +102,7 @@ class SessionService:
         self._on_reuse = hook
 
     async def start(
-        self, user: User, *, user_agent: str, ip: str, mfa: bool = False
+        self, user: SessionOwner, *, user_agent: str, ip: str, mfa: bool = False
     ) -> IssuedTokens:
         """Open a session for a user who just proved who they are."""
         assert user.id is not None
@@ -104,7 +120,9 @@ class SessionService:
         await session.insert()
         return await self._issue(user, session, generation=1)
 
-    async def _issue(self, user: User, session: Session, *, generation: int) -> IssuedTokens:
+    async def _issue(
+        self, user: SessionOwner, session: Session, *, generation: int
+    ) -> IssuedTokens:
         assert user.id is not None
         assert session.id is not None
         now = self._clock.now()
@@ -159,11 +177,11 @@ class SessionService:
             # Someone rotated this token a moment ago: this is a second use.
             await self._reuse_detected(session)
             raise RefreshTokenReusedError
-        user = await self._load_user(token.user_id)
+        user = await self._load_active_owner(token.user_id)
         retire = RefreshToken.find_one(RefreshToken.id == digest).update(
             {"$set": {"rotated_at": now, "idle_expires_at": _utc(session.expires_at)}}
         )
-        if user is None or user.status is not UserStatus.ACTIVE:
+        if user is None:
             await retire
             await self.revoke(session, reason="user_inactive")
             raise InvalidRefreshTokenError
@@ -205,9 +223,7 @@ class SessionService:
             f"reuse-alert:{session.id}", now=now, expires_at=_utc(session.expires_at)
         )
         if first and self._on_reuse is not None:
-            user = await User.get(session.user_id)
-            if user is not None:
-                await self._on_reuse(user, session)
+            await self._on_reuse(session)
 
     async def revoke(self, session: Session, *, reason: str) -> None:
         assert session.id is not None

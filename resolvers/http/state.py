@@ -21,18 +21,18 @@ from domain.events.bus import EventBus
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
 from domain.identity.passwords import PasswordHasher
+from domain.identity.reauthentication import Reauthentication
 from domain.identity.service import IdentityService
 from domain.mfa.service import MfaService
 from domain.persisted_queries.store import PersistedQueryStore
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.principal import Authenticator
-from domain.sessions.reauthentication import Reauthentication
 from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.sessions.watch import SessionWatch
 from domain.tokens.access import AccessTokenService
-from domain.webhooks.wiring import Webhooks
+from domain.webhooks.service import WebhookService
 
 
 @dataclass(slots=True)
@@ -64,5 +64,5 @@ class AppState:
     mfa: MfaService
     bus: EventBus
     outbox: Outbox
-    webhooks: Webhooks
+    webhooks: WebhookService
     persisted_queries: PersistedQueryStore

@@ -29,9 +29,9 @@ from domain.core.errors import DependencyUnavailableError
 from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User
+from domain.identity.reauthentication import Reauthentication
 from domain.mfa.documents import TotpCredential
 from domain.sessions.principal import Principal
-from domain.sessions.reauthentication import Reauthentication
 from domain.webhooks.documents import WebhookEndpoint
 from schema.schema import build_schema
 from tests.api.identity_ops import (
