@@ -42,7 +42,7 @@ from domain.email.notices import AccountNotices
 from domain.email.outbox import Outbox
 from domain.email.transport import create_transport
 from domain.events.bus import EventBus
-from domain.identity import identifiers
+from domain.identity import email_lookup
 from domain.identity import repository as user_repository
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
@@ -63,7 +63,8 @@ from domain.sessions.service import SessionService
 from domain.sessions.watch import SessionWatch
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
-from domain.webhooks.service import WebhookService
+from domain.webhooks.publishing import WebhookPublishing
+from domain.webhooks.wiring import build_webhooks
 from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
@@ -163,8 +164,9 @@ def build_state(
 
     sessions.set_reuse_hook(alert_reuse)
     mfa.set_replay_hook(identity.notify_code_replayed)
-    webhooks = WebhookService(settings, clock, enqueue=enqueue_delivery, audit=audit)
-    audit.add_listener(webhooks.publish_audit)
+    publishing = WebhookPublishing(clock, enqueue_delivery)
+    webhooks = build_webhooks(settings, clock, audit, publishing)
+    audit.add_listener(publishing.publish_audit)
     authenticator = Authenticator(access_tokens, revocations)
     rate_limits = RateLimitService(settings, redis, clock)
     return AppState(
@@ -229,9 +231,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         database = mongo[settings.mongodb_database]
         hasher = create_password_hasher(settings)
         try:
-            await init_database(database, DOCUMENT_MODELS)
-            # Sign-in trusts the identifiers as its index of emails: fill any missing once.
-            await identifiers.rebuild_once(app_clock.now())
+            flavour = await init_database(database, DOCUMENT_MODELS, settings.database_flavour)
+            await email_lookup.email_lookup_for(flavour).prepare(app_clock.now())
             state = build_state(settings, mongo, database, redis, broker, hasher, digest, app_clock)
             flusher = asyncio.create_task(state.analytics.run_flusher())
             logger.bind(environment=settings.environment.value).info("gatehouse started")

@@ -32,7 +32,7 @@ from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.sessions.watch import SessionWatch
 from domain.tokens.access import AccessTokenService
-from domain.webhooks.service import WebhookService
+from domain.webhooks.wiring import Webhooks
 
 
 @dataclass(slots=True)
@@ -64,5 +64,5 @@ class AppState:
     mfa: MfaService
     bus: EventBus
     outbox: Outbox
-    webhooks: WebhookService
+    webhooks: Webhooks
     persisted_queries: PersistedQueryStore
