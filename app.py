@@ -28,7 +28,6 @@ from starlette.staticfiles import StaticFiles
 
 from domain.analytics.service import AnalyticsService
 from domain.apikeys.service import ApiKey, ApiKeyService
-from domain.audit.service import AuditService
 from domain.core.clock import Clock, SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.error_tracking import init_error_tracking
@@ -63,8 +62,7 @@ from domain.sessions.service import SessionService
 from domain.sessions.watch import SessionWatch
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
-from domain.webhooks.publishing import WebhookPublishing
-from domain.webhooks.wiring import build_webhooks
+from domain.webhooks.wiring import build_audit_and_webhooks
 from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
@@ -113,7 +111,7 @@ def build_state(
     box = sealing_box(settings)
     mailer = Outbox(settings, clock, box, _enqueue_email)
     bus = EventBus(redis, settings.redis_key_prefix)
-    audit = AuditService(clock, bus)
+    audit, webhooks = build_audit_and_webhooks(settings, clock, bus=bus, enqueue=enqueue_delivery)
     users = CachedUsers(redis, settings)
     sessions = SessionService(
         settings,
@@ -164,9 +162,6 @@ def build_state(
 
     sessions.set_reuse_hook(alert_reuse)
     mfa.set_replay_hook(identity.notify_code_replayed)
-    publishing = WebhookPublishing(clock, enqueue_delivery)
-    webhooks = build_webhooks(settings, clock, audit, publishing)
-    audit.add_listener(publishing.publish_audit)
     authenticator = Authenticator(access_tokens, revocations)
     rate_limits = RateLimitService(settings, redis, clock)
     return AppState(

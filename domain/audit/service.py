@@ -8,7 +8,7 @@ redacted from before/after states by field name.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,14 +43,14 @@ def redact(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 class AuditService:
-    def __init__(self, clock: Clock, bus: EventBus | None = None) -> None:
+    def __init__(
+        self, clock: Clock, bus: EventBus | None = None, listeners: Sequence[Listener] = ()
+    ) -> None:
+        """``listeners`` are called after each event is stored, in order (webhook
+        publishing follows the audit trail); a failing listener is logged and skipped."""
         self._clock = clock
         self._bus = bus
-        self._listeners: list[Listener] = []
-
-    def add_listener(self, listener: Listener) -> None:
-        """Called after each event is stored (webhooks follow the audit trail)."""
-        self._listeners.append(listener)
+        self._listeners = tuple(listeners)
 
     async def record(
         self,

@@ -1,5 +1,9 @@
 """How the webhooks slice is put together: the one construction the API and the
-workers both use, so a delivery behaves (and is audited) the same wherever it runs."""
+workers both use, so a delivery behaves (and is audited) the same wherever it runs.
+
+Publishing is built first because the audit trail feeds it: the audit service gets it
+as a listener at construction, then the use cases that record audit events get the
+audit service. No hook is attached after construction."""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from dataclasses import dataclass
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.settings import Settings
+from domain.events.bus import EventBus
 from domain.webhooks.delivery import WebhookDeliveries
 from domain.webhooks.endpoints import WebhookEndpoints
+from domain.webhooks.events import Enqueue
 from domain.webhooks.publishing import WebhookPublishing
 from domain.webhooks.sending import WebhookSender
 from domain.webhooks.targets import TargetPolicy
@@ -33,3 +39,13 @@ def build_webhooks(
             settings, clock, WebhookSender(settings, clock, targets), publishing
         ),
     )
+
+
+def build_audit_and_webhooks(
+    settings: Settings, clock: Clock, *, bus: EventBus | None, enqueue: Enqueue | None
+) -> tuple[AuditService, Webhooks]:
+    """The audit trail with webhook publishing listening to it, and the webhooks slice
+    recording its own audit events there."""
+    publishing = WebhookPublishing(clock, enqueue)
+    audit = AuditService(clock, bus, listeners=(publishing.publish_audit,))
+    return audit, build_webhooks(settings, clock, audit, publishing)
