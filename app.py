@@ -43,12 +43,15 @@ from domain.email.transport import create_transport
 from domain.events.bus import EventBus
 from domain.identity import email_lookup
 from domain.identity import repository as user_repository
+from domain.identity.action_tokens import ActionTokens
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
 from domain.identity.passwords import PasswordHasher, create_password_hasher
+from domain.identity.quiet_mail import QuietMail
 from domain.identity.reauthentication import Reauthentication
 from domain.identity.service import IdentityService
 from domain.identity.super_admins import SuperAdminChanges
+from domain.lockout.counter import AttemptCounter
 from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import MfaService
@@ -123,7 +126,18 @@ def build_state(
         bus,
         load_active_owner=users.get_active,
     )
-    lockout = LockoutService(settings, redis, clock)
+    link_tokens = ActionTokens(clock)
+    quiet_mail = QuietMail(settings, redis, link_tokens, mailer)
+    lockout = LockoutService(
+        settings,
+        clock,
+        AttemptCounter(settings, redis, clock),
+        users,
+        link_tokens,
+        quiet_mail,
+        mailer,
+        audit,
+    )
     notices = AccountNotices(mailer, user_repository.get)
     mfa = MfaService(
         box,
@@ -181,13 +195,14 @@ def build_state(
         session_watch=SessionWatch(bus),
         sessions=sessions,
         identity=identity,
+        lockout=lockout,
         hasher=hasher,
         rate_limits=rate_limits,
         api_keys=ApiKeyService(
             clock, audit, on_created=api_key_created, max_rate_limit=settings.api_key_max_rate_limit
         ),
         reauthentication=Reauthentication(
-            settings, redis, clock, hasher, mfa, audit, identity.record_failed_attempt
+            settings, redis, clock, hasher, mfa, audit, lockout.record_failed_attempt
         ),
         audit=audit,
         admin_users=AdminUsers(
@@ -197,6 +212,7 @@ def build_state(
             users,
             mfa,
             SuperAdminChanges(redis, settings.redis_key_prefix),
+            lockout,
         ),
         mfa=mfa,
         bus=bus,

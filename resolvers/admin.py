@@ -110,8 +110,7 @@ async def restore_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError
 
 async def unlock_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
     try:
-        await info.context.state.admin_users.check_target(_actor(info), str(id))
-        unlocked = await info.context.state.identity.admin_unlock(str(id))
+        unlocked = await info.context.state.admin_users.unlock(_actor(info), str(id))
     except DomainError as error:
         return map_user_error(error)
     return UserUpdated(user=UserType.from_document(unlocked))

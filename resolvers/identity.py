@@ -300,7 +300,7 @@ async def confirm_email_change(info: Info, token: str) -> EmailChanged | UserErr
 async def unlock_account(info: Info, token: str) -> AccountUnlocked | UserError:
     try:
         await limit(info, Operation.TOKEN)
-        await info.context.state.identity.unlock_with_token(token)
+        await info.context.state.lockout.unlock_with_token(token)
     except DomainError as error:
         return map_user_error(error)
     return AccountUnlocked(message="Your account is unlocked. You can sign in again.")

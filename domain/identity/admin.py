@@ -29,6 +29,7 @@ from domain.core.roles import Role, may_act_on, may_grant
 from domain.identity import repository
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User, UserStatus
+from domain.identity.ports import AccountLock
 from domain.identity.super_admins import SuperAdminChanges
 from domain.mfa.service import MfaService
 from domain.sessions.documents import Session
@@ -143,7 +144,9 @@ class AdminUsers:
         users: CachedUsers,
         mfa: MfaService,
         super_admin_changes: SuperAdminChanges,
+        lockout: AccountLock,
     ) -> None:
+        self._lockout = lockout
         self._super_admin_changes = super_admin_changes
         self._users = users
         self._mfa = mfa
@@ -320,9 +323,11 @@ class AdminUsers:
         assert user.id is not None
         return await self._sessions.revoke_all(user.id, reason="admin")
 
-    async def check_target(self, actor: Actor, user_id: str) -> User:
-        """The account, if the actor may act on it. Raises: NotFoundError, ForbiddenError."""
-        return await self._target(actor, user_id)
+    async def unlock(self, actor: Actor, user_id: str) -> User:
+        """Clear the lock and the failure count. Raises: NotFoundError, ForbiddenError."""
+        user = await self._target(actor, user_id)
+        await self._lockout.unlock(user)
+        return user
 
     async def reset_two_factor(self, actor: Actor, user_id: str) -> User:
         """Remove the user's TOTP and backup codes (lost phone). Raises: NotFound, Forbidden."""

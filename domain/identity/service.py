@@ -21,7 +21,7 @@ from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.duplicates import is_unique_violation, unique_violation_as
-from domain.core.errors import FieldError, NotFoundError, RateLimitedError, ValidationError
+from domain.core.errors import FieldError, ValidationError
 from domain.core.settings import Settings
 from domain.email.outbox import Outbox
 from domain.identity import email_lookup, repository
@@ -36,8 +36,8 @@ from domain.identity.errors import (
     InvalidCredentialsError,
 )
 from domain.identity.passwords import PasswordHasher
+from domain.identity.ports import AccountLock
 from domain.identity.validation import check_password_policy, validate_email, validate_name
-from domain.lockout.service import LockoutService
 from domain.mfa.challenges import Challenge, MfaChallenges
 from domain.mfa.errors import InvalidMfaCodeError, TotpNotEnabledError
 from domain.mfa.service import Enrollment, MfaService
@@ -91,7 +91,7 @@ class IdentityService:
         mailer: Outbox,
         sessions: SessionService,
         redis: Redis,
-        lockout: LockoutService,
+        lockout: AccountLock,
         audit: AuditService,
         users: CachedUsers,
         mfa: MfaService,
@@ -306,36 +306,27 @@ class IdentityService:
         # The lock and the throttle are keyed by the address, for accounts and
         # non-accounts alike, and a lock answers before any throttle, so neither says
         # whether the account exists (security review, finding 5).
-        address = _fingerprint(normalized)
-        gate = await self._lockout.gate(address)
-        if gate.wait_seconds > 0 and not gate.locked:
-            wait = gate.wait_seconds
-            raise RateLimitedError(wait, f"Too many failed attempts. Try again in {wait} seconds.")
+        locked = await self._lockout.check(normalized)
         # The same reads whether or not the address has an account (email_lookup.py).
         user = await repository.find_by_email(normalized)
         if user is not None and user.status is UserStatus.DELETED:
             user = None
-        if gate.locked or (user is not None and user.locked_at is not None):
+        if locked or (user is not None and user.locked_at is not None):
             # Same work as a real attempt, and no hint whether the password was right.
             await self._hasher.dummy_verify(password)
             await self._login_failed(user, "locked", email=normalized)
-            await self._lockout.mark_locked(address)
+            await self._lockout.mark_locked(normalized)
             raise AccountLockedError
         if user is None:
             await self._hasher.dummy_verify(password)
             await self._login_failed(None, "unknown_email", email=normalized)
-            failure = await self._lockout.record_failure(address)
-            if failure.just_locked:
-                await self._lock_nobody(address, failure.count)
-            if failure.locked:
-                # An account would be locked by now: answer as it would.
-                raise AccountLockedError
+            await self._lockout.record_unknown_failure(normalized)
             raise InvalidCredentialsError
         result = await self._hasher.verify(password, user.password_hash)
         now = self._clock.now()
         if not result.valid:
             await self._login_failed(user, "wrong_password")
-            await self.record_failed_attempt(user)
+            await self._lockout.record_failed_attempt(user)
             raise InvalidCredentialsError
         if user.status is UserStatus.DEACTIVATED:
             await self._login_failed(user, "deactivated")
@@ -383,7 +374,7 @@ class IdentityService:
                 result=AuditResult.FAILURE,
                 target_id=str(user.id),
             )
-            await self.record_failed_attempt(user)
+            await self._lockout.record_failed_attempt(user)
             raise InvalidMfaCodeError
         assert isinstance(challenge, str)
         if await self._challenges.consume(challenge) is None:
@@ -407,7 +398,7 @@ class IdentityService:
         await self._users.update(
             user, now, last_login_at=now, failed_login_count=0, known_devices=devices
         )
-        await self._lockout.reset(_fingerprint(user.email))
+        await self._lockout.clear_failures(user.email)
         tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip, mfa=mfa)
         if not first_login and not known_device:
             await self._mailer.send(
@@ -439,12 +430,12 @@ class IdentityService:
         if not isinstance(password, str) or not password:
             raise ValidationError([FieldError("password", "Enter your password.", "REQUIRED")])
         if not (await self._hasher.verify(password, user.password_hash)).valid:
-            await self.record_failed_attempt(user)
+            await self._lockout.record_failed_attempt(user)
             raise InvalidCredentialsError("The password is not correct.")
         if not await self._mfa.is_enabled(user_id):
             raise TotpNotEnabledError
         if not await self._mfa.verify_code(user_id, code):
-            await self.record_failed_attempt(user)
+            await self._lockout.record_failed_attempt(user)
             raise InvalidMfaCodeError
         return user
 
@@ -497,88 +488,6 @@ class IdentityService:
             target_id=str(user.id) if user else None,
             details=details,
         )
-
-    async def record_failed_attempt(self, user: User) -> None:
-        """Count a wrong password or second factor; lock at the threshold.
-
-        Raises: AccountLockedError once the account is (or just got) locked.
-        """
-        assert user.id is not None
-        # The live count is the atomic Redis counter. The user document is written once,
-        # by the request that locks: FerretDB applies an update as read, modify, write
-        # back the whole document, so a failure's own write racing the lock could put
-        # back the document without ``locked_at`` (50 concurrent failures did).
-        failure = await self._lockout.record_failure(_fingerprint(user.email))
-        if failure.just_locked:
-            await self._lock(user, failure.count)
-        if failure.locked:
-            raise AccountLockedError
-
-    async def _lock(self, user: User, attempts: int) -> None:
-        assert user.id is not None
-        now = self._clock.now()
-        await self._users.update(
-            user, now, locked_at=now, failed_login_count=attempts, last_failed_login_at=now
-        )
-        await self._audit.record(
-            "user.locked",
-            AuditAction.LOCK,
-            actor_type="system",
-            target_id=str(user.id),
-            details={"failed_attempts": attempts},
-        )
-        logger.bind(user_id=str(user.id)).warning("account locked after {} failures", attempts)
-        ttl = timedelta(seconds=self._settings.unlock_token_ttl_seconds)
-        raw = await self._tokens.issue(ActionPurpose.UNLOCK_ACCOUNT, user.id, ttl)
-        await self._mailer.send(
-            "account_locked",
-            user.email,
-            name=user.first_name,
-            attempts=attempts,
-            link=self._mailer.link(self._settings.unlock_account_path, raw),
-            hours=int(ttl.total_seconds() // 3600),
-        )
-
-    async def _lock_nobody(self, address: str, attempts: int) -> None:
-        """What ``_lock`` does, for an address without an account: the same writes (a
-        user update that matches nothing, an audit event, a token, an outbox record), so
-        the locking attempt takes as long either way. The event keeps only the address's
-        fingerprint, as other failures of unknown addresses do."""
-        await repository.update_nobody(self._clock.now())
-        await self._users.invalidate(NO_USER)
-        await self._audit.record(
-            "login.address_locked",
-            AuditAction.LOCK,
-            actor_type="system",
-            result=AuditResult.FAILURE,
-            details={"failed_attempts": attempts, "email_fingerprint": address},
-        )
-        await self._send_nothing(ActionPurpose.UNLOCK_ACCOUNT, "account_locked")
-
-    async def unlock_with_token(self, token: object) -> User:
-        """Raises: InvalidActionTokenError."""
-        record = await self._tokens.consume(ActionPurpose.UNLOCK_ACCOUNT, token)
-        user = await repository.get(record.user_id)
-        if user is None:
-            raise InvalidActionTokenError
-        await self.unlock(user)
-        return user
-
-    async def unlock(self, user: User) -> None:
-        """Clear the lock and the failure count (the admin path calls this too)."""
-        assert user.id is not None
-        await self._users.update(user, self._clock.now(), locked_at=None, failed_login_count=0)
-        await self._lockout.reset(_fingerprint(user.email))
-        await self._tokens.revoke_all(user.id, ActionPurpose.UNLOCK_ACCOUNT)
-        await self._audit.record("user.unlocked", AuditAction.UNLOCK, target_id=str(user.id))
-
-    async def admin_unlock(self, user_id: PydanticObjectId | str) -> User:
-        """Raises: NotFoundError."""
-        user = await repository.get(user_id)
-        if user is None:
-            raise NotFoundError("No such user.")
-        await self.unlock(user)
-        return user
 
     # -------------------------------------------------------------------- passwords
 
@@ -641,7 +550,7 @@ class IdentityService:
             )
         if not (await self._hasher.verify(current_password, user.password_hash)).valid:
             # A stolen session guessing the password counts toward the lock like a login.
-            await self.record_failed_attempt(user)
+            await self._lockout.record_failed_attempt(user)
             raise InvalidCredentialsError("The current password is not correct.")
         password = await self._check_new_password(user, new_password, "newPassword")
         await self._set_password(user, password)
@@ -704,7 +613,7 @@ class IdentityService:
         await self._tokens.revoke_all(user.id, ActionPurpose.RESET_PASSWORD)
         if user.locked_at is not None:
             # The reset proved control of the mailbox, as the unlock link would.
-            await self.unlock(user)
+            await self._lockout.unlock(user)
         await self._sessions.revoke_all(user.id, reason="password_reset")
         await self._audit.record(
             "user.password_reset", AuditAction.UPDATE, actor_id=str(user.id), target_id=str(user.id)
@@ -767,7 +676,7 @@ class IdentityService:
             raise InvalidCredentialsError
         if not (await self._hasher.verify(current_password, user.password_hash)).valid:
             # A stolen session guessing the password counts toward the lock like a login.
-            await self.record_failed_attempt(user)
+            await self._lockout.record_failed_attempt(user)
             raise InvalidCredentialsError("The current password is not correct.")
         if normalized == user.email:
             raise ValidationError(

@@ -1,141 +1,161 @@
-"""Consecutive failed sign-ins per account, counted atomically in Redis.
+"""The account lock: ten failed sign-ins (``lockout_threshold``) lock an account.
 
-``INCR`` hands every concurrent failure its own number, so exactly one attempt sees
-the threshold and locks the account (one lock, one email). Before the threshold,
-each failure past ``lockout_throttle_after`` makes the next attempt wait longer.
-
-Everything is keyed by the address's fingerprint, for accounts and non-accounts
-alike. Reaching the threshold also leaves a lock marker that outlives the 24 h
-failure counter, so an address without an account stays "locked" as a real account
-stays locked (until unlocked), and a locked address answers the lock before any
-throttle: the answers never tell the two apart.
+The request whose failure reaches the threshold locks the account (``locked_at`` on
+the user), audits it and emails the owner an unlock link; a locked account answers
+``AccountLocked`` to every sign-in, right password or not. The link, a password reset
+or an administrator unlocks it. An address without an account gets the same work and
+the same answers (security review, finding 5). The count, the throttle before the
+lock and the lock marker are ``counter.py``.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from datetime import timedelta
 
 from loguru import logger
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from domain.audit.documents import AuditAction, AuditResult
+from domain.audit.service import AuditService
 from domain.core.clock import Clock
+from domain.core.errors import RateLimitedError
 from domain.core.settings import Settings
-
-# How long the lock marker lasts without attempts; every attempt on a locked address
-# renews it. A real account stays locked past it (its user document says so), so it is
-# long: only an address nobody tried for a year can be told apart by its lock.
-LOCK_MARKER_TTL_SECONDS = 365 * 24 * 3600
-
-
-@dataclass(frozen=True, slots=True)
-class Gate:
-    """What an attempt on an address meets before anything else."""
-
-    locked: bool
-    wait_seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    count: int
-    just_locked: bool
-    locked: bool
+from domain.email.outbox import Outbox
+from domain.identity import repository
+from domain.identity.action_tokens import ActionPurpose, ActionTokens, InvalidActionTokenError
+from domain.identity.cache import CachedUsers
+from domain.identity.common import fingerprint
+from domain.identity.documents import User
+from domain.identity.errors import AccountLockedError
+from domain.identity.identifiers import NO_USER
+from domain.identity.quiet_mail import QuietMail
+from domain.lockout.counter import AttemptCounter
 
 
 class LockoutService:
-    def __init__(self, settings: Settings, redis: Redis, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        counter: AttemptCounter,
+        users: CachedUsers,
+        tokens: ActionTokens,
+        quiet: QuietMail,
+        mailer: Outbox,
+        audit: AuditService,
+    ) -> None:
         self._settings = settings
-        self._redis = redis
         self._clock = clock
-        self._prefix = f"{settings.redis_key_prefix}lockout:"
+        self._counter = counter
+        self._users = users
+        self._tokens = tokens
+        self._quiet = quiet
+        self._mailer = mailer
+        self._audit = audit
 
-    def _now_ms(self) -> int:
-        return int(self._clock.now().timestamp() * 1000)
+    async def check(self, email: str) -> bool:
+        """True when the address is locked.
 
-    async def gate(self, user_id: str) -> Gate:
-        """Whether the address is locked, and how long it must wait (one round trip)."""
-        try:
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.exists(f"{self._prefix}locked:{user_id}")
-            pipe.get(f"{self._prefix}wait:{user_id}")
-            locked, raw = await pipe.execute()
-        except RedisError as exc:
-            logger.warning("lockout gate unavailable: {}", exc)
-            return Gate(locked=False, wait_seconds=0)
-        wait = 0
-        if raw is not None:
-            remaining_ms = int(raw) - self._now_ms()
-            wait = math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0
-        return Gate(locked=bool(locked), wait_seconds=wait)
+        Raises: RateLimitedError while an unlocked address must wait. The lock answers
+        before any throttle, so neither says whether the account exists.
+        """
+        gate = await self._counter.gate(fingerprint(email))
+        if gate.wait_seconds > 0 and not gate.locked:
+            wait = gate.wait_seconds
+            raise RateLimitedError(wait, f"Too many failed attempts. Try again in {wait} seconds.")
+        return gate.locked
 
-    async def mark_locked(self, user_id: str) -> None:
-        """Set (or renew) the lock marker of an address."""
-        try:
-            await self._redis.set(
-                f"{self._prefix}locked:{user_id}", b"1", ex=LOCK_MARKER_TTL_SECONDS
-            )
-        except RedisError as exc:
-            logger.warning("lockout marker unavailable: {}", exc)
+    async def mark_locked(self, email: str) -> None:
+        """Renew the lock marker of an address an attempt met locked."""
+        await self._counter.mark_locked(fingerprint(email))
 
-    async def wait_seconds(self, user_id: str) -> int:
-        """How long this account must wait before its next attempt (0: go ahead)."""
-        try:
-            raw = await self._redis.get(f"{self._prefix}wait:{user_id}")
-        except RedisError as exc:
-            logger.warning("lockout throttle unavailable: {}", exc)
-            return 0
-        if raw is None:
-            return 0
-        remaining_ms = int(raw) - self._now_ms()
-        return math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0
+    async def record_failed_attempt(self, user: User) -> None:
+        """Count a wrong password or second factor; lock at the threshold.
 
-    async def record_failure(self, user_id: str) -> Failure:
-        s = self._settings
-        counter = f"{self._prefix}fail:{user_id}"
-        try:
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.incr(counter)
-            pipe.expire(counter, s.lockout_counter_ttl_seconds)
-            count = int((await pipe.execute())[0])
-            if count >= s.lockout_threshold:
-                await self._redis.set(
-                    f"{self._prefix}locked:{user_id}", b"1", ex=LOCK_MARKER_TTL_SECONDS
-                )
-            if count >= s.lockout_throttle_after and s.lockout_throttle_base_seconds > 0:
-                delay = min(
-                    s.lockout_throttle_base_seconds * 2 ** (count - s.lockout_throttle_after),
-                    s.lockout_throttle_max_seconds,
-                )
-                until = self._now_ms() + int(delay * 1000)
-                await self._redis.set(
-                    f"{self._prefix}wait:{user_id}", until, px=max(int(delay * 1000), 1)
-                )
-        except RedisError as exc:
-            logger.warning("lockout counter unavailable: {}", exc)
-            return Failure(count=0, just_locked=False, locked=False)
-        return Failure(
-            count=count,
-            just_locked=count == s.lockout_threshold,
-            locked=count >= s.lockout_threshold,
+        Raises: AccountLockedError once the account is (or just got) locked.
+        """
+        assert user.id is not None
+        # The live count is the atomic Redis counter. The user document is written once,
+        # by the request that locks: FerretDB applies an update as read, modify, write
+        # back the whole document, so a failure's own write racing the lock could put
+        # back the document without ``locked_at`` (50 concurrent failures did).
+        failure = await self._counter.record_failure(fingerprint(user.email))
+        if failure.just_locked:
+            await self._lock(user, failure.count)
+        if failure.locked:
+            raise AccountLockedError
+
+    async def record_unknown_failure(self, email: str) -> None:
+        """Count a sign-in to an address without an account, as an account's would be.
+
+        Raises: AccountLockedError once the address is (or just got) locked: an account
+        would be locked by now, so answer as it would.
+        """
+        address = fingerprint(email)
+        failure = await self._counter.record_failure(address)
+        if failure.just_locked:
+            await self._lock_nobody(address, failure.count)
+        if failure.locked:
+            raise AccountLockedError
+
+    async def clear_failures(self, email: str) -> None:
+        """Forget the failures, the throttle and the marker (a sign-in succeeded)."""
+        await self._counter.reset(fingerprint(email))
+
+    async def _lock(self, user: User, attempts: int) -> None:
+        assert user.id is not None
+        now = self._clock.now()
+        await self._users.update(
+            user, now, locked_at=now, failed_login_count=attempts, last_failed_login_at=now
+        )
+        await self._audit.record(
+            "user.locked",
+            AuditAction.LOCK,
+            actor_type="system",
+            target_id=str(user.id),
+            details={"failed_attempts": attempts},
+        )
+        logger.bind(user_id=str(user.id)).warning("account locked after {} failures", attempts)
+        ttl = timedelta(seconds=self._settings.unlock_token_ttl_seconds)
+        raw = await self._tokens.issue(ActionPurpose.UNLOCK_ACCOUNT, user.id, ttl)
+        await self._mailer.send(
+            "account_locked",
+            user.email,
+            name=user.first_name,
+            attempts=attempts,
+            link=self._mailer.link(self._settings.unlock_account_path, raw),
+            hours=int(ttl.total_seconds() // 3600),
         )
 
-    async def failures(self, user_id: str) -> int:
-        """Consecutive failures counted now (0 when none, or when Redis cannot say)."""
-        try:
-            raw = await self._redis.get(f"{self._prefix}fail:{user_id}")
-        except RedisError as exc:
-            logger.warning("lockout counter unavailable: {}", exc)
-            return 0
-        return int(raw) if raw is not None else 0
+    async def _lock_nobody(self, address: str, attempts: int) -> None:
+        """What ``_lock`` does, for an address without an account: the same writes (a
+        user update that matches nothing, an audit event, a token, an outbox record), so
+        the locking attempt takes as long either way. The event keeps only the address's
+        fingerprint, as other failures of unknown addresses do."""
+        await repository.update_nobody(self._clock.now())
+        await self._users.invalidate(NO_USER)
+        await self._audit.record(
+            "login.address_locked",
+            AuditAction.LOCK,
+            actor_type="system",
+            result=AuditResult.FAILURE,
+            details={"failed_attempts": attempts, "email_fingerprint": address},
+        )
+        await self._quiet.send_nothing(ActionPurpose.UNLOCK_ACCOUNT, "account_locked")
 
-    async def reset(self, user_id: str) -> None:
-        try:
-            await self._redis.delete(
-                f"{self._prefix}fail:{user_id}",
-                f"{self._prefix}wait:{user_id}",
-                f"{self._prefix}locked:{user_id}",
-            )
-        except RedisError as exc:
-            logger.warning("lockout reset unavailable: {}", exc)
+    async def unlock_with_token(self, token: object) -> User:
+        """Raises: InvalidActionTokenError."""
+        record = await self._tokens.consume(ActionPurpose.UNLOCK_ACCOUNT, token)
+        user = await repository.get(record.user_id)
+        if user is None:
+            raise InvalidActionTokenError
+        await self.unlock(user)
+        return user
+
+    async def unlock(self, user: User) -> None:
+        """Clear the lock and the failure count (the unlock link, a password reset and
+        an administrator all end here)."""
+        assert user.id is not None
+        await self._users.update(user, self._clock.now(), locked_at=None, failed_login_count=0)
+        await self._counter.reset(fingerprint(user.email))
+        await self._tokens.revoke_all(user.id, ActionPurpose.UNLOCK_ACCOUNT)
+        await self._audit.record("user.unlocked", AuditAction.UNLOCK, target_id=str(user.id))

@@ -23,6 +23,7 @@ from domain.identity.cache import CachedUsers
 from domain.identity.passwords import PasswordHasher
 from domain.identity.reauthentication import Reauthentication
 from domain.identity.service import IdentityService
+from domain.lockout.service import LockoutService
 from domain.mfa.service import MfaService
 from domain.persisted_queries.store import PersistedQueryStore
 from domain.ratelimit.policy import RateLimitService
@@ -53,6 +54,7 @@ class AppState:
     session_watch: SessionWatch
     sessions: SessionService
     identity: IdentityService
+    lockout: LockoutService
     hasher: PasswordHasher
     rate_limits: RateLimitService
     api_keys: ApiKeyService

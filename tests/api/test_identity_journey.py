@@ -12,7 +12,7 @@ import pytest
 
 from domain.core.settings import Settings
 from domain.identity.documents import User
-from domain.lockout.service import LockoutService
+from domain.lockout.counter import AttemptCounter
 from tests.api.identity_ops import (
     CHANGE_PASSWORD,
     CONFIRM_EMAIL_CHANGE,
@@ -191,7 +191,7 @@ async def test_login_failures_are_typed_and_alike(
     app: LifespanManager, client: httpx.AsyncClient, mail_inbox: MailInbox
 ) -> None:
     state = app.state
-    lockout = LockoutService(state.settings, state.redis, state.clock)
+    lockout = AttemptCounter(state.settings, state.redis, state.clock)
     email = await verified_user(client, mail_inbox)
     wrong = await login(client, email, "not the right password at all")
     unknown = await login(client, unique_email("nobody"), "not the right password at all")

@@ -256,7 +256,7 @@ async def test_concurrent_failures_lock_once_and_email_once(
 async def test_admin_unlock_and_success_resets_counter(
     open_client: ClientFactory, mail_inbox: MailInbox
 ) -> None:
-    from domain.identity.service import IdentityService
+    from domain.lockout.service import LockoutService
 
     async with open_client(
         client_ip="198.51.100.11", worker=True, rate_limits_enabled=False
@@ -272,8 +272,8 @@ async def test_admin_unlock_and_success_resets_counter(
         user = await User.find_one(User.email == email)
         assert user is not None
         assert user.id is not None
-        identity: IdentityService = client.app_state.identity  # type: ignore[attr-defined]
-        await identity.admin_unlock(user.id)
+        lockout: LockoutService = client.app_state.lockout  # type: ignore[attr-defined]
+        await lockout.unlock(user)
         assert (await login(client, email))["__typename"] == "AuthPayload"
 
 

@@ -165,7 +165,7 @@ async def mfa_sign_in(client: httpx.AsyncClient, email: str, code: str) -> dict[
 
 
 async def failure_count(manager: LifespanManager, email: str) -> int:
-    """The account's live failure counter (domain/lockout/service.py)."""
+    """The account's live failure counter (domain/lockout/counter.py)."""
     fingerprint = hashlib.sha256(email.encode()).hexdigest()[:32]
     prefix = manager.state.settings.redis_key_prefix
     raw = await manager.state.redis.get(f"{prefix}lockout:fail:{fingerprint}")
@@ -486,7 +486,7 @@ async def test_the_proof_ends_with_the_session_and_without_redis_nothing_is_gues
         state.hasher,
         state.mfa,
         state.audit,
-        state.identity.record_failed_attempt,
+        state.lockout.record_failed_attempt,
     )
     fresh = await login(client, email)
     live = Principal(
