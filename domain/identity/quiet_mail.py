@@ -18,7 +18,7 @@ from domain.core.settings import Settings
 from domain.email.outbox import Outbox
 from domain.identity.action_tokens import ActionPurpose, ActionTokens
 from domain.identity.common import fingerprint
-from domain.identity.identifiers import NO_USER
+from domain.identity.documents import NO_USER
 
 
 class QuietMail:

@@ -24,9 +24,8 @@ from domain.identity import repository
 from domain.identity.action_tokens import ActionPurpose, ActionTokens, InvalidActionTokenError
 from domain.identity.cache import CachedUsers
 from domain.identity.common import fingerprint
-from domain.identity.documents import User
+from domain.identity.documents import NO_USER, User
 from domain.identity.errors import AccountLockedError
-from domain.identity.identifiers import NO_USER
 from domain.identity.quiet_mail import QuietMail
 from domain.lockout.counter import AttemptCounter
 
