@@ -1,4 +1,4 @@
-"""Start the real services (FerretDB, Redis) as child processes on chosen ports.
+"""Start the real services (FerretDB, SecantusDB, Redis) as child processes on chosen ports.
 
 Used by ``scripts/dev_server.py`` (``make run``) and by the test suite's session
 fixtures (``make test``). Nothing here is imported by the application.
@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,29 @@ def ferretdb(data_dir: Path, port: int | None = None) -> Service:
             "--log-level=warn",
         ],
         env={"DO_NOT_TRACK": "1"},
+    )
+
+
+def secantusdb(data_dir: Path, port: int | None = None) -> Service:
+    """SecantusDB (a MongoDB-wire server on WiredTiger, a dev dependency): the second
+    server the suite runs on, so the plain-MongoDB paths are tested too."""
+    port = port or free_port()
+    return Service(
+        name="secantusdb",
+        port=port,
+        data_dir=data_dir,
+        args=[
+            sys.executable,
+            "-c",
+            "import sys; from secantus.cli import main; sys.exit(main())",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            f"--storage-path={data_dir / 'wiredtiger'}",
+            "--log-level=WARNING",
+            # A standalone server, as a plain mongod: the driver then needs no replica-set
+            # discovery to reach it.
+            "--standalone",
+        ],
     )
 
 

@@ -2,6 +2,8 @@
 
 FerretDB and Redis are started on free ports for the session unless
 ``MONGODB_URL`` / ``REDIS_URL`` point at running servers (a real MongoDB, say).
+``GATEHOUSE_TEST_MONGO=secantusdb`` starts SecantusDB instead of FerretDB: the second
+leg of ``make test``, where the plain-MongoDB paths run (domain/core/database_flavour.py).
 Each test module gets its own database (dropped afterwards) and a flushed Redis.
 """
 
@@ -41,12 +43,29 @@ def service_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("services")
 
 
+def _test_mongo() -> str:
+    """Which server the session starts: ``ferretdb`` (the default) or ``secantusdb``."""
+    if os.environ.get("MONGODB_URL"):
+        return "external"
+    return os.environ.get("GATEHOUSE_TEST_MONGO", "ferretdb")
+
+
 @pytest.fixture(scope="session")
 def ferretdb_service(service_dir: Path) -> Iterator[services.Service | None]:
-    if os.environ.get("MONGODB_URL"):
+    if _test_mongo() != "ferretdb":
         yield None
         return
     service = services.ferretdb(service_dir / "ferretdb").start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def secantusdb_service(service_dir: Path) -> Iterator[services.Service | None]:
+    if _test_mongo() != "secantusdb":
+        yield None
+        return
+    service = services.secantusdb(service_dir / "secantusdb").start()
     yield service
     service.stop()
 
@@ -63,9 +82,12 @@ def redis_service(service_dir: Path) -> Iterator[services.Service | None]:
 
 @pytest.fixture(scope="session")
 def service_urls(
-    ferretdb_service: services.Service | None, redis_service: services.Service | None
+    ferretdb_service: services.Service | None,
+    secantusdb_service: services.Service | None,
+    redis_service: services.Service | None,
 ) -> ServiceUrls:
-    mongodb_url = os.environ.get("MONGODB_URL") or f"mongodb://127.0.0.1:{ferretdb_service.port}"  # type: ignore[union-attr]
+    mongo = ferretdb_service or secantusdb_service
+    mongodb_url = os.environ.get("MONGODB_URL") or f"mongodb://127.0.0.1:{mongo.port}"  # type: ignore[union-attr]
     redis_url = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{redis_service.port}/0"  # type: ignore[union-attr]
     return ServiceUrls(mongodb_url, redis_url)
 
