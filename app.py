@@ -46,11 +46,15 @@ from domain.identity import repository as user_repository
 from domain.identity.action_tokens import ActionTokens
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
+from domain.identity.credentials import CredentialsService
+from domain.identity.login import LoginService
 from domain.identity.passwords import PasswordHasher, create_password_hasher
+from domain.identity.profile import ProfileService
 from domain.identity.quiet_mail import QuietMail
 from domain.identity.reauthentication import Reauthentication
-from domain.identity.service import IdentityService
+from domain.identity.registration import RegistrationService
 from domain.identity.super_admins import SuperAdminChanges
+from domain.identity.two_factor import TwoFactorService
 from domain.lockout.counter import AttemptCounter
 from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
@@ -145,19 +149,25 @@ def build_state(
         issuer=settings.totp_issuer or settings.product_name,
         on_change=notices.factor_changed,
     )
-    identity = IdentityService(
+    registration = RegistrationService(
+        settings, clock, hasher, mailer, link_tokens, quiet_mail, audit, users
+    )
+    login = LoginService(
         settings,
         clock,
         hasher,
         mailer,
         sessions,
-        redis,
         lockout,
         audit,
         users,
         mfa,
         MfaChallenges(settings, redis, clock),
     )
+    credentials = CredentialsService(
+        settings, clock, hasher, mailer, link_tokens, quiet_mail, sessions, lockout, audit, users
+    )
+    two_factor = TwoFactorService(hasher, mailer, quiet_mail, lockout, audit, mfa)
 
     async def alert_reuse(session: Session) -> None:
         user = await user_repository.get(session.user_id)
@@ -175,7 +185,7 @@ def build_state(
         await notices.api_key_created(creator, key.name, key.scopes)
 
     sessions.set_reuse_hook(alert_reuse)
-    mfa.set_replay_hook(identity.notify_code_replayed)
+    mfa.set_replay_hook(two_factor.notify_code_replayed)
     authenticator = Authenticator(access_tokens, revocations)
     rate_limits = RateLimitService(settings, redis, clock)
     return AppState(
@@ -194,7 +204,11 @@ def build_state(
         revocations=revocations,
         session_watch=SessionWatch(bus),
         sessions=sessions,
-        identity=identity,
+        registration=registration,
+        login=login,
+        credentials=credentials,
+        profile=ProfileService(clock, audit, users),
+        two_factor=two_factor,
         lockout=lockout,
         hasher=hasher,
         rate_limits=rate_limits,

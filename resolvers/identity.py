@@ -5,7 +5,7 @@ from __future__ import annotations
 from beanie import PydanticObjectId
 
 from domain.core.errors import DomainError, NotFoundError
-from domain.identity.service import LoginOutcome
+from domain.identity.login import LoginOutcome
 from domain.ratelimit.policy import Operation
 from resolvers.guards import email_key, limit
 from schema.context import Info
@@ -47,7 +47,7 @@ async def register(
 ) -> RegistrationAccepted | UserError:
     try:
         await limit(info, Operation.REGISTER)
-        await info.context.state.identity.register(
+        await info.context.state.registration.register(
             email=email, password=password, first_name=first_name, last_name=last_name
         )
     except DomainError as error:
@@ -58,7 +58,7 @@ async def register(
 async def verify_email(info: Info, token: str) -> EmailVerified | UserError:
     try:
         await limit(info, Operation.TOKEN)
-        user = await info.context.state.identity.verify_email(token)
+        user = await info.context.state.registration.verify_email(token)
     except DomainError as error:
         return map_user_error(error)
     return EmailVerified(user=UserType.from_document(user))
@@ -67,7 +67,7 @@ async def verify_email(info: Info, token: str) -> EmailVerified | UserError:
 async def resend_verification_email(info: Info, email: str) -> EmailRequestAccepted | UserError:
     try:
         await limit(info, Operation.EMAIL, account=email_key(email))
-        await info.context.state.identity.resend_verification(email)
+        await info.context.state.registration.resend_verification(email)
     except DomainError as error:
         return map_user_error(error)
     return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
@@ -88,7 +88,7 @@ async def login(info: Info, email: str, password: str) -> AuthPayload | MfaRequi
     ctx = info.context
     try:
         await limit(info, Operation.LOGIN, account=email_key(email))
-        outcome = await ctx.state.identity.login(
+        outcome = await ctx.state.login.login(
             email=email, password=password, user_agent=ctx.meta.user_agent, ip=ctx.meta.ip
         )
     except DomainError as error:
@@ -101,9 +101,9 @@ async def complete_mfa_login(
 ) -> AuthPayload | MfaRequired | UserError:
     ctx = info.context
     try:
-        owner = await ctx.state.identity.challenge_owner(challenge_token)
+        owner = await ctx.state.login.challenge_owner(challenge_token)
         await limit(info, Operation.MFA, account=owner or challenge_token[:64])
-        outcome = await ctx.state.identity.complete_mfa_login(
+        outcome = await ctx.state.login.complete_mfa_login(
             challenge=challenge_token,
             code=code,
             backup_code=backup_code,
@@ -136,7 +136,7 @@ async def reauthenticate(
 
 async def begin_totp_enrollment(info: Info) -> TotpEnrollment | UserError:
     try:
-        enrollment = await info.context.state.identity.begin_totp_enrollment(_user_id(info))
+        enrollment = await info.context.state.two_factor.begin_totp_enrollment(_user_id(info))
     except DomainError as error:
         return map_user_error(error)
     return TotpEnrollment(
@@ -149,7 +149,7 @@ async def begin_totp_enrollment(info: Info) -> TotpEnrollment | UserError:
 async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes | UserError:
     try:
         await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-        codes = await info.context.state.identity.confirm_totp_enrollment(_user_id(info), code)
+        codes = await info.context.state.two_factor.confirm_totp_enrollment(_user_id(info), code)
     except DomainError as error:
         return map_user_error(error)
     return BackupCodes(codes=codes)
@@ -158,7 +158,7 @@ async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes | UserEr
 async def regenerate_backup_codes(info: Info, password: str, code: str) -> BackupCodes | UserError:
     try:
         await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-        codes = await info.context.state.identity.regenerate_backup_codes(
+        codes = await info.context.state.two_factor.regenerate_backup_codes(
             _user_id(info), password=password, code=code
         )
     except DomainError as error:
@@ -169,7 +169,7 @@ async def regenerate_backup_codes(info: Info, password: str, code: str) -> Backu
 async def disable_totp(info: Info, password: str, code: str) -> TotpDisabled | UserError:
     try:
         await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-        await info.context.state.identity.disable_totp(_user_id(info), password=password, code=code)
+        await info.context.state.two_factor.disable_totp(_user_id(info), password=password, code=code)
     except DomainError as error:
         return map_user_error(error)
     return TotpDisabled(message="Two-factor sign-in is off.")
@@ -180,7 +180,7 @@ async def refresh_token(info: Info, token: str) -> AuthPayload | UserError:
     try:
         await limit(info, Operation.REFRESH)
         tokens = await state.sessions.refresh(token)
-        user = await state.identity.get_user(tokens.user_id)
+        user = await state.profile.get_user(tokens.user_id)
         if user is None:
             raise NotFoundError
     except DomainError as error:
@@ -220,7 +220,7 @@ async def my_sessions(info: Info) -> list[SessionType]:
 
 
 async def me(info: Info) -> UserType:
-    user = await info.context.state.identity.get_user(_user_id(info))
+    user = await info.context.state.profile.get_user(_user_id(info))
     if user is None:
         raise NotFoundError("The account no longer exists.")
     return UserType.from_document(user)
@@ -232,7 +232,7 @@ async def change_password(
     principal = info.context.require_principal()
     try:
         await limit(info, Operation.LOGIN, account=principal.user_id)
-        ended = await info.context.state.identity.change_password(
+        ended = await info.context.state.credentials.change_password(
             PydanticObjectId(principal.user_id),
             current_password=current_password,
             new_password=new_password,
@@ -246,7 +246,7 @@ async def change_password(
 async def request_password_reset(info: Info, email: str) -> EmailRequestAccepted | UserError:
     try:
         await limit(info, Operation.EMAIL, account=email_key(email))
-        await info.context.state.identity.request_password_reset(email)
+        await info.context.state.credentials.request_password_reset(email)
     except DomainError as error:
         return map_user_error(error)
     return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
@@ -257,7 +257,7 @@ async def reset_password(
 ) -> PasswordResetCompleted | UserError:
     try:
         await limit(info, Operation.TOKEN)
-        await info.context.state.identity.reset_password(token=token, new_password=new_password)
+        await info.context.state.credentials.reset_password(token=token, new_password=new_password)
     except DomainError as error:
         return map_user_error(error)
     return PasswordResetCompleted(message="Your password was changed. Sign in with it now.")
@@ -267,7 +267,7 @@ async def update_profile(
     info: Info, first_name: str | None = None, last_name: str | None = None
 ) -> ProfileUpdated | UserError:
     try:
-        user = await info.context.state.identity.update_profile(
+        user = await info.context.state.profile.update_profile(
             _user_id(info), first_name=first_name, last_name=last_name
         )
     except DomainError as error:
@@ -280,7 +280,7 @@ async def request_email_change(
 ) -> EmailRequestAccepted | UserError:
     try:
         await limit(info, Operation.EMAIL, account=info.context.require_principal().user_id)
-        await info.context.state.identity.request_email_change(
+        await info.context.state.credentials.request_email_change(
             _user_id(info), new_email=new_email, current_password=current_password
         )
     except DomainError as error:
@@ -291,7 +291,7 @@ async def request_email_change(
 async def confirm_email_change(info: Info, token: str) -> EmailChanged | UserError:
     try:
         await limit(info, Operation.TOKEN)
-        user = await info.context.state.identity.confirm_email_change(token)
+        user = await info.context.state.credentials.confirm_email_change(token)
     except DomainError as error:
         return map_user_error(error)
     return EmailChanged(user=UserType.from_document(user))

@@ -6,13 +6,26 @@ from datetime import datetime
 from typing import Any
 
 from beanie import PydanticObjectId
+from pymongo.errors import OperationFailure
 
+from domain.core.duplicates import is_unique_violation
 from domain.identity import email_lookup
 from domain.identity.documents import NO_USER, User
 
 
 async def find_by_email(email: str) -> User | None:
     return await email_lookup.find_user(email)
+
+
+async def insert_new(user: User) -> bool:
+    """Insert a new user; False when the email is taken (the unique index said so)."""
+    try:
+        await user.insert()
+    except OperationFailure as error:
+        if not is_unique_violation(error):
+            raise
+        return False
+    return True
 
 
 async def get(user_id: PydanticObjectId | str) -> User | None:

@@ -20,9 +20,13 @@ from domain.email.transport import EmailTransport
 from domain.events.bus import EventBus
 from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
+from domain.identity.credentials import CredentialsService
+from domain.identity.login import LoginService
 from domain.identity.passwords import PasswordHasher
+from domain.identity.profile import ProfileService
 from domain.identity.reauthentication import Reauthentication
-from domain.identity.service import IdentityService
+from domain.identity.registration import RegistrationService
+from domain.identity.two_factor import TwoFactorService
 from domain.lockout.service import LockoutService
 from domain.mfa.service import MfaService
 from domain.persisted_queries.store import PersistedQueryStore
@@ -53,7 +57,11 @@ class AppState:
     revocations: SessionRevocations
     session_watch: SessionWatch
     sessions: SessionService
-    identity: IdentityService
+    registration: RegistrationService
+    login: LoginService
+    credentials: CredentialsService
+    profile: ProfileService
+    two_factor: TwoFactorService
     lockout: LockoutService
     hasher: PasswordHasher
     rate_limits: RateLimitService

@@ -1,0 +1,222 @@
+"""Sign-in: the password step, the hand-off to a second factor, and the session it opens.
+
+The lock and the throttle are the lockout slice's (asked through ``AccountLock``); an
+unknown address, a wrong password and a locked account cost the same hashing work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from loguru import logger
+
+from domain.audit.documents import AuditAction, AuditResult
+from domain.audit.service import AuditService
+from domain.core.clock import Clock
+from domain.core.errors import FieldError
+from domain.core.settings import Settings
+from domain.email.outbox import Outbox
+from domain.identity import repository
+from domain.identity.action_tokens import InvalidActionTokenError
+from domain.identity.cache import CachedUsers
+from domain.identity.common import fingerprint, raise_if
+from domain.identity.documents import User, UserStatus
+from domain.identity.errors import (
+    AccountDisabledError,
+    AccountLockedError,
+    EmailNotVerifiedError,
+    InvalidCredentialsError,
+)
+from domain.identity.passwords import PasswordHasher
+from domain.identity.ports import AccountLock
+from domain.identity.validation import validate_email
+from domain.mfa.challenges import Challenge, MfaChallenges
+from domain.mfa.errors import InvalidMfaCodeError
+from domain.mfa.service import MfaService
+from domain.sessions.device import device_label
+from domain.sessions.service import IssuedTokens, SessionService
+
+MAX_KNOWN_DEVICES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    """Either tokens, or (for a two-factor account) the challenge to answer first."""
+
+    user: User
+    tokens: IssuedTokens | None = None
+    challenge: Challenge | None = None
+
+
+class LoginService:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        hasher: PasswordHasher,
+        mailer: Outbox,
+        sessions: SessionService,
+        lockout: AccountLock,
+        audit: AuditService,
+        users: CachedUsers,
+        mfa: MfaService,
+        challenges: MfaChallenges,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._hasher = hasher
+        self._mailer = mailer
+        self._sessions = sessions
+        self._lockout = lockout
+        self._audit = audit
+        self._users = users
+        self._mfa = mfa
+        self._challenges = challenges
+
+    async def login(
+        self, *, email: object, password: object, user_agent: str, ip: str
+    ) -> LoginOutcome:
+        """Raises: ValidationError, InvalidCredentialsError, EmailNotVerifiedError,
+        AccountDisabledError."""
+        normalized, errors = validate_email(email)
+        if not isinstance(password, str) or not password:
+            errors.append(FieldError("password", "Enter your password.", "REQUIRED"))
+        elif len(password) > self._settings.password_max_length:
+            # Longer than any password we accept: refuse before spending a hash on it.
+            raise InvalidCredentialsError
+        raise_if(errors)
+        assert normalized
+        assert isinstance(password, str)
+
+        # The lock and the throttle are keyed by the address, for accounts and
+        # non-accounts alike, and a lock answers before any throttle, so neither says
+        # whether the account exists (security review, finding 5).
+        locked = await self._lockout.check(normalized)
+        # The same reads whether or not the address has an account (email_lookup.py).
+        user = await repository.find_by_email(normalized)
+        if user is not None and user.status is UserStatus.DELETED:
+            user = None
+        if locked or (user is not None and user.locked_at is not None):
+            # Same work as a real attempt, and no hint whether the password was right.
+            await self._hasher.dummy_verify(password)
+            await self._login_failed(user, "locked", email=normalized)
+            await self._lockout.mark_locked(normalized)
+            raise AccountLockedError
+        if user is None:
+            await self._hasher.dummy_verify(password)
+            await self._login_failed(None, "unknown_email", email=normalized)
+            await self._lockout.record_unknown_failure(normalized)
+            raise InvalidCredentialsError
+        result = await self._hasher.verify(password, user.password_hash)
+        now = self._clock.now()
+        if not result.valid:
+            await self._login_failed(user, "wrong_password")
+            await self._lockout.record_failed_attempt(user)
+            raise InvalidCredentialsError
+        if user.status is UserStatus.DEACTIVATED:
+            await self._login_failed(user, "deactivated")
+            raise AccountDisabledError
+        if not user.email_verified and not self._settings.allow_unverified_login:
+            await self._login_failed(user, "email_not_verified")
+            raise EmailNotVerifiedError
+        if result.new_hash is not None:
+            await self._users.update(user, now, password_hash=result.new_hash)
+        assert user.id is not None
+        if await self._mfa.is_enabled(user.id):
+            challenge = await self._challenges.issue(str(user.id))
+            await self._audit.record(
+                "user.mfa_challenged", AuditAction.LOGIN, target_id=str(user.id)
+            )
+            return LoginOutcome(user=user, challenge=challenge)
+        return await self._finish_login(user, user_agent=user_agent, ip=ip, mfa=False)
+
+    async def complete_mfa_login(
+        self,
+        *,
+        challenge: object,
+        code: str | None,
+        backup_code: str | None,
+        user_agent: str,
+        ip: str,
+    ) -> LoginOutcome:
+        """The second step of a two-factor sign-in.
+
+        Raises: InvalidActionTokenError (expired or used challenge), InvalidMfaCodeError,
+        AccountLockedError, AccountDisabledError.
+        """
+        user_id = await self._challenges.peek(challenge)
+        user = await repository.get(user_id) if user_id else None
+        if user is None or user.id is None or user.status is UserStatus.DELETED:
+            raise InvalidActionTokenError("This sign-in step has expired. Sign in again.")
+        if user.locked_at is not None:
+            raise AccountLockedError
+        if user.status is UserStatus.DEACTIVATED:
+            raise AccountDisabledError
+        if not await self._mfa.verify_second_factor(user.id, code, backup_code):
+            await self._audit.record(
+                "user.mfa_failed",
+                AuditAction.LOGIN,
+                result=AuditResult.FAILURE,
+                target_id=str(user.id),
+            )
+            await self._lockout.record_failed_attempt(user)
+            raise InvalidMfaCodeError
+        assert isinstance(challenge, str)
+        if await self._challenges.consume(challenge) is None:
+            # Another request finished this sign-in a moment ago.
+            raise InvalidActionTokenError("This sign-in step has expired. Sign in again.")
+        return await self._finish_login(
+            user, user_agent=user_agent, ip=ip, mfa=True, backup=bool(backup_code)
+        )
+
+    async def _finish_login(
+        self, user: User, *, user_agent: str, ip: str, mfa: bool, backup: bool = False
+    ) -> LoginOutcome:
+        now = self._clock.now()
+        first_login = user.last_login_at is None
+        device = device_label(user_agent)
+        assert user.id is not None
+        known_device = device in user.known_devices
+        devices = user.known_devices
+        if not devices or devices[-1] != device:
+            devices = [*(d for d in devices if d != device), device][-MAX_KNOWN_DEVICES:]
+        await self._users.update(
+            user, now, last_login_at=now, failed_login_count=0, known_devices=devices
+        )
+        await self._lockout.clear_failures(user.email)
+        tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip, mfa=mfa)
+        if not first_login and not known_device:
+            await self._mailer.send(
+                "new_device_login",
+                user.email,
+                name=user.first_name,
+                device=device,
+                ip=ip,
+                when=now.strftime("%Y-%m-%d %H:%M UTC"),
+            )
+        logger.bind(user_id=str(user.id), session_id=tokens.session_id).info("login")
+        await self._audit.record(
+            "user.login",
+            AuditAction.LOGIN,
+            actor_id=str(user.id),
+            target_id=str(user.id),
+            details={"session": tokens.session_id, "mfa": mfa, "backup_code": backup},
+        )
+        return LoginOutcome(user=user, tokens=tokens)
+
+    async def challenge_owner(self, challenge: object) -> str | None:
+        """Whose sign-in this challenge continues (for per-account limits)."""
+        return await self._challenges.peek(challenge)
+
+    async def _login_failed(self, user: User | None, reason: str, email: str = "") -> None:
+        details: dict[str, object] = {"reason": reason}
+        if user is None:
+            # Who was tried, without keeping the address of someone who is not a user.
+            details["email_fingerprint"] = fingerprint(email)
+        await self._audit.record(
+            "user.login_failed",
+            AuditAction.LOGIN,
+            result=AuditResult.FAILURE,
+            target_id=str(user.id) if user else None,
+            details=details,
+        )
