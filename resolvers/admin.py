@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.core.errors import DomainError
+from domain.core.errors import ForbiddenError, NotFoundError, ValidationError
 from domain.core.roles import Role
 from domain.identity.admin import Actor, UserFilter, user_cursor
 from domain.identity.documents import UserStatus
@@ -18,9 +18,9 @@ from schema.admin.types import (
 )
 from schema.audit.types import AuditEventType
 from schema.context import Info
+from schema.error_mapping import maps_domain_errors
 from schema.identity.types import RoleEnum, SessionType, UserType
 from schema.pagination import Edge, PageInfo, page_size
-from schema.user_errors import UserError, map_user_error
 
 
 def _actor(info: Info) -> Actor:
@@ -61,12 +61,10 @@ async def users(
     )
 
 
-async def user(info: Info, id: strawberry.ID) -> AdminUserDetail | UserError:
+@maps_domain_errors(NotFoundError)
+async def user(info: Info, id: strawberry.ID) -> AdminUserDetail:
     state = info.context.state
-    try:
-        found = await state.admin_users.get(str(id))
-    except DomainError as error:
-        return map_user_error(error)
+    found = await state.admin_users.get(str(id))
     assert found.id is not None
     sessions = await state.admin_users.sessions_of(found.id)
     events = await state.audit.search(target_id=str(found.id), limit=20)
@@ -77,59 +75,47 @@ async def user(info: Info, id: strawberry.ID) -> AdminUserDetail | UserError:
     )
 
 
+@maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
 async def update_user(
     info: Info,
     id: strawberry.ID,
     role: RoleEnum | None = None,  # type: ignore[valid-type]
     active: bool | None = None,
-) -> UserUpdated | UserError:
-    try:
-        updated = await info.context.state.admin_users.update(
-            _actor(info), str(id), role=Role(role) if role is not None else None, active=active
-        )
-    except DomainError as error:
-        return map_user_error(error)
+) -> UserUpdated:
+    updated = await info.context.state.admin_users.update(
+        _actor(info), str(id), role=Role(role) if role is not None else None, active=active
+    )
     return UserUpdated(user=UserType.from_document(updated))
 
 
-async def delete_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
-    try:
-        deleted = await info.context.state.admin_users.delete(_actor(info), str(id))
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
+async def delete_user(info: Info, id: strawberry.ID) -> UserUpdated:
+    deleted = await info.context.state.admin_users.delete(_actor(info), str(id))
     return UserUpdated(user=UserType.from_document(deleted))
 
 
-async def restore_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
-    try:
-        restored = await info.context.state.admin_users.restore(_actor(info), str(id))
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
+async def restore_user(info: Info, id: strawberry.ID) -> UserUpdated:
+    restored = await info.context.state.admin_users.restore(_actor(info), str(id))
     return UserUpdated(user=UserType.from_document(restored))
 
 
-async def unlock_user(info: Info, id: strawberry.ID) -> UserUpdated | UserError:
-    try:
-        unlocked = await info.context.state.admin_users.unlock(_actor(info), str(id))
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
+async def unlock_user(info: Info, id: strawberry.ID) -> UserUpdated:
+    unlocked = await info.context.state.admin_users.unlock(_actor(info), str(id))
     return UserUpdated(user=UserType.from_document(unlocked))
 
 
-async def revoke_user_sessions(info: Info, id: strawberry.ID) -> UserSessionsRevoked | UserError:
-    try:
-        ended = await info.context.state.admin_users.revoke_sessions(_actor(info), str(id))
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(NotFoundError, ForbiddenError)
+async def revoke_user_sessions(info: Info, id: strawberry.ID) -> UserSessionsRevoked:
+    ended = await info.context.state.admin_users.revoke_sessions(_actor(info), str(id))
     return UserSessionsRevoked(sessions_ended=ended)
 
 
+@maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
 async def reset_user_two_factor(
     info: Info,
     id: strawberry.ID,
-) -> UserUpdated | UserError:
-    try:
-        user = await info.context.state.admin_users.reset_two_factor(_actor(info), str(id))
-    except DomainError as error:
-        return map_user_error(error)
+) -> UserUpdated:
+    user = await info.context.state.admin_users.reset_two_factor(_actor(info), str(id))
     return UserUpdated(user=UserType.from_document(user))

@@ -3,35 +3,34 @@ from __future__ import annotations
 import strawberry
 from beanie import PydanticObjectId
 
-from domain.core.errors import DomainError, NotFoundError
+from domain.core.errors import NotFoundError, ValidationError
 from domain.identity.permissions import ROLE_PERMISSIONS
 from schema.apikeys.types import ApiKeyCreated, ApiKeyRevoked, ApiKeyType
 from schema.context import Info
-from schema.user_errors import UserError, map_user_error
+from schema.error_mapping import maps_domain_errors
 
 
 async def api_keys(info: Info) -> list[ApiKeyType]:
     return [ApiKeyType.from_document(k) for k in await info.context.state.api_keys.list()]
 
 
+@maps_domain_errors(ValidationError)
 async def create_api_key(
     info: Info, name: str, scopes: list[str], rate_limit: str | None = None
-) -> ApiKeyCreated | UserError:
+) -> ApiKeyCreated:
     principal = info.context.require_principal()
-    try:
-        record, raw = await info.context.state.api_keys.create(
-            name=name,
-            scopes=scopes,
-            rate_limit=rate_limit,
-            created_by=PydanticObjectId(principal.user_id),
-            grantable=[permission.value for permission in ROLE_PERMISSIONS[principal.role]],
-        )
-    except DomainError as error:
-        return map_user_error(error)
+    record, raw = await info.context.state.api_keys.create(
+        name=name,
+        scopes=scopes,
+        rate_limit=rate_limit,
+        created_by=PydanticObjectId(principal.user_id),
+        grantable=[permission.value for permission in ROLE_PERMISSIONS[principal.role]],
+    )
     return ApiKeyCreated(api_key=ApiKeyType.from_document(record), key=raw)
 
 
-async def revoke_api_key(info: Info, id: strawberry.ID) -> ApiKeyRevoked | UserError:
+@maps_domain_errors(NotFoundError)
+async def revoke_api_key(info: Info, id: strawberry.ID) -> ApiKeyRevoked:
     if not await info.context.state.api_keys.revoke(str(id)):
-        return map_user_error(NotFoundError("No active API key has that id."))
+        raise NotFoundError("No active API key has that id.")
     return ApiKeyRevoked(id=id)

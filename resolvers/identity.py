@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from beanie import PydanticObjectId
 
-from domain.core.errors import DomainError, NotFoundError
+from domain.core.errors import NotFoundError, RateLimitedError, ValidationError
+from domain.identity.action_tokens import InvalidActionTokenError
+from domain.identity.errors import (
+    AccountDisabledError,
+    AccountLockedError,
+    EmailNotVerifiedError,
+    EmailTakenError,
+    InvalidCredentialsError,
+)
 from domain.identity.login import LoginOutcome
+from domain.mfa.errors import (
+    InvalidMfaCodeError,
+    NoPendingEnrollmentError,
+    TotpAlreadyEnabledError,
+    TotpNotEnabledError,
+)
 from domain.ratelimit.policy import Operation
+from domain.sessions.errors import (
+    InvalidRefreshTokenError,
+    RefreshTokenReusedError,
+    SessionExpiredError,
+)
 from resolvers.guards import email_key, limit
 from schema.context import Info
+from schema.error_mapping import maps_domain_errors
 from schema.identity.types import (
     AccountUnlocked,
     AuthPayload,
@@ -29,7 +49,6 @@ from schema.identity.types import (
     TotpEnrollment,
     UserType,
 )
-from schema.user_errors import UserError, map_user_error
 
 REGISTER_MESSAGE = (
     "Thanks! Check your inbox: we sent a link to confirm the address. "
@@ -42,34 +61,28 @@ def _user_id(info: Info) -> PydanticObjectId:
     return PydanticObjectId(info.context.require_principal().user_id)
 
 
+@maps_domain_errors(ValidationError, RateLimitedError)
 async def register(
     info: Info, email: str, password: str, first_name: str, last_name: str
-) -> RegistrationAccepted | UserError:
-    try:
-        await limit(info, Operation.REGISTER)
-        await info.context.state.registration.register(
-            email=email, password=password, first_name=first_name, last_name=last_name
-        )
-    except DomainError as error:
-        return map_user_error(error)
+) -> RegistrationAccepted:
+    await limit(info, Operation.REGISTER)
+    await info.context.state.registration.register(
+        email=email, password=password, first_name=first_name, last_name=last_name
+    )
     return RegistrationAccepted(message=REGISTER_MESSAGE)
 
 
-async def verify_email(info: Info, token: str) -> EmailVerified | UserError:
-    try:
-        await limit(info, Operation.TOKEN)
-        user = await info.context.state.registration.verify_email(token)
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(InvalidActionTokenError, ValidationError, RateLimitedError)
+async def verify_email(info: Info, token: str) -> EmailVerified:
+    await limit(info, Operation.TOKEN)
+    user = await info.context.state.registration.verify_email(token)
     return EmailVerified(user=UserType.from_document(user))
 
 
-async def resend_verification_email(info: Info, email: str) -> EmailRequestAccepted | UserError:
-    try:
-        await limit(info, Operation.EMAIL, account=email_key(email))
-        await info.context.state.registration.resend_verification(email)
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(ValidationError, RateLimitedError)
+async def resend_verification_email(info: Info, email: str) -> EmailRequestAccepted:
+    await limit(info, Operation.EMAIL, account=email_key(email))
+    await info.context.state.registration.resend_verification(email)
     return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
 
 
@@ -84,61 +97,72 @@ def _login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequire
     return AuthPayload.build(outcome.tokens, outcome.user, info.context.state.clock.now())
 
 
-async def login(info: Info, email: str, password: str) -> AuthPayload | MfaRequired | UserError:
+@maps_domain_errors(
+    ValidationError,
+    InvalidCredentialsError,
+    EmailNotVerifiedError,
+    AccountDisabledError,
+    AccountLockedError,
+    RateLimitedError,
+)
+async def login(info: Info, email: str, password: str) -> AuthPayload | MfaRequired:
     ctx = info.context
-    try:
-        await limit(info, Operation.LOGIN, account=email_key(email))
-        outcome = await ctx.state.login.login(
-            email=email, password=password, user_agent=ctx.meta.user_agent, ip=ctx.meta.ip
-        )
-    except DomainError as error:
-        return map_user_error(error)
+    await limit(info, Operation.LOGIN, account=email_key(email))
+    outcome = await ctx.state.login.login(
+        email=email, password=password, user_agent=ctx.meta.user_agent, ip=ctx.meta.ip
+    )
     return _login_result(info, outcome)
 
 
+@maps_domain_errors(
+    InvalidMfaCodeError,
+    InvalidActionTokenError,
+    AccountLockedError,
+    AccountDisabledError,
+    RateLimitedError,
+)
 async def complete_mfa_login(
     info: Info, challenge_token: str, code: str | None = None, backup_code: str | None = None
-) -> AuthPayload | MfaRequired | UserError:
+) -> AuthPayload | MfaRequired:
     ctx = info.context
-    try:
-        owner = await ctx.state.login.challenge_owner(challenge_token)
-        await limit(info, Operation.MFA, account=owner or challenge_token[:64])
-        outcome = await ctx.state.login.complete_mfa_login(
-            challenge=challenge_token,
-            code=code,
-            backup_code=backup_code,
-            user_agent=ctx.meta.user_agent,
-            ip=ctx.meta.ip,
-        )
-    except DomainError as error:
-        return map_user_error(error)
+    owner = await ctx.state.login.challenge_owner(challenge_token)
+    await limit(info, Operation.MFA, account=owner or challenge_token[:64])
+    outcome = await ctx.state.login.complete_mfa_login(
+        challenge=challenge_token,
+        code=code,
+        backup_code=backup_code,
+        user_agent=ctx.meta.user_agent,
+        ip=ctx.meta.ip,
+    )
     return _login_result(info, outcome)
 
 
+@maps_domain_errors(
+    InvalidCredentialsError,
+    InvalidMfaCodeError,
+    AccountLockedError,
+    RateLimitedError,
+    ValidationError,
+)
 async def reauthenticate(
     info: Info,
     password: str | None = None,
     code: str | None = None,
     backup_code: str | None = None,
-) -> Reauthenticated | UserError:
+) -> Reauthenticated:
     principal = info.context.require_principal()
     # Limited like the sign-in it stands for: a password like login, a code like 2FA.
     operation = Operation.LOGIN if password else Operation.MFA
-    try:
-        await limit(info, operation, account=principal.user_id)
-        valid_until = await info.context.state.reauthentication.reauthenticate(
-            principal, password=password, code=code, backup_code=backup_code
-        )
-    except DomainError as error:
-        return map_user_error(error)
+    await limit(info, operation, account=principal.user_id)
+    valid_until = await info.context.state.reauthentication.reauthenticate(
+        principal, password=password, code=code, backup_code=backup_code
+    )
     return Reauthenticated(valid_until=valid_until)
 
 
-async def begin_totp_enrollment(info: Info) -> TotpEnrollment | UserError:
-    try:
-        enrollment = await info.context.state.two_factor.begin_totp_enrollment(_user_id(info))
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(TotpAlreadyEnabledError, InvalidCredentialsError)
+async def begin_totp_enrollment(info: Info) -> TotpEnrollment:
+    enrollment = await info.context.state.two_factor.begin_totp_enrollment(_user_id(info))
     return TotpEnrollment(
         secret=enrollment.secret,
         otpauth_uri=enrollment.otpauth_uri,
@@ -146,45 +170,59 @@ async def begin_totp_enrollment(info: Info) -> TotpEnrollment | UserError:
     )
 
 
-async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes | UserError:
-    try:
-        await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-        codes = await info.context.state.two_factor.confirm_totp_enrollment(_user_id(info), code)
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(
+    InvalidMfaCodeError, NoPendingEnrollmentError, TotpAlreadyEnabledError, RateLimitedError
+)
+async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes:
+    await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
+    codes = await info.context.state.two_factor.confirm_totp_enrollment(_user_id(info), code)
     return BackupCodes(codes=codes)
 
 
-async def regenerate_backup_codes(info: Info, password: str, code: str) -> BackupCodes | UserError:
-    try:
-        await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-        codes = await info.context.state.two_factor.regenerate_backup_codes(
-            _user_id(info), password=password, code=code
-        )
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(
+    InvalidCredentialsError,
+    InvalidMfaCodeError,
+    TotpNotEnabledError,
+    AccountLockedError,
+    ValidationError,
+    RateLimitedError,
+)
+async def regenerate_backup_codes(info: Info, password: str, code: str) -> BackupCodes:
+    await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
+    codes = await info.context.state.two_factor.regenerate_backup_codes(
+        _user_id(info), password=password, code=code
+    )
     return BackupCodes(codes=codes)
 
 
-async def disable_totp(info: Info, password: str, code: str) -> TotpDisabled | UserError:
-    try:
-        await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-        await info.context.state.two_factor.disable_totp(_user_id(info), password=password, code=code)
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(
+    InvalidCredentialsError,
+    InvalidMfaCodeError,
+    TotpNotEnabledError,
+    AccountLockedError,
+    ValidationError,
+    RateLimitedError,
+)
+async def disable_totp(info: Info, password: str, code: str) -> TotpDisabled:
+    await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
+    await info.context.state.two_factor.disable_totp(_user_id(info), password=password, code=code)
     return TotpDisabled(message="Two-factor sign-in is off.")
 
 
-async def refresh_token(info: Info, token: str) -> AuthPayload | UserError:
+@maps_domain_errors(
+    InvalidRefreshTokenError,
+    RefreshTokenReusedError,
+    SessionExpiredError,
+    NotFoundError,
+    RateLimitedError,
+)
+async def refresh_token(info: Info, token: str) -> AuthPayload:
     state = info.context.state
-    try:
-        await limit(info, Operation.REFRESH)
-        tokens = await state.sessions.refresh(token)
-        user = await state.profile.get_user(tokens.user_id)
-        if user is None:
-            raise NotFoundError
-    except DomainError as error:
-        return map_user_error(error)
+    await limit(info, Operation.REFRESH)
+    tokens = await state.sessions.refresh(token)
+    user = await state.profile.get_user(tokens.user_id)
+    if user is None:
+        raise NotFoundError
     return AuthPayload.build(tokens, user, state.clock.now())
 
 
@@ -206,10 +244,11 @@ async def logout_all(info: Info, keep_current: bool = False) -> LoggedOut:
     return LoggedOut(sessions_ended=ended)
 
 
-async def revoke_session(info: Info, id: str) -> SessionRevoked | UserError:
+@maps_domain_errors(NotFoundError)
+async def revoke_session(info: Info, id: str) -> SessionRevoked:
     ended = await info.context.state.sessions.revoke_by_id(_user_id(info), id, reason="revoked")
     if not ended:
-        return map_user_error(NotFoundError("No active session of yours has that id."))
+        raise NotFoundError("No active session of yours has that id.")
     return SessionRevoked(id=id)  # type: ignore[arg-type]
 
 
@@ -226,81 +265,65 @@ async def me(info: Info) -> UserType:
     return UserType.from_document(user)
 
 
-async def change_password(
-    info: Info, current_password: str, new_password: str
-) -> PasswordChanged | UserError:
+@maps_domain_errors(ValidationError, InvalidCredentialsError, AccountLockedError, RateLimitedError)
+async def change_password(info: Info, current_password: str, new_password: str) -> PasswordChanged:
     principal = info.context.require_principal()
-    try:
-        await limit(info, Operation.LOGIN, account=principal.user_id)
-        ended = await info.context.state.credentials.change_password(
-            PydanticObjectId(principal.user_id),
-            current_password=current_password,
-            new_password=new_password,
-            current_session_id=principal.session_id,
-        )
-    except DomainError as error:
-        return map_user_error(error)
+    await limit(info, Operation.LOGIN, account=principal.user_id)
+    ended = await info.context.state.credentials.change_password(
+        PydanticObjectId(principal.user_id),
+        current_password=current_password,
+        new_password=new_password,
+        current_session_id=principal.session_id,
+    )
     return PasswordChanged(other_sessions_ended=ended)
 
 
-async def request_password_reset(info: Info, email: str) -> EmailRequestAccepted | UserError:
-    try:
-        await limit(info, Operation.EMAIL, account=email_key(email))
-        await info.context.state.credentials.request_password_reset(email)
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(ValidationError, RateLimitedError)
+async def request_password_reset(info: Info, email: str) -> EmailRequestAccepted:
+    await limit(info, Operation.EMAIL, account=email_key(email))
+    await info.context.state.credentials.request_password_reset(email)
     return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
 
 
-async def reset_password(
-    info: Info, token: str, new_password: str
-) -> PasswordResetCompleted | UserError:
-    try:
-        await limit(info, Operation.TOKEN)
-        await info.context.state.credentials.reset_password(token=token, new_password=new_password)
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(ValidationError, InvalidActionTokenError, RateLimitedError)
+async def reset_password(info: Info, token: str, new_password: str) -> PasswordResetCompleted:
+    await limit(info, Operation.TOKEN)
+    await info.context.state.credentials.reset_password(token=token, new_password=new_password)
     return PasswordResetCompleted(message="Your password was changed. Sign in with it now.")
 
 
+@maps_domain_errors(ValidationError, InvalidCredentialsError)
 async def update_profile(
     info: Info, first_name: str | None = None, last_name: str | None = None
-) -> ProfileUpdated | UserError:
-    try:
-        user = await info.context.state.profile.update_profile(
-            _user_id(info), first_name=first_name, last_name=last_name
-        )
-    except DomainError as error:
-        return map_user_error(error)
+) -> ProfileUpdated:
+    user = await info.context.state.profile.update_profile(
+        _user_id(info), first_name=first_name, last_name=last_name
+    )
     return ProfileUpdated(user=UserType.from_document(user))
 
 
+@maps_domain_errors(
+    ValidationError, InvalidCredentialsError, EmailTakenError, AccountLockedError, RateLimitedError
+)
 async def request_email_change(
     info: Info, new_email: str, current_password: str
-) -> EmailRequestAccepted | UserError:
-    try:
-        await limit(info, Operation.EMAIL, account=info.context.require_principal().user_id)
-        await info.context.state.credentials.request_email_change(
-            _user_id(info), new_email=new_email, current_password=current_password
-        )
-    except DomainError as error:
-        return map_user_error(error)
+) -> EmailRequestAccepted:
+    await limit(info, Operation.EMAIL, account=info.context.require_principal().user_id)
+    await info.context.state.credentials.request_email_change(
+        _user_id(info), new_email=new_email, current_password=current_password
+    )
     return EmailRequestAccepted(message="Open the link we sent to the new address to confirm it.")
 
 
-async def confirm_email_change(info: Info, token: str) -> EmailChanged | UserError:
-    try:
-        await limit(info, Operation.TOKEN)
-        user = await info.context.state.credentials.confirm_email_change(token)
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(InvalidActionTokenError, EmailTakenError, RateLimitedError)
+async def confirm_email_change(info: Info, token: str) -> EmailChanged:
+    await limit(info, Operation.TOKEN)
+    user = await info.context.state.credentials.confirm_email_change(token)
     return EmailChanged(user=UserType.from_document(user))
 
 
-async def unlock_account(info: Info, token: str) -> AccountUnlocked | UserError:
-    try:
-        await limit(info, Operation.TOKEN)
-        await info.context.state.lockout.unlock_with_token(token)
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(InvalidActionTokenError, RateLimitedError)
+async def unlock_account(info: Info, token: str) -> AccountUnlocked:
+    await limit(info, Operation.TOKEN)
+    await info.context.state.lockout.unlock_with_token(token)
     return AccountUnlocked(message="Your account is unlocked. You can sign in again.")

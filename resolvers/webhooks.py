@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.core.errors import DomainError, NotFoundError
+from domain.core.errors import NotFoundError, ValidationError
 from schema.context import Info
+from schema.error_mapping import maps_domain_errors
 from schema.pagination import page_size
-from schema.user_errors import UserError, map_user_error
 from schema.webhooks.types import (
     DeliveryStatusEnum,
     WebhookDeliveryQueued,
@@ -34,18 +34,15 @@ async def webhook_deliveries(
     return [WebhookDeliveryType.from_document(d) for d in deliveries]
 
 
+@maps_domain_errors(ValidationError, NotFoundError)
 async def create_webhook_endpoint(
     info: Info, url: str, events: list[str], description: str = ""
-) -> WebhookSecretIssued | UserError:
-    try:
-        endpoint, secret = await info.context.state.webhooks.endpoints.create(
-            url, events, description
-        )
-    except DomainError as error:
-        return map_user_error(error)
+) -> WebhookSecretIssued:
+    endpoint, secret = await info.context.state.webhooks.endpoints.create(url, events, description)
     return WebhookSecretIssued(endpoint=WebhookEndpointType.from_document(endpoint), secret=secret)
 
 
+@maps_domain_errors(ValidationError, NotFoundError)
 async def update_webhook_endpoint(
     info: Info,
     id: strawberry.ID,
@@ -53,54 +50,44 @@ async def update_webhook_endpoint(
     events: list[str] | None = None,
     active: bool | None = None,
     description: str | None = None,
-) -> WebhookEndpointSaved | UserError:
-    try:
-        endpoint = await info.context.state.webhooks.endpoints.update(
-            str(id), url=url, events=events, active=active, description=description
-        )
-    except DomainError as error:
-        return map_user_error(error)
+) -> WebhookEndpointSaved:
+    endpoint = await info.context.state.webhooks.endpoints.update(
+        str(id), url=url, events=events, active=active, description=description
+    )
     return WebhookEndpointSaved(endpoint=WebhookEndpointType.from_document(endpoint))
 
 
+@maps_domain_errors(NotFoundError)
 async def delete_webhook_endpoint(
     info: Info,
     id: strawberry.ID,
-) -> WebhookEndpointDeleted | UserError:
+) -> WebhookEndpointDeleted:
     if not await info.context.state.webhooks.endpoints.delete(str(id)):
-        return map_user_error(NotFoundError("No webhook endpoint has that id."))
+        raise NotFoundError("No webhook endpoint has that id.")
     return WebhookEndpointDeleted(id=id)
 
 
+@maps_domain_errors(ValidationError, NotFoundError)
 async def rotate_webhook_secret(
     info: Info,
     id: strawberry.ID,
     overlap_seconds: int | None = None,
-) -> WebhookSecretIssued | UserError:
+) -> WebhookSecretIssued:
     endpoints = info.context.state.webhooks.endpoints
-    try:
-        secret = await endpoints.rotate_secret(str(id), overlap_seconds)
-        endpoint = await endpoints.get(str(id))
-        if endpoint is None:
-            raise NotFoundError("No webhook endpoint has that id.")
-    except DomainError as error:
-        return map_user_error(error)
+    secret = await endpoints.rotate_secret(str(id), overlap_seconds)
+    endpoint = await endpoints.get(str(id))
+    if endpoint is None:
+        raise NotFoundError("No webhook endpoint has that id.")
     return WebhookSecretIssued(endpoint=WebhookEndpointType.from_document(endpoint), secret=secret)
 
 
-async def redeliver_webhook(
-    info: Info, delivery_id: strawberry.ID
-) -> WebhookDeliveryQueued | UserError:
-    try:
-        new_id = await info.context.state.webhooks.deliveries.redeliver(str(delivery_id))
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(ValidationError, NotFoundError)
+async def redeliver_webhook(info: Info, delivery_id: strawberry.ID) -> WebhookDeliveryQueued:
+    new_id = await info.context.state.webhooks.deliveries.redeliver(str(delivery_id))
     return WebhookDeliveryQueued(delivery_id=strawberry.ID(new_id))
 
 
-async def test_webhook(info: Info, endpoint_id: strawberry.ID) -> WebhookDeliveryQueued | UserError:
-    try:
-        new_id = await info.context.state.webhooks.deliveries.ping(str(endpoint_id))
-    except DomainError as error:
-        return map_user_error(error)
+@maps_domain_errors(ValidationError, NotFoundError)
+async def test_webhook(info: Info, endpoint_id: strawberry.ID) -> WebhookDeliveryQueued:
+    new_id = await info.context.state.webhooks.deliveries.ping(str(endpoint_id))
     return WebhookDeliveryQueued(delivery_id=strawberry.ID(new_id))

@@ -19,6 +19,7 @@ from schema.apikeys.operations import ApiKeyMutation, ApiKeyQuery
 from schema.audit.operations import AuditQuery
 from schema.document_limits import DocumentLimits
 from schema.email.operations import EmailMutation, EmailQuery
+from schema.error_mapping import schema_fields, union_mismatches, user_error_handlers
 from schema.extensions import GatehouseExtension, OperationPolicy
 from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.live import Subscription
@@ -73,7 +74,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     batching: BatchingConfig | None = None
     if settings.graphql_batch_max_operations > 0:
         batching = {"max_operations": settings.graphql_batch_max_operations}
-    return GatehouseSchema(
+    schema = GatehouseSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -81,7 +82,12 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         config=StrawberryConfig(
             disable_field_suggestions=settings.is_production, batching_config=batching
         ),
+        exception_handlers=user_error_handlers(),
     )
+    problems = union_mismatches(schema_fields(schema))
+    if problems:
+        raise TypeError("domain errors and result unions disagree:\n" + "\n".join(problems))
+    return schema
 
 
 def schema_hash(schema: strawberry.Schema) -> str:

@@ -1,16 +1,42 @@
 """Expected failures as data: the members of mutation result unions.
 
-Each has a human ``message`` and a stable ``code``; ``map_user_error`` turns a
-domain error into its GraphQL type in one place.
+Each has a human ``message`` and a stable ``code``. ``USER_ERROR_TYPES`` says which
+member each domain error becomes; schema/error_mapping.py applies it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 
 import strawberry
 
-from domain.core.errors import DomainError, FieldError, RateLimitedError, ValidationError
+from domain.core.errors import (
+    DomainError,
+    FieldError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    ValidationError,
+)
+from domain.identity.action_tokens import InvalidActionTokenError
+from domain.identity.errors import (
+    AccountDisabledError,
+    AccountLockedError,
+    EmailNotVerifiedError,
+    EmailTakenError,
+    InvalidCredentialsError,
+)
+from domain.mfa.errors import (
+    InvalidMfaCodeError,
+    NoPendingEnrollmentError,
+    TotpAlreadyEnabledError,
+    TotpNotEnabledError,
+)
+from domain.sessions.errors import (
+    InvalidRefreshTokenError,
+    RefreshTokenReusedError,
+    SessionExpiredError,
+)
 
 
 @strawberry.interface(description="An expected failure the user can act on.")
@@ -115,55 +141,56 @@ class RateLimited(UserError):
     retry_after_seconds: int
 
 
-def _simple(kind: type[UserError]) -> Callable[[DomainError], UserError]:
-    def build(error: DomainError) -> UserError:
-        return kind(message=error.message, code=error.code)
-
-    return build
-
-
-def _validation(error: DomainError) -> UserError:
-    assert isinstance(error, ValidationError)
-    return ValidationFailed(
-        message=error.message,
-        code=error.code,
-        field_errors=[FieldErrorType.from_domain(e) for e in error.field_errors],
-    )
-
-
-def _rate_limited(error: DomainError) -> UserError:
-    assert isinstance(error, RateLimitedError)
-    return RateLimited(
-        message=error.message, code=error.code, retry_after_seconds=error.retry_after_seconds
-    )
-
-
-_BY_CODE: dict[str, Callable[[DomainError], UserError]] = {
-    "VALIDATION_FAILED": _validation,
-    "RATE_LIMITED": _rate_limited,
-    "INVALID_CREDENTIALS": _simple(InvalidCredentials),
-    "EMAIL_NOT_VERIFIED": _simple(EmailNotVerified),
-    "ACCOUNT_DISABLED": _simple(AccountDisabled),
-    "INVALID_TOKEN": _simple(InvalidToken),
-    "INVALID_REFRESH_TOKEN": _simple(InvalidRefreshToken),
-    "REFRESH_TOKEN_REUSED": _simple(RefreshTokenReused),
-    "SESSION_EXPIRED": _simple(SessionExpired),
-    "EMAIL_TAKEN": _simple(EmailTaken),
-    "ACCOUNT_LOCKED": _simple(AccountLocked),
-    "NOT_FOUND": _simple(NotFound),
-    "FORBIDDEN": _simple(Forbidden),
-    "INVALID_MFA_CODE": _simple(InvalidMfaCode),
-    # A right code used twice: refused, but not counted as a guess.
-    "MFA_CODE_REPLAYED": _simple(InvalidMfaCode),
-    "TOTP_ALREADY_ENABLED": _simple(TotpAlreadyEnabled),
-    "NO_PENDING_ENROLLMENT": _simple(NoPendingEnrollment),
-    "TOTP_NOT_ENABLED": _simple(TotpNotEnabled),
+# The one table from a domain error to the union member a client sees. A subclass maps
+# with its base: a replayed TOTP code (TotpCodeReplayedError) is an InvalidMfaCode that
+# keeps its own code, refused but not counted as a guess.
+USER_ERROR_TYPES: Mapping[type[DomainError], type[UserError]] = {
+    ValidationError: ValidationFailed,
+    RateLimitedError: RateLimited,
+    InvalidCredentialsError: InvalidCredentials,
+    EmailNotVerifiedError: EmailNotVerified,
+    AccountDisabledError: AccountDisabled,
+    InvalidActionTokenError: InvalidToken,
+    InvalidRefreshTokenError: InvalidRefreshToken,
+    RefreshTokenReusedError: RefreshTokenReused,
+    SessionExpiredError: SessionExpired,
+    EmailTakenError: EmailTaken,
+    AccountLockedError: AccountLocked,
+    NotFoundError: NotFound,
+    ForbiddenError: Forbidden,
+    InvalidMfaCodeError: InvalidMfaCode,
+    TotpAlreadyEnabledError: TotpAlreadyEnabled,
+    NoPendingEnrollmentError: NoPendingEnrollment,
+    TotpNotEnabledError: TotpNotEnabled,
 }
 
 
-def map_user_error(error: DomainError) -> UserError:
-    """The union member for an expected failure; anything unmapped is re-raised."""
-    build = _BY_CODE.get(error.code)
-    if build is None:
-        raise error
-    return build(error)
+def user_error_type(error: type[DomainError]) -> type[UserError] | None:
+    """The union member for this error class (or its nearest mapped base), if it has one.
+
+    Errors without one (an outage, UNAUTHENTICATED) are about the request, not the
+    operation: they travel as top-level errors.
+    """
+    for kind in error.__mro__:
+        found = USER_ERROR_TYPES.get(kind)  # type: ignore[call-overload]
+        if found is not None:
+            return found
+    return None
+
+
+def to_user_error(error: DomainError) -> UserError:
+    """Build the union member of a mapped error; its message and code are the error's."""
+    kind = user_error_type(type(error))
+    if kind is None:
+        raise TypeError(f"{type(error).__name__} has no union member in USER_ERROR_TYPES")
+    if isinstance(error, ValidationError):
+        return ValidationFailed(
+            message=error.message,
+            code=error.code,
+            field_errors=[FieldErrorType.from_domain(e) for e in error.field_errors],
+        )
+    if isinstance(error, RateLimitedError):
+        return RateLimited(
+            message=error.message, code=error.code, retry_after_seconds=error.retry_after_seconds
+        )
+    return kind(message=error.message, code=error.code)
