@@ -7,7 +7,9 @@ holds a lease (``next_attempt_at`` moves past its timeout) so a duplicate messag
 not start the next attempt early. Failed attempts are retried with exponential backoff
 until ``webhook_max_attempts`` or ``webhook_max_age_seconds``, then the delivery is
 marked failed. Receivers de-duplicate by ``Gatehouse-Event-Id``; a redelivery keeps
-the event id.
+the event id. A delivery that fails for good is audited (``webhook.delivery_failed``,
+by the system, on the endpoint) so an administrator sees a receiver that stopped
+answering; a failed test ping is not (its caller sees the outcome in the log).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any, Literal
 import httpx
 from loguru import logger
 
+from domain.audit.documents import AuditAction, AuditResult
+from domain.audit.service import AuditService
 from domain.core.claims import claim_once, claimed_at
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, NotFoundError, ValidationError
@@ -56,11 +60,13 @@ class WebhookDeliveries:
         clock: Clock,
         sender: WebhookSender,
         publishing: WebhookPublishing,
+        audit: AuditService,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._sender = sender
         self._publishing = publishing
+        self._audit = audit
 
     # --- the delivery log ---
 
@@ -221,6 +227,7 @@ class WebhookDeliveries:
             log.bind(status_code=result.status_code).warning(
                 "webhook delivery failed for good: {}", result.error
             )
+            await self._audit_failure(delivery, attempt, result.error, result.status_code)
             return DeliveryOutcome("failed", attempt, result.status_code)
         delay_ms = self._retry_delay(attempt, done, deadline)
         recorded["next_attempt_at"] = done + timedelta(milliseconds=delay_ms)
@@ -247,7 +254,29 @@ class WebhookDeliveries:
         logger.bind(delivery_id=delivery.id, attempt=attempt).warning(
             "webhook delivery failed for good: {}", error
         )
+        await self._audit_failure(delivery, attempt, error, delivery.last_status_code)
         return DeliveryOutcome("failed", attempt)
+
+    async def _audit_failure(
+        self, delivery: WebhookDelivery, attempts: int, error: str | None, http_status: int | None
+    ) -> None:
+        if delivery.event_type == TEST_EVENT:
+            return
+        await self._audit.record(
+            "webhook.delivery_failed",
+            AuditAction.UPDATE,
+            result=AuditResult.FAILURE,
+            actor_type="system",
+            target_id=delivery.endpoint_id,
+            target_type="webhook_endpoint",
+            details={
+                "delivery_id": delivery.id,
+                "event_type": delivery.event_type,
+                "attempts": attempts,
+                "error": error,
+                "http_status": http_status,
+            },
+        )
 
     async def _recover_lost_attempt(
         self, delivery_id: str, key: str, attempt: int, claimed_before: datetime

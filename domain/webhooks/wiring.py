@@ -36,7 +36,7 @@ def build_webhooks(
         endpoints=WebhookEndpoints(settings, clock, targets, audit),
         publishing=publishing,
         deliveries=WebhookDeliveries(
-            settings, clock, WebhookSender(settings, clock, targets), publishing
+            settings, clock, WebhookSender(settings, clock, targets), publishing, audit
         ),
     )
 

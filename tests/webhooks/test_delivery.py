@@ -10,6 +10,7 @@ import httpx
 import orjson
 import pytest
 
+from domain.audit.documents import AuditEvent, AuditResult
 from domain.core.claims import Claim
 from domain.core.clock import FrozenClock
 from domain.core.errors import NotFoundError, ValidationError
@@ -17,7 +18,7 @@ from domain.core.settings import Settings
 from domain.webhooks.delivery import DeliveryOutcome
 from domain.webhooks.documents import DeliveryStatus, WebhookDelivery, WebhookEvent
 from domain.webhooks.signing import verify_signature
-from domain.webhooks.wiring import Webhooks
+from domain.webhooks.wiring import Webhooks, build_audit_and_webhooks
 from tests.webhooks.conftest import make_webhooks
 from tests.webhooks.receiver import Received, Receiver
 
@@ -487,3 +488,34 @@ async def test_retention_keeps_pending_work(
     pending = await delivery(pending_id)
     assert await WebhookEvent.get(pending.event_id) is not None
     assert await WebhookEvent.count() == 1
+
+
+async def test_a_delivery_given_up_is_audited_and_a_failed_ping_is_not(
+    make_settings: Callable[..., Settings],
+    receiver: Receiver,
+    http: httpx.AsyncClient,
+    clock: FrozenClock,
+    clean: None,
+) -> None:
+    """Built as the API and the worker build it (the audit trail included)."""
+    await AuditEvent.get_pymongo_collection().delete_many({})
+    settings = make_settings(webhook_allow_private_targets=True, webhook_max_attempts=2)
+    _, webhooks = build_audit_and_webhooks(settings, clock, bus=None, enqueue=None)
+    endpoint, _ = await webhooks.endpoints.create(receiver.url(), ["user.locked"])
+    receiver.respond(500, 502, 500)
+    [given_up] = await webhooks.publishing.emit("user.locked", {"user_id": "u1"})
+    outcomes = await run_until_done(webhooks, given_up, http, clock)
+    assert [o.status for o in outcomes] == ["retry", "failed"]
+    ping = await webhooks.deliveries.ping(endpoint.id)
+    assert (await webhooks.deliveries.deliver(ping, http)).status == "failed"
+
+    [failed] = await AuditEvent.find({"event": "webhook.delivery_failed"}).to_list()
+    assert (failed.target_id, failed.target_type) == (endpoint.id, "webhook_endpoint")
+    assert (failed.actor_type, failed.result) == ("system", AuditResult.FAILURE)
+    assert failed.details == {
+        "delivery_id": given_up,
+        "event_type": "user.locked",
+        "attempts": 2,
+        "error": "HTTP 502",
+        "http_status": 502,
+    }

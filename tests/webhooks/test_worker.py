@@ -165,3 +165,47 @@ def test_the_stale_sweep_enqueues_lost_deliveries(
     retry_stale_webhooks.send()
     run_worker_until(broker, lambda: delivery_doc(worker_env, delivery_id)["status"] == "succeeded")
     assert len(receiver.requests) == 1
+
+
+def audit_events(settings: Settings, event: str) -> list[dict[str, Any]]:
+    client: pymongo.MongoClient[dict[str, Any]]
+    with pymongo.MongoClient(settings.mongodb_url.get_secret_value()) as client:
+        return list(client[settings.mongodb_database]["audit_events"].find({"event": event}))
+
+
+def test_the_worker_audits_a_delivery_that_fails_for_good(
+    worker_env: Settings,
+    broker: RedisBroker,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker builds the slice as the API does (build_audit_and_webhooks): a
+    delivery it gives up on is in the audit trail, by the system, on the endpoint."""
+    monkeypatch.setenv("GATEHOUSE_WEBHOOK_MAX_ATTEMPTS", "2")
+    get_settings.cache_clear()
+    settings = get_settings()
+    service = make_webhooks(settings, SystemClock(), enqueue=enqueue_delivery)
+
+    async def emit() -> tuple[str, list[str]]:
+        # An event no other test here subscribes to: their endpoints are still stored.
+        endpoint, _ = await service.endpoints.create(receiver.url(), ["user.verified"])
+        return endpoint.id, await service.publishing.emit("user.verified", {"user_id": "u1"})
+
+    receiver.respond(500, 503)
+    endpoint_id, [delivery_id] = run_setup(settings, emit)
+
+    def failure_audited() -> list[dict[str, Any]]:
+        return [
+            e
+            for e in audit_events(settings, "webhook.delivery_failed")
+            if e["details"]["delivery_id"] == delivery_id
+        ]
+
+    run_worker_until(broker, lambda: bool(failure_audited()), timeout=15)
+    assert delivery_doc(settings, delivery_id)["status"] == "failed"
+    [failed] = failure_audited()
+    assert (failed["target_id"], failed["target_type"]) == (endpoint_id, "webhook_endpoint")
+    assert (failed["actor_type"], failed["result"]) == ("system", "failure")
+    assert failed["details"]["attempts"] == 2
+    assert failed["details"]["http_status"] == 503
+    assert failed["details"]["event_type"] == "user.verified"

@@ -14,13 +14,12 @@ import dramatiq
 import httpx
 from loguru import logger
 
-from domain.audit.service import AuditService
 from domain.core.clock import SystemClock
 from domain.core.settings import get_settings
+from domain.events.bus import EventBus
 from domain.webhooks.events import USER_AGENT
-from domain.webhooks.publishing import WebhookPublishing
-from domain.webhooks.wiring import Webhooks, build_webhooks
-from workers.resources import ensure_database
+from domain.webhooks.wiring import Webhooks, build_audit_and_webhooks
+from workers.resources import ensure_database, get_redis
 
 QUEUE = "webhooks"
 
@@ -31,10 +30,15 @@ def enqueue_delivery(delivery_id: str) -> None:
 
 
 def worker_webhooks() -> Webhooks:
-    clock = SystemClock()
-    return build_webhooks(
-        get_settings(), clock, AuditService(clock), WebhookPublishing(clock, enqueue_delivery)
+    """The slice as the API builds it: audited the same way, to the same live feed."""
+    settings = get_settings()
+    _, webhooks = build_audit_and_webhooks(
+        settings,
+        SystemClock(),
+        bus=EventBus(get_redis(), settings.redis_key_prefix),
+        enqueue=enqueue_delivery,
     )
+    return webhooks
 
 
 def http_client(timeout_seconds: float) -> httpx.AsyncClient:
