@@ -26,6 +26,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from domain.admin.super_admins import SuperAdminChanges
+from domain.admin.users import AdminUsers
 from domain.analytics.service import AnalyticsService
 from domain.apikeys.service import ApiKey, ApiKeyService
 from domain.core.clock import Clock, SystemClock
@@ -44,7 +46,6 @@ from domain.events.bus import EventBus
 from domain.identity import email_lookup
 from domain.identity import repository as user_repository
 from domain.identity.action_tokens import ActionTokens
-from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
 from domain.identity.credentials import CredentialsService
 from domain.identity.login import LoginService
@@ -53,7 +54,6 @@ from domain.identity.profile import ProfileService
 from domain.identity.quiet_mail import QuietMail
 from domain.identity.reauthentication import Reauthentication
 from domain.identity.registration import RegistrationService
-from domain.identity.super_admins import SuperAdminChanges
 from domain.identity.two_factor import TwoFactorService
 from domain.lockout.counter import AttemptCounter
 from domain.lockout.service import LockoutService

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.admin.user_filter import UserFilter, user_cursor
+from domain.admin.users import Actor
 from domain.core.errors import ForbiddenError, NotFoundError, ValidationError
 from domain.core.roles import Role
-from domain.identity.admin import Actor, UserFilter, user_cursor
 from domain.identity.documents import UserStatus
 from schema.admin.types import (
     AdminUserDetail,

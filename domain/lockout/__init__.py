@@ -1,1 +1,1 @@
-"""Account lockout after consecutive failures, with progressive throttling before it."""
+"""The account lock: failures counted and throttled, the lock, its notice and unlocking."""

@@ -10,6 +10,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
+from domain.admin.users import AdminUsers
 from domain.analytics.service import AnalyticsService
 from domain.apikeys.service import ApiKeyService
 from domain.audit.service import AuditService
@@ -18,7 +19,6 @@ from domain.core.settings import Settings
 from domain.email.outbox import Outbox
 from domain.email.transport import EmailTransport
 from domain.events.bus import EventBus
-from domain.identity.admin import AdminUsers
 from domain.identity.cache import CachedUsers
 from domain.identity.credentials import CredentialsService
 from domain.identity.login import LoginService

@@ -1,7 +1,7 @@
 """Super-admins removing each other at the same instant never leave none.
 
 The last-super-admin rule is a check then a write; without the lock in
-domain/identity/super_admins.py both of two racing demotions counted one other
+domain/admin/super_admins.py both of two racing demotions counted one other
 super-admin and both went through.
 """
 

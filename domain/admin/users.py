@@ -10,42 +10,28 @@ Every change and every refusal is audited.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from beanie import PydanticObjectId, SortDirection
+from beanie import PydanticObjectId
 
+from domain.admin import repository
+from domain.admin.super_admins import SuperAdminChanges
+from domain.admin.user_filter import UserFilter, after_clause, filter_query
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationError
 from domain.core.roles import Role, may_act_on, may_grant
-from domain.identity import repository
+from domain.identity import repository as user_repository
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User, UserStatus
-from domain.identity.ports import AccountLock
-from domain.identity.super_admins import SuperAdminChanges
+from domain.lockout.service import LockoutService
 from domain.mfa.service import MfaService
 from domain.sessions.documents import Session
 from domain.sessions.service import SessionService
-
-
-@dataclass(frozen=True, slots=True)
-class UserFilter:
-    role: Role | None = None
-    status: UserStatus | None = None
-    email_verified: bool | None = None
-    locked: bool | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    search: str | None = None
-    include_deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +48,6 @@ class UserPage:
     has_next: bool
 
 
-SORTS = {
-    "CREATED_DESC": [("created_at", SortDirection.DESCENDING), ("_id", SortDirection.DESCENDING)],
-    "CREATED_ASC": [("created_at", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)],
-    "EMAIL_ASC": [("email", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)],
-}
-
-
 def _snapshot(user: User) -> dict[str, Any]:
     return {
         "email": user.email,
@@ -76,63 +55,6 @@ def _snapshot(user: User) -> dict[str, Any]:
         "status": user.status.value,
         "locked": user.locked_at is not None,
     }
-
-
-_SORT_FIELD = {"CREATED_DESC": "created_at", "CREATED_ASC": "created_at", "EMAIL_ASC": "email"}
-
-
-def user_cursor(sort: str, user: User) -> str:
-    field = _SORT_FIELD[sort]
-    value = getattr(user, field)
-    encoded = value.isoformat() if isinstance(value, datetime) else value
-    raw = json.dumps([sort, encoded, str(user.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after_clause(sort: str, cursor: str) -> dict[str, Any]:
-    invalid = ValidationError([FieldError("after", "This cursor is not valid.", "INVALID")])
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, value, last_id = json.loads(raw)
-        oid = PydanticObjectId(last_id)
-        field = _SORT_FIELD[sort]
-        bound: Any = datetime.fromisoformat(value) if field == "created_at" else value
-    except Exception as exc:
-        raise invalid from exc
-    if cursor_sort != sort or not isinstance(value, str):
-        raise ValidationError([FieldError("after", "This cursor is for another sort.", "INVALID")])
-    op = "$lt" if sort.endswith("DESC") else "$gt"
-    return {"$or": [{field: {op: bound}}, {field: bound, "_id": {op: oid}}]}
-
-
-def _query(criteria: UserFilter) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if criteria.status is not None:
-        query["status"] = criteria.status.value
-    elif not criteria.include_deleted:
-        query["status"] = {"$in": [UserStatus.ACTIVE.value, UserStatus.DEACTIVATED.value]}
-    if criteria.role is not None:
-        query["role"] = criteria.role.value
-    if criteria.email_verified is not None:
-        query["email_verified"] = criteria.email_verified
-    if criteria.locked is not None:
-        query["locked_at"] = {"$ne": None} if criteria.locked else None
-    span: dict[str, datetime] = {}
-    if criteria.created_after:
-        span["$gte"] = criteria.created_after
-    if criteria.created_before:
-        span["$lt"] = criteria.created_before
-    if span:
-        query["created_at"] = span
-    if criteria.search:
-        # A prefix of the email or of a name, literally (never a user-supplied pattern).
-        prefix = "^" + re.escape(criteria.search.strip().lower()[:100])
-        query["$or"] = [
-            {"email": {"$regex": prefix}},
-            {"first_name": {"$regex": prefix, "$options": "i"}},
-            {"last_name": {"$regex": prefix, "$options": "i"}},
-        ]
-    return query
 
 
 class AdminUsers:
@@ -144,7 +66,7 @@ class AdminUsers:
         users: CachedUsers,
         mfa: MfaService,
         super_admin_changes: SuperAdminChanges,
-        lockout: AccountLock,
+        lockout: LockoutService,
     ) -> None:
         self._lockout = lockout
         self._super_admin_changes = super_admin_changes
@@ -161,18 +83,18 @@ class AdminUsers:
 
         Raises: ValidationError for a cursor that is not ours.
         """
-        query = _query(criteria)
+        query = filter_query(criteria)
         if after:
-            query = {"$and": [query, _after_clause(sort, after)]}
-        users = await User.find(query).sort(SORTS[sort]).limit(limit + 1).to_list()
+            query = {"$and": [query, after_clause(sort, after)]}
+        users = await repository.find_page(query, sort=sort, limit=limit + 1)
         return UserPage(users=users[:limit], has_next=len(users) > limit)
 
     async def count_users(self, criteria: UserFilter) -> int:
         """How many users match, whatever the page."""
-        return await User.find(_query(criteria)).count()
+        return await repository.count(filter_query(criteria))
 
     async def get(self, user_id: str) -> User:
-        user = await repository.get(user_id)
+        user = await user_repository.get(user_id)
         if user is None:
             raise NotFoundError("No such user.")
         await self._audit.record("admin.user_viewed", AuditAction.VIEW, target_id=str(user.id))
@@ -191,7 +113,7 @@ class AdminUsers:
         return ForbiddenError(message)
 
     async def _target(self, actor: Actor, user_id: str) -> User:
-        user = await repository.get(user_id)
+        user = await user_repository.get(user_id)
         if user is None:
             raise NotFoundError("No such user.")
         if str(user.id) == actor.user_id:
@@ -208,13 +130,7 @@ class AdminUsers:
     async def _ensure_not_last_super_admin(self, user: User) -> None:
         if user.role is not Role.SUPER_ADMIN or user.status is not UserStatus.ACTIVE:
             return
-        others = await User.find(
-            {
-                "role": Role.SUPER_ADMIN.value,
-                "status": UserStatus.ACTIVE.value,
-                "_id": {"$ne": user.id},
-            }
-        ).count()
+        others = await repository.count_other_active_super_admins(user.id)
         if others == 0:
             raise await self._refuse(
                 user,
