@@ -120,6 +120,19 @@ def build_state(
     bus = EventBus(redis, settings.redis_key_prefix)
     audit, webhooks = build_audit_and_webhooks(settings, clock, bus=bus, enqueue=enqueue_delivery)
     users = CachedUsers(redis, settings)
+
+    async def alert_reuse(session: Session) -> None:
+        user = await user_repository.get(session.user_id)
+        if user is None:
+            return
+        await mailer.send(
+            "refresh_reuse_alert",
+            user.email,
+            name=user.first_name,
+            device=session.device,
+            ip=session.ip,
+        )
+
     sessions = SessionService(
         settings,
         clock,
@@ -128,6 +141,7 @@ def build_state(
         redis,
         audit,
         bus,
+        on_reuse=alert_reuse,
         load_active_owner=users.get_active,
     )
     link_tokens = ActionTokens(clock)
@@ -169,22 +183,9 @@ def build_state(
     )
     two_factor = TwoFactorService(hasher, mailer, quiet_mail, lockout, audit, mfa)
 
-    async def alert_reuse(session: Session) -> None:
-        user = await user_repository.get(session.user_id)
-        if user is None:
-            return
-        await mailer.send(
-            "refresh_reuse_alert",
-            user.email,
-            name=user.first_name,
-            device=session.device,
-            ip=session.ip,
-        )
-
     async def api_key_created(creator: PydanticObjectId, key: ApiKey) -> None:
         await notices.api_key_created(creator, key.name, key.scopes)
 
-    sessions.set_reuse_hook(alert_reuse)
     mfa.set_replay_hook(two_factor.notify_code_replayed)
     authenticator = Authenticator(access_tokens, revocations)
     rate_limits = RateLimitService(settings, redis, clock)

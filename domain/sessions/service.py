@@ -98,9 +98,6 @@ class SessionService:
         self._idle = timedelta(seconds=settings.refresh_token_idle_seconds)
         self._absolute = timedelta(seconds=settings.refresh_token_absolute_seconds)
 
-    def set_reuse_hook(self, hook: ReuseHook) -> None:
-        self._on_reuse = hook
-
     async def start(
         self, user: SessionOwner, *, user_agent: str, ip: str, mfa: bool = False
     ) -> IssuedTokens:
