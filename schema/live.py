@@ -7,9 +7,9 @@ from strawberry.permission import BasePermission
 
 from domain.identity.permissions import Permission
 from resolvers import live
-from schema.permissions import HasPermission, IsAuthenticated
+from schema.permissions import IsAuthenticated, permission_guard
 
-_AUDIT: list[type[BasePermission]] = [HasPermission(Permission.AUDIT_READ)]
+_AUDIT: list[type[BasePermission]] = permission_guard(Permission.AUDIT_READ)
 _AUTH: list[type[BasePermission]] = [IsAuthenticated]
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from domain.audit.documents import AuditAction, AuditResult
-from domain.core.roles import Role
 from domain.identity.permissions import Permission, has_permission
 from schema.context import Info
 
@@ -28,11 +27,6 @@ SECOND_FACTOR_MESSAGE = (
     "Your role needs a session signed in with two-factor authentication: "
     "enable it (beginTotpEnrollment, confirmTotpEnrollment) and sign in again."
 )
-
-
-def _denied(info: Info) -> dict[str, str]:
-    code = "UNAUTHENTICATED" if info.context.principal is None else "FORBIDDEN"
-    return {"code": code}
 
 
 def _lacks_second_factor(info: Info) -> bool:
@@ -72,52 +66,54 @@ async def _audit_denial(info: Info, needs: str) -> None:
     )
 
 
-async def _decide(check: BasePermission, info: Info, allowed: bool, needs: str) -> bool:
-    """The role allows it; refuse anyway when the role needs a second factor this
-    session lacks. Refusals are audited and carry their code."""
-    second_factor = allowed and _lacks_second_factor(info)
-    if second_factor:
-        needs = f"{needs}+mfa"
-    if not allowed or second_factor:
-        await _audit_denial(info, needs)
-    # Set last, after the await: the instance is shared by concurrent requests,
-    # and nothing may run between this and the refusal that reads it.
-    if second_factor:
-        check.message = SECOND_FACTOR_MESSAGE
-        check.error_extensions = {"code": "MFA_REQUIRED"}
-    else:
-        check.message = type(check).message
-        check.error_extensions = _denied(info)
-    return allowed and not second_factor
+# Each class refuses with one fixed message and code: Strawberry shares an instance
+# between concurrent requests, so nothing about a refusal may be written on it.
 
 
-def HasRole(minimum: Role) -> type[BasePermission]:  # noqa: N802 - reads like a class
-    """At least this role (roles are ordered)."""
+def HasPermission(permission: Permission) -> type[BasePermission]:  # noqa: N802 - a class
+    """The caller's role holds ``permission``; after IsAuthenticated (anonymous callers
+    hear UNAUTHENTICATED there)."""
 
-    class _HasRole(BasePermission):
-        message = f"This needs the {minimum.value} role or higher."
-
-        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-            principal = info.context.principal
-            allowed = principal is not None and principal.role.rank >= minimum.rank
-            return await _decide(self, info, allowed, f"role:{minimum.value}")
-
-    _HasRole.__name__ = f"HasRole_{minimum.value}"
-    return _HasRole
-
-
-def HasPermission(permission: Permission) -> type[BasePermission]:  # noqa: N802
     class _HasPermission(BasePermission):
         message = f"This needs the `{permission.value}` permission."
+        error_extensions = {"code": "FORBIDDEN"}
         required = permission  # read by the attack suite to find every guarded field
 
         async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             principal = info.context.principal
             allowed = principal is not None and has_permission(principal.role, permission)
-            return await _decide(self, info, allowed, permission.value)
+            if not allowed:
+                await _audit_denial(info, permission.value)
+            return allowed
 
     _HasPermission.__name__ = f"HasPermission_{permission.value.replace(':', '_')}"
     return _HasPermission
+
+
+def SecondFactorFor(needs: str) -> type[BasePermission]:  # noqa: N802 - reads like a class
+    """Refuses with MFA_REQUIRED a caller whose role needs a second factor this session
+    was not signed in with; after the permission check, whose name ``needs`` repeats in
+    the audit event (``users:read+mfa``)."""
+
+    class _SecondFactorFor(BasePermission):
+        message = SECOND_FACTOR_MESSAGE
+        error_extensions = {"code": "MFA_REQUIRED"}
+        second_factor = True  # read by the tests that check every guard list
+
+        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            if not _lacks_second_factor(info):
+                return True
+            await _audit_denial(info, f"{needs}+mfa")
+            return False
+
+    _SecondFactorFor.__name__ = f"SecondFactorFor_{needs.replace(':', '_')}"
+    return _SecondFactorFor
+
+
+def permission_guard(permission: Permission) -> list[type[BasePermission]]:
+    """Signed in (UNAUTHENTICATED), holding ``permission`` (FORBIDDEN), and with the
+    second factor the role needs (MFA_REQUIRED), checked in that order."""
+    return [IsAuthenticated, HasPermission(permission), SecondFactorFor(permission.value)]
 
 
 REAUTHENTICATION_MESSAGE = (
@@ -133,8 +129,8 @@ def RecentAuthentication(  # noqa: N802 - reads like a class
     """The session signed in or answered ``reauthenticate`` within the last
     GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS (domain/identity/reauthentication.py).
 
-    Put it after the field's role or permission check, so a caller without the
-    permission hears FORBIDDEN. ``when`` limits it to calls whose arguments give lasting
+    Put it after IsAuthenticated and the field's permission check, so a caller without
+    the permission hears FORBIDDEN. ``when`` limits it to calls whose arguments give lasting
     control (``updateUser`` raising a role, say); other calls pass.
     """
 
@@ -146,18 +142,12 @@ def RecentAuthentication(  # noqa: N802 - reads like a class
         async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             principal = info.context.principal
             if principal is None:
-                # Only reached on a field without an authentication check before it.
-                self.message = IsAuthenticated.message
-                self.error_extensions = {"code": "UNAUTHENTICATED"}
-                return False
+                return False  # never reached after IsAuthenticated, which every list has first
             if when is not None and not when(kwargs):
                 return True
             recent = await info.context.state.reauthentication.is_recent(principal)
             if not recent:
                 await _audit_denial(info, "recent_authentication")
-            # Set last, after the awaits (the instance is shared by concurrent requests).
-            self.message = REAUTHENTICATION_MESSAGE
-            self.error_extensions = {"code": "REAUTHENTICATION_REQUIRED"}
             return recent
 
     return _RecentAuthentication

@@ -172,7 +172,7 @@ def user_error_type(error: type[DomainError]) -> type[UserError] | None:
     operation: they travel as top-level errors.
     """
     for kind in error.__mro__:
-        found = USER_ERROR_TYPES.get(kind)  # type: ignore[call-overload]
+        found = USER_ERROR_TYPES.get(kind)
         if found is not None:
             return found
     return None

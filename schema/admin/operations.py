@@ -8,7 +8,7 @@ from strawberry.permission import BasePermission
 from domain.identity.permissions import Permission
 from resolvers import admin
 from schema.admin.types import AdminUserDetail, UserConnection, UserSessionsRevoked, UserUpdated
-from schema.permissions import HasPermission, RecentAuthentication
+from schema.permissions import RecentAuthentication, permission_guard
 from schema.user_errors import Forbidden, NotFound, ValidationFailed
 
 UserResult = Annotated[AdminUserDetail | NotFound, strawberry.union("AdminUserResult")]
@@ -19,8 +19,8 @@ RevokeUserSessionsResult = Annotated[
     UserSessionsRevoked | NotFound | Forbidden, strawberry.union("RevokeUserSessionsResult")
 ]
 
-_READ: list[type[BasePermission]] = [HasPermission(Permission.USERS_READ)]
-_WRITE: list[type[BasePermission]] = [HasPermission(Permission.USERS_WRITE)]
+_READ: list[type[BasePermission]] = permission_guard(Permission.USERS_READ)
+_WRITE: list[type[BasePermission]] = permission_guard(Permission.USERS_WRITE)
 # Giving someone a role or their account back, or removing their second factor, is
 # lasting control: a recent sign-in first (SECURITY.md lists every such mutation).
 _RECENT: list[type[BasePermission]] = [*_WRITE, RecentAuthentication()]

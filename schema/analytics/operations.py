@@ -11,9 +11,9 @@ from schema.analytics.types import (
     DailyAuthStatsType,
     OperationCountType,
 )
-from schema.permissions import HasPermission
+from schema.permissions import permission_guard
 
-_READ: list[type[BasePermission]] = [HasPermission(Permission.ANALYTICS_READ)]
+_READ: list[type[BasePermission]] = permission_guard(Permission.ANALYTICS_READ)
 
 
 @strawberry.type

@@ -8,7 +8,7 @@ from strawberry.permission import BasePermission
 from domain.identity.permissions import Permission
 from resolvers import apikeys
 from schema.apikeys.types import ApiKeyCreated, ApiKeyRevoked, ApiKeyType
-from schema.permissions import HasPermission, RecentAuthentication
+from schema.permissions import RecentAuthentication, permission_guard
 from schema.user_errors import NotFound, ValidationFailed
 
 CreateApiKeyResult = Annotated[
@@ -16,7 +16,7 @@ CreateApiKeyResult = Annotated[
 ]
 RevokeApiKeyResult = Annotated[ApiKeyRevoked | NotFound, strawberry.union("RevokeApiKeyResult")]
 
-_MANAGE: list[type[BasePermission]] = [HasPermission(Permission.APIKEYS_MANAGE)]
+_MANAGE: list[type[BasePermission]] = permission_guard(Permission.APIKEYS_MANAGE)
 # A new key is lasting access that outlives the session: a recent sign-in first.
 _MINT: list[type[BasePermission]] = [*_MANAGE, RecentAuthentication()]
 

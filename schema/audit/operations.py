@@ -6,10 +6,10 @@ from strawberry.permission import BasePermission
 from domain.identity.permissions import Permission
 from resolvers import audit
 from schema.audit.types import AuditEventConnection, AuditEventType
-from schema.permissions import HasPermission, IsAuthenticated
+from schema.permissions import IsAuthenticated, permission_guard
 
 _AUTH: list[type[BasePermission]] = [IsAuthenticated]
-_AUDIT: list[type[BasePermission]] = [HasPermission(Permission.AUDIT_READ)]
+_AUDIT: list[type[BasePermission]] = permission_guard(Permission.AUDIT_READ)
 
 
 @strawberry.type

@@ -8,11 +8,11 @@ from strawberry.permission import BasePermission
 from domain.identity.permissions import Permission
 from resolvers import email
 from schema.email.types import EmailMessageType, EmailRequeued
-from schema.permissions import HasPermission
+from schema.permissions import permission_guard
 from schema.user_errors import NotFound
 
 ResendEmailResult = Annotated[EmailRequeued | NotFound, strawberry.union("ResendEmailResult")]
-_MANAGE: list[type[BasePermission]] = [HasPermission(Permission.USERS_WRITE)]
+_MANAGE: list[type[BasePermission]] = permission_guard(Permission.USERS_WRITE)
 
 
 @strawberry.type

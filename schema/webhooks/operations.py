@@ -7,7 +7,7 @@ from strawberry.permission import BasePermission
 
 from domain.identity.permissions import Permission
 from resolvers import webhooks
-from schema.permissions import HasPermission, RecentAuthentication
+from schema.permissions import RecentAuthentication, permission_guard
 from schema.user_errors import NotFound, ValidationFailed
 from schema.webhooks.types import (
     WebhookDeliveryQueued,
@@ -29,7 +29,7 @@ QueuedResult = Annotated[
     WebhookDeliveryQueued | ValidationFailed | NotFound, strawberry.union("WebhookQueuedResult")
 ]
 
-_MANAGE: list[type[BasePermission]] = [HasPermission(Permission.WEBHOOKS_MANAGE)]
+_MANAGE: list[type[BasePermission]] = permission_guard(Permission.WEBHOOKS_MANAGE)
 # Where account events are sent, and the secret that signs them: lasting control.
 _RECENT: list[type[BasePermission]] = [*_MANAGE, RecentAuthentication()]
 
