@@ -85,6 +85,17 @@ class Balancer:
             await client.aclose()
 
 
+def _error_code(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        code = (errors[0].get("extensions") or {}).get("code")
+        return str(code) if code else None
+    code = body.get("code")
+    return str(code) if code else None
+
+
 def _outcome(
     response: httpx.Response, field_name: str, expect: str | None
 ) -> tuple[Any, str | None]:
@@ -97,8 +108,9 @@ def _outcome(
             f"http:{response.status_code}" if response.status_code != 200 else "http:not-json",
         )
     if response.status_code != 200:
-        # Refused before execution (REST error model): its code, when it says one.
-        code = body.get("code") if isinstance(body, dict) else None
+        # Refused before execution: its code, when the body says one (GraphQL errors or
+        # the REST error model).
+        code = _error_code(body)
         return None, f"code:{code}" if code else f"http:{response.status_code}"
     if body.get("errors"):
         code = (body["errors"][0].get("extensions") or {}).get("code", "none")
