@@ -9,6 +9,7 @@ keeps its top-level code.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from loguru import logger
 from domain.core.errors import DependencyUnavailableError, NotFoundError, ValidationError
 from domain.core.settings import Settings
 from domain.identity.errors import AccountLockedError
+from domain.mfa.errors import TotpCodeReplayedError
 from schema.error_mapping import (
     declared_errors,
     maps_domain_errors,
@@ -28,7 +30,7 @@ from schema.error_mapping import (
 )
 from schema.errors import INTERNAL_MESSAGE
 from schema.schema import build_schema
-from schema.user_errors import NotFound, ValidationFailed
+from schema.user_errors import USER_ERROR_TYPES, NotFound, ValidationFailed
 from tests.support.asgi import app_client
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,3 +147,15 @@ async def test_an_outage_inside_a_mutation_stays_a_top_level_error(
     body = await register_while(client, monkeypatch, DependencyUnavailableError())
     assert body["data"] is None, body
     assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_mapped_error_codes_are_enum_members_with_unchanged_values() -> None:
+    codes = {error.code for error in USER_ERROR_TYPES} | {TotpCodeReplayedError.code}
+    assert all(isinstance(code, StrEnum) for code in codes), codes
+    assert {str(code) for code in codes} == {
+        "VALIDATION_FAILED", "RATE_LIMITED", "INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED",
+        "ACCOUNT_DISABLED", "INVALID_TOKEN", "INVALID_REFRESH_TOKEN", "REFRESH_TOKEN_REUSED",
+        "SESSION_EXPIRED", "EMAIL_TAKEN", "ACCOUNT_LOCKED", "NOT_FOUND", "FORBIDDEN",
+        "INVALID_MFA_CODE", "MFA_CODE_REPLAYED", "TOTP_ALREADY_ENABLED",
+        "NO_PENDING_ENROLLMENT", "TOTP_NOT_ENABLED",
+    }  # fmt: skip

@@ -9,11 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, ClassVar
 
 
+class CoreErrorCode(StrEnum):
+    """Codes shared by every slice, as clients see them (part of the API contract).
+
+    Each slice lists its own in its errors.py (IdentityErrorCode, SessionErrorCode, ...).
+    """
+
+    DOMAIN_ERROR = "DOMAIN_ERROR"
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    NOT_FOUND = "NOT_FOUND"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
 class DomainError(Exception):
-    code: ClassVar[str] = "DOMAIN_ERROR"
+    code: ClassVar[str] = CoreErrorCode.DOMAIN_ERROR
     status_code: ClassVar[int] = 400
     default_message: ClassVar[str] = "The request could not be completed."
 
@@ -33,7 +49,7 @@ class FieldError:
 
 
 class ValidationError(DomainError):
-    code = "VALIDATION_FAILED"
+    code = CoreErrorCode.VALIDATION_FAILED
     status_code = 422
     default_message = "The input is not valid."
 
@@ -43,25 +59,25 @@ class ValidationError(DomainError):
 
 
 class NotFoundError(DomainError):
-    code = "NOT_FOUND"
+    code = CoreErrorCode.NOT_FOUND
     status_code = 404
     default_message = "Not found."
 
 
 class UnauthenticatedError(DomainError):
-    code = "UNAUTHENTICATED"
+    code = CoreErrorCode.UNAUTHENTICATED
     status_code = 401
     default_message = "Authentication is required."
 
 
 class ForbiddenError(DomainError):
-    code = "FORBIDDEN"
+    code = CoreErrorCode.FORBIDDEN
     status_code = 403
     default_message = "You are not allowed to do this."
 
 
 class RateLimitedError(DomainError):
-    code = "RATE_LIMITED"
+    code = CoreErrorCode.RATE_LIMITED
     status_code = 429
     default_message = "Too many requests."
 
@@ -71,6 +87,6 @@ class RateLimitedError(DomainError):
 
 
 class DependencyUnavailableError(DomainError):
-    code = "SERVICE_UNAVAILABLE"
+    code = CoreErrorCode.SERVICE_UNAVAILABLE
     status_code = 503
     default_message = "A service this request needs is unavailable. Try again shortly."

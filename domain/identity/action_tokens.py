@@ -19,6 +19,7 @@ from domain.core.claims import Claim, claim_once
 from domain.core.clock import Clock
 from domain.core.errors import DomainError
 from domain.core.secrets import looks_like_token, new_token, token_hash
+from domain.identity.errors import IdentityErrorCode
 
 
 class ActionPurpose(StrEnum):
@@ -29,7 +30,7 @@ class ActionPurpose(StrEnum):
 
 
 class InvalidActionTokenError(DomainError):
-    code = "INVALID_TOKEN"
+    code = IdentityErrorCode.INVALID_TOKEN
     default_message = "This link is invalid or has expired. Request a new one."
 
 

@@ -1,34 +1,47 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 from domain.core.errors import DomainError
 
 
+class IdentityErrorCode(StrEnum):
+    """The identity slice's error codes, as clients see them (part of the API contract)."""
+
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    EMAIL_NOT_VERIFIED = "EMAIL_NOT_VERIFIED"
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    INVALID_TOKEN = "INVALID_TOKEN"
+
+
 class InvalidCredentialsError(DomainError):
-    code = "INVALID_CREDENTIALS"
+    code = IdentityErrorCode.INVALID_CREDENTIALS
     status_code = 401
     default_message = "The email or password is not correct."
 
 
 class EmailNotVerifiedError(DomainError):
-    code = "EMAIL_NOT_VERIFIED"
+    code = IdentityErrorCode.EMAIL_NOT_VERIFIED
     status_code = 403
     default_message = "Confirm your email address first. We can send the link again."
 
 
 class AccountDisabledError(DomainError):
-    code = "ACCOUNT_DISABLED"
+    code = IdentityErrorCode.ACCOUNT_DISABLED
     status_code = 403
     default_message = "This account is disabled. Contact support."
 
 
 class EmailTakenError(DomainError):
-    code = "EMAIL_TAKEN"
+    code = IdentityErrorCode.EMAIL_TAKEN
     status_code = 409
     default_message = "That email address belongs to another account."
 
 
 class AccountLockedError(DomainError):
-    code = "ACCOUNT_LOCKED"
+    code = IdentityErrorCode.ACCOUNT_LOCKED
     status_code = 423
     default_message = (
         "This account is locked after too many failed sign-ins. Use the link we emailed "

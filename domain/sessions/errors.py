@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 from domain.core.errors import DomainError
 
 
+class SessionErrorCode(StrEnum):
+    """The sessions slice's error codes, as clients see them (part of the API contract)."""
+
+    INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN"
+    REFRESH_TOKEN_REUSED = "REFRESH_TOKEN_REUSED"
+    SESSION_EXPIRED = "SESSION_EXPIRED"
+
+
 class InvalidRefreshTokenError(DomainError):
-    code = "INVALID_REFRESH_TOKEN"
+    code = SessionErrorCode.INVALID_REFRESH_TOKEN
     status_code = 401
     default_message = "The refresh token is invalid. Sign in again."
 
 
 class RefreshTokenReusedError(DomainError):
-    code = "REFRESH_TOKEN_REUSED"
+    code = SessionErrorCode.REFRESH_TOKEN_REUSED
     status_code = 401
     default_message = (
         "This refresh token was already used. The session has been ended for your safety; "
@@ -19,6 +29,6 @@ class RefreshTokenReusedError(DomainError):
 
 
 class SessionExpiredError(DomainError):
-    code = "SESSION_EXPIRED"
+    code = SessionErrorCode.SESSION_EXPIRED
     status_code = 401
     default_message = "The session has expired. Sign in again."

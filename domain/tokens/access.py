@@ -20,7 +20,7 @@ import jwt
 from jwt.types import Options
 
 from domain.core.clock import Clock
-from domain.core.errors import UnauthenticatedError
+from domain.core.errors import CoreErrorCode, UnauthenticatedError
 from domain.core.settings import Settings
 from domain.tokens.keys import KeySet
 
@@ -53,7 +53,7 @@ VERIFIED_CACHE_SIZE = 4096
 class InvalidAccessToken(UnauthenticatedError):  # noqa: N818 - named for what it is
     """Any refused access token. The message never says why; ``reason`` is for logs."""
 
-    code = "UNAUTHENTICATED"
+    code = CoreErrorCode.UNAUTHENTICATED
     status_code = 401
     default_message = "The access token is invalid or has expired."
 
