@@ -44,12 +44,6 @@ FORBIDDEN_IN_DOMAIN = frozenset(
 
 MAX_MODULE_LINES = 400
 SIZED_LAYERS = ("domain", "schema", "resolvers", "workers")
-# Modules over the limit that are being split right now (issue 15), with the size
-# they may not grow past. This list only shrinks: an entry that is split, or gone,
-# fails the test until it is removed here, and then the list goes away.
-OVERSIZED_BEING_SPLIT: Mapping[str, int] = {
-    "domain/identity/service.py": 850,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,23 +235,11 @@ def _module_sizes() -> dict[str, int]:
 def test_no_module_over_the_size_limit() -> None:
     sizes = _module_sizes()
     too_big = [
-        f"{path}: {lines} lines"
-        for path, lines in sizes.items()
-        if lines > MAX_MODULE_LINES and path not in OVERSIZED_BEING_SPLIT
+        f"{path}: {lines} lines" for path, lines in sizes.items() if lines > MAX_MODULE_LINES
     ]
     assert not too_big, f"modules over {MAX_MODULE_LINES} lines (split them):\n" + "\n".join(
         too_big
     )
-
-
-def test_the_oversized_allowlist_only_shrinks() -> None:
-    sizes = _module_sizes()
-    for path, ceiling in OVERSIZED_BEING_SPLIT.items():
-        lines = sizes.get(path)
-        split = f"{path} is split or gone: remove it from OVERSIZED_BEING_SPLIT"
-        assert lines is not None, split
-        assert lines > MAX_MODULE_LINES, split
-        assert lines <= ceiling, f"{path} grew to {lines} lines (was {ceiling}): split it"
 
 
 # -- the checker itself, on graphs made up for the purpose -----------------------
