@@ -5,6 +5,11 @@ FerretDB and Redis are started on free ports for the session unless
 ``GATEHOUSE_TEST_MONGO=secantusdb`` starts SecantusDB instead of FerretDB: the second
 leg of ``make test``, where the plain-MongoDB paths run (domain/core/database_flavour.py).
 Each test module gets its own database (dropped afterwards) and a flushed Redis.
+
+Shared fixtures: ``clock`` (a module's FrozenClock, starting at the module's
+``CLOCK_START`` if it sets one), ``frozen_clock`` (a factory of more clocks),
+``app_with(clock=..., **settings_overrides)`` (an app running on this module's
+settings with overrides, as an async context) and ``client`` (for the module's ``app``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +35,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import services  # noqa: E402
 
+from domain.core.clock import Clock, FrozenClock  # noqa: E402
 from domain.core.settings import Settings  # noqa: E402
 from tests.support.asgi import LifespanManager  # noqa: E402
+
+# Where a module's ``clock`` starts unless the module sets ``CLOCK_START``.
+CLOCK_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 class ServiceUrls:
@@ -138,6 +149,42 @@ def make_settings(
 @pytest.fixture(scope="module")
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
+
+
+@pytest.fixture(scope="session")
+def frozen_clock() -> Callable[..., FrozenClock]:
+    """A factory of clocks that move only when a test advances them."""
+
+    def factory(start: datetime = CLOCK_START) -> FrozenClock:
+        return FrozenClock(start)
+
+    return factory
+
+
+@pytest.fixture(scope="module")
+def clock(request: pytest.FixtureRequest, frozen_clock: Callable[..., FrozenClock]) -> FrozenClock:
+    """The module's clock, shared by its app and its tests (module scope, like the app)."""
+    return frozen_clock(getattr(request.module, "CLOCK_START", CLOCK_START))
+
+
+AppWith = Callable[..., AbstractAsyncContextManager[LifespanManager]]
+
+
+@pytest.fixture(scope="module")
+def app_with(make_settings: Callable[..., Settings]) -> AppWith:
+    """``async with app_with(clock=c, **overrides) as app``: the app on this module's
+    settings with ``overrides``, its lifespan run in-process (``app.state`` is its AppState)."""
+
+    @asynccontextmanager
+    async def running(
+        *, clock: Clock | None = None, **overrides: Any
+    ) -> AsyncIterator[LifespanManager]:
+        from app import create_app
+
+        async with LifespanManager(create_app(make_settings(**overrides), clock=clock)) as manager:
+            yield manager
+
+    return running
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -62,13 +62,24 @@ class LifespanManager:
 
 
 @asynccontextmanager
+async def asgi_client(
+    manager: LifespanManager, client: tuple[str, int] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process HTTP client of a running app (``client`` is the peer address it reports)."""
+    transport = httpx.ASGITransport(app=manager.app, client=client or ("127.0.0.1", 123))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        yield http
+
+
+@asynccontextmanager
 async def app_client(settings: Any, clock: Any = None) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client of the app built on ``settings`` (and ``clock``, when given);
     ``app_state`` is its AppState."""
     from app import create_app
 
-    async with LifespanManager(create_app(settings, clock=clock)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            http.app_state = manager.state  # type: ignore[attr-defined]
-            yield http
+    async with (
+        LifespanManager(create_app(settings, clock=clock)) as manager,
+        asgi_client(manager) as http,
+    ):
+        http.app_state = manager.state  # type: ignore[attr-defined]
+        yield http
