@@ -9,7 +9,8 @@ Each test module gets its own database (dropped afterwards) and a flushed Redis.
 Shared fixtures: ``clock`` (a module's FrozenClock, starting at the module's
 ``CLOCK_START`` if it sets one), ``frozen_clock`` (a factory of more clocks),
 ``app_with(clock=..., **settings_overrides)`` (an app running on this module's
-settings with overrides, as an async context) and ``client`` (for the module's ``app``).
+settings with overrides, as an async context), ``database`` (the documents bound
+without an app, for service-level tests) and ``client`` (for the module's ``app``).
 """
 
 from __future__ import annotations
@@ -149,6 +150,20 @@ def make_settings(
 @pytest.fixture(scope="module")
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
+
+
+@pytest.fixture(scope="module")
+async def database(settings: Settings) -> AsyncIterator[None]:
+    """Every document bound to this module's database, for tests of a service without the app."""
+    from domain.core.db import create_mongo_client, init_database
+    from domain.documents import DOCUMENT_MODELS
+
+    client = create_mongo_client(settings)
+    await init_database(
+        client[settings.mongodb_database], DOCUMENT_MODELS, settings.database_flavour
+    )
+    yield
+    await client.close()
 
 
 @pytest.fixture(scope="session")
