@@ -1,0 +1,224 @@
+"""The sessions slice at service level, against the real FerretDB and Redis the session
+starts, with a clock the tests move: a refresh rotates the token, replaying a rotated
+token ends the whole family (and tells the owner once), the idle and absolute
+lifetimes end a session, and revoking one or all sessions refuses their tokens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from beanie import PydanticObjectId
+from redis.asyncio import Redis
+
+from domain.audit.documents import AuditEvent
+from domain.audit.service import AuditService
+from domain.core.actor import Actor
+from domain.core.clock import FrozenClock
+from domain.core.redis import create_redis
+from domain.core.roles import Role
+from domain.core.secrets import token_hash
+from domain.core.settings import Settings
+from domain.sessions.documents import RefreshToken, Session
+from domain.sessions.errors import (
+    InvalidRefreshTokenError,
+    RefreshTokenReusedError,
+    SessionExpiredError,
+)
+from domain.sessions.revocation import SessionRevocations
+from domain.sessions.service import IssuedTokens, SessionOwner, SessionService
+from domain.tokens.access import AccessTokenService
+from domain.tokens.keys import load_key_set
+
+CLIENT = Actor.anonymous("198.51.100.20", "pytest", "req-1")
+UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: PydanticObjectId
+    role: Role = Role.STUDENT
+
+
+@dataclass
+class Sessions:
+    """A SessionService built as the composition root builds it, and what it told."""
+
+    service: SessionService
+    revocations: SessionRevocations
+    clock: FrozenClock
+    idle: timedelta
+    absolute: timedelta
+    owners: dict[PydanticObjectId, Owner]
+    reuse_alerts: list[Session]
+
+    async def start(self) -> tuple[Owner, IssuedTokens]:
+        owner = Owner(PydanticObjectId())
+        self.owners[owner.id] = owner
+        return owner, await self.service.start(owner, user_agent=UA, ip="198.51.100.20")
+
+
+@pytest.fixture(scope="module")
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    client = create_redis(settings)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def sessions(
+    database: None,
+    settings: Settings,
+    redis: Redis,
+    frozen_clock: Callable[..., FrozenClock],
+) -> Sessions:
+    clock = frozen_clock()
+    revocations = SessionRevocations(redis, settings)
+    owners: dict[PydanticObjectId, Owner] = {}
+    reuse_alerts: list[Session] = []
+
+    async def alert(session: Session) -> None:
+        reuse_alerts.append(session)
+
+    async def active_owner(user_id: PydanticObjectId) -> SessionOwner | None:
+        return owners.get(user_id)
+
+    service = SessionService(
+        settings,
+        clock,
+        AccessTokenService(load_key_set(settings), settings, clock),
+        revocations,
+        redis,
+        AuditService(clock),
+        on_reuse=alert,
+        load_active_owner=active_owner,
+    )
+    return Sessions(
+        service=service,
+        revocations=revocations,
+        clock=clock,
+        idle=timedelta(seconds=settings.refresh_token_idle_seconds),
+        absolute=timedelta(seconds=settings.refresh_token_absolute_seconds),
+        owners=owners,
+        reuse_alerts=reuse_alerts,
+    )
+
+
+async def stored_session(issued: IssuedTokens) -> Session:
+    session = await Session.get(PydanticObjectId(issued.session_id))
+    assert session is not None
+    return session
+
+
+async def test_a_refresh_rotates_the_token_and_retires_the_old_one(sessions: Sessions) -> None:
+    owner, first = await sessions.start()
+    assert first.user_id == str(owner.id)
+    sessions.clock.advance(timedelta(minutes=5))
+    second = await sessions.service.refresh(first.refresh_token, CLIENT)
+    assert second.session_id == first.session_id
+    assert second.refresh_token != first.refresh_token
+    assert second.access_token != first.access_token
+    retired = await RefreshToken.get(token_hash(first.refresh_token))
+    current = await RefreshToken.get(token_hash(second.refresh_token))
+    assert retired is not None
+    assert current is not None
+    assert retired.rotated_at is not None
+    assert (retired.generation, current.generation) == (1, 2)
+    third = await sessions.service.refresh(second.refresh_token, CLIENT)
+    assert third.session_id == first.session_id
+    with pytest.raises(InvalidRefreshTokenError):
+        await sessions.service.refresh("not a token", CLIENT)
+
+
+async def test_replaying_a_rotated_token_ends_the_family_and_alerts_once(
+    sessions: Sessions,
+) -> None:
+    owner, first = await sessions.start()
+    second = await sessions.service.refresh(first.refresh_token, CLIENT)
+    with pytest.raises(RefreshTokenReusedError):
+        await sessions.service.refresh(first.refresh_token, CLIENT)
+    # The newest token of the family dies with it: the thief's copy and the owner's alike.
+    with pytest.raises(InvalidRefreshTokenError):
+        await sessions.service.refresh(second.refresh_token, CLIENT)
+    with pytest.raises(InvalidRefreshTokenError):
+        await sessions.service.refresh(first.refresh_token, CLIENT)
+    session = await stored_session(first)
+    assert session.revoked_reason == "refresh_token_reuse"
+    assert await sessions.revocations.is_revoked(first.session_id)
+    assert [str(s.id) for s in sessions.reuse_alerts] == [first.session_id]
+    reuse = await AuditEvent.find(
+        {"event": "session.refresh_reuse", "target_id": str(owner.id)}
+    ).to_list()
+    assert len(reuse) == 1
+    assert reuse[0].ip == CLIENT.ip
+
+
+async def test_the_idle_lifetime_ends_a_session_that_is_not_used(sessions: Sessions) -> None:
+    idle = sessions.idle
+    _, first = await sessions.start()
+    assert first.refresh_expires_at == sessions.clock.now() + idle
+    # Used just inside the idle time, the session lives on and the idle time restarts.
+    sessions.clock.advance(idle - timedelta(seconds=1))
+    second = await sessions.service.refresh(first.refresh_token, CLIENT)
+    sessions.clock.advance(idle + timedelta(seconds=1))
+    with pytest.raises(SessionExpiredError):
+        await sessions.service.refresh(second.refresh_token, CLIENT)
+    assert (await stored_session(first)).revoked_reason == "expired"
+
+
+async def test_the_absolute_lifetime_ends_a_session_however_often_it_is_used(
+    sessions: Sessions,
+) -> None:
+    absolute = sessions.absolute
+    _, issued = await sessions.start()
+    started = sessions.clock.now()
+    step = timedelta(days=6)
+    while sessions.clock.now() + step < started + absolute:
+        sessions.clock.advance(step)
+        issued = await sessions.service.refresh(issued.refresh_token, CLIENT)
+        # A refresh token never outlives its session.
+        assert issued.refresh_expires_at <= started + absolute
+    sessions.clock.advance(started + absolute - sessions.clock.now())
+    with pytest.raises(SessionExpiredError):
+        await sessions.service.refresh(issued.refresh_token, CLIENT)
+
+
+async def test_an_owner_no_longer_active_cannot_refresh(sessions: Sessions) -> None:
+    owner, first = await sessions.start()
+    del sessions.owners[owner.id]
+    with pytest.raises(InvalidRefreshTokenError):
+        await sessions.service.refresh(first.refresh_token, CLIENT)
+    assert (await stored_session(first)).revoked_reason == "user_inactive"
+
+
+async def test_revoking_one_or_all_sessions_refuses_their_tokens(sessions: Sessions) -> None:
+    owner, laptop = await sessions.start()
+    phone = await sessions.service.start(owner, user_agent=UA, ip="192.0.2.8")
+    tablet = await sessions.service.start(owner, user_agent=UA, ip="192.0.2.9")
+    stranger, _ = await sessions.start()
+    assert len(await sessions.service.list_active(owner.id)) == 3
+    # Nobody ends a session that is not theirs.
+    assert not await sessions.service.revoke_by_id(
+        stranger.id, laptop.session_id, reason="logout", actor=CLIENT
+    )
+    assert not await sessions.service.revoke_by_id(
+        owner.id, "not-an-id", reason="logout", actor=CLIENT
+    )
+    assert await sessions.service.revoke_by_id(
+        owner.id, laptop.session_id, reason="logout", actor=CLIENT
+    )
+    assert await sessions.revocations.is_revoked(laptop.session_id)
+    with pytest.raises(InvalidRefreshTokenError):
+        await sessions.service.refresh(laptop.refresh_token, CLIENT)
+    ended = await sessions.service.revoke_all(
+        owner.id, reason="password_changed", actor=CLIENT, keep_session_id=tablet.session_id
+    )
+    assert ended == 1
+    assert await sessions.revocations.is_revoked(phone.session_id)
+    assert not await sessions.revocations.is_revoked(tablet.session_id)
+    assert [str(s.id) for s in await sessions.service.list_active(owner.id)] == [tablet.session_id]
+    await sessions.service.refresh(tablet.refresh_token, CLIENT)
+    with pytest.raises(InvalidRefreshTokenError):
+        await sessions.service.refresh(phone.refresh_token, CLIENT)
