@@ -90,12 +90,14 @@ async def main() -> None:
                     cached = [await timed_me() for _ in range(ROUNDS)]
                     uncached = []
                     for _ in range(ROUNDS):
-                        await state.users.invalidate(user.id)
+                        await state.services.users.invalidate(user.id)
                         uncached.append(await timed_me())
                     audit = []
                     for _ in range(ROUNDS):
                         started = time.perf_counter()
-                        await state.audit.record("bench.event", AuditAction.VIEW, target_id="x")
+                        await state.services.audit.record(
+                            "bench.event", AuditAction.VIEW, target_id="x"
+                        )
                         audit.append(time.perf_counter() - started)
                     db_reads = []
                     for _ in range(ROUNDS):

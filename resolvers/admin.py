@@ -48,7 +48,7 @@ async def users(
         include_deleted=given.include_deleted,
     )
     size = page_size(first)
-    admin_users = info.context.state.admin_users
+    admin_users = info.context.services.admin_users
     page = await admin_users.find_users(criteria, sort=sort.value, after=after, limit=size)
     edges = [
         Edge(cursor=user_cursor(sort.value, u), node=UserType.from_document(u)) for u in page.users
@@ -64,11 +64,11 @@ async def users(
 
 @maps_domain_errors(NotFoundError)
 async def user(info: Info, id: strawberry.ID) -> AdminUserDetail:
-    state = info.context.state
-    found = await state.admin_users.get(str(id))
+    services = info.context.services
+    found = await services.admin_users.get(str(id))
     assert found.id is not None
-    sessions = await state.admin_users.sessions_of(found.id)
-    events = await state.audit.search(target_id=str(found.id), limit=20)
+    sessions = await services.admin_users.sessions_of(found.id)
+    events = await services.audit.search(target_id=str(found.id), limit=20)
     return AdminUserDetail(
         user=UserType.from_document(found),
         sessions=[SessionType.from_document(s, current_session_id=None) for s in sessions],
@@ -83,7 +83,7 @@ async def update_user(
     role: RoleEnum | None = None,  # type: ignore[valid-type]
     active: bool | None = None,
 ) -> UserUpdated:
-    updated = await info.context.state.admin_users.update(
+    updated = await info.context.services.admin_users.update(
         _actor(info), str(id), role=Role(role) if role is not None else None, active=active
     )
     return UserUpdated(user=UserType.from_document(updated))
@@ -91,25 +91,25 @@ async def update_user(
 
 @maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
 async def delete_user(info: Info, id: strawberry.ID) -> UserUpdated:
-    deleted = await info.context.state.admin_users.delete(_actor(info), str(id))
+    deleted = await info.context.services.admin_users.delete(_actor(info), str(id))
     return UserUpdated(user=UserType.from_document(deleted))
 
 
 @maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
 async def restore_user(info: Info, id: strawberry.ID) -> UserUpdated:
-    restored = await info.context.state.admin_users.restore(_actor(info), str(id))
+    restored = await info.context.services.admin_users.restore(_actor(info), str(id))
     return UserUpdated(user=UserType.from_document(restored))
 
 
 @maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
 async def unlock_user(info: Info, id: strawberry.ID) -> UserUpdated:
-    unlocked = await info.context.state.admin_users.unlock(_actor(info), str(id))
+    unlocked = await info.context.services.admin_users.unlock(_actor(info), str(id))
     return UserUpdated(user=UserType.from_document(unlocked))
 
 
 @maps_domain_errors(NotFoundError, ForbiddenError)
 async def revoke_user_sessions(info: Info, id: strawberry.ID) -> UserSessionsRevoked:
-    ended = await info.context.state.admin_users.revoke_sessions(_actor(info), str(id))
+    ended = await info.context.services.admin_users.revoke_sessions(_actor(info), str(id))
     return UserSessionsRevoked(sessions_ended=ended)
 
 
@@ -118,5 +118,5 @@ async def reset_user_two_factor(
     info: Info,
     id: strawberry.ID,
 ) -> UserUpdated:
-    user = await info.context.state.admin_users.reset_two_factor(_actor(info), str(id))
+    user = await info.context.services.admin_users.reset_two_factor(_actor(info), str(id))
     return UserUpdated(user=UserType.from_document(user))

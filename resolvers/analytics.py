@@ -15,7 +15,7 @@ MAX_DAYS = 366
 
 
 def _today(info: Info) -> datetime.date:
-    return info.context.state.clock.now().date()
+    return info.context.clock.now().date()
 
 
 def _check_day(info: Info, day: datetime.date, field: str) -> datetime.date:
@@ -28,7 +28,7 @@ def _check_day(info: Info, day: datetime.date, field: str) -> datetime.date:
 
 async def active_users(info: Info, day: datetime.date | None = None) -> ActiveUsersType:
     chosen = _check_day(info, day, "day") if day else _today(info)
-    value = await info.context.state.analytics.active_users(chosen)
+    value = await info.context.services.analytics.active_users(chosen)
     return ActiveUsersType.build(value)
 
 
@@ -41,17 +41,17 @@ async def daily_auth_stats(
         raise ValidationError(
             [FieldError("since", f"Ask for 1 to {MAX_DAYS} days, oldest first.", "INVALID")]
         )
-    rows = await info.context.state.analytics.daily_auth_stats(since, end)
+    rows = await info.context.services.analytics.daily_auth_stats(since, end)
     return [DailyAuthStatsType.build(r) for r in rows]
 
 
 async def retention_cohorts(info: Info, weeks: int = 8) -> list[CohortType]:
-    rows = await info.context.state.analytics.weekly_retention(max(1, min(weeks, 26)))
+    rows = await info.context.services.analytics.weekly_retention(max(1, min(weeks, 26)))
     return [CohortType.build(r) for r in rows]
 
 
 async def top_operations(info: Info, days: int = 7, limit: int = 10) -> list[OperationCountType]:
-    rows = await info.context.state.analytics.top_operations(
+    rows = await info.context.services.analytics.top_operations(
         _today(info), max(1, min(days, 90)), max(1, min(limit, 100))
     )
     return [OperationCountType.build(r) for r in rows]

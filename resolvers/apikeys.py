@@ -11,7 +11,7 @@ from schema.error_mapping import maps_domain_errors
 
 
 async def api_keys(info: Info) -> list[ApiKeyType]:
-    return [ApiKeyType.from_document(k) for k in await info.context.state.api_keys.list()]
+    return [ApiKeyType.from_document(k) for k in await info.context.services.api_keys.list()]
 
 
 @maps_domain_errors(ValidationError)
@@ -19,7 +19,7 @@ async def create_api_key(
     info: Info, name: str, scopes: list[str], rate_limit: str | None = None
 ) -> ApiKeyCreated:
     principal = info.context.require_principal()
-    record, raw = await info.context.state.api_keys.create(
+    record, raw = await info.context.services.api_keys.create(
         name=name,
         scopes=scopes,
         rate_limit=rate_limit,
@@ -31,6 +31,6 @@ async def create_api_key(
 
 @maps_domain_errors(NotFoundError)
 async def revoke_api_key(info: Info, id: strawberry.ID) -> ApiKeyRevoked:
-    if not await info.context.state.api_keys.revoke(str(id)):
+    if not await info.context.services.api_keys.revoke(str(id)):
         raise NotFoundError("No active API key has that id.")
     return ApiKeyRevoked(id=id)

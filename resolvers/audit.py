@@ -14,7 +14,7 @@ async def _actor_role(info: Info, event: AuditEvent) -> str:
     """Who acted on the caller's account, as a role (never who exactly, nor from where)."""
     if event.actor_type != "user" or event.actor_id is None:
         return event.actor_type
-    actor = await info.context.state.users.get(event.actor_id)
+    actor = await info.context.services.users.get(event.actor_id)
     if actor is None:
         return "another account"
     return "administrator" if actor.role in _ADMINISTRATORS else actor.role.value
@@ -22,7 +22,7 @@ async def _actor_role(info: Info, event: AuditEvent) -> str:
 
 async def my_security_events(info: Info, first: int | None = 20) -> list[AuditEventType]:
     principal = info.context.require_principal()
-    events = await info.context.state.audit.for_user(principal.user_id, limit=page_size(first))
+    events = await info.context.services.audit.for_user(principal.user_id, limit=page_size(first))
     shown = []
     roles: dict[str | None, str] = {}
     for event in events:
@@ -44,7 +44,7 @@ async def audit_events(
 ) -> AuditEventConnection:
     criteria = filter or AuditEventFilter()
     size = page_size(first)
-    events = await info.context.state.audit.search(
+    events = await info.context.services.audit.search(
         actor_id=criteria.actor_id,
         target_id=criteria.target_id,
         event=criteria.event,

@@ -10,13 +10,13 @@ from schema.pagination import page_size
 
 
 async def failed_emails(info: Info, first: int | None = 50) -> list[EmailMessageType]:
-    messages = await info.context.state.outbox.failed(page_size(first, default=50))
+    messages = await info.context.services.outbox.failed(page_size(first, default=50))
     return [EmailMessageType.from_document(m) for m in messages]
 
 
 @maps_domain_errors(NotFoundError)
 async def resend_email(info: Info, id: strawberry.ID) -> EmailRequeued:
-    message = await info.context.state.outbox.resend(str(id))
+    message = await info.context.services.outbox.resend(str(id))
     if message is None:
         raise NotFoundError("No failed email has that id.")
     return EmailRequeued(email=EmailMessageType.from_document(message))

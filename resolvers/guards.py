@@ -32,7 +32,7 @@ async def limit(info: Info, operation: Operation, account: str | None = None) ->
     """Raises RateLimitedError (a union member for mutations) over the limit."""
     ctx = info.context
     try:
-        decision = await ctx.state.rate_limits.check(
+        decision = await ctx.services.rate_limits.check(
             operation,
             ip=ctx.meta.ip,
             account=account,

@@ -66,7 +66,7 @@ async def register(
     info: Info, email: str, password: str, first_name: str, last_name: str
 ) -> RegistrationAccepted:
     await limit(info, Operation.REGISTER)
-    await info.context.state.registration.register(
+    await info.context.services.registration.register(
         email=email, password=password, first_name=first_name, last_name=last_name
     )
     return RegistrationAccepted(message=REGISTER_MESSAGE)
@@ -75,14 +75,14 @@ async def register(
 @maps_domain_errors(InvalidActionTokenError, ValidationError, RateLimitedError)
 async def verify_email(info: Info, token: str) -> EmailVerified:
     await limit(info, Operation.TOKEN)
-    user = await info.context.state.registration.verify_email(token)
+    user = await info.context.services.registration.verify_email(token)
     return EmailVerified(user=UserType.from_document(user))
 
 
 @maps_domain_errors(ValidationError, RateLimitedError)
 async def resend_verification_email(info: Info, email: str) -> EmailRequestAccepted:
     await limit(info, Operation.EMAIL, account=email_key(email))
-    await info.context.state.registration.resend_verification(email)
+    await info.context.services.registration.resend_verification(email)
     return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
 
 
@@ -94,7 +94,7 @@ def _login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequire
             methods=["totp", "backup_code"],
         )
     assert outcome.tokens is not None
-    return AuthPayload.build(outcome.tokens, outcome.user, info.context.state.clock.now())
+    return AuthPayload.build(outcome.tokens, outcome.user, info.context.clock.now())
 
 
 @maps_domain_errors(
@@ -108,7 +108,7 @@ def _login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequire
 async def login(info: Info, email: str, password: str) -> AuthPayload | MfaRequired:
     ctx = info.context
     await limit(info, Operation.LOGIN, account=email_key(email))
-    outcome = await ctx.state.login.login(
+    outcome = await ctx.services.login.login(
         email=email, password=password, user_agent=ctx.meta.user_agent, ip=ctx.meta.ip
     )
     return _login_result(info, outcome)
@@ -125,9 +125,9 @@ async def complete_mfa_login(
     info: Info, challenge_token: str, code: str | None = None, backup_code: str | None = None
 ) -> AuthPayload | MfaRequired:
     ctx = info.context
-    owner = await ctx.state.login.challenge_owner(challenge_token)
+    owner = await ctx.services.login.challenge_owner(challenge_token)
     await limit(info, Operation.MFA, account=owner or challenge_token[:64])
-    outcome = await ctx.state.login.complete_mfa_login(
+    outcome = await ctx.services.login.complete_mfa_login(
         challenge=challenge_token,
         code=code,
         backup_code=backup_code,
@@ -154,7 +154,7 @@ async def reauthenticate(
     # Limited like the sign-in it stands for: a password like login, a code like 2FA.
     operation = Operation.LOGIN if password else Operation.MFA
     await limit(info, operation, account=principal.user_id)
-    valid_until = await info.context.state.reauthentication.reauthenticate(
+    valid_until = await info.context.services.reauthentication.reauthenticate(
         principal, password=password, code=code, backup_code=backup_code
     )
     return Reauthenticated(valid_until=valid_until)
@@ -162,7 +162,7 @@ async def reauthenticate(
 
 @maps_domain_errors(TotpAlreadyEnabledError, InvalidCredentialsError)
 async def begin_totp_enrollment(info: Info) -> TotpEnrollment:
-    enrollment = await info.context.state.two_factor.begin_totp_enrollment(_user_id(info))
+    enrollment = await info.context.services.two_factor.begin_totp_enrollment(_user_id(info))
     return TotpEnrollment(
         secret=enrollment.secret,
         otpauth_uri=enrollment.otpauth_uri,
@@ -175,7 +175,7 @@ async def begin_totp_enrollment(info: Info) -> TotpEnrollment:
 )
 async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes:
     await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-    codes = await info.context.state.two_factor.confirm_totp_enrollment(_user_id(info), code)
+    codes = await info.context.services.two_factor.confirm_totp_enrollment(_user_id(info), code)
     return BackupCodes(codes=codes)
 
 
@@ -189,7 +189,7 @@ async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes:
 )
 async def regenerate_backup_codes(info: Info, password: str, code: str) -> BackupCodes:
     await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-    codes = await info.context.state.two_factor.regenerate_backup_codes(
+    codes = await info.context.services.two_factor.regenerate_backup_codes(
         _user_id(info), password=password, code=code
     )
     return BackupCodes(codes=codes)
@@ -205,7 +205,9 @@ async def regenerate_backup_codes(info: Info, password: str, code: str) -> Backu
 )
 async def disable_totp(info: Info, password: str, code: str) -> TotpDisabled:
     await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-    await info.context.state.two_factor.disable_totp(_user_id(info), password=password, code=code)
+    await info.context.services.two_factor.disable_totp(
+        _user_id(info), password=password, code=code
+    )
     return TotpDisabled(message="Two-factor sign-in is off.")
 
 
@@ -217,18 +219,18 @@ async def disable_totp(info: Info, password: str, code: str) -> TotpDisabled:
     RateLimitedError,
 )
 async def refresh_token(info: Info, token: str) -> AuthPayload:
-    state = info.context.state
+    services = info.context.services
     await limit(info, Operation.REFRESH)
-    tokens = await state.sessions.refresh(token)
-    user = await state.profile.get_user(tokens.user_id)
+    tokens = await services.sessions.refresh(token)
+    user = await services.profile.get_user(tokens.user_id)
     if user is None:
         raise NotFoundError
-    return AuthPayload.build(tokens, user, state.clock.now())
+    return AuthPayload.build(tokens, user, info.context.clock.now())
 
 
 async def logout(info: Info) -> LoggedOut:
     principal = info.context.require_principal()
-    ended = await info.context.state.sessions.revoke_by_id(
+    ended = await info.context.services.sessions.revoke_by_id(
         PydanticObjectId(principal.user_id), principal.session_id, reason="logout"
     )
     return LoggedOut(sessions_ended=int(ended))
@@ -236,7 +238,7 @@ async def logout(info: Info) -> LoggedOut:
 
 async def logout_all(info: Info, keep_current: bool = False) -> LoggedOut:
     principal = info.context.require_principal()
-    ended = await info.context.state.sessions.revoke_all(
+    ended = await info.context.services.sessions.revoke_all(
         PydanticObjectId(principal.user_id),
         reason="logout_all",
         keep_session_id=principal.session_id if keep_current else None,
@@ -246,7 +248,7 @@ async def logout_all(info: Info, keep_current: bool = False) -> LoggedOut:
 
 @maps_domain_errors(NotFoundError)
 async def revoke_session(info: Info, id: str) -> SessionRevoked:
-    ended = await info.context.state.sessions.revoke_by_id(_user_id(info), id, reason="revoked")
+    ended = await info.context.services.sessions.revoke_by_id(_user_id(info), id, reason="revoked")
     if not ended:
         raise NotFoundError("No active session of yours has that id.")
     return SessionRevoked(id=id)  # type: ignore[arg-type]
@@ -254,12 +256,12 @@ async def revoke_session(info: Info, id: str) -> SessionRevoked:
 
 async def my_sessions(info: Info) -> list[SessionType]:
     principal = info.context.require_principal()
-    sessions = await info.context.state.sessions.list_active(PydanticObjectId(principal.user_id))
+    sessions = await info.context.services.sessions.list_active(PydanticObjectId(principal.user_id))
     return [SessionType.from_document(s, current_session_id=principal.session_id) for s in sessions]
 
 
 async def me(info: Info) -> UserType:
-    user = await info.context.state.profile.get_user(_user_id(info))
+    user = await info.context.services.profile.get_user(_user_id(info))
     if user is None:
         raise NotFoundError("The account no longer exists.")
     return UserType.from_document(user)
@@ -269,7 +271,7 @@ async def me(info: Info) -> UserType:
 async def change_password(info: Info, current_password: str, new_password: str) -> PasswordChanged:
     principal = info.context.require_principal()
     await limit(info, Operation.LOGIN, account=principal.user_id)
-    ended = await info.context.state.credentials.change_password(
+    ended = await info.context.services.credentials.change_password(
         PydanticObjectId(principal.user_id),
         current_password=current_password,
         new_password=new_password,
@@ -281,14 +283,14 @@ async def change_password(info: Info, current_password: str, new_password: str) 
 @maps_domain_errors(ValidationError, RateLimitedError)
 async def request_password_reset(info: Info, email: str) -> EmailRequestAccepted:
     await limit(info, Operation.EMAIL, account=email_key(email))
-    await info.context.state.credentials.request_password_reset(email)
+    await info.context.services.credentials.request_password_reset(email)
     return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
 
 
 @maps_domain_errors(ValidationError, InvalidActionTokenError, RateLimitedError)
 async def reset_password(info: Info, token: str, new_password: str) -> PasswordResetCompleted:
     await limit(info, Operation.TOKEN)
-    await info.context.state.credentials.reset_password(token=token, new_password=new_password)
+    await info.context.services.credentials.reset_password(token=token, new_password=new_password)
     return PasswordResetCompleted(message="Your password was changed. Sign in with it now.")
 
 
@@ -296,7 +298,7 @@ async def reset_password(info: Info, token: str, new_password: str) -> PasswordR
 async def update_profile(
     info: Info, first_name: str | None = None, last_name: str | None = None
 ) -> ProfileUpdated:
-    user = await info.context.state.profile.update_profile(
+    user = await info.context.services.profile.update_profile(
         _user_id(info), first_name=first_name, last_name=last_name
     )
     return ProfileUpdated(user=UserType.from_document(user))
@@ -309,7 +311,7 @@ async def request_email_change(
     info: Info, new_email: str, current_password: str
 ) -> EmailRequestAccepted:
     await limit(info, Operation.EMAIL, account=info.context.require_principal().user_id)
-    await info.context.state.credentials.request_email_change(
+    await info.context.services.credentials.request_email_change(
         _user_id(info), new_email=new_email, current_password=current_password
     )
     return EmailRequestAccepted(message="Open the link we sent to the new address to confirm it.")
@@ -318,12 +320,12 @@ async def request_email_change(
 @maps_domain_errors(InvalidActionTokenError, EmailTakenError, RateLimitedError)
 async def confirm_email_change(info: Info, token: str) -> EmailChanged:
     await limit(info, Operation.TOKEN)
-    user = await info.context.state.credentials.confirm_email_change(token)
+    user = await info.context.services.credentials.confirm_email_change(token)
     return EmailChanged(user=UserType.from_document(user))
 
 
 @maps_domain_errors(InvalidActionTokenError, RateLimitedError)
 async def unlock_account(info: Info, token: str) -> AccountUnlocked:
     await limit(info, Operation.TOKEN)
-    await info.context.state.lockout.unlock_with_token(token)
+    await info.context.services.lockout.unlock_with_token(token)
     return AccountUnlocked(message="Your account is unlocked. You can sign in again.")

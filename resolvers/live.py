@@ -26,7 +26,7 @@ async def _close(info: Info) -> None:
 
 async def audit_events(info: Info) -> AsyncGenerator[AuditEventType, None]:
     principal = info.context.require_principal()
-    bus = info.context.state.bus
+    bus = info.context.services.bus
     own = bus.user_channel(principal.user_id)
     async for channel, payload in bus.follow([bus.audit_channel(), own]):
         if channel == own:
@@ -39,7 +39,7 @@ async def audit_events(info: Info) -> AsyncGenerator[AuditEventType, None]:
 
 async def session_revoked(info: Info) -> AsyncGenerator[SessionRevokedEvent, None]:
     principal = info.context.require_principal()
-    bus = info.context.state.bus
+    bus = info.context.services.bus
     async for _, payload in bus.follow([bus.user_channel(principal.user_id)]):
         current = payload.get("session_id") == principal.session_id
         yield SessionRevokedEvent(

@@ -18,7 +18,7 @@ from schema.webhooks.types import (
 
 
 async def webhook_endpoints(info: Info) -> list[WebhookEndpointType]:
-    endpoints = await info.context.state.webhooks.endpoints.list_all()
+    endpoints = await info.context.services.webhooks.endpoints.list_all()
     return [WebhookEndpointType.from_document(e) for e in endpoints]
 
 
@@ -28,7 +28,7 @@ async def webhook_deliveries(
     status: DeliveryStatusEnum | None = None,  # type: ignore[valid-type]
     first: int | None = 50,
 ) -> list[WebhookDeliveryType]:
-    deliveries = await info.context.state.webhooks.deliveries.recent(
+    deliveries = await info.context.services.webhooks.deliveries.recent(
         endpoint_id=endpoint_id, status=status, limit=page_size(first, default=50)
     )
     return [WebhookDeliveryType.from_document(d) for d in deliveries]
@@ -38,7 +38,9 @@ async def webhook_deliveries(
 async def create_webhook_endpoint(
     info: Info, url: str, events: list[str], description: str = ""
 ) -> WebhookSecretIssued:
-    endpoint, secret = await info.context.state.webhooks.endpoints.create(url, events, description)
+    endpoint, secret = await info.context.services.webhooks.endpoints.create(
+        url, events, description
+    )
     return WebhookSecretIssued(endpoint=WebhookEndpointType.from_document(endpoint), secret=secret)
 
 
@@ -51,7 +53,7 @@ async def update_webhook_endpoint(
     active: bool | None = None,
     description: str | None = None,
 ) -> WebhookEndpointSaved:
-    endpoint = await info.context.state.webhooks.endpoints.update(
+    endpoint = await info.context.services.webhooks.endpoints.update(
         str(id), url=url, events=events, active=active, description=description
     )
     return WebhookEndpointSaved(endpoint=WebhookEndpointType.from_document(endpoint))
@@ -62,7 +64,7 @@ async def delete_webhook_endpoint(
     info: Info,
     id: strawberry.ID,
 ) -> WebhookEndpointDeleted:
-    if not await info.context.state.webhooks.endpoints.delete(str(id)):
+    if not await info.context.services.webhooks.endpoints.delete(str(id)):
         raise NotFoundError("No webhook endpoint has that id.")
     return WebhookEndpointDeleted(id=id)
 
@@ -73,7 +75,7 @@ async def rotate_webhook_secret(
     id: strawberry.ID,
     overlap_seconds: int | None = None,
 ) -> WebhookSecretIssued:
-    endpoints = info.context.state.webhooks.endpoints
+    endpoints = info.context.services.webhooks.endpoints
     secret = await endpoints.rotate_secret(str(id), overlap_seconds)
     endpoint = await endpoints.get(str(id))
     if endpoint is None:
@@ -83,11 +85,11 @@ async def rotate_webhook_secret(
 
 @maps_domain_errors(ValidationError, NotFoundError)
 async def redeliver_webhook(info: Info, delivery_id: strawberry.ID) -> WebhookDeliveryQueued:
-    new_id = await info.context.state.webhooks.deliveries.redeliver(str(delivery_id))
+    new_id = await info.context.services.webhooks.deliveries.redeliver(str(delivery_id))
     return WebhookDeliveryQueued(delivery_id=strawberry.ID(new_id))
 
 
 @maps_domain_errors(ValidationError, NotFoundError)
 async def test_webhook(info: Info, endpoint_id: strawberry.ID) -> WebhookDeliveryQueued:
-    new_id = await info.context.state.webhooks.deliveries.ping(str(endpoint_id))
+    new_id = await info.context.services.webhooks.deliveries.ping(str(endpoint_id))
     return WebhookDeliveryQueued(delivery_id=strawberry.ID(new_id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 import strawberry
 from redis.asyncio import Redis
@@ -11,13 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from domain.apikeys.service import ApiKeyPrincipal
+from domain.core.clock import Clock
 from domain.core.errors import UnauthenticatedError
 from domain.core.settings import Settings
+from domain.services import Services
 from domain.sessions.principal import Principal
 from schema.loaders import Loaders
-
-if TYPE_CHECKING:
-    from resolvers.http.state import AppState
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +28,11 @@ class RequestMeta:
 
 @dataclass(slots=True)
 class Context:
+    """Resolvers reach the domain only through ``services`` (built once, domain/services.py)."""
+
     settings: Settings
-    state: AppState
+    clock: Clock
+    services: Services
     redis: Redis
     meta: RequestMeta
     request: Request

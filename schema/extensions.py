@@ -143,7 +143,7 @@ class GatehouseExtension(SchemaExtension):
         request = getattr(context, "request", None)
         if request is not None and name:
             request.scope.setdefault("state", {})["graphql_operation"] = name
-        state = getattr(context, "state", None)
-        if state is not None:
+        services = getattr(context, "services", None)
+        if services is not None:
             principal = getattr(context, "principal", None)
-            state.analytics.note_activity(principal.user_id if principal else None, name)
+            services.analytics.note_activity(principal.user_id if principal else None, name)

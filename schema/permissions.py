@@ -37,7 +37,7 @@ def _lacks_second_factor(info: Info) -> bool:
     return (
         principal is not None
         and not principal.mfa
-        and principal.role.value in info.context.state.settings.mfa_required_roles
+        and principal.role.value in info.context.settings.mfa_required_roles
     )
 
 
@@ -56,7 +56,7 @@ async def _audit_denial(info: Info, needs: str) -> None:
         return
     seen.add(field)
     info.context.request.state.access_denied_fields = seen
-    await info.context.state.audit.record(
+    await info.context.services.audit.record(
         "security.access_denied",
         AuditAction.SECURITY,
         result=AuditResult.FAILURE,
@@ -145,7 +145,7 @@ def RecentAuthentication(  # noqa: N802 - reads like a class
                 return False  # never reached after IsAuthenticated, which every list has first
             if when is not None and not when(kwargs):
                 return True
-            recent = await info.context.state.reauthentication.is_recent(principal)
+            recent = await info.context.services.reauthentication.is_recent(principal)
             if not recent:
                 await _audit_denial(info, "recent_authentication")
             return recent

@@ -156,7 +156,7 @@ class AdmittedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
             with suppress(asyncio.CancelledError):
                 await self._guard
         if self._watcher is not None:
-            self.context.state.session_watch.unwatch(self._watcher)
+            self.context.services.session_watch.unwatch(self._watcher)
         await super().shutdown()
 
     async def _admit(self, *, on_connect: bool) -> bool:
@@ -166,7 +166,7 @@ class AdmittedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
             RateLimitedError: over the caller's budget (the socket stays open).
         """
         context = self.context
-        admission = await context.state.admission.admit(self._token, ip=context.meta.ip)
+        admission = await context.services.admission.admit(self._token, ip=context.meta.ip)
         if admission.unavailable:
             await self.websocket.close(TRY_AGAIN_LATER, "Service unavailable: try again")
             return False
@@ -183,13 +183,13 @@ class AdmittedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         """Close the socket when its session ends or its token expires."""
         context = self.context
         principal = context.require_principal()
-        state = context.state
-        self._watcher = state.session_watch.watch(principal.session_id)
+        services = context.services
+        self._watcher = services.session_watch.watch(principal.session_id)
         interval = context.settings.websocket_recheck_seconds
         while True:
             remaining = interval
             if principal.expires_at is not None:
-                left = (principal.expires_at - state.clock.now()).total_seconds()
+                left = (principal.expires_at - context.clock.now()).total_seconds()
                 if left <= 0:
                     await self._close(SESSION_ENDED, "Access token expired")
                     return
@@ -197,7 +197,7 @@ class AdmittedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
             reason = await self._watcher.wait(remaining)
             if reason is None:
                 try:
-                    if await state.revocations.is_revoked(principal.session_id):
+                    if await services.revocations.is_revoked(principal.session_id):
                         reason = "revoked"
                 except RedisError:
                     continue  # Redis away: the next subscribe answers 1013

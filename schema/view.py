@@ -24,6 +24,7 @@ from domain.core.errors import DependencyUnavailableError, RateLimitedError
 from domain.core.outages import is_dependency_outage
 from domain.core.request_context import user_id_var
 from domain.persisted_queries.protocol import PersistedQueryError
+from domain.services import Services
 from domain.sessions.principal import bearer_token
 from resolvers.guards import set_rate_headers
 from resolvers.http.state import AppState
@@ -102,7 +103,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        state = request.state.gatehouse
+        state: AppState = request.state.gatehouse
         scope_state = request.scope.get("state", {})
         meta = RequestMeta(
             request_id=scope_state.get("request_id", ""),
@@ -113,7 +114,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             # Authenticated in on_ws_connect, from the connection_init payload.
             return Context(
                 settings=state.settings,
-                state=state,
+                clock=state.clock,
+                services=state.services,
                 redis=state.redis,
                 meta=meta,
                 request=request,  # type: ignore[arg-type]
@@ -121,8 +123,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             )
         assert isinstance(response, Response)
         request.scope.setdefault("state", {})["graphql_sub_response"] = response
-        api_key = await self._api_key(request, state)
-        admission = await state.admission.admit(
+        api_key = await self._api_key(request, state.services)
+        admission = await state.services.admission.admit(
             bearer_token(request.headers.get("authorization")), ip=meta.ip, api_key=api_key
         )
         if admission.unavailable:
@@ -132,7 +134,8 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             user_id_var.set(principal.user_id)
         context = Context(
             settings=state.settings,
-            state=state,
+            clock=state.clock,
+            services=state.services,
             redis=state.redis,
             meta=meta,
             request=request,
@@ -151,11 +154,11 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         return cast(UnsetType, UNSET)
 
     @staticmethod
-    async def _api_key(request: Request, state: AppState) -> ApiKeyPrincipal | None:
+    async def _api_key(request: Request, services: Services) -> ApiKeyPrincipal | None:
         raw = request.headers.get("x-api-key")
         if not raw:
             return None
-        return await state.api_keys.authenticate(raw[:200])
+        return await services.api_keys.authenticate(raw[:200])
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET that carries a persisted-query hash is an operation, not a browser visit.
@@ -172,7 +175,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
         root_value: None,
         sub_response: Response,
     ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
-        store = context.state.persisted_queries
+        store = context.services.persisted_queries
         operations = request_data if isinstance(request_data, list) else [request_data]
         digests = [await resolve(store, operation) for operation in operations]
         result = await super().execute_operation(

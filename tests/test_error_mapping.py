@@ -107,7 +107,7 @@ async def register_while(
         raise error
 
     state = client.app_state  # type: ignore[attr-defined]
-    monkeypatch.setattr(state.rate_limits, "check", check)
+    monkeypatch.setattr(state.services.rate_limits, "check", check)
     response = await client.post("/graphql", json={"query": REGISTER})
     body: dict[str, Any] = response.json()
     return body

@@ -1,22 +1,19 @@
-"""A user's own second factor: enrol, confirm, new backup codes, turn it off; and the
-notice when a right code comes again (the MFA service refuses the replay and calls
-``notify_code_replayed``).
+"""A user's own second factor: enrol, confirm, new backup codes, turn it off (the
+notice when a right code comes again is domain/identity/replay_notice.py).
 """
 
 from __future__ import annotations
 
 from beanie import PydanticObjectId
 
-from domain.audit.documents import AuditAction, AuditResult
+from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
 from domain.core.errors import FieldError, ValidationError
-from domain.email.outbox import Outbox
 from domain.identity import repository
 from domain.identity.documents import User, UserStatus
 from domain.identity.errors import InvalidCredentialsError
 from domain.identity.passwords import PasswordHasher
 from domain.identity.ports import AccountLock
-from domain.identity.quiet_mail import QuietMail
 from domain.mfa.errors import InvalidMfaCodeError, TotpNotEnabledError
 from domain.mfa.service import Enrollment, MfaService
 
@@ -25,15 +22,11 @@ class TwoFactorService:
     def __init__(
         self,
         hasher: PasswordHasher,
-        mailer: Outbox,
-        quiet: QuietMail,
         lockout: AccountLock,
         audit: AuditService,
         mfa: MfaService,
     ) -> None:
         self._hasher = hasher
-        self._mailer = mailer
-        self._quiet = quiet
         self._lockout = lockout
         self._audit = audit
         self._mfa = mfa
@@ -85,19 +78,3 @@ class TwoFactorService:
         await self._check_password_and_code(user_id, password, code)
         await self._mfa.disable(user_id)
         await self._audit.record("user.mfa_disabled", AuditAction.UPDATE, target_id=str(user_id))
-
-    async def notify_code_replayed(self, user_id: PydanticObjectId) -> None:
-        """A right TOTP code came again for a step already used (the MFA service's replay
-        hook): audit it and tell the user, at most once an hour (a double submit does it
-        too, so the email says so)."""
-        user = await repository.get(user_id)
-        if user is None:
-            return
-        await self._audit.record(
-            "user.mfa_replayed",
-            AuditAction.SECURITY,
-            result=AuditResult.FAILURE,
-            target_id=str(user.id),
-        )
-        if await self._quiet.cooldown("totp-replay", str(user.id), 3600):
-            await self._mailer.send("totp_replayed", user.email, name=user.first_name)

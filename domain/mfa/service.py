@@ -102,6 +102,7 @@ class MfaService:
         valid_window: int = 1,
         backup_code_count: int = 10,
         on_change: ChangeHook | None = None,
+        on_replay: ReplayHook | None = None,
     ) -> None:
         if valid_window < 0:
             raise ValueError("valid_window must be >= 0")
@@ -112,13 +113,10 @@ class MfaService:
         self._issuer = issuer
         self._valid_window = valid_window
         self._backup_code_count = backup_code_count
-        self._on_replay: ReplayHook | None = None
+        # Told when a right code is presented for a step already used: it was entered
+        # twice, or someone else saw it (ASVS 2.8.5: log it and tell the holder).
+        self._on_replay = on_replay
         self._on_change = on_change
-
-    def set_replay_hook(self, hook: ReplayHook) -> None:
-        """Called when a right code is presented for a step already used: it was entered
-        twice, or someone else saw it (ASVS 2.8.5: log it and tell the holder)."""
-        self._on_replay = hook
 
     async def _replayed(self, user_id: PydanticObjectId) -> None:
         if self._on_replay is None:

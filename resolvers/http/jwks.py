@@ -14,4 +14,6 @@ CACHE_CONTROL = "public, max-age=300"
 
 async def jwks(request: Request) -> Response:
     state: AppState = request.state.gatehouse
-    return JSONResponse(state.access_tokens.keys.jwks(), headers={"Cache-Control": CACHE_CONTROL})
+    return JSONResponse(
+        state.services.access_tokens.keys.jwks(), headers={"Cache-Control": CACHE_CONTROL}
+    )

@@ -257,7 +257,7 @@ async def test_users_are_counted_only_when_the_client_asks(
 ) -> None:
     token = await token_for(client, "admin@example.com")
     counts: list[Any] = []
-    admin_users = app.state.admin_users
+    admin_users = app.state.services.admin_users
     real_count = admin_users.count_users
 
     async def counting(criteria: Any) -> int:

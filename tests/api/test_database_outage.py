@@ -60,7 +60,7 @@ async def test_database_down_before_execution_is_service_unavailable(
 
     # Recording the session's activity is due again, and cannot be written: the
     # request goes on (the user comes from the Redis cache).
-    admission_marker = state.sessions.seen_marker
+    admission_marker = state.services.sessions.seen_marker
     for key in await state.redis.keys(admission_marker("*")[0]):
         await state.redis.delete(key)
     me = await outage_client.post("/graphql", json={"query": ME}, headers=headers)

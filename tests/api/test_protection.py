@@ -272,7 +272,7 @@ async def test_admin_unlock_and_success_resets_counter(
         user = await User.find_one(User.email == email)
         assert user is not None
         assert user.id is not None
-        lockout: LockoutService = client.app_state.lockout  # type: ignore[attr-defined]
+        lockout: LockoutService = client.app_state.services.lockout  # type: ignore[attr-defined]
         await lockout.unlock(user)
         assert (await login(client, email))["__typename"] == "AuthPayload"
 
@@ -516,7 +516,7 @@ async def test_door_counts_a_live_session_as_its_user_and_a_revoked_one_as_its_i
         again = await Session.get(stored.id)
         assert again is not None
         assert again.last_seen_at == seen
-        await state.redis.delete(state.sessions.seen_marker(str(stored.id))[0])
+        await state.redis.delete(state.services.sessions.seen_marker(str(stored.id))[0])
         await client.post("/graphql", json={"query": ME}, headers=headers)
         later = await Session.get(stored.id)
         assert later is not None

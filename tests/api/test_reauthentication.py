@@ -467,15 +467,15 @@ async def test_the_proof_ends_with_the_session_and_without_redis_nothing_is_gues
         role=Role.STUDENT,
         token_id="test",
     )
-    assert await state.reauthentication.is_recent(principal)
+    assert await state.services.reauthentication.is_recent(principal)
     clock.advance(STALE)
-    assert not await state.reauthentication.is_recent(principal)
+    assert not await state.services.reauthentication.is_recent(principal)
     assert (await reauthenticate(client, signed_in["accessToken"], password=PASSWORD))[
         "__typename"
     ] == "Reauthenticated"
-    assert await state.reauthentication.is_recent(principal)
-    await state.sessions.revoke_all(PydanticObjectId(principal.user_id), reason="test")
-    assert not await state.reauthentication.is_recent(principal)
+    assert await state.services.reauthentication.is_recent(principal)
+    await state.services.sessions.revoke_all(PydanticObjectId(principal.user_id), reason="test")
+    assert not await state.services.reauthentication.is_recent(principal)
 
     # A Redis that does not answer: "try again later", never a yes or a no.
     dead = Redis(port=services.free_port(), socket_connect_timeout=0.5)
@@ -484,9 +484,9 @@ async def test_the_proof_ends_with_the_session_and_without_redis_nothing_is_gues
         dead,
         clock,
         state.hasher,
-        state.mfa,
-        state.audit,
-        state.lockout.record_failed_attempt,
+        state.services.mfa,
+        state.services.audit,
+        state.services.lockout.record_failed_attempt,
     )
     fresh = await login(client, email)
     live = Principal(

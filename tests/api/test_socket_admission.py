@@ -136,7 +136,7 @@ async def test_each_subscribe_is_admitted_with_the_current_session(
         assert (await socket.init(signed_in["accessToken"]))["type"] == "connection_ack"
         # The revocation record alone, without the live notice (as if pub/sub had lost
         # it): the next operation on the socket is refused and the socket closed.
-        await app.state.revocations.revoke([signed_in["sessionId"]])
+        await app.state.services.revocations.revoke([signed_in["sessionId"]])
         await socket.subscribe("1", SESSION_FEED)
         closed = await expect_close(socket)
     assert closed.code == 4401

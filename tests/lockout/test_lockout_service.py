@@ -20,7 +20,7 @@ PASSWORD = "correct horse battery staple 42"
 
 
 async def test_the_tenth_failure_locks_the_account_once(app: LifespanManager) -> None:
-    lockout: LockoutService = app.state.lockout
+    lockout: LockoutService = app.state.services.lockout
     user = await staff_account(app.state, "locked.once@example.com", PASSWORD, Role.STUDENT)
     for _ in range(app.state.settings.lockout_threshold - 1):
         await lockout.record_failed_attempt(user)
@@ -39,7 +39,7 @@ async def test_the_tenth_failure_locks_the_account_once(app: LifespanManager) ->
 
 
 async def test_an_address_without_an_account_locks_alike(app: LifespanManager) -> None:
-    lockout: LockoutService = app.state.lockout
+    lockout: LockoutService = app.state.services.lockout
     email = "nobody.here@example.com"
     for _ in range(app.state.settings.lockout_threshold - 1):
         await lockout.record_unknown_failure(email)
@@ -50,7 +50,7 @@ async def test_an_address_without_an_account_locks_alike(app: LifespanManager) -
 
 
 async def test_unlock_clears_the_lock_the_count_and_the_marker(app: LifespanManager) -> None:
-    lockout: LockoutService = app.state.lockout
+    lockout: LockoutService = app.state.services.lockout
     user = await staff_account(app.state, "unlocked@example.com", PASSWORD, Role.STUDENT)
     for _ in range(app.state.settings.lockout_threshold):
         with suppress(AccountLockedError):

@@ -71,13 +71,13 @@ async def prepared(app: LifespanManager, client: httpx.AsyncClient, role: Role, 
     user = await staff_account(app.state, email, PASSWORD, role)
     assert user.id is not None
     token = (await login(client, email))["accessToken"]
-    enrollment = await app.state.mfa.begin_enrollment(user.id, email)
-    await app.state.mfa.confirm_enrollment(user.id, pyotp.TOTP(enrollment.secret).now())
+    enrollment = await app.state.services.mfa.begin_enrollment(user.id, email)
+    await app.state.services.mfa.confirm_enrollment(user.id, pyotp.TOTP(enrollment.secret).now())
     changes: dict[str, Any] = {"locked_at": datetime.now(UTC), "failed_login_count": 10}
     if op == "restoreUser":
         changes["status"] = UserStatus.DELETED.value
     await User.find_one(User.id == user.id).update({"$set": changes})
-    await app.state.users.invalidate(user.id)
+    await app.state.services.users.invalidate(user.id)
     return Target(str(user.id), token)
 
 

@@ -327,9 +327,14 @@ async def test_jwks_endpoint(tmp_path: Path) -> None:
     assert len(response.json()["keys"]) == 2
 
 
-class _State:
+class _Services:
     def __init__(self, access_tokens: AccessTokenService) -> None:
         self.access_tokens = access_tokens
+
+
+class _State:
+    def __init__(self, access_tokens: AccessTokenService) -> None:
+        self.services = _Services(access_tokens)
 
 
 def _app_with(service: AccessTokenService) -> Starlette:

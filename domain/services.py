@@ -1,0 +1,233 @@
+"""The composition root: every service, built once, with explicit constructor arguments.
+
+The API lifespan (app.py), each worker event loop (workers/resources.py) and anything
+else that runs domain code call ``build_services``; nothing else constructs a service,
+so a reader follows a call from a resolver or an actor into the service by reading this
+one function. Infrastructure clients (Redis, the password hasher's pool, the email
+transport) are created by the caller, which also closes them. The queue is reached
+through two plain functions, so domain/ does not import the workers.
+
+Order matters only where one service is handed to another: the audit trail (with webhook
+publishing listening) comes first, because most use cases record audit events; the
+TOTP replay notice is built before the MFA service that calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from beanie import PydanticObjectId
+from redis.asyncio import Redis
+
+from domain.admin.super_admins import SuperAdminChanges
+from domain.admin.users import AdminUsers
+from domain.analytics.service import AnalyticsService
+from domain.apikeys.service import ApiKey, ApiKeyService
+from domain.audit.service import AuditService
+from domain.core.clock import Clock
+from domain.core.sealing import sealing_box
+from domain.core.settings import Settings
+from domain.email.delivery import EmailDelivery
+from domain.email.mailer import Mailer
+from domain.email.notices import AccountNotices
+from domain.email.outbox import Enqueue as EnqueueEmail
+from domain.email.outbox import Outbox
+from domain.email.receipts import SendReceipts
+from domain.email.transport import EmailTransport
+from domain.events.bus import EventBus
+from domain.identity import repository as user_repository
+from domain.identity.action_tokens import ActionTokens
+from domain.identity.cache import CachedUsers
+from domain.identity.credentials import CredentialsService
+from domain.identity.login import LoginService
+from domain.identity.passwords import PasswordHasher
+from domain.identity.profile import ProfileService
+from domain.identity.quiet_mail import QuietMail
+from domain.identity.reauthentication import Reauthentication
+from domain.identity.registration import RegistrationService
+from domain.identity.replay_notice import TotpReplayNotice
+from domain.identity.two_factor import TwoFactorService
+from domain.lockout.counter import AttemptCounter
+from domain.lockout.service import LockoutService
+from domain.mfa.challenges import MfaChallenges
+from domain.mfa.service import MfaService
+from domain.persisted_queries.store import PersistedQueryStore
+from domain.ratelimit.policy import RateLimitService
+from domain.sessions.admission import RequestAdmission
+from domain.sessions.documents import Session
+from domain.sessions.principal import Authenticator
+from domain.sessions.revocation import SessionRevocations
+from domain.sessions.service import SessionService
+from domain.sessions.watch import SessionWatch
+from domain.tokens.access import AccessTokenService
+from domain.tokens.keys import load_key_set
+from domain.webhooks.events import Enqueue as EnqueueDelivery
+from domain.webhooks.wiring import Webhooks, build_audit_and_webhooks
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the API (through the GraphQL context) and the workers call."""
+
+    access_tokens: AccessTokenService
+    authenticator: Authenticator
+    admission: RequestAdmission
+    revocations: SessionRevocations
+    session_watch: SessionWatch
+    sessions: SessionService
+    registration: RegistrationService
+    login: LoginService
+    credentials: CredentialsService
+    profile: ProfileService
+    two_factor: TwoFactorService
+    lockout: LockoutService
+    rate_limits: RateLimitService
+    api_keys: ApiKeyService
+    reauthentication: Reauthentication
+    audit: AuditService
+    admin_users: AdminUsers
+    users: CachedUsers
+    analytics: AnalyticsService
+    mfa: MfaService
+    bus: EventBus
+    outbox: Outbox
+    email_delivery: EmailDelivery
+    webhooks: Webhooks
+    persisted_queries: PersistedQueryStore
+
+
+def build_services(
+    settings: Settings,
+    clock: Clock,
+    *,
+    redis: Redis,
+    hasher: PasswordHasher,
+    transport: EmailTransport,
+    enqueue_email: EnqueueEmail,
+    enqueue_delivery: EnqueueDelivery,
+) -> Services:
+    access_tokens = AccessTokenService(load_key_set(settings), settings, clock)
+    revocations = SessionRevocations(redis, settings)
+    box = sealing_box(settings)
+    outbox = Outbox(settings, clock, box, enqueue_email)
+    bus = EventBus(redis, settings.redis_key_prefix)
+    audit, webhooks = build_audit_and_webhooks(settings, clock, bus=bus, enqueue=enqueue_delivery)
+    users = CachedUsers(redis, settings)
+    notices = AccountNotices(outbox, user_repository.get)
+
+    async def alert_reuse(session: Session) -> None:
+        user = await user_repository.get(session.user_id)
+        if user is None:
+            return
+        await outbox.send(
+            "refresh_reuse_alert",
+            user.email,
+            name=user.first_name,
+            device=session.device,
+            ip=session.ip,
+        )
+
+    async def api_key_created(creator: PydanticObjectId, key: ApiKey) -> None:
+        await notices.api_key_created(creator, key.name, key.scopes)
+
+    sessions = SessionService(
+        settings,
+        clock,
+        access_tokens,
+        revocations,
+        redis,
+        audit,
+        bus,
+        on_reuse=alert_reuse,
+        load_active_owner=users.get_active,
+    )
+    link_tokens = ActionTokens(clock)
+    quiet_mail = QuietMail(settings, redis, link_tokens, outbox)
+    lockout = LockoutService(
+        settings,
+        clock,
+        AttemptCounter(settings, redis, clock),
+        users,
+        link_tokens,
+        quiet_mail,
+        outbox,
+        audit,
+    )
+    mfa = MfaService(
+        box,
+        clock,
+        issuer=settings.totp_issuer or settings.product_name,
+        on_change=notices.factor_changed,
+        on_replay=TotpReplayNotice(audit, quiet_mail, outbox),
+    )
+    authenticator = Authenticator(access_tokens, revocations)
+    rate_limits = RateLimitService(settings, redis, clock)
+    return Services(
+        access_tokens=access_tokens,
+        authenticator=authenticator,
+        admission=RequestAdmission(redis, authenticator, revocations, sessions, rate_limits),
+        revocations=revocations,
+        session_watch=SessionWatch(bus),
+        sessions=sessions,
+        registration=RegistrationService(
+            settings, clock, hasher, outbox, link_tokens, quiet_mail, audit, users
+        ),
+        login=LoginService(
+            settings,
+            clock,
+            hasher,
+            outbox,
+            sessions,
+            lockout,
+            audit,
+            users,
+            mfa,
+            MfaChallenges(settings, redis, clock),
+        ),
+        credentials=CredentialsService(
+            settings,
+            clock,
+            hasher,
+            outbox,
+            link_tokens,
+            quiet_mail,
+            sessions,
+            lockout,
+            audit,
+            users,
+        ),
+        profile=ProfileService(clock, audit, users),
+        two_factor=TwoFactorService(hasher, lockout, audit, mfa),
+        lockout=lockout,
+        rate_limits=rate_limits,
+        api_keys=ApiKeyService(
+            clock, audit, on_created=api_key_created, max_rate_limit=settings.api_key_max_rate_limit
+        ),
+        reauthentication=Reauthentication(
+            settings, redis, clock, hasher, mfa, audit, lockout.record_failed_attempt
+        ),
+        audit=audit,
+        admin_users=AdminUsers(
+            clock,
+            audit,
+            sessions,
+            users,
+            mfa,
+            SuperAdminChanges(redis, settings.redis_key_prefix),
+            lockout,
+        ),
+        users=users,
+        analytics=AnalyticsService(settings, redis, clock),
+        mfa=mfa,
+        bus=bus,
+        outbox=outbox,
+        email_delivery=EmailDelivery(
+            settings,
+            clock,
+            outbox,
+            Mailer(settings, transport),
+            SendReceipts(redis, settings.redis_key_prefix),
+        ),
+        webhooks=webhooks,
+        persisted_queries=PersistedQueryStore(redis, settings, clock),
+    )
