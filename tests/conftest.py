@@ -20,7 +20,7 @@ import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ import services  # noqa: E402
 
 from domain.core.clock import Clock, FrozenClock  # noqa: E402
 from domain.core.settings import Settings  # noqa: E402
-from tests.support.asgi import LifespanManager  # noqa: E402
+from tests.support.asgi import AppWith, LifespanManager  # noqa: E402
 
 # Where a module's ``clock`` starts unless the module sets ``CLOCK_START``.
 CLOCK_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -180,9 +180,6 @@ def frozen_clock() -> Callable[..., FrozenClock]:
 def clock(request: pytest.FixtureRequest, frozen_clock: Callable[..., FrozenClock]) -> FrozenClock:
     """The module's clock, shared by its app and its tests (module scope, like the app)."""
     return frozen_clock(getattr(request.module, "CLOCK_START", CLOCK_START))
-
-
-AppWith = Callable[..., AbstractAsyncContextManager[LifespanManager]]
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,13 +12,12 @@ from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
 from domain.core.clock import FrozenClock
 from domain.core.roles import Role
-from domain.core.settings import Settings
 from tests.api.identity_ops import ME, SESSIONS, call, login
 from tests.support.accounts import staff_account
-from tests.support.asgi import LifespanManager
+from tests.support.asgi import AppWith, LifespanManager, asgi_client
 from tests.support.smtp import MailInbox
 
-NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)  # a Wednesday
+NOW = CLOCK_START = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)  # a Wednesday
 PASSWORD = "orchid compass thunder 7310"
 STATS = """
 query Stats($since: Date!, $until: Date) {
@@ -27,25 +26,16 @@ query Stats($since: Date!, $until: Date) {
 
 
 @pytest.fixture(scope="module")
-def clock() -> FrozenClock:
-    return FrozenClock(NOW)
-
-
-@pytest.fixture(scope="module")
 async def manager(
-    make_settings: Callable[..., Settings], mail_inbox: MailInbox, clock: FrozenClock
+    app_with: AppWith, mail_inbox: MailInbox, clock: FrozenClock
 ) -> AsyncIterator[LifespanManager]:
-    from app import create_app
-
-    settings = make_settings(email_backend="smtp", smtp_port=mail_inbox.port)
-    async with LifespanManager(create_app(settings, clock=clock)) as running:
+    async with app_with(clock=clock, email_backend="smtp", smtp_port=mail_inbox.port) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 async def client(manager: LifespanManager) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=manager.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with asgi_client(manager) as http:
         yield http
 
 

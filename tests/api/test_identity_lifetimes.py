@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -25,31 +25,23 @@ from tests.api.identity_ops import (
     unique_email,
     verified_user,
 )
-from tests.support.asgi import LifespanManager
+from tests.support.asgi import AppWith, asgi_client
 from tests.support.processes import running_worker
 from tests.support.smtp import MailInbox
 
 
 @pytest.fixture(scope="module")
-def clock() -> FrozenClock:
-    return FrozenClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture(scope="module")
 async def client(
     make_settings: Callable[..., Settings],
+    app_with: AppWith,
     mail_inbox: MailInbox,
     clock: FrozenClock,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    from app import create_app
-
-    settings = make_settings(email_backend="smtp", smtp_port=mail_inbox.port)
-    with running_worker(settings, tmp_path_factory.mktemp("worker") / "worker.log"):
-        async with LifespanManager(create_app(settings, clock=clock)) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-                yield http
+    mail = {"email_backend": "smtp", "smtp_port": mail_inbox.port}
+    with running_worker(make_settings(**mail), tmp_path_factory.mktemp("worker") / "worker.log"):
+        async with app_with(clock=clock, **mail) as manager, asgi_client(manager) as http:
+            yield http
 
 
 async def test_access_token_expires_with_small_skew_tolerated(

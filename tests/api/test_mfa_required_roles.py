@@ -24,6 +24,7 @@ from tests.api.identity_ops import ME, PASSWORD, REFRESH, call, login
 from tests.support.accounts import staff_account
 from tests.support.asgi import app_client
 
+CLOCK_START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 USERS = "query { users(first: 1) { edges { node { email } } } }"
 BEGIN = "mutation { beginTotpEnrollment { __typename ... on TotpEnrollment { secret } } }"
 CONFIRM = """
@@ -38,11 +39,6 @@ LOGIN_MFA = """
 mutation($email: String!, $password: String!) { login(email: $email, password: $password) {
   __typename ... on MfaRequired { challengeToken } ... on AuthPayload { accessToken }
 } }"""
-
-
-@pytest.fixture(scope="module")
-def clock() -> FrozenClock:
-    return FrozenClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from domain.core.clock import FrozenClock
 from domain.core.settings import Settings
 from domain.mfa.documents import TotpCredential
 from tests.api.identity_ops import ME, PASSWORD, call, login, verified_user
-from tests.support.asgi import LifespanManager
+from tests.support.asgi import AppWith, LifespanManager, asgi_client
 from tests.support.processes import running_worker
 from tests.support.smtp import MailInbox
 
@@ -52,33 +52,26 @@ mutation($password: String!, $code: String!) {
 RESET = """
 mutation($id: ID!) { resetUserTwoFactor(id: $id) { __typename } }"""
 
-START = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def clock() -> FrozenClock:
-    return FrozenClock(START)
+START = CLOCK_START = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 async def manager(
     make_settings: Callable[..., Settings],
     mail_inbox: MailInbox,
+    app_with: AppWith,
     clock: FrozenClock,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[LifespanManager]:
-    from app import create_app
-
-    settings = make_settings(email_backend="smtp", smtp_port=mail_inbox.port)
-    with running_worker(settings, tmp_path_factory.mktemp("worker") / "worker.log"):
-        async with LifespanManager(create_app(settings, clock=clock)) as running:
+    mail = {"email_backend": "smtp", "smtp_port": mail_inbox.port}
+    with running_worker(make_settings(**mail), tmp_path_factory.mktemp("worker") / "worker.log"):
+        async with app_with(clock=clock, **mail) as running:
             yield running
 
 
 @pytest.fixture(scope="module")
 async def client(manager: LifespanManager) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=manager.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with asgi_client(manager) as http:
         yield http
 
 

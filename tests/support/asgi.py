@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Any
 
@@ -59,6 +59,10 @@ class LifespanManager:
             raise RuntimeError(f"shutdown failed: {message.get('message')}")
         assert self._task is not None
         await asyncio.wait_for(self._task, self._timeout)
+
+
+# The conftest fixture ``app_with``: ``async with app_with(clock=..., **overrides) as app``.
+AppWith = Callable[..., AbstractAsyncContextManager[LifespanManager]]
 
 
 @asynccontextmanager
