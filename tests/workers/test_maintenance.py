@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import redis as sync_redis
 from beanie import PydanticObjectId
 
@@ -14,23 +13,12 @@ from domain.audit.documents import AuditAction, AuditEvent, AuditResult
 from domain.audit.service import AuditService
 from domain.core.claims import Claim
 from domain.core.clock import FrozenClock
-from domain.core.db import create_mongo_client, init_database
 from domain.core.settings import Settings
-from domain.documents import DOCUMENT_MODELS
 from domain.identity.action_tokens import ActionPurpose, ActionToken
 from domain.maintenance.service import purge_audit, purge_expired
 from domain.sessions.documents import RefreshToken, Session
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-async def database(make_settings: Callable[..., Settings]) -> AsyncIterator[None]:
-    settings = make_settings()
-    client = create_mongo_client(settings)
-    await init_database(client[settings.mongodb_database], DOCUMENT_MODELS)
-    yield
-    await client.close()
 
 
 async def test_purge_expired_keeps_live_records(database: None) -> None:
