@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 from loguru import logger
 
 from domain.core.clock import SystemClock
-from domain.core.sealing import sealing_box
 from domain.core.settings import get_settings
-from domain.email.delivery import EmailDelivery
-from domain.email.mailer import Mailer
-from domain.email.outbox import Outbox
-from domain.email.receipts import SendReceipts
-from domain.email.transport import create_transport
 from domain.ratelimit.limiter import Rule, SlidingWindowLimiter
-from workers.resources import ensure_database, get_redis
+from workers.resources import ensure_database, get_redis, get_services
 
 QUEUE = "email"
-
-
-def _enqueue(message_id: str) -> None:
-    send_email.send(message_id)
-
-
-@lru_cache(maxsize=1)
-def _delivery() -> tuple[EmailDelivery, Outbox]:
-    settings = get_settings()
-    clock = SystemClock()
-    outbox = Outbox(settings, clock, sealing_box(settings), _enqueue)
-    mailer = Mailer(settings, create_transport(settings))
-    receipts = SendReceipts(get_redis(), settings.redis_key_prefix)
-    return EmailDelivery(settings, clock, outbox, mailer, receipts), outbox
 
 
 async def _provider_allows() -> int:
@@ -53,8 +32,7 @@ async def send_email(message_id: str) -> None:
     if wait_ms:
         send_email.send_with_options(args=(message_id,), delay=wait_ms)
         return
-    delivery, _ = _delivery()
-    result = await delivery.deliver(message_id)
+    result = await get_services().email_delivery.deliver(message_id)
     if result.status == "retry":
         # Our own backoff, so the outbox record and the queue agree on the attempt count.
         send_email.send_with_options(args=(message_id,), delay=result.retry_in_ms)
@@ -68,7 +46,7 @@ async def sweep_outbox() -> None:
     """Re-enqueue messages that sat in the outbox too long (Redis or a worker was down)."""
     await ensure_database()
     settings = get_settings()
-    _, outbox = _delivery()
+    outbox = get_services().outbox
     cutoff = SystemClock().now() - timedelta(seconds=settings.email_stuck_after_seconds)
     stuck = await outbox.stuck(cutoff)
     for message in stuck:

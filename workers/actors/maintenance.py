@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dramatiq
 
-from domain.audit.service import AuditService
 from domain.core.clock import SystemClock
 from domain.core.settings import get_settings
 from domain.maintenance.service import purge_audit, purge_expired
-from workers.resources import ensure_database
+from workers.resources import ensure_database, get_services
 
 
 @dramatiq.actor(actor_name="maintenance.purge_expired", max_retries=2, time_limit=600_000)
@@ -20,5 +19,6 @@ async def purge_expired_records() -> None:
 @dramatiq.actor(actor_name="maintenance.audit_retention", max_retries=2, time_limit=600_000)
 async def audit_retention() -> None:
     await ensure_database()
-    clock = SystemClock()
-    await purge_audit(AuditService(clock), clock.now(), get_settings().audit_retention_days)
+    await purge_audit(
+        get_services().audit, SystemClock().now(), get_settings().audit_retention_days
+    )

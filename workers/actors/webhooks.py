@@ -16,10 +16,9 @@ from loguru import logger
 
 from domain.core.clock import SystemClock
 from domain.core.settings import get_settings
-from domain.events.bus import EventBus
 from domain.webhooks.events import USER_AGENT
-from domain.webhooks.wiring import Webhooks, build_audit_and_webhooks
-from workers.resources import ensure_database, get_redis
+from domain.webhooks.wiring import Webhooks
+from workers.resources import ensure_database, get_services
 
 QUEUE = "webhooks"
 
@@ -30,15 +29,9 @@ def enqueue_delivery(delivery_id: str) -> None:
 
 
 def worker_webhooks() -> Webhooks:
-    """The slice as the API builds it: audited the same way, to the same live feed."""
-    settings = get_settings()
-    _, webhooks = build_audit_and_webhooks(
-        settings,
-        SystemClock(),
-        bus=EventBus(get_redis(), settings.redis_key_prefix),
-        enqueue=enqueue_delivery,
-    )
-    return webhooks
+    """The slice as the API builds it (the same composition root): audited the same way,
+    to the same live feed."""
+    return get_services().webhooks
 
 
 def http_client(timeout_seconds: float) -> httpx.AsyncClient:
