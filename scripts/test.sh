@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole check: bootstrap, lint (ruff, format check, mypy), then pytest twice, in
-# parallel: on FerretDB (with coverage) and on SecantusDB, so both the FerretDB
+# Run the whole check: bootstrap, lint (ruff, format check, mypy), then pytest twice, one
+# leg after the other: on FerretDB (with coverage) and on SecantusDB, so both the FerretDB
 # workarounds and the plain-MongoDB paths are tested (domain/core/database_flavour.py).
 # The pytest session fixtures start FerretDB or SecantusDB, and Redis, on free ports.
 #   SKIP_LINT=1          skip ruff and mypy
