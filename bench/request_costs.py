@@ -23,6 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 import services  # noqa: E402
 
+from domain.core.actor import Actor  # noqa: E402
 from domain.core.settings import Settings  # noqa: E402
 from tests.support.asgi import LifespanManager  # noqa: E402
 
@@ -96,7 +97,7 @@ async def main() -> None:
                     for _ in range(ROUNDS):
                         started = time.perf_counter()
                         await state.services.audit.record(
-                            "bench.event", AuditAction.VIEW, target_id="x"
+                            "bench.event", AuditAction.VIEW, actor=Actor.system(), target_id="x"
                         )
                         audit.append(time.perf_counter() - started)
                     db_reads = []

@@ -5,10 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from domain.admin.user_filter import UserFilter, user_cursor
-from domain.admin.users import Actor
+from domain.core.actor import Actor
 from domain.core.errors import ForbiddenError, NotFoundError, ValidationError
 from domain.core.roles import Role
 from domain.identity.documents import UserStatus
+from schema.actor import actor_of
 from schema.admin.types import (
     AdminUserDetail,
     UserConnection,
@@ -25,8 +26,9 @@ from schema.pagination import Edge, PageInfo, page_size
 
 
 def _actor(info: Info) -> Actor:
-    principal = info.context.require_principal()
-    return Actor(user_id=principal.user_id, role=principal.role)
+    """The signed-in administrator (UNAUTHENTICATED without one)."""
+    info.context.require_principal()
+    return actor_of(info)
 
 
 async def users(
@@ -65,7 +67,7 @@ async def users(
 @maps_domain_errors(NotFoundError)
 async def user(info: Info, id: strawberry.ID) -> AdminUserDetail:
     services = info.context.services
-    found = await services.admin_users.get(str(id))
+    found = await services.admin_users.get(_actor(info), str(id))
     assert found.id is not None
     sessions = await services.admin_users.sessions_of(found.id)
     events = await services.audit.search(target_id=str(found.id), limit=20)

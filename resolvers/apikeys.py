@@ -5,6 +5,7 @@ from beanie import PydanticObjectId
 
 from domain.core.errors import NotFoundError, ValidationError
 from domain.identity.permissions import ROLE_PERMISSIONS
+from schema.actor import actor_of
 from schema.apikeys.types import ApiKeyCreated, ApiKeyRevoked, ApiKeyType
 from schema.context import Info
 from schema.error_mapping import maps_domain_errors
@@ -20,6 +21,7 @@ async def create_api_key(
 ) -> ApiKeyCreated:
     principal = info.context.require_principal()
     record, raw = await info.context.services.api_keys.create(
+        actor=actor_of(info),
         name=name,
         scopes=scopes,
         rate_limit=rate_limit,
@@ -31,6 +33,6 @@ async def create_api_key(
 
 @maps_domain_errors(NotFoundError)
 async def revoke_api_key(info: Info, id: strawberry.ID) -> ApiKeyRevoked:
-    if not await info.context.services.api_keys.revoke(str(id)):
+    if not await info.context.services.api_keys.revoke(str(id), actor_of(info)):
         raise NotFoundError("No active API key has that id.")
     return ApiKeyRevoked(id=id)

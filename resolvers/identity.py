@@ -27,6 +27,7 @@ from domain.sessions.errors import (
     SessionExpiredError,
 )
 from resolvers.guards import email_key, limit
+from schema.actor import actor_of
 from schema.context import Info
 from schema.error_mapping import maps_domain_errors
 from schema.identity.types import (
@@ -67,7 +68,11 @@ async def register(
 ) -> RegistrationAccepted:
     await limit(info, Operation.REGISTER)
     await info.context.services.registration.register(
-        email=email, password=password, first_name=first_name, last_name=last_name
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        actor=actor_of(info),
     )
     return RegistrationAccepted(message=REGISTER_MESSAGE)
 
@@ -75,7 +80,7 @@ async def register(
 @maps_domain_errors(InvalidActionTokenError, ValidationError, RateLimitedError)
 async def verify_email(info: Info, token: str) -> EmailVerified:
     await limit(info, Operation.TOKEN)
-    user = await info.context.services.registration.verify_email(token)
+    user = await info.context.services.registration.verify_email(token, actor_of(info))
     return EmailVerified(user=UserType.from_document(user))
 
 
@@ -108,9 +113,7 @@ def _login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequire
 async def login(info: Info, email: str, password: str) -> AuthPayload | MfaRequired:
     ctx = info.context
     await limit(info, Operation.LOGIN, account=email_key(email))
-    outcome = await ctx.services.login.login(
-        email=email, password=password, user_agent=ctx.meta.user_agent, ip=ctx.meta.ip
-    )
+    outcome = await ctx.services.login.login(email=email, password=password, actor=actor_of(info))
     return _login_result(info, outcome)
 
 
@@ -131,8 +134,7 @@ async def complete_mfa_login(
         challenge=challenge_token,
         code=code,
         backup_code=backup_code,
-        user_agent=ctx.meta.user_agent,
-        ip=ctx.meta.ip,
+        actor=actor_of(info),
     )
     return _login_result(info, outcome)
 
@@ -155,7 +157,7 @@ async def reauthenticate(
     operation = Operation.LOGIN if password else Operation.MFA
     await limit(info, operation, account=principal.user_id)
     valid_until = await info.context.services.reauthentication.reauthenticate(
-        principal, password=password, code=code, backup_code=backup_code
+        principal, actor=actor_of(info), password=password, code=code, backup_code=backup_code
     )
     return Reauthenticated(valid_until=valid_until)
 
@@ -175,7 +177,9 @@ async def begin_totp_enrollment(info: Info) -> TotpEnrollment:
 )
 async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes:
     await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
-    codes = await info.context.services.two_factor.confirm_totp_enrollment(_user_id(info), code)
+    codes = await info.context.services.two_factor.confirm_totp_enrollment(
+        _user_id(info), code, actor_of(info)
+    )
     return BackupCodes(codes=codes)
 
 
@@ -190,7 +194,7 @@ async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes:
 async def regenerate_backup_codes(info: Info, password: str, code: str) -> BackupCodes:
     await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
     codes = await info.context.services.two_factor.regenerate_backup_codes(
-        _user_id(info), password=password, code=code
+        _user_id(info), password=password, code=code, actor=actor_of(info)
     )
     return BackupCodes(codes=codes)
 
@@ -206,7 +210,7 @@ async def regenerate_backup_codes(info: Info, password: str, code: str) -> Backu
 async def disable_totp(info: Info, password: str, code: str) -> TotpDisabled:
     await limit(info, Operation.MFA, account=info.context.require_principal().user_id)
     await info.context.services.two_factor.disable_totp(
-        _user_id(info), password=password, code=code
+        _user_id(info), password=password, code=code, actor=actor_of(info)
     )
     return TotpDisabled(message="Two-factor sign-in is off.")
 
@@ -221,7 +225,7 @@ async def disable_totp(info: Info, password: str, code: str) -> TotpDisabled:
 async def refresh_token(info: Info, token: str) -> AuthPayload:
     services = info.context.services
     await limit(info, Operation.REFRESH)
-    tokens = await services.sessions.refresh(token)
+    tokens = await services.sessions.refresh(token, actor_of(info))
     user = await services.profile.get_user(tokens.user_id)
     if user is None:
         raise NotFoundError
@@ -231,7 +235,10 @@ async def refresh_token(info: Info, token: str) -> AuthPayload:
 async def logout(info: Info) -> LoggedOut:
     principal = info.context.require_principal()
     ended = await info.context.services.sessions.revoke_by_id(
-        PydanticObjectId(principal.user_id), principal.session_id, reason="logout"
+        PydanticObjectId(principal.user_id),
+        principal.session_id,
+        reason="logout",
+        actor=actor_of(info),
     )
     return LoggedOut(sessions_ended=int(ended))
 
@@ -241,6 +248,7 @@ async def logout_all(info: Info, keep_current: bool = False) -> LoggedOut:
     ended = await info.context.services.sessions.revoke_all(
         PydanticObjectId(principal.user_id),
         reason="logout_all",
+        actor=actor_of(info),
         keep_session_id=principal.session_id if keep_current else None,
     )
     return LoggedOut(sessions_ended=ended)
@@ -248,7 +256,9 @@ async def logout_all(info: Info, keep_current: bool = False) -> LoggedOut:
 
 @maps_domain_errors(NotFoundError)
 async def revoke_session(info: Info, id: str) -> SessionRevoked:
-    ended = await info.context.services.sessions.revoke_by_id(_user_id(info), id, reason="revoked")
+    ended = await info.context.services.sessions.revoke_by_id(
+        _user_id(info), id, reason="revoked", actor=actor_of(info)
+    )
     if not ended:
         raise NotFoundError("No active session of yours has that id.")
     return SessionRevoked(id=id)  # type: ignore[arg-type]
@@ -276,6 +286,7 @@ async def change_password(info: Info, current_password: str, new_password: str) 
         current_password=current_password,
         new_password=new_password,
         current_session_id=principal.session_id,
+        actor=actor_of(info),
     )
     return PasswordChanged(other_sessions_ended=ended)
 
@@ -290,7 +301,9 @@ async def request_password_reset(info: Info, email: str) -> EmailRequestAccepted
 @maps_domain_errors(ValidationError, InvalidActionTokenError, RateLimitedError)
 async def reset_password(info: Info, token: str, new_password: str) -> PasswordResetCompleted:
     await limit(info, Operation.TOKEN)
-    await info.context.services.credentials.reset_password(token=token, new_password=new_password)
+    await info.context.services.credentials.reset_password(
+        token=token, new_password=new_password, actor=actor_of(info)
+    )
     return PasswordResetCompleted(message="Your password was changed. Sign in with it now.")
 
 
@@ -299,7 +312,7 @@ async def update_profile(
     info: Info, first_name: str | None = None, last_name: str | None = None
 ) -> ProfileUpdated:
     user = await info.context.services.profile.update_profile(
-        _user_id(info), first_name=first_name, last_name=last_name
+        _user_id(info), actor=actor_of(info), first_name=first_name, last_name=last_name
     )
     return ProfileUpdated(user=UserType.from_document(user))
 
@@ -312,7 +325,10 @@ async def request_email_change(
 ) -> EmailRequestAccepted:
     await limit(info, Operation.EMAIL, account=info.context.require_principal().user_id)
     await info.context.services.credentials.request_email_change(
-        _user_id(info), new_email=new_email, current_password=current_password
+        _user_id(info),
+        new_email=new_email,
+        current_password=current_password,
+        actor=actor_of(info),
     )
     return EmailRequestAccepted(message="Open the link we sent to the new address to confirm it.")
 
@@ -320,12 +336,12 @@ async def request_email_change(
 @maps_domain_errors(InvalidActionTokenError, EmailTakenError, RateLimitedError)
 async def confirm_email_change(info: Info, token: str) -> EmailChanged:
     await limit(info, Operation.TOKEN)
-    user = await info.context.services.credentials.confirm_email_change(token)
+    user = await info.context.services.credentials.confirm_email_change(token, actor_of(info))
     return EmailChanged(user=UserType.from_document(user))
 
 
 @maps_domain_errors(InvalidActionTokenError, RateLimitedError)
 async def unlock_account(info: Info, token: str) -> AccountUnlocked:
     await limit(info, Operation.TOKEN)
-    await info.context.services.lockout.unlock_with_token(token)
+    await info.context.services.lockout.unlock_with_token(token, actor_of(info))
     return AccountUnlocked(message="Your account is unlocked. You can sign in again.")

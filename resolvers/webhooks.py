@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.core.errors import NotFoundError, ValidationError
+from schema.actor import actor_of
 from schema.context import Info
 from schema.error_mapping import maps_domain_errors
 from schema.pagination import page_size
@@ -39,7 +40,7 @@ async def create_webhook_endpoint(
     info: Info, url: str, events: list[str], description: str = ""
 ) -> WebhookSecretIssued:
     endpoint, secret = await info.context.services.webhooks.endpoints.create(
-        url, events, description
+        actor_of(info), url, events, description
     )
     return WebhookSecretIssued(endpoint=WebhookEndpointType.from_document(endpoint), secret=secret)
 
@@ -54,7 +55,7 @@ async def update_webhook_endpoint(
     description: str | None = None,
 ) -> WebhookEndpointSaved:
     endpoint = await info.context.services.webhooks.endpoints.update(
-        str(id), url=url, events=events, active=active, description=description
+        actor_of(info), str(id), url=url, events=events, active=active, description=description
     )
     return WebhookEndpointSaved(endpoint=WebhookEndpointType.from_document(endpoint))
 
@@ -64,7 +65,7 @@ async def delete_webhook_endpoint(
     info: Info,
     id: strawberry.ID,
 ) -> WebhookEndpointDeleted:
-    if not await info.context.services.webhooks.endpoints.delete(str(id)):
+    if not await info.context.services.webhooks.endpoints.delete(actor_of(info), str(id)):
         raise NotFoundError("No webhook endpoint has that id.")
     return WebhookEndpointDeleted(id=id)
 
@@ -76,7 +77,7 @@ async def rotate_webhook_secret(
     overlap_seconds: int | None = None,
 ) -> WebhookSecretIssued:
     endpoints = info.context.services.webhooks.endpoints
-    secret = await endpoints.rotate_secret(str(id), overlap_seconds)
+    secret = await endpoints.rotate_secret(actor_of(info), str(id), overlap_seconds)
     endpoint = await endpoints.get(str(id))
     if endpoint is None:
         raise NotFoundError("No webhook endpoint has that id.")

@@ -12,6 +12,7 @@ from strawberry.permission import BasePermission
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.identity.permissions import Permission, has_permission
+from schema.actor import actor_of
 from schema.context import Info
 
 
@@ -59,8 +60,8 @@ async def _audit_denial(info: Info, needs: str) -> None:
     await info.context.services.audit.record(
         "security.access_denied",
         AuditAction.SECURITY,
+        actor=actor_of(info),
         result=AuditResult.FAILURE,
-        actor_id=str(principal.user_id),
         target_id=None,
         details={"field": field, "needs": needs, "role": principal.role.value},
     )

@@ -22,6 +22,7 @@ from domain.admin.super_admins import SuperAdminChanges
 from domain.admin.user_filter import UserFilter, after_clause, filter_query
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationError
 from domain.core.roles import Role, may_act_on, may_grant
@@ -32,14 +33,6 @@ from domain.lockout.service import LockoutService
 from domain.mfa.service import MfaService
 from domain.sessions.documents import Session
 from domain.sessions.service import SessionService
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is acting, as their access token says."""
-
-    user_id: str
-    role: Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,19 +86,22 @@ class AdminUsers:
         """How many users match, whatever the page."""
         return await repository.count(filter_query(criteria))
 
-    async def get(self, user_id: str) -> User:
+    async def get(self, actor: Actor, user_id: str) -> User:
         user = await user_repository.get(user_id)
         if user is None:
             raise NotFoundError("No such user.")
-        await self._audit.record("admin.user_viewed", AuditAction.VIEW, target_id=str(user.id))
+        await self._audit.record(
+            "admin.user_viewed", AuditAction.VIEW, actor=actor, target_id=str(user.id)
+        )
         return user
 
-    async def _refuse(self, user: User, rule: str, message: str) -> ForbiddenError:
+    async def _refuse(self, actor: Actor, user: User, rule: str, message: str) -> ForbiddenError:
         """Audit a refused admin action (failed access decisions are logged) and return
         the error to raise."""
         await self._audit.record(
             "admin.action_denied",
             AuditAction.SECURITY,
+            actor=actor,
             result=AuditResult.FAILURE,
             target_id=str(user.id),
             details={"rule": rule},
@@ -118,21 +114,26 @@ class AdminUsers:
             raise NotFoundError("No such user.")
         if str(user.id) == actor.user_id:
             raise await self._refuse(
+                actor,
                 user,
                 "self_action",
                 "You cannot act on your own account here; another administrator can.",
             )
-        if not may_act_on(actor.role, user.role):
-            rule = "target_outranks_actor" if user.role.rank > actor.role.rank else "same_rank"
-            raise await self._refuse(user, rule, "Only a higher rank can act on this account.")
+        rank = _rank_of(actor)
+        if not may_act_on(rank, user.role):
+            rule = "target_outranks_actor" if user.role.rank > rank.rank else "same_rank"
+            raise await self._refuse(
+                actor, user, rule, "Only a higher rank can act on this account."
+            )
         return user
 
-    async def _ensure_not_last_super_admin(self, user: User) -> None:
+    async def _ensure_not_last_super_admin(self, actor: Actor, user: User) -> None:
         if user.role is not Role.SUPER_ADMIN or user.status is not UserStatus.ACTIVE:
             return
         others = await repository.count_other_active_super_admins(user.id)
         if others == 0:
             raise await self._refuse(
+                actor,
                 user,
                 "last_super_admin",
                 "This is the last active super-admin; appoint another first.",
@@ -154,11 +155,12 @@ class AdminUsers:
     ) -> User:
         """Change role and/or activation. Raises: NotFoundError, ForbiddenError."""
         async with self._fresh_target(actor, user_id) as user:
-            return await self._update(user, actor.role, role=role, active=active)
+            return await self._update(user, actor, role=role, active=active)
 
     async def _update(
-        self, user: User, actor_role: Role, *, role: Role | None, active: bool | None
+        self, user: User, actor: Actor, *, role: Role | None, active: bool | None
     ) -> User:
+        actor_role = _rank_of(actor)
         if user.status is UserStatus.DELETED:
             raise ValidationError([FieldError("id", "Restore the account first.", "DELETED")])
         before = _snapshot(user)
@@ -166,15 +168,17 @@ class AdminUsers:
         if role is not None and role is not user.role:
             if not may_grant(actor_role, role):
                 rule = "role_above_actor" if role.rank > actor_role.rank else "role_same_rank"
-                raise await self._refuse(user, rule, "Only a higher rank can grant this role.")
+                raise await self._refuse(
+                    actor, user, rule, "Only a higher rank can grant this role."
+                )
             if role.rank < user.role.rank:
-                await self._ensure_not_last_super_admin(user)
+                await self._ensure_not_last_super_admin(actor, user)
             changes["role"] = role
         if active is not None:
             status = UserStatus.ACTIVE if active else UserStatus.DEACTIVATED
             if status is not user.status:
                 if not active:
-                    await self._ensure_not_last_super_admin(user)
+                    await self._ensure_not_last_super_admin(actor, user)
                 changes["status"] = status
         if not changes:
             return user
@@ -184,10 +188,11 @@ class AdminUsers:
         reason = (
             "deactivated" if changes.get("status") is UserStatus.DEACTIVATED else "role_changed"
         )
-        await self._sessions.revoke_all(user.id, reason=reason)
+        await self._sessions.revoke_all(user.id, reason=reason, actor=actor)
         await self._audit.record(
             "admin.user_updated",
             AuditAction.UPDATE,
+            actor=actor,
             target_id=str(user.id),
             before=before,
             after=_snapshot(user),
@@ -200,17 +205,18 @@ class AdminUsers:
         Raises: NotFoundError, ForbiddenError.
         """
         async with self._fresh_target(actor, user_id) as user:
-            return await self._delete(user)
+            return await self._delete(actor, user)
 
-    async def _delete(self, user: User) -> User:
-        await self._ensure_not_last_super_admin(user)
+    async def _delete(self, actor: Actor, user: User) -> User:
+        await self._ensure_not_last_super_admin(actor, user)
         before = _snapshot(user)
         await self._users.update(user, self._clock.now(), status=UserStatus.DELETED)
         assert user.id is not None
-        await self._sessions.revoke_all(user.id, reason="deleted")
+        await self._sessions.revoke_all(user.id, reason="deleted", actor=actor)
         await self._audit.record(
             "admin.user_deleted",
             AuditAction.DELETE,
+            actor=actor,
             target_id=str(user.id),
             before=before,
             after=_snapshot(user),
@@ -227,6 +233,7 @@ class AdminUsers:
         await self._audit.record(
             "admin.user_restored",
             AuditAction.UPDATE,
+            actor=actor,
             target_id=str(user.id),
             before=before,
             after=_snapshot(user),
@@ -237,12 +244,12 @@ class AdminUsers:
         """Raises: NotFoundError, ForbiddenError."""
         user = await self._target(actor, user_id)
         assert user.id is not None
-        return await self._sessions.revoke_all(user.id, reason="admin")
+        return await self._sessions.revoke_all(user.id, reason="admin", actor=actor)
 
     async def unlock(self, actor: Actor, user_id: str) -> User:
         """Clear the lock and the failure count. Raises: NotFoundError, ForbiddenError."""
         user = await self._target(actor, user_id)
-        await self._lockout.unlock(user)
+        await self._lockout.unlock(user, actor)
         return user
 
     async def reset_two_factor(self, actor: Actor, user_id: str) -> User:
@@ -253,6 +260,7 @@ class AdminUsers:
         await self._audit.record(
             "admin.mfa_reset",
             AuditAction.UPDATE,
+            actor=actor,
             target_id=str(user.id),
             details={"had_two_factor": removed},
         )
@@ -260,3 +268,11 @@ class AdminUsers:
 
     async def sessions_of(self, user_id: PydanticObjectId) -> list[Session]:
         return await self._sessions.list_active(user_id)
+
+
+def _rank_of(actor: Actor) -> Role:
+    """The acting administrator's role; the permission classes let only a signed-in
+    administrator this far, so an actor without one is refused outright."""
+    if actor.role is None:
+        raise ForbiddenError("Only an administrator can do this.")
+    return actor.role

@@ -19,6 +19,7 @@ from pymongo import ASCENDING, IndexModel
 
 from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, ValidationError
 from domain.core.secrets import token_hash
@@ -93,6 +94,7 @@ class ApiKeyService:
     async def create(
         self,
         *,
+        actor: Actor,
         name: str,
         scopes: list[str],
         rate_limit: str | None,
@@ -138,6 +140,7 @@ class ApiKeyService:
         await self._audit.record(
             "apikey.created",
             AuditAction.CREATE,
+            actor=actor,
             target_id=key_id,
             target_type="api_key",
             after={"name": record.name, "scopes": ",".join(record.scopes), "rate": rate_limit},
@@ -146,7 +149,7 @@ class ApiKeyService:
             await self._on_created(created_by, record)
         return record, f"ghk_{key_id}_{secret}"
 
-    async def revoke(self, key_id: str) -> bool:
+    async def revoke(self, key_id: str, actor: Actor) -> bool:
         key = await ApiKey.find_one(ApiKey.id == key_id, ApiKey.revoked_at == None)  # noqa: E711
         if key is None:
             return False
@@ -154,7 +157,11 @@ class ApiKeyService:
             {"$set": {"revoked_at": self._clock.now()}}
         )
         await self._audit.record(
-            "apikey.revoked", AuditAction.DELETE, target_id=key_id, target_type="api_key"
+            "apikey.revoked",
+            AuditAction.DELETE,
+            actor=actor,
+            target_id=key_id,
+            target_type="api_key",
         )
         return True
 

@@ -17,8 +17,8 @@ from loguru import logger
 from pymongo.errors import PyMongoError
 
 from domain.audit.documents import AuditAction, AuditEvent, AuditResult
+from domain.core.actor import Actor
 from domain.core.clock import Clock
-from domain.core.request_context import client_info_var, current_request_id, user_id_var
 from domain.events.bus import EventBus
 
 REDACTED = "[redacted]"
@@ -57,8 +57,8 @@ class AuditService:
         event: str,
         action: AuditAction,
         *,
+        actor: Actor,
         result: AuditResult = AuditResult.SUCCESS,
-        actor_id: str | None = None,
         actor_type: str | None = None,
         target_id: str | None = None,
         target_type: str | None = "user",
@@ -66,21 +66,20 @@ class AuditService:
         after: Mapping[str, Any] | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> AuditEvent | None:
-        """Write one event; the request's actor, IP, user agent and id fill the gaps."""
+        """Write one event: who acted and from where come from ``actor``; ``actor_type``
+        names a kind other than the default (a user when signed in, else anonymous)."""
         now = self._clock.now()
-        client = client_info_var.get()
-        actor = actor_id or user_id_var.get()
         record = AuditEvent(
             event=event,
             action=action,
             result=result,
-            actor_id=actor,
-            actor_type=actor_type or ("user" if actor else "anonymous"),
+            actor_id=actor.user_id,
+            actor_type=actor_type or ("user" if actor.user_id else "anonymous"),
             target_id=target_id,
             target_type=target_type if target_id else None,
-            ip=client.ip,
-            user_agent=client.user_agent,
-            request_id=current_request_id(),
+            ip=actor.ip,
+            user_agent=actor.user_agent,
+            request_id=actor.request_id,
             occurred_at=now,
             day=now.strftime("%Y-%m-%d"),
             before=redact(before),
@@ -108,7 +107,7 @@ class AuditService:
         """A user's own security activity: what they did and what was done to them."""
         return (
             await AuditEvent.find({"$or": [{"actor_id": user_id}, {"target_id": user_id}]})
-            .sort([("occurred_at", SortDirection.DESCENDING)])
+            .sort([("occurred_at", SortDirection.DESCENDING), ("_id", SortDirection.DESCENDING)])
             .limit(limit)
             .to_list()
         )

@@ -11,6 +11,7 @@ from pymongo.errors import PyMongoError
 
 from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.duplicates import unique_violation_as
 from domain.core.errors import FieldError, ValidationError
@@ -102,6 +103,7 @@ class CredentialsService:
         current_password: object,
         new_password: object,
         current_session_id: str | None,
+        actor: Actor,
     ) -> int:
         """Change the password and end every other session; returns how many ended.
 
@@ -116,17 +118,18 @@ class CredentialsService:
             )
         if not (await self._hasher.verify(current_password, user.password_hash)).valid:
             # A stolen session guessing the password counts toward the lock like a login.
-            await self._lockout.record_failed_attempt(user)
+            await self._lockout.record_failed_attempt(user, actor)
             raise InvalidCredentialsError("The current password is not correct.")
         password = await self._check_new_password(user, new_password, "newPassword")
         await self._set_password(user, password)
         await self._tokens.revoke_all(user_id, ActionPurpose.RESET_PASSWORD)
         ended = await self._sessions.revoke_all(
-            user_id, reason="password_changed", keep_session_id=current_session_id
+            user_id, reason="password_changed", actor=actor, keep_session_id=current_session_id
         )
         await self._audit.record(
             "user.password_changed",
             AuditAction.UPDATE,
+            actor=actor,
             target_id=str(user_id),
             details={"other_sessions_ended": ended},
         )
@@ -156,7 +159,7 @@ class CredentialsService:
             minutes=int(ttl.total_seconds() // 60),
         )
 
-    async def reset_password(self, *, token: object, new_password: object) -> None:
+    async def reset_password(self, *, token: object, new_password: object, actor: Actor) -> None:
         """Raises: InvalidActionTokenError, ValidationError.
 
         The policy is checked before the token is spent, so a weak password does not
@@ -179,15 +182,23 @@ class CredentialsService:
         await self._tokens.revoke_all(user.id, ActionPurpose.RESET_PASSWORD)
         if user.locked_at is not None:
             # The reset proved control of the mailbox, as the unlock link would.
-            await self._lockout.unlock(user)
-        await self._sessions.revoke_all(user.id, reason="password_reset")
+            await self._lockout.unlock(user, actor)
+        await self._sessions.revoke_all(user.id, reason="password_reset", actor=actor)
         await self._audit.record(
-            "user.password_reset", AuditAction.UPDATE, actor_id=str(user.id), target_id=str(user.id)
+            "user.password_reset",
+            AuditAction.UPDATE,
+            actor=actor.as_user(str(user.id)),
+            target_id=str(user.id),
         )
         await self._mailer.send("password_changed", user.email, name=user.first_name)
 
     async def request_email_change(
-        self, user_id: PydanticObjectId, *, new_email: object, current_password: object
+        self,
+        user_id: PydanticObjectId,
+        *,
+        new_email: object,
+        current_password: object,
+        actor: Actor,
     ) -> None:
         """Send a confirmation link to the new address and a notice to the old one.
 
@@ -204,7 +215,7 @@ class CredentialsService:
             raise InvalidCredentialsError
         if not (await self._hasher.verify(current_password, user.password_hash)).valid:
             # A stolen session guessing the password counts toward the lock like a login.
-            await self._lockout.record_failed_attempt(user)
+            await self._lockout.record_failed_attempt(user, actor)
             raise InvalidCredentialsError("The current password is not correct.")
         if normalized == user.email:
             raise ValidationError(
@@ -230,6 +241,7 @@ class CredentialsService:
         await self._audit.record(
             "user.email_change_requested",
             AuditAction.UPDATE,
+            actor=actor,
             target_id=str(user.id),
             details={"new_email": mask_email(normalized)},
         )
@@ -240,7 +252,7 @@ class CredentialsService:
             new_email_masked=mask_email(normalized),
         )
 
-    async def confirm_email_change(self, token: object) -> User:
+    async def confirm_email_change(self, token: object, actor: Actor) -> User:
         """Raises: InvalidActionTokenError, EmailTakenError."""
         # The link is spent only if the change is made: a loser of a race for the address
         # (EmailTaken) keeps a working link, for when the address is free again.
@@ -274,11 +286,11 @@ class CredentialsService:
         # move: whoever still reads that mailbox could otherwise take the account back.
         await self._tokens.revoke_all(user.id, ActionPurpose.RESET_PASSWORD)
         # A new sign-in name is a credential change: every session signs in again.
-        await self._sessions.revoke_all(user.id, reason="email_changed")
+        await self._sessions.revoke_all(user.id, reason="email_changed", actor=actor)
         await self._audit.record(
             "user.email_changed",
             AuditAction.UPDATE,
-            actor_id=str(user.id),
+            actor=actor.as_user(str(user.id)),
             target_id=str(user.id),
             before={"email": old_email},
             after={"email": user.email},

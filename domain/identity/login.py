@@ -12,6 +12,7 @@ from loguru import logger
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import FieldError
 from domain.core.settings import Settings
@@ -73,9 +74,7 @@ class LoginService:
         self._mfa = mfa
         self._challenges = challenges
 
-    async def login(
-        self, *, email: object, password: object, user_agent: str, ip: str
-    ) -> LoginOutcome:
+    async def login(self, *, email: object, password: object, actor: Actor) -> LoginOutcome:
         """Raises: ValidationError, InvalidCredentialsError, EmailNotVerifiedError,
         AccountDisabledError."""
         normalized, errors = validate_email(email)
@@ -99,25 +98,25 @@ class LoginService:
         if locked or (user is not None and user.locked_at is not None):
             # Same work as a real attempt, and no hint whether the password was right.
             await self._hasher.dummy_verify(password)
-            await self._login_failed(user, "locked", email=normalized)
+            await self._login_failed(user, "locked", actor, email=normalized)
             await self._lockout.mark_locked(normalized)
             raise AccountLockedError
         if user is None:
             await self._hasher.dummy_verify(password)
-            await self._login_failed(None, "unknown_email", email=normalized)
-            await self._lockout.record_unknown_failure(normalized)
+            await self._login_failed(None, "unknown_email", actor, email=normalized)
+            await self._lockout.record_unknown_failure(normalized, actor)
             raise InvalidCredentialsError
         result = await self._hasher.verify(password, user.password_hash)
         now = self._clock.now()
         if not result.valid:
-            await self._login_failed(user, "wrong_password")
-            await self._lockout.record_failed_attempt(user)
+            await self._login_failed(user, "wrong_password", actor)
+            await self._lockout.record_failed_attempt(user, actor)
             raise InvalidCredentialsError
         if user.status is UserStatus.DEACTIVATED:
-            await self._login_failed(user, "deactivated")
+            await self._login_failed(user, "deactivated", actor)
             raise AccountDisabledError
         if not user.email_verified and not self._settings.allow_unverified_login:
-            await self._login_failed(user, "email_not_verified")
+            await self._login_failed(user, "email_not_verified", actor)
             raise EmailNotVerifiedError
         if result.new_hash is not None:
             await self._users.update(user, now, password_hash=result.new_hash)
@@ -125,10 +124,10 @@ class LoginService:
         if await self._mfa.is_enabled(user.id):
             challenge = await self._challenges.issue(str(user.id))
             await self._audit.record(
-                "user.mfa_challenged", AuditAction.LOGIN, target_id=str(user.id)
+                "user.mfa_challenged", AuditAction.LOGIN, actor=actor, target_id=str(user.id)
             )
             return LoginOutcome(user=user, challenge=challenge)
-        return await self._finish_login(user, user_agent=user_agent, ip=ip, mfa=False)
+        return await self._finish_login(user, actor, mfa=False)
 
     async def complete_mfa_login(
         self,
@@ -136,8 +135,7 @@ class LoginService:
         challenge: object,
         code: str | None,
         backup_code: str | None,
-        user_agent: str,
-        ip: str,
+        actor: Actor,
     ) -> LoginOutcome:
         """The second step of a two-factor sign-in.
 
@@ -152,26 +150,26 @@ class LoginService:
             raise AccountLockedError
         if user.status is UserStatus.DEACTIVATED:
             raise AccountDisabledError
-        if not await self._mfa.verify_second_factor(user.id, code, backup_code):
+        if not await self._mfa.verify_second_factor(user.id, code, backup_code, actor):
             await self._audit.record(
                 "user.mfa_failed",
                 AuditAction.LOGIN,
+                actor=actor,
                 result=AuditResult.FAILURE,
                 target_id=str(user.id),
             )
-            await self._lockout.record_failed_attempt(user)
+            await self._lockout.record_failed_attempt(user, actor)
             raise InvalidMfaCodeError
         assert isinstance(challenge, str)
         if await self._challenges.consume(challenge) is None:
             # Another request finished this sign-in a moment ago.
             raise InvalidActionTokenError("This sign-in step has expired. Sign in again.")
-        return await self._finish_login(
-            user, user_agent=user_agent, ip=ip, mfa=True, backup=bool(backup_code)
-        )
+        return await self._finish_login(user, actor, mfa=True, backup=bool(backup_code))
 
     async def _finish_login(
-        self, user: User, *, user_agent: str, ip: str, mfa: bool, backup: bool = False
+        self, user: User, actor: Actor, *, mfa: bool, backup: bool = False
     ) -> LoginOutcome:
+        user_agent, ip = actor.user_agent, actor.ip
         now = self._clock.now()
         first_login = user.last_login_at is None
         device = device_label(user_agent)
@@ -198,7 +196,7 @@ class LoginService:
         await self._audit.record(
             "user.login",
             AuditAction.LOGIN,
-            actor_id=str(user.id),
+            actor=actor.as_user(str(user.id)),
             target_id=str(user.id),
             details={"session": tokens.session_id, "mfa": mfa, "backup_code": backup},
         )
@@ -208,7 +206,9 @@ class LoginService:
         """Whose sign-in this challenge continues (for per-account limits)."""
         return await self._challenges.peek(challenge)
 
-    async def _login_failed(self, user: User | None, reason: str, email: str = "") -> None:
+    async def _login_failed(
+        self, user: User | None, reason: str, actor: Actor, email: str = ""
+    ) -> None:
         details: dict[str, object] = {"reason": reason}
         if user is None:
             # Who was tried, without keeping the address of someone who is not a user.
@@ -216,6 +216,7 @@ class LoginService:
         await self._audit.record(
             "user.login_failed",
             AuditAction.LOGIN,
+            actor=actor,
             result=AuditResult.FAILURE,
             target_id=str(user.id) if user else None,
             details=details,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from domain.core.actor import Actor
 from domain.identity.documents import User
 
 
@@ -22,14 +23,14 @@ class AccountLock(Protocol):
 
     async def mark_locked(self, email: str) -> None: ...
 
-    async def record_failed_attempt(self, user: User) -> None:
+    async def record_failed_attempt(self, user: User, actor: Actor) -> None:
         """Raises: AccountLockedError once the account is (or just got) locked."""
         ...
 
-    async def record_unknown_failure(self, email: str) -> None:
+    async def record_unknown_failure(self, email: str, actor: Actor) -> None:
         """Raises: AccountLockedError once the address is (or just got) locked."""
         ...
 
     async def clear_failures(self, email: str) -> None: ...
 
-    async def unlock(self, user: User) -> None: ...
+    async def unlock(self, user: User, actor: Actor) -> None: ...

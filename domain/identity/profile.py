@@ -6,6 +6,7 @@ from beanie import PydanticObjectId
 
 from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import FieldError
 from domain.identity import repository
@@ -32,7 +33,12 @@ class ProfileService:
         return await self._users.get(user_id)
 
     async def update_profile(
-        self, user_id: PydanticObjectId, *, first_name: object = None, last_name: object = None
+        self,
+        user_id: PydanticObjectId,
+        *,
+        actor: Actor,
+        first_name: object = None,
+        last_name: object = None,
     ) -> User:
         """Raises: ValidationError, InvalidCredentialsError (no such active user)."""
         user = await repository.get(user_id)
@@ -57,6 +63,7 @@ class ProfileService:
             await self._audit.record(
                 "user.profile_updated",
                 AuditAction.UPDATE,
+                actor=actor,
                 target_id=str(user_id),
                 before=before,
                 after=public_state(user),

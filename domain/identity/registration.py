@@ -14,6 +14,7 @@ from pymongo.errors import PyMongoError
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.settings import Settings
 from domain.email.outbox import Outbox
@@ -49,7 +50,13 @@ class RegistrationService:
         self._users = users
 
     async def register(
-        self, *, email: object, password: object, first_name: object, last_name: object
+        self,
+        *,
+        email: object,
+        password: object,
+        first_name: object,
+        last_name: object,
+        actor: Actor,
     ) -> None:
         """Create an account and send the verification email.
 
@@ -88,7 +95,7 @@ class RegistrationService:
         # (the email pointed and looked up, Redis cooldown, audit, token, outbox),
         # so neither the time nor the database traffic says which it was.
         if not await repository.insert_new(user):
-            await self._register_existing(normalized)
+            await self._register_existing(normalized, actor)
             return
         assert user.id is not None
         try:
@@ -107,13 +114,13 @@ class RegistrationService:
         await self._audit.record(
             "user.registered",
             AuditAction.CREATE,
-            actor_id=str(user.id),
+            actor=actor.as_user(str(user.id)),
             target_id=str(user.id),
             after=public_state(user),
         )
         await self._send_verification(user)
 
-    async def _register_existing(self, email: str) -> None:
+    async def _register_existing(self, email: str, actor: Actor) -> None:
         existing = await repository.find_by_email(email)
         if existing is not None and existing.id is not None:
             await email_lookup.point(email, existing.id)
@@ -121,6 +128,7 @@ class RegistrationService:
         await self._audit.record(
             "user.register_existing",
             AuditAction.SECURITY,
+            actor=actor,
             result=AuditResult.FAILURE,
             target_id=str(existing.id) if existing is not None else None,
         )
@@ -144,7 +152,7 @@ class RegistrationService:
             hours=int(ttl.total_seconds() // 3600),
         )
 
-    async def verify_email(self, token: object) -> User:
+    async def verify_email(self, token: object, actor: Actor) -> User:
         """Raises: InvalidActionTokenError."""
         record = await self._tokens.consume(ActionPurpose.VERIFY_EMAIL, token)
         user = await repository.get(record.user_id)
@@ -154,7 +162,10 @@ class RegistrationService:
             now = self._clock.now()
             await self._users.update(user, now, email_verified=True, email_verified_at=now)
         await self._audit.record(
-            "user.verified", AuditAction.VERIFY, actor_id=str(user.id), target_id=str(user.id)
+            "user.verified",
+            AuditAction.VERIFY,
+            actor=actor.as_user(str(user.id)),
+            target_id=str(user.id),
         )
         return user
 

@@ -11,6 +11,7 @@ from beanie import PydanticObjectId
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.email.outbox import Outbox
 from domain.identity import repository
 from domain.identity.quiet_mail import QuietMail
@@ -24,7 +25,7 @@ class TotpReplayNotice:
         self._quiet = quiet
         self._mailer = mailer
 
-    async def __call__(self, user_id: PydanticObjectId) -> None:
+    async def __call__(self, user_id: PydanticObjectId, actor: Actor) -> None:
         """Audit it and tell the user, at most once an hour (a double submit does it
         too, so the email says so)."""
         user = await repository.get(user_id)
@@ -33,6 +34,7 @@ class TotpReplayNotice:
         await self._audit.record(
             "user.mfa_replayed",
             AuditAction.SECURITY,
+            actor=actor,
             result=AuditResult.FAILURE,
             target_id=str(user.id),
         )

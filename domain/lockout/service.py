@@ -16,6 +16,7 @@ from loguru import logger
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import RateLimitedError
 from domain.core.settings import Settings
@@ -67,7 +68,7 @@ class LockoutService:
         """Renew the lock marker of an address an attempt met locked."""
         await self._counter.mark_locked(fingerprint(email))
 
-    async def record_failed_attempt(self, user: User) -> None:
+    async def record_failed_attempt(self, user: User, actor: Actor) -> None:
         """Count a wrong password or second factor; lock at the threshold.
 
         Raises: AccountLockedError once the account is (or just got) locked.
@@ -79,11 +80,11 @@ class LockoutService:
         # back the document without ``locked_at`` (50 concurrent failures did).
         failure = await self._counter.record_failure(fingerprint(user.email))
         if failure.just_locked:
-            await self._lock(user, failure.count)
+            await self._lock(user, failure.count, actor)
         if failure.locked:
             raise AccountLockedError
 
-    async def record_unknown_failure(self, email: str) -> None:
+    async def record_unknown_failure(self, email: str, actor: Actor) -> None:
         """Count a sign-in to an address without an account, as an account's would be.
 
         Raises: AccountLockedError once the address is (or just got) locked: an account
@@ -92,7 +93,7 @@ class LockoutService:
         address = fingerprint(email)
         failure = await self._counter.record_failure(address)
         if failure.just_locked:
-            await self._lock_nobody(address, failure.count)
+            await self._lock_nobody(address, failure.count, actor)
         if failure.locked:
             raise AccountLockedError
 
@@ -100,7 +101,7 @@ class LockoutService:
         """Forget the failures, the throttle and the marker (a sign-in succeeded)."""
         await self._counter.reset(fingerprint(email))
 
-    async def _lock(self, user: User, attempts: int) -> None:
+    async def _lock(self, user: User, attempts: int, actor: Actor) -> None:
         assert user.id is not None
         now = self._clock.now()
         await self._users.update(
@@ -109,6 +110,7 @@ class LockoutService:
         await self._audit.record(
             "user.locked",
             AuditAction.LOCK,
+            actor=actor,
             actor_type="system",
             target_id=str(user.id),
             details={"failed_attempts": attempts},
@@ -125,7 +127,7 @@ class LockoutService:
             hours=int(ttl.total_seconds() // 3600),
         )
 
-    async def _lock_nobody(self, address: str, attempts: int) -> None:
+    async def _lock_nobody(self, address: str, attempts: int, actor: Actor) -> None:
         """What ``_lock`` does, for an address without an account: the same writes (a
         user update that matches nothing, an audit event, a token, an outbox record), so
         the locking attempt takes as long either way. The event keeps only the address's
@@ -135,26 +137,29 @@ class LockoutService:
         await self._audit.record(
             "login.address_locked",
             AuditAction.LOCK,
+            actor=actor,
             actor_type="system",
             result=AuditResult.FAILURE,
             details={"failed_attempts": attempts, "email_fingerprint": address},
         )
         await self._quiet.send_nothing(ActionPurpose.UNLOCK_ACCOUNT, "account_locked")
 
-    async def unlock_with_token(self, token: object) -> User:
+    async def unlock_with_token(self, token: object, actor: Actor) -> User:
         """Raises: InvalidActionTokenError."""
         record = await self._tokens.consume(ActionPurpose.UNLOCK_ACCOUNT, token)
         user = await repository.get(record.user_id)
         if user is None:
             raise InvalidActionTokenError
-        await self.unlock(user)
+        await self.unlock(user, actor)
         return user
 
-    async def unlock(self, user: User) -> None:
+    async def unlock(self, user: User, actor: Actor) -> None:
         """Clear the lock and the failure count (the unlock link, a password reset and
         an administrator all end here)."""
         assert user.id is not None
         await self._users.update(user, self._clock.now(), locked_at=None, failed_login_count=0)
         await self._counter.reset(fingerprint(user.email))
         await self._tokens.revoke_all(user.id, ActionPurpose.UNLOCK_ACCOUNT)
-        await self._audit.record("user.unlocked", AuditAction.UNLOCK, target_id=str(user.id))
+        await self._audit.record(
+            "user.unlocked", AuditAction.UNLOCK, actor=actor, target_id=str(user.id)
+        )

@@ -39,6 +39,7 @@ from beanie import PydanticObjectId
 from loguru import logger
 from pymongo.errors import DuplicateKeyError
 
+from domain.core.actor import Actor
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
 from domain.core.secret_box import SecretBox
@@ -69,7 +70,8 @@ _CLAIM_MARGIN = timedelta(minutes=10)
 _CONFIRM_CLAIM_TTL = timedelta(hours=1)
 
 UserId = PydanticObjectId | str
-ReplayHook = Callable[[PydanticObjectId], Awaitable[None]]
+# Told who presented the replayed code and from where (the notice audits it).
+ReplayHook = Callable[[PydanticObjectId, Actor], Awaitable[None]]
 
 
 class FactorChange(StrEnum):
@@ -118,11 +120,11 @@ class MfaService:
         self._on_replay = on_replay
         self._on_change = on_change
 
-    async def _replayed(self, user_id: PydanticObjectId) -> None:
+    async def _replayed(self, user_id: PydanticObjectId, actor: Actor) -> None:
         if self._on_replay is None:
             return
         try:
-            await self._on_replay(user_id)
+            await self._on_replay(user_id, actor)
         except Exception as error:  # the refusal stands whatever the notice does
             logger.bind(user_id=str(user_id)).warning("TOTP replay notice failed: {}", error)
 
@@ -180,7 +182,7 @@ class MfaService:
             qr_svg_data_uri=segno.make(uri).svg_data_uri(scale=4),
         )
 
-    async def confirm_enrollment(self, user_id: UserId, code: object) -> list[str]:
+    async def confirm_enrollment(self, user_id: UserId, code: object, actor: Actor) -> list[str]:
         """Check a code from the pending secret, enable TOTP, return new backup codes.
 
         The backup codes are returned in plain text this once; only digests are kept.
@@ -199,7 +201,7 @@ class MfaService:
         if credential.confirmed_at is not None:
             raise TotpAlreadyEnabledError
         normalized = _normalize_totp(code)
-        if normalized is None or not await self._accept_totp(credential, normalized):
+        if normalized is None or not await self._accept_totp(credential, normalized, actor):
             raise InvalidMfaCodeError
         now = self._clock.now()
         # Two confirmations with codes of different steps must not both enable it
@@ -237,7 +239,7 @@ class MfaService:
 
     # -- verification -----------------------------------------------------------
 
-    async def verify_code(self, user_id: UserId, code: object) -> bool:
+    async def verify_code(self, user_id: UserId, code: object, actor: Actor) -> bool:
         """Whether ``code`` is a fresh TOTP code of the user's confirmed secret.
 
         Never raises on bad input (anything not six digits is just False).
@@ -252,14 +254,14 @@ class MfaService:
         credential = await _credential(_oid(user_id))
         if credential is None or credential.confirmed_at is None:
             return False
-        return await self._accept_totp(credential, normalized)
+        return await self._accept_totp(credential, normalized, actor)
 
     async def use_backup_code(self, user_id: UserId, code: object) -> bool:
         """Use a backup code up: True once, False if unknown, malformed or used."""
         return await use_backup_code(_oid(user_id), code, self._clock.now())
 
     async def verify_second_factor(
-        self, user_id: UserId, code: str | None, backup_code: str | None
+        self, user_id: UserId, code: str | None, backup_code: str | None, actor: Actor
     ) -> bool:
         """Check exactly one of a TOTP code or a backup code (both or neither: False).
 
@@ -270,7 +272,7 @@ class MfaService:
         if has_code == has_backup:
             return False
         if has_code:
-            return await self.verify_code(user_id, code)
+            return await self.verify_code(user_id, code, actor)
         return await self.use_backup_code(user_id, backup_code)
 
     # -- management -------------------------------------------------------------
@@ -322,7 +324,7 @@ class MfaService:
             yield current - offset
             yield current + offset
 
-    async def _accept_totp(self, credential: TotpCredential, code: str) -> bool:
+    async def _accept_totp(self, credential: TotpCredential, code: str, actor: Actor) -> bool:
         """Match ``code`` within the window and claim its step exactly once.
 
         Raises: TotpCodeReplayedError when the code matches a step already used.
@@ -339,12 +341,12 @@ class MfaService:
         if matched is None:
             return False
         if credential.last_used_step is not None and matched <= credential.last_used_step:
-            await self._replayed(uid)
+            await self._replayed(uid, actor)
             raise TotpCodeReplayedError
         last_acceptable = (matched + self._valid_window + 1) * TOTP_INTERVAL_SECONDS
         expires_at = datetime.fromtimestamp(last_acceptable, UTC) + _CLAIM_MARGIN
         if not await claim_once(f"totp:{uid}:{matched}", now=now, expires_at=expires_at):
-            await self._replayed(uid)
+            await self._replayed(uid, actor)
             raise TotpCodeReplayedError
         # Best effort (not atomic on FerretDB); the claim above is what decides.
         await TotpCredential.get_pymongo_collection().update_one(

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
 from domain.core.roles import Role
@@ -134,7 +135,11 @@ class SessionService:
             idle_expires_at=idle_expires,
         ).insert()
         access, claims = self._access.issue(
-            str(user.id), str(session.id), user.role.value, mfa=session.mfa
+            str(user.id),
+            str(session.id),
+            user.role.value,
+            mfa=session.mfa,
+            auth_time=session.auth_time,
         )
         return IssuedTokens(
             access_token=access,
@@ -145,7 +150,7 @@ class SessionService:
             user_id=str(user.id),
         )
 
-    async def refresh(self, raw: object) -> IssuedTokens:
+    async def refresh(self, raw: object, actor: Actor) -> IssuedTokens:
         """Rotate: retire the presented token and return a new pair.
 
         Raises:
@@ -165,14 +170,14 @@ class SessionService:
             raise InvalidRefreshTokenError
         now = self._clock.now()
         if token.rotated_at is not None:
-            await self._reuse_detected(session)
+            await self._reuse_detected(session, actor)
             raise RefreshTokenReusedError
         if _utc(session.expires_at) <= now or _utc(token.idle_expires_at) <= now:
-            await self.revoke(session, reason="expired")
+            await self.revoke(session, reason="expired", actor=actor)
             raise SessionExpiredError
         if not await claim_once(f"refresh:{digest}", now=now, expires_at=_utc(session.expires_at)):
             # Someone rotated this token a moment ago: this is a second use.
-            await self._reuse_detected(session)
+            await self._reuse_detected(session, actor)
             raise RefreshTokenReusedError
         user = await self._load_active_owner(token.user_id)
         retire = RefreshToken.find_one(RefreshToken.id == digest).update(
@@ -180,7 +185,7 @@ class SessionService:
         )
         if user is None:
             await retire
-            await self.revoke(session, reason="user_inactive")
+            await self.revoke(session, reason="user_inactive", actor=actor)
             raise InvalidRefreshTokenError
         # Independent writes, so one wait instead of three.
         _, issued, _ = await asyncio.gather(
@@ -201,14 +206,15 @@ class SessionService:
         if due:
             await self.record_seen(str(session.id))
 
-    async def _reuse_detected(self, session: Session) -> None:
+    async def _reuse_detected(self, session: Session, actor: Actor) -> None:
         logger.bind(session_id=str(session.id), user_id=str(session.user_id)).warning(
             "refresh token reuse detected; revoking the session"
         )
-        await self.revoke(session, reason="refresh_token_reuse")
+        await self.revoke(session, reason="refresh_token_reuse", actor=actor)
         await self._audit.record(
             "session.refresh_reuse",
             AuditAction.SECURITY,
+            actor=actor,
             result=AuditResult.FAILURE,
             actor_type="anonymous",
             target_id=str(session.user_id),
@@ -222,7 +228,7 @@ class SessionService:
         if first and self._on_reuse is not None:
             await self._on_reuse(session)
 
-    async def revoke(self, session: Session, *, reason: str) -> None:
+    async def revoke(self, session: Session, *, reason: str, actor: Actor) -> None:
         assert session.id is not None
         now = self._clock.now()
         await Session.find_one(Session.id == session.id, Session.revoked_at == None).update(  # noqa: E711
@@ -232,12 +238,13 @@ class SessionService:
         await self._audit.record(
             "session.revoked",
             AuditAction.LOGOUT if reason == "logout" else AuditAction.REVOKE,
+            actor=actor,
             target_id=str(session.user_id),
             details={"session": str(session.id), "reason": reason},
         )
 
     async def revoke_by_id(
-        self, user_id: PydanticObjectId, session_id: str, *, reason: str
+        self, user_id: PydanticObjectId, session_id: str, *, reason: str, actor: Actor
     ) -> bool:
         """End one of the user's own sessions; False if it is not theirs or already over."""
         try:
@@ -251,11 +258,16 @@ class SessionService:
         )
         if session is None:
             return False
-        await self.revoke(session, reason=reason)
+        await self.revoke(session, reason=reason, actor=actor)
         return True
 
     async def revoke_all(
-        self, user_id: PydanticObjectId, *, reason: str, keep_session_id: str | None = None
+        self,
+        user_id: PydanticObjectId,
+        *,
+        reason: str,
+        actor: Actor,
+        keep_session_id: str | None = None,
     ) -> int:
         sessions = await self.list_active(user_id)
         ended = [s for s in sessions if str(s.id) != keep_session_id]
@@ -270,6 +282,7 @@ class SessionService:
         await self._audit.record(
             "session.revoked_all",
             AuditAction.REVOKE,
+            actor=actor,
             target_id=str(user_id),
             details={"reason": reason, "sessions": len(ended)},
         )

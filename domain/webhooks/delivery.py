@@ -23,6 +23,7 @@ from loguru import logger
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.claims import claim_once, claimed_at
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, NotFoundError, ValidationError
@@ -157,7 +158,9 @@ class WebhookDeliveries:
 
     # --- attempts ---
 
-    async def deliver(self, delivery_id: str, client: httpx.AsyncClient) -> DeliveryOutcome:
+    async def deliver(
+        self, delivery_id: str, client: httpx.AsyncClient, actor: Actor
+    ) -> DeliveryOutcome:
         """Make the next attempt of a pending delivery, if it is due and nobody else is.
 
         Safe to call any number of times for the same delivery: a finished delivery,
@@ -176,6 +179,7 @@ class WebhookDeliveries:
         stale_grace = timedelta(seconds=settings.webhook_stale_after_seconds)
         if attempt > settings.webhook_max_attempts or now > deadline + stale_grace:
             return await self._finish(
+                actor,
                 delivery,
                 delivery.last_error or "expired before it could be delivered",
                 delivery.attempts,
@@ -196,11 +200,11 @@ class WebhookDeliveries:
         endpoint = await repository.get_endpoint(delivery.endpoint_id)
         event = await repository.get_event(delivery.event_id)
         if endpoint is None:
-            return await self._finish(delivery, "endpoint deleted", attempt)
+            return await self._finish(actor, delivery, "endpoint deleted", attempt)
         if event is None:
-            return await self._finish(delivery, "event purged", attempt)
+            return await self._finish(actor, delivery, "event purged", attempt)
         if not endpoint.active and event.type != TEST_EVENT:
-            return await self._finish(delivery, "endpoint inactive", attempt)
+            return await self._finish(actor, delivery, "endpoint inactive", attempt)
 
         result = await self._sender.attempt(endpoint, event, delivery, client)
         done = self._clock.now()
@@ -227,7 +231,7 @@ class WebhookDeliveries:
             log.bind(status_code=result.status_code).warning(
                 "webhook delivery failed for good: {}", result.error
             )
-            await self._audit_failure(delivery, attempt, result.error, result.status_code)
+            await self._audit_failure(actor, delivery, attempt, result.error, result.status_code)
             return DeliveryOutcome("failed", attempt, result.status_code)
         delay_ms = self._retry_delay(attempt, done, deadline)
         recorded["next_attempt_at"] = done + timedelta(milliseconds=delay_ms)
@@ -246,7 +250,9 @@ class WebhookDeliveries:
         remaining = int((deadline - now).total_seconds() * 1000)
         return max(0, min(backoff, remaining))
 
-    async def _finish(self, delivery: WebhookDelivery, error: str, attempt: int) -> DeliveryOutcome:
+    async def _finish(
+        self, actor: Actor, delivery: WebhookDelivery, error: str, attempt: int
+    ) -> DeliveryOutcome:
         await repository.set_delivery_fields(
             delivery.id,
             {"status": DeliveryStatus.FAILED, "last_error": error, "updated_at": self._clock.now()},
@@ -254,17 +260,23 @@ class WebhookDeliveries:
         logger.bind(delivery_id=delivery.id, attempt=attempt).warning(
             "webhook delivery failed for good: {}", error
         )
-        await self._audit_failure(delivery, attempt, error, delivery.last_status_code)
+        await self._audit_failure(actor, delivery, attempt, error, delivery.last_status_code)
         return DeliveryOutcome("failed", attempt)
 
     async def _audit_failure(
-        self, delivery: WebhookDelivery, attempts: int, error: str | None, http_status: int | None
+        self,
+        actor: Actor,
+        delivery: WebhookDelivery,
+        attempts: int,
+        error: str | None,
+        http_status: int | None,
     ) -> None:
         if delivery.event_type == TEST_EVENT:
             return
         await self._audit.record(
             "webhook.delivery_failed",
             AuditAction.UPDATE,
+            actor=actor,
             result=AuditResult.FAILURE,
             actor_type="system",
             target_id=delivery.endpoint_id,

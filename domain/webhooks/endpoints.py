@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, NotFoundError, ValidationError
 from domain.core.secrets import new_token
@@ -69,7 +70,7 @@ class WebhookEndpoints:
         self._audit = audit
 
     async def create(
-        self, url: str, events: list[str], description: str = ""
+        self, actor: Actor, url: str, events: list[str], description: str = ""
     ) -> tuple[WebhookEndpoint, str]:
         """Returns the endpoint and its signing secret, which is shown this once only.
 
@@ -97,6 +98,7 @@ class WebhookEndpoints:
         )
         await repository.insert_endpoint(endpoint)
         await self._audit_record(
+            actor,
             "webhook.endpoint_created",
             AuditAction.CREATE,
             endpoint.id,
@@ -114,6 +116,7 @@ class WebhookEndpoints:
 
     async def update(
         self,
+        actor: Actor,
         endpoint_id: str,
         *,
         url: str | None = None,
@@ -146,6 +149,7 @@ class WebhookEndpoints:
         changes["updated_at"] = self._clock.now()
         await repository.set_endpoint_fields(endpoint_id, changes)
         await self._audit_record(
+            actor,
             "webhook.endpoint_updated",
             AuditAction.UPDATE,
             endpoint_id,
@@ -153,17 +157,19 @@ class WebhookEndpoints:
         )
         return await self._existing(endpoint_id)
 
-    async def delete(self, endpoint_id: str) -> bool:
+    async def delete(self, actor: Actor, endpoint_id: str) -> bool:
         """Remove the endpoint; its pending deliveries are marked failed. False if unknown."""
         endpoint = await repository.get_endpoint(endpoint_id)
         if endpoint is None:
             return False
         await repository.delete_endpoint(endpoint)
         await repository.fail_pending_deliveries(endpoint_id, "endpoint deleted", self._clock.now())
-        await self._audit_record("webhook.endpoint_deleted", AuditAction.DELETE, endpoint_id)
+        await self._audit_record(actor, "webhook.endpoint_deleted", AuditAction.DELETE, endpoint_id)
         return True
 
-    async def rotate_secret(self, endpoint_id: str, overlap_seconds: int | None = None) -> str:
+    async def rotate_secret(
+        self, actor: Actor, endpoint_id: str, overlap_seconds: int | None = None
+    ) -> str:
         """A new signing secret, shown this once. The old one keeps signing alongside it for
         ``overlap_seconds`` (default ``webhook_secret_overlap_seconds``; 0 ends it now).
 
@@ -191,7 +197,11 @@ class WebhookEndpoints:
             },
         )
         await self._audit_record(
-            "webhook.secret_rotated", AuditAction.UPDATE, endpoint_id, overlap_seconds=overlap
+            actor,
+            "webhook.secret_rotated",
+            AuditAction.UPDATE,
+            endpoint_id,
+            overlap_seconds=overlap,
         )
         return secret
 
@@ -211,11 +221,12 @@ class WebhookEndpoints:
         return clean, []
 
     async def _audit_record(
-        self, event: str, action: AuditAction, endpoint_id: str, **after: Any
+        self, actor: Actor, event: str, action: AuditAction, endpoint_id: str, **after: Any
     ) -> None:
         await self._audit.record(
             event,
             action,
+            actor=actor,
             target_id=endpoint_id,
             target_type="webhook_endpoint",
             after=after or None,

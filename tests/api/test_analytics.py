@@ -10,6 +10,7 @@ import pytest
 
 from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
 from domain.core.roles import Role
 from tests.api.identity_ops import ME, SESSIONS, call, login
@@ -60,7 +61,9 @@ async def seed_history() -> None:
     ]
     for moment, event, target in events:
         action = AuditAction.CREATE if event == "user.registered" else AuditAction.LOGIN
-        await AuditService(FrozenClock(moment)).record(event, action, target_id=target)
+        await AuditService(FrozenClock(moment)).record(
+            event, action, actor=Actor.system(), target_id=target
+        )
 
 
 async def test_analytics_match_known_history(

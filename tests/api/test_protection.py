@@ -13,6 +13,7 @@ import pytest
 import services
 from graphql import get_introspection_query
 
+from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
 from domain.core.roles import Role
 from domain.core.settings import Settings
@@ -161,7 +162,11 @@ async def test_api_key_gets_its_own_higher_limit(open_client: ClientFactory) -> 
 
     async with open_client(rate_limit_login_ip="2/60", client_ip="198.51.100.6") as client:
         _, raw = await ApiKeyService(SystemClock(), AuditService(SystemClock())).create(
-            name="mobile backend", scopes=["users:read"], rate_limit="50/60", created_by=None
+            actor=Actor.system(),
+            name="mobile backend",
+            scopes=["users:read"],
+            rate_limit="50/60",
+            created_by=None,
         )
         headers = {"X-API-Key": raw}
         kinds = []
@@ -273,7 +278,7 @@ async def test_admin_unlock_and_success_resets_counter(
         assert user is not None
         assert user.id is not None
         lockout: LockoutService = client.app_state.services.lockout  # type: ignore[attr-defined]
-        await lockout.unlock(user)
+        await lockout.unlock(user, Actor.system())
         assert (await login(client, email))["__typename"] == "AuthPayload"
 
 

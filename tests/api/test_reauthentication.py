@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 
 from domain.apikeys.service import ApiKey
 from domain.audit.documents import AuditEvent
+from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
 from domain.core.errors import DependencyUnavailableError
 from domain.core.roles import Role
@@ -474,7 +475,9 @@ async def test_the_proof_ends_with_the_session_and_without_redis_nothing_is_gues
         "__typename"
     ] == "Reauthenticated"
     assert await state.services.reauthentication.is_recent(principal)
-    await state.services.sessions.revoke_all(PydanticObjectId(principal.user_id), reason="test")
+    await state.services.sessions.revoke_all(
+        PydanticObjectId(principal.user_id), reason="test", actor=Actor.system()
+    )
     assert not await state.services.reauthentication.is_recent(principal)
 
     # A Redis that does not answer: "try again later", never a yes or a no.

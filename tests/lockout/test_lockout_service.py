@@ -9,6 +9,7 @@ from contextlib import suppress
 import pytest
 
 from domain.audit.documents import AuditEvent
+from domain.core.actor import Actor
 from domain.core.roles import Role
 from domain.identity.documents import User
 from domain.identity.errors import AccountLockedError
@@ -23,12 +24,12 @@ async def test_the_tenth_failure_locks_the_account_once(app: LifespanManager) ->
     lockout: LockoutService = app.state.services.lockout
     user = await staff_account(app.state, "locked.once@example.com", PASSWORD, Role.STUDENT)
     for _ in range(app.state.settings.lockout_threshold - 1):
-        await lockout.record_failed_attempt(user)
+        await lockout.record_failed_attempt(user, Actor.system())
     assert not await lockout.check(user.email)
     with pytest.raises(AccountLockedError):
-        await lockout.record_failed_attempt(user)
+        await lockout.record_failed_attempt(user, Actor.system())
     with pytest.raises(AccountLockedError):
-        await lockout.record_failed_attempt(user)
+        await lockout.record_failed_attempt(user, Actor.system())
     stored = await User.get(user.id)
     assert stored is not None
     assert stored.locked_at is not None
@@ -42,9 +43,9 @@ async def test_an_address_without_an_account_locks_alike(app: LifespanManager) -
     lockout: LockoutService = app.state.services.lockout
     email = "nobody.here@example.com"
     for _ in range(app.state.settings.lockout_threshold - 1):
-        await lockout.record_unknown_failure(email)
+        await lockout.record_unknown_failure(email, Actor.system())
     with pytest.raises(AccountLockedError):
-        await lockout.record_unknown_failure(email)
+        await lockout.record_unknown_failure(email, Actor.system())
     assert await lockout.check(email)
     assert await AuditEvent.find({"event": "login.address_locked"}).count() == 1
 
@@ -54,14 +55,14 @@ async def test_unlock_clears_the_lock_the_count_and_the_marker(app: LifespanMana
     user = await staff_account(app.state, "unlocked@example.com", PASSWORD, Role.STUDENT)
     for _ in range(app.state.settings.lockout_threshold):
         with suppress(AccountLockedError):
-            await lockout.record_failed_attempt(user)
+            await lockout.record_failed_attempt(user, Actor.system())
     assert await lockout.check(user.email)
-    await lockout.unlock(user)
+    await lockout.unlock(user, Actor.system())
     stored = await User.get(user.id)
     assert stored is not None
     assert stored.locked_at is None
     assert not await lockout.check(user.email)
     # Counting starts again from zero: nine more failures do not lock.
     for _ in range(app.state.settings.lockout_threshold - 1):
-        await lockout.record_failed_attempt(user)
+        await lockout.record_failed_attempt(user, Actor.system())
     assert not await lockout.check(user.email)

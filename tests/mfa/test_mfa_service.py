@@ -14,6 +14,7 @@ import pyotp
 import pytest
 from beanie import PydanticObjectId
 
+from domain.core.actor import Actor
 from domain.core.claims import Claim
 from domain.core.clock import FrozenClock
 from domain.core.db import create_mongo_client, init_database
@@ -63,7 +64,9 @@ async def enable(
 ) -> tuple[str, list[str]]:
     """Enroll and confirm; the clock then moves to a fresh step."""
     enrollment = await service.begin_enrollment(uid, "ada@example.com")
-    backup_codes = await service.confirm_enrollment(uid, code_at(enrollment.secret, clock.now()))
+    backup_codes = await service.confirm_enrollment(
+        uid, code_at(enrollment.secret, clock.now()), Actor.system()
+    )
     clock.advance(STEP)
     return enrollment.secret, backup_codes
 
@@ -76,16 +79,20 @@ async def test_enroll_confirm_verify(service: MfaService, clock: FrozenClock) ->
     enrollment = await service.begin_enrollment(uid, "ada@example.com")
     assert not await service.is_enabled(uid)
     # A pending secret is not good enough to sign in with.
-    assert not await service.verify_code(uid, code_at(enrollment.secret, clock.now()))
+    assert not await service.verify_code(
+        uid, code_at(enrollment.secret, clock.now()), Actor.system()
+    )
 
-    backup_codes = await service.confirm_enrollment(uid, code_at(enrollment.secret, clock.now()))
+    backup_codes = await service.confirm_enrollment(
+        uid, code_at(enrollment.secret, clock.now()), Actor.system()
+    )
     assert await service.is_enabled(uid)
     assert len(backup_codes) == 10
     assert len(set(backup_codes)) == 10
     assert await service.remaining_backup_codes(uid) == 10
 
     clock.advance(STEP)
-    assert await service.verify_code(uid, code_at(enrollment.secret, clock.now()))
+    assert await service.verify_code(uid, code_at(enrollment.secret, clock.now()), Actor.system())
 
 
 async def test_enrollment_uri_and_qr(service: MfaService) -> None:
@@ -106,23 +113,23 @@ async def test_confirm_with_wrong_code_fails(service: MfaService, clock: FrozenC
     right = code_at(enrollment.secret, clock.now())
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     with pytest.raises(InvalidMfaCodeError):
-        await service.confirm_enrollment(uid, wrong)
+        await service.confirm_enrollment(uid, wrong, Actor.system())
     with pytest.raises(InvalidMfaCodeError):
-        await service.confirm_enrollment(uid, "not a code")
+        await service.confirm_enrollment(uid, "not a code", Actor.system())
     assert not await service.is_enabled(uid)
-    assert await service.confirm_enrollment(uid, right)
+    assert await service.confirm_enrollment(uid, right, Actor.system())
 
 
 async def test_confirm_without_enrollment(service: MfaService) -> None:
     with pytest.raises(NoPendingEnrollmentError):
-        await service.confirm_enrollment(PydanticObjectId(), "123456")
+        await service.confirm_enrollment(PydanticObjectId(), "123456", Actor.system())
 
 
 async def test_confirm_twice_raises(service: MfaService, clock: FrozenClock) -> None:
     uid = PydanticObjectId()
     secret, _ = await enable(service, clock, uid)
     with pytest.raises(TotpAlreadyEnabledError):
-        await service.confirm_enrollment(uid, code_at(secret, clock.now()))
+        await service.confirm_enrollment(uid, code_at(secret, clock.now()), Actor.system())
 
 
 async def test_begin_twice_while_pending_replaces_the_secret(
@@ -134,8 +141,10 @@ async def test_begin_twice_while_pending_replaces_the_secret(
     assert first.secret != second.secret
     assert await TotpCredential.find(TotpCredential.user_id == uid).count() == 1
     with pytest.raises(InvalidMfaCodeError):
-        await service.confirm_enrollment(uid, code_at(first.secret, clock.now()))
-    assert await service.confirm_enrollment(uid, code_at(second.secret, clock.now()))
+        await service.confirm_enrollment(uid, code_at(first.secret, clock.now()), Actor.system())
+    assert await service.confirm_enrollment(
+        uid, code_at(second.secret, clock.now()), Actor.system()
+    )
 
 
 async def test_concurrent_begins_leave_one_credential(service: MfaService) -> None:
@@ -158,13 +167,13 @@ async def test_same_code_twice_is_refused(service: MfaService, clock: FrozenCloc
     uid = PydanticObjectId()
     secret, _ = await enable(service, clock, uid)
     code = code_at(secret, clock.now())
-    assert await service.verify_code(uid, code)
+    assert await service.verify_code(uid, code, Actor.system())
     # A replay is refused as such (not counted as a wrong guess by the callers).
     with pytest.raises(TotpCodeReplayedError):
-        await service.verify_code(uid, code)
+        await service.verify_code(uid, code, Actor.system())
     clock.advance(timedelta(seconds=10))  # same step, later
     with pytest.raises(TotpCodeReplayedError):
-        await service.verify_code(uid, code)
+        await service.verify_code(uid, code, Actor.system())
 
 
 async def test_confirmation_code_cannot_be_replayed(
@@ -173,9 +182,9 @@ async def test_confirmation_code_cannot_be_replayed(
     uid = PydanticObjectId()
     enrollment = await service.begin_enrollment(uid, "ada@example.com")
     code = code_at(enrollment.secret, clock.now())
-    await service.confirm_enrollment(uid, code)
+    await service.confirm_enrollment(uid, code, Actor.system())
     with pytest.raises(TotpCodeReplayedError):
-        await service.verify_code(uid, code)
+        await service.verify_code(uid, code, Actor.system())
 
 
 async def test_concurrent_verifies_of_one_code_succeed_once(
@@ -185,7 +194,7 @@ async def test_concurrent_verifies_of_one_code_succeed_once(
     secret, _ = await enable(service, clock, uid)
     code = code_at(secret, clock.now())
     results = await asyncio.gather(
-        *(service.verify_code(uid, code) for _ in range(20)), return_exceptions=True
+        *(service.verify_code(uid, code, Actor.system()) for _ in range(20)), return_exceptions=True
     )
     assert results.count(True) == 1
     assert all(isinstance(r, TotpCodeReplayedError) for r in results if r is not True)
@@ -197,10 +206,12 @@ async def test_window_accepts_previous_step_but_not_two_back(
     uid = PydanticObjectId()
     secret, _ = await enable(service, clock, uid)
     clock.advance(STEP * 3)
-    assert await service.verify_code(uid, code_at(secret, clock.now() - STEP))
+    assert await service.verify_code(uid, code_at(secret, clock.now() - STEP), Actor.system())
     clock.advance(STEP * 3)
-    assert not await service.verify_code(uid, code_at(secret, clock.now() - 2 * STEP))
-    assert await service.verify_code(uid, code_at(secret, clock.now() + STEP))
+    assert not await service.verify_code(
+        uid, code_at(secret, clock.now() - 2 * STEP), Actor.system()
+    )
+    assert await service.verify_code(uid, code_at(secret, clock.now() + STEP), Actor.system())
 
 
 async def test_older_step_after_newer_one_is_refused(
@@ -209,16 +220,16 @@ async def test_older_step_after_newer_one_is_refused(
     uid = PydanticObjectId()
     secret, _ = await enable(service, clock, uid)
     clock.advance(STEP * 3)
-    assert await service.verify_code(uid, code_at(secret, clock.now()))
+    assert await service.verify_code(uid, code_at(secret, clock.now()), Actor.system())
     with pytest.raises(TotpCodeReplayedError):
-        await service.verify_code(uid, code_at(secret, clock.now() - STEP))
+        await service.verify_code(uid, code_at(secret, clock.now() - STEP), Actor.system())
 
 
 async def test_code_with_spaces_is_accepted(service: MfaService, clock: FrozenClock) -> None:
     uid = PydanticObjectId()
     secret, _ = await enable(service, clock, uid)
     code = code_at(secret, clock.now())
-    assert await service.verify_code(uid, f" {code[:3]} {code[3:]} ")
+    assert await service.verify_code(uid, f" {code[:3]} {code[3:]} ", Actor.system())
 
 
 @pytest.mark.parametrize(
@@ -231,13 +242,13 @@ async def test_garbage_codes_are_false(
 ) -> None:
     uid = PydanticObjectId()
     await enable(service, clock, uid)
-    assert await service.verify_code(uid, garbage) is False
+    assert await service.verify_code(uid, garbage, Actor.system()) is False
     assert await service.use_backup_code(uid, garbage) is False
-    assert await service.verify_code(PydanticObjectId(), garbage) is False
+    assert await service.verify_code(PydanticObjectId(), garbage, Actor.system()) is False
 
 
 async def test_verify_for_user_without_totp_is_false(service: MfaService) -> None:
-    assert not await service.verify_code(PydanticObjectId(), "123456")
+    assert not await service.verify_code(PydanticObjectId(), "123456", Actor.system())
 
 
 # -- backup codes ----------------------------------------------------------------
@@ -322,11 +333,11 @@ async def test_verify_second_factor_needs_exactly_one(
     uid = PydanticObjectId()
     secret, codes = await enable(service, clock, uid)
     code = code_at(secret, clock.now())
-    assert not await service.verify_second_factor(uid, None, None)
-    assert not await service.verify_second_factor(uid, code, codes[0])
-    assert await service.verify_second_factor(uid, code, None)
-    assert await service.verify_second_factor(uid, "", codes[0])
-    assert not await service.verify_second_factor(uid, None, codes[0])
+    assert not await service.verify_second_factor(uid, None, None, Actor.system())
+    assert not await service.verify_second_factor(uid, code, codes[0], Actor.system())
+    assert await service.verify_second_factor(uid, code, None, Actor.system())
+    assert await service.verify_second_factor(uid, "", codes[0], Actor.system())
+    assert not await service.verify_second_factor(uid, None, codes[0], Actor.system())
     assert await service.remaining_backup_codes(uid) == 9
 
 
@@ -343,7 +354,7 @@ async def test_disable_removes_everything(
     assert not await service.is_enabled(uid)
     assert await TotpCredential.find(TotpCredential.user_id == uid).count() == 0
     assert await service.remaining_backup_codes(uid) == 0
-    assert not await service.verify_code(uid, code_at(secret, clock.now()))
+    assert not await service.verify_code(uid, code_at(secret, clock.now()), Actor.system())
     assert not await service.use_backup_code(uid, codes[0])
     assert await getattr(service, how)(uid) is False
     # And it can be set up again.
@@ -379,7 +390,7 @@ async def test_tampered_secret_raises(service: MfaService, clock: FrozenClock) -
         {"_id": raw["_id"]}, {"$set": {"encrypted_secret": f"{version}.{nonce}.{tampered}"}}
     )
     with pytest.raises(SecretDecryptionError):
-        await service.verify_code(uid, code_at(secret, clock.now()))
+        await service.verify_code(uid, code_at(secret, clock.now()), Actor.system())
 
 
 async def test_secret_of_another_user_does_not_decrypt(service: MfaService) -> None:
@@ -393,7 +404,7 @@ async def test_secret_of_another_user_does_not_decrypt(service: MfaService) -> N
         {"user_id": bob}, {"$set": {"encrypted_secret": alice_raw["encrypted_secret"]}}
     )
     with pytest.raises(SecretDecryptionError):
-        await service.confirm_enrollment(bob, "123456")
+        await service.confirm_enrollment(bob, "123456", Actor.system())
 
 
 # -- SecretBox -------------------------------------------------------------------

@@ -19,6 +19,7 @@ import httpx
 import pyotp
 import pytest
 
+from domain.core.actor import Actor
 from domain.core.roles import Role, may_act_on, may_grant
 from domain.identity.documents import User, UserStatus
 from domain.mfa.documents import BackupCode, TotpCredential
@@ -72,7 +73,9 @@ async def prepared(app: LifespanManager, client: httpx.AsyncClient, role: Role, 
     assert user.id is not None
     token = (await login(client, email))["accessToken"]
     enrollment = await app.state.services.mfa.begin_enrollment(user.id, email)
-    await app.state.services.mfa.confirm_enrollment(user.id, pyotp.TOTP(enrollment.secret).now())
+    await app.state.services.mfa.confirm_enrollment(
+        user.id, pyotp.TOTP(enrollment.secret).now(), Actor.system()
+    )
     changes: dict[str, Any] = {"locked_at": datetime.now(UTC), "failed_login_count": 10}
     if op == "restoreUser":
         changes["status"] = UserStatus.DELETED.value

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from domain.core.actor import Actor
 from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.webhooks.signing import verify_signature
@@ -137,7 +138,7 @@ async def test_loopback_is_refused_by_default(
     strict = make_settings()
     with pytest.raises(ValidationError) as refused:
         await make_webhooks(strict, SystemClock()).endpoints.create(
-            receiver.url(), ["user.registered"]
+            Actor.system(), receiver.url(), ["user.registered"]
         )
     assert refused.value.field_errors[0].field == "url"
 

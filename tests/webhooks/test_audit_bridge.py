@@ -8,6 +8,7 @@ import pytest
 
 from domain.audit.documents import AuditAction, AuditEvent
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
 from domain.webhooks.audit_bridge import webhook_from_audit
 from domain.webhooks.documents import WebhookDelivery, WebhookEvent
@@ -120,9 +121,13 @@ def test_mapping(
 async def test_publish_audit_records_deliveries(
     service: Webhooks, clock: FrozenClock, receiver: Receiver
 ) -> None:
-    await service.endpoints.create(receiver.url(), ["user.locked"])
+    await service.endpoints.create(Actor.system(), receiver.url(), ["user.locked"])
     record = await AuditService(clock).record(
-        "user.locked", AuditAction.LOCK, target_id="u9", details={"failed_attempts": 10}
+        "user.locked",
+        AuditAction.LOCK,
+        actor=Actor.system(),
+        target_id="u9",
+        details={"failed_attempts": 10},
     )
     assert record is not None
     [delivery_id] = await service.publishing.publish_audit(record)

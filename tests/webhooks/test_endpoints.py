@@ -8,6 +8,7 @@ import pytest
 
 from domain.audit.documents import AuditEvent
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
 from domain.core.errors import NotFoundError, ValidationError
 from domain.core.settings import Settings
@@ -35,7 +36,10 @@ def test_the_event_catalogue() -> None:
 
 async def test_create_returns_the_secret_once(service: Webhooks, receiver: Receiver) -> None:
     endpoint, secret = await service.endpoints.create(
-        f"  {receiver.url()}  ", ["user.locked", "user.registered", "user.locked"], "  CRM  "
+        Actor.system(),
+        f"  {receiver.url()}  ",
+        ["user.locked", "user.registered", "user.locked"],
+        "  CRM  ",
     )
     assert endpoint.url == receiver.url()
     assert endpoint.events == ["user.locked", "user.registered"]
@@ -67,21 +71,27 @@ async def test_invalid_input_is_refused_field_by_field(
     expected: list[tuple[str, str]],
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        await service.endpoints.create(receiver.url() if url == "RECEIVER" else url, events)
+        await service.endpoints.create(
+            Actor.system(), receiver.url() if url == "RECEIVER" else url, events
+        )
     assert [(e.field, e.code) for e in caught.value.field_errors] == expected
     assert await service.endpoints.list_all() == []
 
 
 async def test_long_descriptions_are_refused(service: Webhooks, receiver: Receiver) -> None:
     with pytest.raises(ValidationError) as caught:
-        await service.endpoints.create(receiver.url(), ["user.registered"], "x" * 501)
+        await service.endpoints.create(
+            Actor.system(), receiver.url(), ["user.registered"], "x" * 501
+        )
     assert caught.value.field_errors[0].field == "description"
 
 
 async def test_update_and_delete(service: Webhooks, receiver: Receiver) -> None:
-    endpoint, _ = await service.endpoints.create(receiver.url(), ["user.registered"])
+    endpoint, _ = await service.endpoints.create(
+        Actor.system(), receiver.url(), ["user.registered"]
+    )
     updated = await service.endpoints.update(
-        endpoint.id, url=receiver.url("/v2"), events=["user.deleted"], active=False
+        Actor.system(), endpoint.id, url=receiver.url("/v2"), events=["user.deleted"], active=False
     )
     assert (updated.url, updated.events, updated.active) == (
         receiver.url("/v2"),
@@ -90,18 +100,18 @@ async def test_update_and_delete(service: Webhooks, receiver: Receiver) -> None:
     )
     assert updated.secret == endpoint.secret
     with pytest.raises(ValidationError):
-        await service.endpoints.update(endpoint.id, events=["bogus"])
+        await service.endpoints.update(Actor.system(), endpoint.id, events=["bogus"])
     with pytest.raises(ValidationError):
-        await service.endpoints.update(endpoint.id, url="javascript:alert(1)")
+        await service.endpoints.update(Actor.system(), endpoint.id, url="javascript:alert(1)")
     with pytest.raises(NotFoundError):
-        await service.endpoints.update("missing", active=True)
-    unchanged = await service.endpoints.update(endpoint.id)
+        await service.endpoints.update(Actor.system(), "missing", active=True)
+    unchanged = await service.endpoints.update(Actor.system(), endpoint.id)
     assert unchanged.events == ["user.deleted"]
 
-    await service.endpoints.update(endpoint.id, active=True)
+    await service.endpoints.update(Actor.system(), endpoint.id, active=True)
     [delivery_id] = await service.publishing.emit("user.deleted", {"user_id": "u1"})
-    assert await service.endpoints.delete(endpoint.id) is True
-    assert await service.endpoints.delete(endpoint.id) is False
+    assert await service.endpoints.delete(Actor.system(), endpoint.id) is True
+    assert await service.endpoints.delete(Actor.system(), endpoint.id) is False
     assert await service.endpoints.list_all() == []
     orphan = await WebhookDelivery.get(delivery_id)
     assert orphan is not None
@@ -113,10 +123,14 @@ async def test_emit_reaches_active_subscribers_only(service: Webhooks, receiver:
     assert await service.publishing.emit("user.registered", {"user_id": "u0"}) == []
     assert await WebhookEvent.count() == 0  # nothing stored when nobody listens
 
-    listening, _ = await service.endpoints.create(receiver.url("/a"), ["user.registered"])
-    other, _ = await service.endpoints.create(receiver.url("/b"), ["user.deleted"])
-    paused, _ = await service.endpoints.create(receiver.url("/c"), ["user.registered"])
-    await service.endpoints.update(paused.id, active=False)
+    listening, _ = await service.endpoints.create(
+        Actor.system(), receiver.url("/a"), ["user.registered"]
+    )
+    other, _ = await service.endpoints.create(Actor.system(), receiver.url("/b"), ["user.deleted"])
+    paused, _ = await service.endpoints.create(
+        Actor.system(), receiver.url("/c"), ["user.registered"]
+    )
+    await service.endpoints.update(Actor.system(), paused.id, active=False)
 
     ids = await service.publishing.emit("user.registered", {"user_id": "u1"})
     assert len(ids) == 1
@@ -141,8 +155,8 @@ async def test_emit_enqueues_each_delivery_and_survives_a_queue_outage(
 ) -> None:
     queued: list[str] = []
     service = make_webhooks(webhook_settings, clock, enqueue=queued.append)
-    await service.endpoints.create(receiver.url("/a"), ["user.verified"])
-    await service.endpoints.create(receiver.url("/b"), ["user.verified"])
+    await service.endpoints.create(Actor.system(), receiver.url("/a"), ["user.verified"])
+    await service.endpoints.create(Actor.system(), receiver.url("/b"), ["user.verified"])
     ids = await service.publishing.emit("user.verified", {"user_id": "u1"})
     assert sorted(queued) == sorted(ids)
     assert len(ids) == 2
@@ -162,7 +176,7 @@ async def test_data_is_stored_as_plain_json(service: Webhooks, receiver: Receive
 
     from beanie import PydanticObjectId
 
-    await service.endpoints.create(receiver.url(), ["user.registered"])
+    await service.endpoints.create(Actor.system(), receiver.url(), ["user.registered"])
     oid = PydanticObjectId()
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     [delivery_id] = await service.publishing.emit("user.registered", {"user_id": oid, "at": when})
@@ -180,10 +194,14 @@ async def test_admin_changes_are_audited_without_secrets(
     service = make_webhooks(
         make_settings(webhook_allow_private_targets=True), clock, audit=AuditService(clock)
     )
-    endpoint, secret = await service.endpoints.create(receiver.url(), ["user.registered"])
-    new_secret = await service.endpoints.rotate_secret(endpoint.id, overlap_seconds=60)
-    await service.endpoints.update(endpoint.id, active=False)
-    await service.endpoints.delete(endpoint.id)
+    endpoint, secret = await service.endpoints.create(
+        Actor.system(), receiver.url(), ["user.registered"]
+    )
+    new_secret = await service.endpoints.rotate_secret(
+        Actor.system(), endpoint.id, overlap_seconds=60
+    )
+    await service.endpoints.update(Actor.system(), endpoint.id, active=False)
+    await service.endpoints.delete(Actor.system(), endpoint.id)
     # The frozen clock gives every event the same occurred_at, and no MongoDB promises an
     # order among ties: read them in the order auditEvents pages them (by _id, the order
     # they were written).

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
 from domain.core.errors import ValidationError
 from domain.core.settings import Settings
@@ -118,12 +119,14 @@ async def test_registration_refuses_loopback_by_default(
     strict = make_webhooks(make_settings(), clock)
     assert TargetPolicy(make_settings()).allow_private is False
     with pytest.raises(ValidationError) as caught:
-        await strict.endpoints.create(receiver.url(), ["user.registered"])
+        await strict.endpoints.create(Actor.system(), receiver.url(), ["user.registered"])
     [error] = caught.value.field_errors
     assert (error.field, error.code) == ("url", "PRIVATE_ADDRESS")
 
     lenient = make_webhooks(make_settings(webhook_allow_private_targets=True), clock)
-    endpoint, _ = await lenient.endpoints.create(receiver.url(), ["user.registered"])
+    endpoint, _ = await lenient.endpoints.create(
+        Actor.system(), receiver.url(), ["user.registered"]
+    )
     assert endpoint.url == receiver.url()
 
 
@@ -136,11 +139,11 @@ async def test_delivery_rechecks_the_target(
 ) -> None:
     """Registered while allowed; by delivery time the target is refused (as when DNS changes)."""
     lenient = make_webhooks(make_settings(webhook_allow_private_targets=True), clock)
-    await lenient.endpoints.create(receiver.url(), ["user.locked"])
+    await lenient.endpoints.create(Actor.system(), receiver.url(), ["user.locked"])
     [delivery_id] = await lenient.publishing.emit("user.locked", {"user_id": "u1"})
 
     strict = make_webhooks(make_settings(webhook_retry_base_ms=100), clock)
-    outcome = await strict.deliveries.deliver(delivery_id, http)
+    outcome = await strict.deliveries.deliver(delivery_id, http, Actor.system())
     assert outcome.status == "retry"
     assert receiver.requests == []
     delivery = await WebhookDelivery.get(delivery_id)
@@ -209,8 +212,10 @@ async def test_delivery_dials_the_checked_address_and_keeps_the_name(
     dns = FakeDns(monkeypatch)
     dns.answers["hooks.example"] = ["127.0.0.2", "127.0.0.1"]
     url = f"http://hooks.example:{receiver.port}/hook"
-    await service.endpoints.create(url, ["user.registered"])
+    await service.endpoints.create(Actor.system(), url, ["user.registered"])
     [delivery_id] = await service.publishing.emit("user.registered", {"user_id": "u1"})
-    assert (await service.deliveries.deliver(delivery_id, http)).status == "succeeded"
+    assert (
+        await service.deliveries.deliver(delivery_id, http, Actor.system())
+    ).status == "succeeded"
     [request] = receiver.requests
     assert request.headers["host"] == f"hooks.example:{receiver.port}"

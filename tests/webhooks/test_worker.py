@@ -21,6 +21,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 import domain.documents
 import workers.resources
+from domain.core.actor import Actor
 from domain.core.clock import FrozenClock, SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.settings import Settings, get_settings
@@ -129,7 +130,9 @@ def test_the_worker_retries_until_delivered(
     service = make_webhooks(worker_env, SystemClock(), enqueue=enqueue_delivery)
 
     async def emit() -> tuple[str, list[str]]:
-        _, secret = await service.endpoints.create(receiver.url(), ["user.registered"])
+        _, secret = await service.endpoints.create(
+            Actor.system(), receiver.url(), ["user.registered"]
+        )
         return secret, await service.publishing.emit("user.registered", {"user_id": "u1"})
 
     receiver.respond(500, 500, 200)
@@ -158,7 +161,7 @@ def test_the_stale_sweep_enqueues_lost_deliveries(
     offline = make_webhooks(worker_env, past)  # no enqueue port: as if Redis were down
 
     async def emit() -> list[str]:
-        await offline.endpoints.create(receiver.url(), ["user.locked"])
+        await offline.endpoints.create(Actor.system(), receiver.url(), ["user.locked"])
         return await offline.publishing.emit("user.locked", {"user_id": "u1"})
 
     [delivery_id] = run_setup(worker_env, emit)
@@ -188,7 +191,9 @@ def test_the_worker_audits_a_delivery_that_fails_for_good(
 
     async def emit() -> tuple[str, list[str]]:
         # An event no other test here subscribes to: their endpoints are still stored.
-        endpoint, _ = await service.endpoints.create(receiver.url(), ["user.verified"])
+        endpoint, _ = await service.endpoints.create(
+            Actor.system(), receiver.url(), ["user.verified"]
+        )
         return endpoint.id, await service.publishing.emit("user.verified", {"user_id": "u1"})
 
     receiver.respond(500, 503)

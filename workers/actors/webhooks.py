@@ -14,7 +14,9 @@ import dramatiq
 import httpx
 from loguru import logger
 
+from domain.core.actor import Actor
 from domain.core.clock import SystemClock
+from domain.core.request_context import current_request_id
 from domain.core.settings import get_settings
 from domain.webhooks.events import USER_AGENT
 from domain.webhooks.wiring import Webhooks
@@ -51,7 +53,10 @@ async def deliver_webhook(delivery_id: str) -> None:
     await ensure_database()
     deliveries = worker_webhooks().deliveries
     async with http_client(get_settings().webhook_timeout_seconds) as client:
-        outcome = await deliveries.deliver(delivery_id, client)
+        # The system acts; the id of the request that queued the job traces it back.
+        outcome = await deliveries.deliver(
+            delivery_id, client, Actor.system(request_id=current_request_id())
+        )
     if outcome.should_retry:
         deliver_webhook.send_with_options(args=(delivery_id,), delay=outcome.retry_in_ms)
 
