@@ -135,11 +135,7 @@ class SessionService:
             idle_expires_at=idle_expires,
         ).insert()
         access, claims = self._access.issue(
-            str(user.id),
-            str(session.id),
-            user.role.value,
-            mfa=session.mfa,
-            auth_time=session.auth_time,
+            str(user.id), str(session.id), user.role.value, mfa=session.mfa
         )
         return IssuedTokens(
             access_token=access,
