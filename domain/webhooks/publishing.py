@@ -24,6 +24,13 @@ from domain.webhooks.audit_bridge import webhook_from_audit
 from domain.webhooks.documents import WebhookDelivery, WebhookEvent
 from domain.webhooks.events import EVENT_TYPES, Enqueue, new_id, to_millis
 
+# Audit events with no webhook of their own whose twin on the same anonymous path has
+# one: the webhook event type the twin looks up.
+_SHADOWED = {
+    "user.login_failed": "user.login_failed",
+    "user.register_existing": "user.registered",
+}
+
 
 class WebhookPublishing:
     def __init__(self, clock: Clock, enqueue: Enqueue | None) -> None:
@@ -97,6 +104,16 @@ class WebhookPublishing:
     async def publish_audit(self, record: AuditEvent) -> list[str]:
         """Publish the webhook event an audit record stands for (see audit_bridge)."""
         mapped = webhook_from_audit(record)
-        if mapped is None:
-            return []
-        return await self.publish(*mapped)
+        if mapped is not None:
+            return await self.publish(*mapped)
+        shadowed = _SHADOWED.get(record.event)
+        if shadowed is not None and (record.event != "user.login_failed" or not record.target_id):
+            # An anonymous path's other branch (an address with no account, an email that
+            # is already taken) has no user to tell about, but looks up the endpoints all
+            # the same: the same reads either way, so the database's work does not say
+            # which addresses have accounts.
+            try:
+                await repository.subscribed_endpoints(shadowed)
+            except PyMongoError:
+                logger.warning("could not look up webhook endpoints")
+        return []
