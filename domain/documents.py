@@ -12,13 +12,14 @@ from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
 from domain.identity.identifiers import LoginIdentifier
 from domain.mfa.documents import BackupCode, TotpCredential
-from domain.sessions.documents import RefreshToken, Session
+from domain.sessions.documents import RefreshFamily, RefreshToken, Session
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 DOCUMENT_MODELS: list[type[Document]] = [
     User,
     LoginIdentifier,
     Session,
+    RefreshFamily,
     RefreshToken,
     ActionToken,
     Claim,

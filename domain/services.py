@@ -140,6 +140,7 @@ def build_services(
         bus,
         on_reuse=alert_reuse,
         load_active_owner=users.get_active,
+        box=box,
     )
     link_tokens = ActionTokens(clock)
     quiet_mail = QuietMail(settings, redis, link_tokens, outbox)

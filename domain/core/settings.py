@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=60)
     refresh_token_idle_seconds: int = Field(default=7 * 24 * 3600, ge=300)
     refresh_token_absolute_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    # The previous refresh token, presented again this soon after its rotation by the same
+    # client context, gets the same successor instead of a reuse verdict (0 = strict).
+    refresh_token_grace_seconds: int = Field(default=10, ge=0, le=60)
     email_verification_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     password_reset_ttl_seconds: int = Field(default=3600, ge=60)
     email_change_ttl_seconds: int = Field(default=24 * 3600, ge=60)

@@ -13,7 +13,7 @@ from loguru import logger
 from domain.audit.service import AuditService
 from domain.core.claims import Claim
 from domain.identity.action_tokens import ActionToken
-from domain.sessions.documents import RefreshToken, Session
+from domain.sessions.documents import RefreshFamily, RefreshToken, Session
 
 # Ended sessions stay listed for a while so users and admins can see what happened.
 SESSION_KEEP = timedelta(days=30)
@@ -31,6 +31,10 @@ async def purge_expired(now: datetime) -> dict[str, int]:
         ),
         "refresh_tokens": await _deleted(
             await RefreshToken.find({"idle_expires_at": {"$lt": now}}).delete()
+        ),
+        "refresh_families": await _deleted(
+            # Kept to the session's absolute end, so a replay stays reuse until then.
+            await RefreshFamily.find({"expires_at": {"$lt": now}}).delete()
         ),
         "sessions": await _deleted(
             await Session.find({"expires_at": {"$lt": now - SESSION_KEEP}}).delete()

@@ -1,4 +1,4 @@
-"""Sessions (one per login on a device) and the refresh tokens of each session's family."""
+"""Sessions (one per login on a device) and the refresh-token family of each."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ class Session(Document):
 
 
 class RefreshToken(Document):
-    """One link of a session's rotation chain, keyed by the token's SHA-256."""
+    """One link of a session's rotation chain, keyed by the token's SHA-256: the format
+    before ``RefreshFamily``, kept so sessions opened before it refresh once into it."""
 
     id: str = Field(alias="_id")  # type: ignore[assignment]
     session_id: PydanticObjectId
@@ -52,3 +53,32 @@ class RefreshToken(Document):
             IndexModel([("session_id", ASCENDING)], name="session"),
             IndexModel([("idle_expires_at", ASCENDING)], name="idle_expires_at"),
         ]
+
+
+class RefreshFamily(Document):
+    """A session's refresh-token rotation state, keyed by the session's id.
+
+    Tokens are derived from the sealed per-session secret and the generation
+    (domain/sessions/refresh_tokens.py), so nothing per token is stored and a rotation
+    is one conditional update of this document. It is apart from ``Session`` because
+    FerretDB rewrites a whole document on update: a rotation racing a ``last_seen_at``
+    or revocation write there could undo one of them. Only the rotation (decided once
+    per generation in Redis) updates this document; ending the session deletes it.
+    """
+
+    id: PydanticObjectId = Field(alias="_id")
+    user_id: PydanticObjectId
+    sealed_secret: str
+    # The generation of the one live refresh token.
+    generation: int
+    expires_at: datetime
+    idle_expires_at: datetime
+    mfa: bool = False
+    # When the live token was minted, and the client context of that rotating request.
+    rotated_at: datetime | None = None
+    rotated_context: str | None = None
+
+    class Settings:
+        name = "refresh_families"
+        use_state_management = False
+        indexes = [IndexModel([("expires_at", ASCENDING)], name="expires_at")]

@@ -2,19 +2,22 @@
 
 A session is one sign-in on one device. Its refresh tokens form a family: each use
 returns a new pair and retires the old token. Presenting a retired token again is
-reuse: the whole session (family) is revoked and the owner is told. Retiring a
-token is decided exactly once by a claim, so of two racing refreshes one wins.
+reuse: the whole session (family) is revoked and the owner is told, except for the
+refresh grace: the immediately previous token, presented again within
+``refresh_token_grace_seconds`` of its rotation from the rotating request's client
+context, before the successor was used, at most five times, gets the same successor
+(two tabs refreshing at once, or a response lost on the way). Which request rotates a
+generation is decided once in Redis (domain/sessions/rotation.py); the rotation itself
+is one conditional update of the family document.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from beanie import PydanticObjectId, SortDirection
+from beanie import PydanticObjectId
 from loguru import logger
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -24,52 +27,32 @@ from domain.audit.service import AuditService
 from domain.core.actor import Actor
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
-from domain.core.roles import Role
-from domain.core.secrets import looks_like_token, new_token, token_hash
+from domain.core.secret_box import SecretBox, SecretDecryptionError
 from domain.core.settings import Settings
 from domain.events.bus import EventBus
-from domain.sessions.device import device_label
-from domain.sessions.documents import RefreshToken, Session
+from domain.sessions import refresh_tokens
+from domain.sessions.device import client_context, device_label
+from domain.sessions.documents import RefreshFamily, Session
 from domain.sessions.errors import (
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
     SessionExpiredError,
 )
+from domain.sessions.issued import (
+    ActiveOwnerLoader,
+    IssuedTokens,
+    ReuseHook,
+    SessionOwner,
+    utc,
+)
+from domain.sessions.legacy import LegacyRefresh
+from domain.sessions.refresh_tokens import RefreshTokenCodec
 from domain.sessions.revocation import SessionRevocations
+from domain.sessions.rotation import Rotation, RotationLedger, grace_allows
 from domain.tokens.access import AccessTokenService
 
-
-class SessionOwner(Protocol):
-    """The account a session belongs to, as far as sessions need it (identity's User)."""
-
-    @property
-    def id(self) -> PydanticObjectId | None: ...
-
-    @property
-    def role(self) -> Role: ...
-
-
-# The owner's account if it may go on using its sessions (it is active), else None.
-# Identity decides what active means; sessions only ask.
-ActiveOwnerLoader = Callable[[PydanticObjectId], Awaitable[SessionOwner | None]]
-# Tells the owner of a session whose refresh token was replayed.
-ReuseHook = Callable[[Session], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedTokens:
-    access_token: str
-    access_expires_at: datetime
-    refresh_token: str
-    refresh_expires_at: datetime
-    session_id: str
-    user_id: str
-
-
-def _utc(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+# IssuedTokens and SessionOwner live in issued.py; callers import them from here too.
+__all__ = ["ActiveOwnerLoader", "IssuedTokens", "ReuseHook", "SessionOwner", "SessionService"]
 
 
 class SessionService:
@@ -85,6 +68,7 @@ class SessionService:
         on_reuse: ReuseHook | None = None,
         *,
         load_active_owner: ActiveOwnerLoader,
+        box: SecretBox,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -98,6 +82,9 @@ class SessionService:
         self._load_active_owner = load_active_owner
         self._idle = timedelta(seconds=settings.refresh_token_idle_seconds)
         self._absolute = timedelta(seconds=settings.refresh_token_absolute_seconds)
+        self._codec = RefreshTokenCodec(box)
+        self._ledger = RotationLedger(redis, settings, revocations.key(""))
+        self._legacy = LegacyRefresh(self, clock)
 
     async def start(
         self, user: SessionOwner, *, user_agent: str, ip: str, mfa: bool = False
@@ -116,93 +103,152 @@ class SessionService:
             mfa=mfa,
         )
         await session.insert()
-        return await self._issue(user, session, generation=1)
+        return await self.open_family(user, session, generation=1)
 
-    async def _issue(
+    async def open_family(
         self, user: SessionOwner, session: Session, *, generation: int
     ) -> IssuedTokens:
-        assert user.id is not None
+        """The session's refresh family, its first token being ``generation``."""
         assert session.id is not None
         now = self._clock.now()
-        raw = new_token()
-        idle_expires = min(now + self._idle, _utc(session.expires_at))
-        await RefreshToken(
-            _id=token_hash(raw),
-            session_id=session.id,
-            user_id=user.id,
+        secret, sealed = self._codec.new_secret(session.id)
+        family = RefreshFamily(
+            _id=session.id,
+            user_id=session.user_id,
+            sealed_secret=sealed,
             generation=generation,
-            created_at=now,
-            idle_expires_at=idle_expires,
-        ).insert()
+            expires_at=session.expires_at,
+            idle_expires_at=min(now + self._idle, utc(session.expires_at)),
+            mfa=session.mfa,
+        )
+        await family.insert()
+        return self._pair(user, session, family, secret, generation)
+
+    def _pair(
+        self,
+        user: SessionOwner,
+        session: Session,
+        family: RefreshFamily,
+        secret: bytes,
+        generation: int,
+    ) -> IssuedTokens:
+        assert session.id is not None
         access, claims = self._access.issue(
             str(user.id), str(session.id), user.role.value, mfa=session.mfa
         )
         return IssuedTokens(
             access_token=access,
             access_expires_at=claims.exp,
-            refresh_token=raw,
-            refresh_expires_at=idle_expires,
+            refresh_token=self._codec.token(secret, session.id, generation),
+            refresh_expires_at=utc(family.idle_expires_at),
             session_id=str(session.id),
-            user_id=str(user.id),
+            user_id=str(session.user_id),
         )
 
     async def refresh(self, raw: object, actor: Actor) -> IssuedTokens:
-        """Rotate: retire the presented token and return a new pair.
+        """Rotate: retire the presented token and return a new pair; or, for the
+        immediately previous token within the grace rule, the same successor again.
 
         Raises:
             InvalidRefreshTokenError: unknown or malformed token, ended session, inactive user.
-            RefreshTokenReusedError: the token was already rotated; the session is now revoked.
+            RefreshTokenReusedError: the token was already rotated and the grace rule does
+                not cover it; the session is now revoked.
             SessionExpiredError: idle or absolute lifetime is over.
         """
-        if not looks_like_token(raw):
+        presented = refresh_tokens.parse(raw)
+        if presented is None:
+            return await self._legacy.refresh(raw, actor)
+        family, session = await asyncio.gather(
+            RefreshFamily.get(presented.session_id), Session.get(presented.session_id)
+        )
+        if family is None or session is None or session.revoked_at is not None:
             raise InvalidRefreshTokenError
-        assert isinstance(raw, str)
-        digest = token_hash(raw)
-        token = await RefreshToken.find_one(RefreshToken.id == digest)
-        if token is None:
+        secret = self._open(family)
+        n = presented.generation
+        if not self._codec.verifies(secret, presented) or n > family.generation:
             raise InvalidRefreshTokenError
-        session = await Session.get(token.session_id)
-        if session is None or session.revoked_at is not None:
-            raise InvalidRefreshTokenError
-        now = self._clock.now()
-        if token.rotated_at is not None:
-            await self._reuse_detected(session, actor)
+        if n < family.generation - 1:
+            await self.reuse_detected(session, actor)
             raise RefreshTokenReusedError
-        if _utc(session.expires_at) <= now or _utc(token.idle_expires_at) <= now:
+        now = self._clock.now()
+        if utc(family.expires_at) <= now or utc(family.idle_expires_at) <= now:
             await self.revoke(session, reason="expired", actor=actor)
             raise SessionExpiredError
-        if not await claim_once(f"refresh:{digest}", now=now, expires_at=_utc(session.expires_at)):
-            # Someone rotated this token a moment ago: this is a second use.
-            await self._reuse_detected(session, actor)
-            raise RefreshTokenReusedError
-        user = await self._load_active_owner(token.user_id)
-        retire = RefreshToken.find_one(RefreshToken.id == digest).update(
-            {"$set": {"rotated_at": now, "idle_expires_at": _utc(session.expires_at)}}
+        context = client_context(actor.user_agent, actor.ip)
+        if n == family.generation:
+            answer = await self._ledger.rotate(str(session.id), n, Rotation(now, context))
+            if answer.won:
+                return await self._rotate(session, family, secret, now, context, actor)
+        else:
+            answer = await self._ledger.retry(str(session.id), n)
+            if family.rotated_at is not None and family.rotated_context is not None:
+                answer = replace(
+                    answer, rotation=Rotation(family.rotated_at, family.rotated_context)
+                )
+        if answer.ended:
+            raise InvalidRefreshTokenError
+        allowed = grace_allows(
+            grace_seconds=self._settings.refresh_token_grace_seconds,
+            rotation=answer.rotation,
+            context=context,
+            now=now,
+            successor_used=answer.successor_used,
+            retry=answer.retry,
         )
+        if not allowed:
+            await self.reuse_detected(session, actor)
+            raise RefreshTokenReusedError
+        user = await self.active_owner(session, actor)
+        if answer.rotation is not None and n == family.generation:
+            # The rotation is still landing: its idle expiry is derived as it derives it.
+            idle = min(utc(answer.rotation.at) + self._idle, utc(family.expires_at))
+            family = family.model_copy(update={"idle_expires_at": idle})
+        return self._pair(user, session, family, secret, n + 1)
+
+    def _open(self, family: RefreshFamily) -> bytes:
+        try:
+            return self._codec.open_secret(family.id, family.sealed_secret)
+        except SecretDecryptionError:
+            logger.bind(session_id=str(family.id)).error("refresh family secret unreadable")
+            raise InvalidRefreshTokenError from None
+
+    async def active_owner(self, session: Session, actor: Actor) -> SessionOwner:
+        user = await self._load_active_owner(session.user_id)
         if user is None:
-            await retire
             await self.revoke(session, reason="user_inactive", actor=actor)
             raise InvalidRefreshTokenError
-        # Independent writes, so one wait instead of three.
-        _, issued, _ = await asyncio.gather(
-            retire,
-            self._issue(user, session, generation=token.generation + 1),
-            self._record_activity(session),
+        return user
+
+    async def _rotate(
+        self,
+        session: Session,
+        family: RefreshFamily,
+        secret: bytes,
+        now: datetime,
+        context: str,
+        actor: Actor,
+    ) -> IssuedTokens:
+        """The one durable write of a rotation, after Redis decided it is this caller's."""
+        user = await self.active_owner(session, actor)
+        idle = min(now + self._idle, utc(family.expires_at))
+        result = await RefreshFamily.get_pymongo_collection().update_one(
+            {"_id": family.id, "generation": family.generation},
+            {
+                "$set": {
+                    "generation": family.generation + 1,
+                    "idle_expires_at": idle,
+                    "rotated_at": now,
+                    "rotated_context": context,
+                }
+            },
         )
-        return issued
+        if result.matched_count != 1:
+            # The session ended (its family deleted) while this rotation was decided.
+            raise InvalidRefreshTokenError
+        family = family.model_copy(update={"idle_expires_at": idle})
+        return self._pair(user, session, family, secret, family.generation + 1)
 
-    async def _record_activity(self, session: Session) -> None:
-        """last_seen_at, at most once per interval (the marker the admission sets too)."""
-        assert session.id is not None
-        marker, ttl = self.seen_marker(str(session.id))
-        try:
-            due = bool(await self._redis.set(marker, b"1", nx=True, ex=ttl))
-        except RedisError:
-            due = True
-        if due:
-            await self.record_seen(str(session.id))
-
-    async def _reuse_detected(self, session: Session, actor: Actor) -> None:
+    async def reuse_detected(self, session: Session, actor: Actor) -> None:
         logger.bind(session_id=str(session.id), user_id=str(session.user_id)).warning(
             "refresh token reuse detected; revoking the session"
         )
@@ -219,7 +265,7 @@ class SessionService:
         # One alert per session, however many replays arrive.
         now = self._clock.now()
         first = await claim_once(
-            f"reuse-alert:{session.id}", now=now, expires_at=_utc(session.expires_at)
+            f"reuse-alert:{session.id}", now=now, expires_at=utc(session.expires_at)
         )
         if first and self._on_reuse is not None:
             await self._on_reuse(session)
@@ -230,6 +276,9 @@ class SessionService:
         await Session.find_one(Session.id == session.id, Session.revoked_at == None).update(  # noqa: E711
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
+        # Without its family no token of the session refreshes, nor does a rotation
+        # already decided land (its conditional update finds nothing).
+        await RefreshFamily.find_one(RefreshFamily.id == session.id).delete()
         await self._revoke_tokens(str(session.user_id), [str(session.id)], reason)
         await self._audit.record(
             "session.revoked",
@@ -274,6 +323,7 @@ class SessionService:
         await Session.find({"_id": {"$in": ids}}).update(
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
+        await RefreshFamily.find({"_id": {"$in": ids}}).delete()
         await self._revoke_tokens(str(user_id), [str(i) for i in ids], reason)
         await self._audit.record(
             "session.revoked_all",
@@ -306,16 +356,20 @@ class SessionService:
             )
 
     async def list_active(self, user_id: PydanticObjectId) -> list[Session]:
+        """Live sessions, most recently seen first. A refresh is activity too; it is
+        recorded on the family (one write per rotation), so it is read from there."""
         now = self._clock.now()
-        return (
-            await Session.find(
-                Session.user_id == user_id,
-                Session.revoked_at == None,  # noqa: E711
-                Session.expires_at > now,
-            )
-            .sort([("last_seen_at", SortDirection.DESCENDING)])
-            .to_list()
-        )
+        sessions = await Session.find(
+            Session.user_id == user_id,
+            Session.revoked_at == None,  # noqa: E711
+            Session.expires_at > now,
+        ).to_list()
+        families = await RefreshFamily.find({"_id": {"$in": [s.id for s in sessions]}}).to_list()
+        rotated = {f.id: utc(f.rotated_at) for f in families if f.rotated_at is not None}
+        for session in sessions:
+            if session.id in rotated and rotated[session.id] > utc(session.last_seen_at):
+                session.last_seen_at = rotated[session.id]
+        return sorted(sessions, key=lambda s: utc(s.last_seen_at), reverse=True)
 
     def seen_marker(self, session_id: str) -> tuple[str, int]:
         """The Redis key (and its lifetime) whose creation means: time to record activity.

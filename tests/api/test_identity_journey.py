@@ -40,6 +40,9 @@ from tests.api.identity_ops import (
 from tests.support.asgi import LifespanManager
 from tests.support.smtp import MailInbox
 
+# Another browser than the test client's: its replays are outside the refresh grace.
+CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0.0.0 Safari/537.36"
+
 
 @pytest.fixture(scope="module")
 def settings(make_settings: Callable[..., Settings], mail_inbox: MailInbox) -> Settings:
@@ -99,7 +102,10 @@ async def test_rotated_token_reuse_revokes_the_family(
     second = (await call(client, REFRESH, {"token": first["refreshToken"]}))["data"]["refreshToken"]
     assert second["__typename"] == "AuthPayload"
 
-    replay = (await call(client, REFRESH, {"token": first["refreshToken"]}))["data"]["refreshToken"]
+    # From another client than the one that rotated it, the refresh grace does not apply.
+    replay = (await call(client, REFRESH, {"token": first["refreshToken"]}, user_agent=CHROME))[
+        "data"
+    ]["refreshToken"]
     assert replay["__typename"] == "RefreshTokenReused"
     assert replay["code"] == "REFRESH_TOKEN_REUSED"
 
@@ -122,7 +128,14 @@ async def test_concurrent_refreshes_have_exactly_one_winner(
     token = (await login(client, email))["refreshToken"]
     results = await asyncio.gather(*(call(client, REFRESH, {"token": token}) for _ in range(20)))
     kinds = [r["data"]["refreshToken"]["__typename"] for r in results]
-    assert kinds.count("AuthPayload") == 1, kinds
+    # One rotation; up to five same-client retries get its successor (the refresh grace).
+    granted = {
+        r["data"]["refreshToken"]["refreshToken"]
+        for r in results
+        if r["data"]["refreshToken"]["__typename"] == "AuthPayload"
+    }
+    assert len(granted) == 1, kinds
+    assert 1 <= kinds.count("AuthPayload") <= 6, kinds
     assert set(kinds) <= {"AuthPayload", "RefreshTokenReused", "InvalidRefreshToken"}
 
 
@@ -511,5 +524,5 @@ async def test_reuse_is_still_detected_after_the_expiry_sweep(
     ] == "AuthPayload"
     # Eight days later the sweep runs; the session's family is still alive.
     await purge_expired(utcnow() + timedelta(days=8))
-    replay = await call(client, REFRESH, {"token": first["refreshToken"]})
+    replay = await call(client, REFRESH, {"token": first["refreshToken"]}, user_agent=CHROME)
     assert replay["data"]["refreshToken"]["__typename"] == "RefreshTokenReused"

@@ -8,18 +8,28 @@ import hashlib
 from typing import Any
 
 import httpx
+from beanie import PydanticObjectId
 
 from domain.core.roles import Role
-from domain.sessions.documents import RefreshToken
+from domain.sessions.documents import RefreshFamily
 from tests.api.identity_ops import LOGOUT, ME, PASSWORD, REFRESH, call, error_code, login
 from tests.security.support import audit_events
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 
 
-async def refresh(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    result: dict[str, Any] = (await call(client, REFRESH, {"token": token}))["data"]["refreshToken"]
+async def refresh(
+    client: httpx.AsyncClient, token: str, user_agent: str | None = None
+) -> dict[str, Any]:
+    body = await call(client, REFRESH, {"token": token}, user_agent=user_agent)
+    result: dict[str, Any] = body["data"]["refreshToken"]
     return result
+
+
+# The thief's browser: another client context than the victim's, so no refresh grace.
+THIEF_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
+)
 
 
 async def signed_in(client: httpx.AsyncClient, access: str) -> bool:
@@ -34,7 +44,8 @@ async def test_stolen_refresh_token_used_first_by_the_thief_is_caught_on_the_vic
     other_device = await login(client, user.email)
     stolen = victim["refreshToken"]
 
-    thief = await refresh(client, stolen)  # the thief rotates first and holds fresh tokens
+    # The thief rotates first and holds fresh tokens.
+    thief = await refresh(client, stolen, THIEF_AGENT)
     assert thief["__typename"] == "AuthPayload"
     assert await signed_in(client, thief["accessToken"])
 
@@ -77,11 +88,16 @@ async def test_each_login_is_a_new_session_with_fresh_high_entropy_tokens(
     first, second = [await login(client, user.email) for _ in range(2)]
     assert first["sessionId"] != second["sessionId"]
     assert first["refreshToken"] != second["refreshToken"]
-    # 256 bits of randomness, stored only as its SHA-256.
+    # An HMAC-SHA256 (256 bits) under the session's own random secret, which is stored
+    # sealed: neither the token nor its hash is stored anywhere.
     assert len(first["refreshToken"]) >= 43
-    stored_id = hashlib.sha256(first["refreshToken"].encode()).hexdigest()
-    assert await RefreshToken.get(stored_id) is not None
-    assert await RefreshToken.find({"_id": first["refreshToken"]}).count() == 0
+    family = await RefreshFamily.get(PydanticObjectId(first["sessionId"]))
+    assert family is not None
+    stored = family.model_dump_json()
+    mac = first["refreshToken"].rsplit(".", 1)[1]
+    for secret in (mac, hashlib.sha256(first["refreshToken"].encode()).hexdigest()):
+        assert secret not in stored
+    assert family.sealed_secret.startswith("v1.")
 
 
 async def test_token_kinds_cannot_stand_in_for_each_other(

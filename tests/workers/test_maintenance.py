@@ -65,7 +65,13 @@ async def test_purge_expired_keeps_live_records(database: None) -> None:
     ).insert()
 
     counts = await purge_expired(NOW)
-    assert counts == {"claims": 1, "action_tokens": 1, "refresh_tokens": 1, "sessions": 1}
+    assert counts == {
+        "claims": 1,
+        "action_tokens": 1,
+        "refresh_tokens": 1,
+        "refresh_families": 0,
+        "sessions": 1,
+    }
     assert await Claim.get("fresh") is not None
     assert await ActionToken.get("t-new") is not None
     assert await Session.get(live.id) is not None
