@@ -80,3 +80,39 @@ def test_committed_possible_types_match_the_schema(node_tools: Path, tmp_path: P
     generated = json.loads((root / "clients" / "possible-types.json").read_text())
     assert "InvalidCredentials" in generated["possibleTypes"]["UserError"]
     assert "InvalidCredentials" in generated["possibleTypes"]["LoginResult"]
+
+
+def test_web_client_types_are_current_and_check_strictly(node_tools: Path, tmp_path: Path) -> None:
+    """clients/web/src/generated.ts is what web-client.yml makes of the SDL and the
+    client's operations, and the client type-checks with `tsc --strict` against it."""
+    root = HERE.parent.parent
+    web = root / "clients" / "web"
+    config = (HERE / "web-client.yml").read_text()
+    config = config.replace("../../schema.graphql", str(root / "schema.graphql"))
+    config = config.replace("../../clients/web/src/operations/", f"{web}/src/operations/")
+    config = config.replace("../../clients/web/src/generated.ts", f"{tmp_path}/generated.ts")
+    config = config.replace("./operation-documents.cjs", str(HERE / "operation-documents.cjs"))
+    (tmp_path / "codegen.yml").write_text(config)
+    result = _run([str(node_tools / "graphql-codegen"), "--config", str(tmp_path / "codegen.yml")])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / "generated.ts").read_text() == (web / "src" / "generated.ts").read_text(), (
+        "clients/web/src/generated.ts is stale: cd tests/codegen && "
+        "npx graphql-codegen --config web-client.yml"
+    )
+    if not (web / "node_modules" / ".bin" / "tsc").exists():
+        installed = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=web,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert installed.returncode == 0, installed.stderr[-2000:]
+    checked = subprocess.run(
+        [str(web / "node_modules" / ".bin" / "tsc"), "-p", "tsconfig.json", "--noEmit"],
+        cwd=web,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stdout[-3000:]
