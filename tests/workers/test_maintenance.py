@@ -11,6 +11,7 @@ from beanie import PydanticObjectId
 
 from domain.audit.documents import AuditAction, AuditEvent, AuditResult
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.claims import Claim
 from domain.core.clock import FrozenClock
 from domain.core.settings import Settings
@@ -80,9 +81,11 @@ async def test_purge_expired_keeps_live_records(database: None) -> None:
 
 async def test_audit_retention(database: None) -> None:
     service = AuditService(FrozenClock(NOW - timedelta(days=400)))
-    await service.record("user.login", AuditAction.LOGIN, target_id="a")
+    await service.record("user.login", AuditAction.LOGIN, actor=Actor.system(), target_id="a")
     service = AuditService(FrozenClock(NOW - timedelta(days=10)))
-    await service.record("user.login", AuditAction.LOGIN, result=AuditResult.FAILURE)
+    await service.record(
+        "user.login", AuditAction.LOGIN, actor=Actor.system(), result=AuditResult.FAILURE
+    )
     assert await purge_audit(service, NOW, retention_days=365) == 1
     remaining = await AuditEvent.find_all().to_list()
     assert [e.occurred_at.date() for e in remaining] == [(NOW - timedelta(days=10)).date()]
