@@ -24,7 +24,6 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from domain.core.settings import Settings
 from tests.conftest import ServiceUrls
 from tests.support.processes import gatehouse_env, start_api
 
@@ -34,7 +33,6 @@ ROOT = HERE.parents[1]
 WEB = ROOT / "clients" / "web"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "lantern orchard pebble 4471"
-GRACE_LANDED = "refresh_token_grace_seconds" in Settings.model_fields
 LOGIN = """mutation($e: String!, $p: String!) {
   login(email: $e, password: $p) { __typename ... on AuthPayload { accessToken } } }"""
 ACCOUNT = """{ mySecurityEvents(first: 100) { event }
@@ -221,7 +219,6 @@ def test_a_revocation_elsewhere_signs_every_tab_out_within_a_second(
     assert all(answer.startswith("SignedOutError") for answer in report["me"]), report["me"]
 
 
-@pytest.mark.xfail(not GRACE_LANDED, reason="needs the server's refresh grace window", strict=True)
 def test_without_the_lock_the_server_grace_keeps_every_tab_signed_in(
     browser_tools: None, api: tuple[str, dict[str, str], Path], page_origin: str
 ) -> None:
@@ -232,7 +229,6 @@ def test_without_the_lock_the_server_grace_keeps_every_tab_signed_in(
     _assert_one_session_kept(report, api[0], email)
 
 
-@pytest.mark.xfail(not GRACE_LANDED, reason="needs the server's refresh grace window", strict=True)
 def test_a_lost_refresh_answer_is_retried_through_the_grace_window(
     browser_tools: None, api: tuple[str, dict[str, str], Path], page_origin: str
 ) -> None:
