@@ -12,6 +12,7 @@
     ],
     "BeginTotpResult": [
       "InvalidCredentials",
+      "ReauthenticationRequired",
       "TotpAlreadyEnabled",
       "TotpEnrollment"
     ],
@@ -20,6 +21,7 @@
       "InvalidCredentials",
       "PasswordChanged",
       "RateLimited",
+      "ReauthenticationRequired",
       "ValidationFailed"
     ],
     "CompleteMfaLoginResult": [
@@ -41,10 +43,12 @@
       "InvalidMfaCode",
       "NoPendingEnrollment",
       "RateLimited",
+      "ReauthenticationRequired",
       "TotpAlreadyEnabled"
     ],
     "CreateApiKeyResult": [
       "ApiKeyCreated",
+      "ReauthenticationRequired",
       "ValidationFailed"
     ],
     "DisableTotpResult": [
@@ -52,6 +56,7 @@
       "InvalidCredentials",
       "InvalidMfaCode",
       "RateLimited",
+      "ReauthenticationRequired",
       "TotpDisabled",
       "TotpNotEnabled",
       "ValidationFailed"
@@ -93,6 +98,7 @@
       "InvalidCredentials",
       "InvalidMfaCode",
       "RateLimited",
+      "ReauthenticationRequired",
       "TotpNotEnabled",
       "ValidationFailed"
     ],
@@ -107,6 +113,7 @@
       "EmailTaken",
       "InvalidCredentials",
       "RateLimited",
+      "ReauthenticationRequired",
       "ValidationFailed"
     ],
     "ResendEmailResult": [
@@ -155,15 +162,23 @@
       "NoPendingEnrollment",
       "NotFound",
       "RateLimited",
+      "ReauthenticationRequired",
       "RefreshTokenReused",
       "SessionExpired",
       "TotpAlreadyEnabled",
       "TotpNotEnabled",
       "ValidationFailed"
     ],
+    "UserStatusResult": [
+      "Forbidden",
+      "NotFound",
+      "UserUpdated",
+      "ValidationFailed"
+    ],
     "UserUpdateResult": [
       "Forbidden",
       "NotFound",
+      "ReauthenticationRequired",
       "UserUpdated",
       "ValidationFailed"
     ],
@@ -184,11 +199,13 @@
     ],
     "WebhookSaveResult": [
       "NotFound",
+      "ReauthenticationRequired",
       "ValidationFailed",
       "WebhookEndpointSaved"
     ],
     "WebhookSecretResult": [
       "NotFound",
+      "ReauthenticationRequired",
       "ValidationFailed",
       "WebhookSecretIssued"
     ]

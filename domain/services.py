@@ -205,7 +205,7 @@ def build_services(
             clock, audit, on_created=api_key_created, max_rate_limit=settings.api_key_max_rate_limit
         ),
         reauthentication=Reauthentication(
-            settings, redis, clock, hasher, mfa, audit, lockout.record_failed_attempt
+            settings, clock, hasher, mfa, audit, lockout.record_failed_attempt, access_tokens
         ),
         audit=audit,
         admin_users=AdminUsers(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import strawberry
 
 from domain.admin.user_filter import UserFilter, user_cursor
@@ -23,6 +26,7 @@ from schema.context import Info
 from schema.error_mapping import maps_domain_errors
 from schema.identity.types import RoleEnum, SessionType, UserType
 from schema.pagination import Edge, PageInfo, page_size
+from schema.recent_authentication import requires_recent_authentication
 
 
 def _actor(info: Info) -> Actor:
@@ -78,6 +82,13 @@ async def user(info: Info, id: strawberry.ID) -> AdminUserDetail:
     )
 
 
+def _grants(args: Mapping[str, Any]) -> bool:
+    """Giving a role or an account back needs a recent sign-in; taking access away must
+    stay fast, so deactivating does not."""
+    return args.get("role") is not None or bool(args.get("active"))
+
+
+@requires_recent_authentication(max_age_seconds=300, when=_grants)
 @maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
 async def update_user(
     info: Info,
@@ -97,6 +108,7 @@ async def delete_user(info: Info, id: strawberry.ID) -> UserUpdated:
     return UserUpdated(user=UserType.from_document(deleted))
 
 
+@requires_recent_authentication(max_age_seconds=300)
 @maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
 async def restore_user(info: Info, id: strawberry.ID) -> UserUpdated:
     restored = await info.context.services.admin_users.restore(_actor(info), str(id))
@@ -115,6 +127,7 @@ async def revoke_user_sessions(info: Info, id: strawberry.ID) -> UserSessionsRev
     return UserSessionsRevoked(sessions_ended=ended)
 
 
+@requires_recent_authentication(max_age_seconds=300)
 @maps_domain_errors(NotFoundError, ForbiddenError, ValidationError)
 async def reset_user_two_factor(
     info: Info,

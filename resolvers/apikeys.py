@@ -9,12 +9,14 @@ from schema.actor import actor_of
 from schema.apikeys.types import ApiKeyCreated, ApiKeyRevoked, ApiKeyType
 from schema.context import Info
 from schema.error_mapping import maps_domain_errors
+from schema.recent_authentication import requires_recent_authentication
 
 
 async def api_keys(info: Info) -> list[ApiKeyType]:
     return [ApiKeyType.from_document(k) for k in await info.context.services.api_keys.list()]
 
 
+@requires_recent_authentication(max_age_seconds=300)
 @maps_domain_errors(ValidationError)
 async def create_api_key(
     info: Info, name: str, scopes: list[str], rate_limit: str | None = None

@@ -50,6 +50,7 @@ from schema.identity.types import (
     TotpEnrollment,
     UserType,
 )
+from schema.recent_authentication import requires_recent_authentication
 
 REGISTER_MESSAGE = (
     "Thanks! Check your inbox: we sent a link to confirm the address. "
@@ -156,12 +157,13 @@ async def reauthenticate(
     # Limited like the sign-in it stands for: a password like login, a code like 2FA.
     operation = Operation.LOGIN if password else Operation.MFA
     await limit(info, operation, account=principal.user_id)
-    valid_until = await info.context.services.reauthentication.reauthenticate(
+    proof = await info.context.services.reauthentication.reauthenticate(
         principal, actor=actor_of(info), password=password, code=code, backup_code=backup_code
     )
-    return Reauthenticated(valid_until=valid_until)
+    return Reauthenticated.build(proof, info.context.clock.now())
 
 
+@requires_recent_authentication(max_age_seconds=300)
 @maps_domain_errors(TotpAlreadyEnabledError, InvalidCredentialsError)
 async def begin_totp_enrollment(info: Info) -> TotpEnrollment:
     enrollment = await info.context.services.two_factor.begin_totp_enrollment(_user_id(info))
@@ -172,6 +174,7 @@ async def begin_totp_enrollment(info: Info) -> TotpEnrollment:
     )
 
 
+@requires_recent_authentication(max_age_seconds=300)
 @maps_domain_errors(
     InvalidMfaCodeError, NoPendingEnrollmentError, TotpAlreadyEnabledError, RateLimitedError
 )
@@ -183,6 +186,7 @@ async def confirm_totp_enrollment(info: Info, code: str) -> BackupCodes:
     return BackupCodes(codes=codes)
 
 
+@requires_recent_authentication(max_age_seconds=900)
 @maps_domain_errors(
     InvalidCredentialsError,
     InvalidMfaCodeError,
@@ -199,6 +203,7 @@ async def regenerate_backup_codes(info: Info, password: str, code: str) -> Backu
     return BackupCodes(codes=codes)
 
 
+@requires_recent_authentication(max_age_seconds=900)
 @maps_domain_errors(
     InvalidCredentialsError,
     InvalidMfaCodeError,
@@ -277,6 +282,7 @@ async def me(info: Info) -> UserType:
     return UserType.from_document(user)
 
 
+@requires_recent_authentication(max_age_seconds=900)
 @maps_domain_errors(ValidationError, InvalidCredentialsError, AccountLockedError, RateLimitedError)
 async def change_password(info: Info, current_password: str, new_password: str) -> PasswordChanged:
     principal = info.context.require_principal()
@@ -317,6 +323,7 @@ async def update_profile(
     return ProfileUpdated(user=UserType.from_document(user))
 
 
+@requires_recent_authentication(max_age_seconds=900)
 @maps_domain_errors(
     ValidationError, InvalidCredentialsError, EmailTakenError, AccountLockedError, RateLimitedError
 )

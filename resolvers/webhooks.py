@@ -7,6 +7,7 @@ from schema.actor import actor_of
 from schema.context import Info
 from schema.error_mapping import maps_domain_errors
 from schema.pagination import page_size
+from schema.recent_authentication import requires_recent_authentication
 from schema.webhooks.types import (
     DeliveryStatusEnum,
     WebhookDeliveryQueued,
@@ -35,6 +36,7 @@ async def webhook_deliveries(
     return [WebhookDeliveryType.from_document(d) for d in deliveries]
 
 
+@requires_recent_authentication(max_age_seconds=300)
 @maps_domain_errors(ValidationError, NotFoundError)
 async def create_webhook_endpoint(
     info: Info, url: str, events: list[str], description: str = ""
@@ -45,6 +47,7 @@ async def create_webhook_endpoint(
     return WebhookSecretIssued(endpoint=WebhookEndpointType.from_document(endpoint), secret=secret)
 
 
+@requires_recent_authentication(max_age_seconds=300)
 @maps_domain_errors(ValidationError, NotFoundError)
 async def update_webhook_endpoint(
     info: Info,
@@ -70,6 +73,7 @@ async def delete_webhook_endpoint(
     return WebhookEndpointDeleted(id=id)
 
 
+@requires_recent_authentication(max_age_seconds=300)
 @maps_domain_errors(ValidationError, NotFoundError)
 async def rotate_webhook_secret(
     info: Info,

@@ -1,11 +1,11 @@
 """Permission classes: refusals travel as top-level errors with ``extensions.code``.
 
-A denied field resolves nothing, so no data leaks with the error.
+A denied field resolves nothing, so no data leaks with the error. A sign-in too old
+for a lasting-control change is answered as data, not here: schema/recent_authentication.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from strawberry.permission import BasePermission
@@ -42,7 +42,7 @@ def _lacks_second_factor(info: Info) -> bool:
     )
 
 
-async def _audit_denial(info: Info, needs: str) -> None:
+async def audit_denial(info: Info, needs: str) -> None:
     """Record a signed-in caller refused a field (ASVS 7.2.2: failed access decisions are logged).
 
     Anonymous callers are not recorded: their refusal is routine and needs no actor. One
@@ -84,7 +84,7 @@ def HasPermission(permission: Permission) -> type[BasePermission]:  # noqa: N802
             principal = info.context.principal
             allowed = principal is not None and has_permission(principal.role, permission)
             if not allowed:
-                await _audit_denial(info, permission.value)
+                await audit_denial(info, permission.value)
             return allowed
 
     _HasPermission.__name__ = f"HasPermission_{permission.value.replace(':', '_')}"
@@ -104,7 +104,7 @@ def SecondFactorFor(needs: str) -> type[BasePermission]:  # noqa: N802 - reads l
         async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             if not _lacks_second_factor(info):
                 return True
-            await _audit_denial(info, f"{needs}+mfa")
+            await audit_denial(info, f"{needs}+mfa")
             return False
 
     _SecondFactorFor.__name__ = f"SecondFactorFor_{needs.replace(':', '_')}"
@@ -115,40 +115,3 @@ def permission_guard(permission: Permission) -> list[type[BasePermission]]:
     """Signed in (UNAUTHENTICATED), holding ``permission`` (FORBIDDEN), and with the
     second factor the role needs (MFA_REQUIRED), checked in that order."""
     return [IsAuthenticated, HasPermission(permission), SecondFactorFor(permission.value)]
-
-
-REAUTHENTICATION_MESSAGE = (
-    "This change needs a recent sign-in: confirm it is you with `reauthenticate` "
-    "(your password or a current code) and try again."
-)
-ArgumentsTest = Callable[[dict[str, Any]], bool]
-
-
-def RecentAuthentication(  # noqa: N802 - reads like a class
-    when: ArgumentsTest | None = None,
-) -> type[BasePermission]:
-    """The session signed in or answered ``reauthenticate`` within the last
-    GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS (domain/identity/reauthentication.py).
-
-    Put it after IsAuthenticated and the field's permission check, so a caller without
-    the permission hears FORBIDDEN. ``when`` limits it to calls whose arguments give lasting
-    control (``updateUser`` raising a role, say); other calls pass.
-    """
-
-    class _RecentAuthentication(BasePermission):
-        message = REAUTHENTICATION_MESSAGE
-        error_extensions = {"code": "REAUTHENTICATION_REQUIRED"}
-        reauthentication = True  # read by the tests that list every guarded mutation
-
-        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-            principal = info.context.principal
-            if principal is None:
-                return False  # never reached after IsAuthenticated, which every list has first
-            if when is not None and not when(kwargs):
-                return True
-            recent = await info.context.services.reauthentication.is_recent(principal)
-            if not recent:
-                await _audit_denial(info, "recent_authentication")
-            return recent
-
-    return _RecentAuthentication

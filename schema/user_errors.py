@@ -25,6 +25,7 @@ from domain.identity.errors import (
     EmailNotVerifiedError,
     EmailTakenError,
     InvalidCredentialsError,
+    ReauthenticationRequiredError,
 )
 from domain.mfa.errors import (
     InvalidMfaCodeError,
@@ -141,6 +142,20 @@ class RateLimited(UserError):
     retry_after_seconds: int
 
 
+@strawberry.type(
+    description="The session's last sign-in is too old for this change: call "
+    "`reauthenticate` with one of `methods`, then try again (with the returned access token)."
+)
+class ReauthenticationRequired(UserError):
+    max_age_seconds: int = strawberry.field(
+        description="How recent a sign-in or `reauthenticate` this operation needs."
+    )
+    methods: list[str] = strawberry.field(
+        description="The proofs this account can give `reauthenticate`: "
+        '"password", and with two-factor on "totp" and (while any are left) "backup_code".'
+    )
+
+
 # The one table from a domain error to the union member a client sees. A subclass maps
 # with its base: a replayed TOTP code (TotpCodeReplayedError) is an InvalidMfaCode that
 # keeps its own code, refused but not counted as a guess.
@@ -162,6 +177,7 @@ USER_ERROR_TYPES: Mapping[type[DomainError], type[UserError]] = {
     TotpAlreadyEnabledError: TotpAlreadyEnabled,
     NoPendingEnrollmentError: NoPendingEnrollment,
     TotpNotEnabledError: TotpNotEnabled,
+    ReauthenticationRequiredError: ReauthenticationRequired,
 }
 
 
@@ -192,5 +208,12 @@ def to_user_error(error: DomainError) -> UserError:
     if isinstance(error, RateLimitedError):
         return RateLimited(
             message=error.message, code=error.code, retry_after_seconds=error.retry_after_seconds
+        )
+    if isinstance(error, ReauthenticationRequiredError):
+        return ReauthenticationRequired(
+            message=error.message,
+            code=error.code,
+            max_age_seconds=error.max_age_seconds,
+            methods=list(error.methods),
         )
     return kind(message=error.message, code=error.code)

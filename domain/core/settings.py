@@ -233,9 +233,10 @@ class Settings(BaseSettings):
     mfa_challenge_ttl_seconds: int = Field(default=300, ge=30)
     # Roles whose permissions need a session signed in with a second factor (ASVS 4.3.1).
     mfa_required_roles: CsvList = Field(default_factory=list)
-    # How long a sign-in or `reauthenticate` lets the session make lasting-control
-    # changes (enrol a factor, create an API key, ...) without proving itself again.
-    reauthentication_max_age_seconds: int = Field(default=300, ge=30, le=3600)
+    # The longest any lasting-control change (enrol a factor, create an API key, ...)
+    # accepts a sign-in or `reauthenticate`: each operation declares its own maximum age
+    # (SECURITY.md), and this caps them all; lower it to tighten every one.
+    reauthentication_max_age_seconds: int = Field(default=900, ge=30, le=3600)
 
     # --- frontend links in emails ---
     frontend_url: str = "http://localhost:3000"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from domain.core.errors import DomainError
@@ -14,6 +15,7 @@ class IdentityErrorCode(StrEnum):
     EMAIL_TAKEN = "EMAIL_TAKEN"
     ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
     INVALID_TOKEN = "INVALID_TOKEN"
+    REAUTHENTICATION_REQUIRED = "REAUTHENTICATION_REQUIRED"
 
 
 class InvalidCredentialsError(DomainError):
@@ -47,3 +49,19 @@ class AccountLockedError(DomainError):
         "This account is locked after too many failed sign-ins. Use the link we emailed "
         "you to unlock it, or contact support."
     )
+
+
+class ReauthenticationRequiredError(DomainError):
+    """The session's last sign-in or ``reauthenticate`` is older than the operation allows."""
+
+    code = IdentityErrorCode.REAUTHENTICATION_REQUIRED
+    status_code = 403
+    default_message = (
+        "This change needs a recent sign-in: confirm it is you with `reauthenticate` and try again."
+    )
+
+    def __init__(self, max_age_seconds: int, methods: Sequence[str]) -> None:
+        super().__init__()
+        self.max_age_seconds = max_age_seconds
+        # The proofs this account can give to ``reauthenticate``: "password", "totp", ...
+        self.methods = tuple(methods)

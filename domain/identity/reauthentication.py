@@ -1,17 +1,19 @@
 """Recent authentication: a stolen access token alone never buys lasting control.
 
-Changes that give lasting control of an account (a new second factor, an API key, a
-webhook that sends data out, a raised role; the list is in SECURITY.md) need a
-session that proved who it is within ``reauthentication_max_age_seconds``
-(default 5 minutes). A session is recent when it was signed in that recently (the
-password, or password and second factor, opened it) or when it answered
-``reauthenticate`` that recently. Refreshing the tokens does not make it recent:
-the refresh token is as stealable as the access token.
+Changes that give lasting control of an account (a second factor, a password or email,
+an API key, a webhook that sends data out, a raised role; each declares its own maximum
+age with ``@requires_recent_authentication`` in schema/recent_authentication.py, and
+SECURITY.md lists them) need a session whose last authentication is recent enough. A
+session authenticates when it is signed in (the password, or password and second
+factor, opened it) and when it answers ``reauthenticate``. Refreshing the tokens does
+not count: the refresh token is as stealable as the access token.
 
-The proof is recorded per session in Redis (``reauth:<session id>`` holds the time
-it was given, by the injected clock) and only counts while the session is live, so
-it ends with the session. Without Redis the answer is "try again later", never a
-guess either way.
+The time of that last authentication is the session's ``auth_time``
+(``Session.authenticated_at``, else its sign-in), kept in the database with the session,
+so it ends with the session and every access token of the session carries it (the OIDC
+``auth_time`` claim, kept across refreshes). ``reauthenticate`` hands back a fresh access
+token with the new time. GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS caps every
+operation's maximum age (lower it to tighten them all).
 
 Wrong passwords and codes count toward the account lock like a wrong sign-in; a
 replay of a code already used is refused without counting (it is not a guess).
@@ -20,40 +22,56 @@ replay of a code already used is refused without counting (it is not a guess).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
-from loguru import logger
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from pymongo.results import UpdateResult
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.actor import Actor
 from domain.core.clock import Clock
-from domain.core.errors import DependencyUnavailableError, FieldError, ValidationError
+from domain.core.errors import FieldError, UnauthenticatedError, ValidationError
 from domain.core.settings import Settings
 from domain.identity import repository
 from domain.identity.documents import User, UserStatus
-from domain.identity.errors import AccountLockedError, InvalidCredentialsError
+from domain.identity.errors import (
+    AccountLockedError,
+    InvalidCredentialsError,
+    ReauthenticationRequiredError,
+)
 from domain.identity.passwords import PasswordHasher
 from domain.mfa.errors import InvalidMfaCodeError
 from domain.mfa.service import MfaService
 from domain.sessions.documents import Session
 from domain.sessions.principal import Principal
+from domain.tokens.access import AccessTokenService
 
 # Counts a wrong answer toward the lock; raises AccountLockedError at the threshold.
 FailureCounter = Callable[[User, Actor], Awaitable[None]]
-# Outlives the proof it holds in real time, whatever the clock says: only cleanup.
-_MARKER_SLACK_SECONDS = 60
+# The shortest maximum age any operation declares: ``validUntil`` is told against it.
+STRICTEST_MAX_AGE_SECONDS = 300
+_ENDED = "This session has ended: sign in again."
 
 
 class ProofMethod(StrEnum):
     PASSWORD = "password"
     TOTP = "totp"
     BACKUP_CODE = "backup_code"
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A session's fresh authentication, and the access token that carries it."""
+
+    auth_time: datetime
+    # Until when every operation accepts it (the strictest maximum age).
+    valid_until: datetime
+    access_token: str
+    access_expires_at: datetime
 
 
 def _utc(moment: datetime) -> datetime:
@@ -68,26 +86,25 @@ class Reauthentication:
     def __init__(
         self,
         settings: Settings,
-        redis: Redis,
         clock: Clock,
         hasher: PasswordHasher,
         mfa: MfaService,
         audit: AuditService,
         count_failure: FailureCounter,
+        access_tokens: AccessTokenService,
     ) -> None:
         self._settings = settings
-        self._redis = redis
         self._clock = clock
         self._hasher = hasher
         self._mfa = mfa
         self._audit = audit
         self._count_failure = count_failure
-        self._max_age = timedelta(seconds=settings.reauthentication_max_age_seconds)
-        self._prefix = f"{settings.redis_key_prefix}reauth:"
+        self._access = access_tokens
+        self._ceiling = settings.reauthentication_max_age_seconds
 
-    @property
-    def max_age(self) -> timedelta:
-        return self._max_age
+    def max_age(self, declared_seconds: int) -> int:
+        """An operation's maximum age in seconds: as declared, at most the configured cap."""
+        return min(declared_seconds, self._ceiling)
 
     async def reauthenticate(
         self,
@@ -97,15 +114,18 @@ class Reauthentication:
         password: str | None = None,
         code: str | None = None,
         backup_code: str | None = None,
-    ) -> datetime:
-        """Check one proof (the password, a current TOTP code or a backup code) and
-        record it for this session; returns when the recent authentication ends.
+    ) -> Proof:
+        """Check one proof (the password, a current TOTP code or a backup code), record
+        it as the session's new ``auth_time`` and issue an access token carrying it.
 
         Raises: ValidationError (none or several proofs), InvalidCredentialsError,
         InvalidMfaCodeError (TotpCodeReplayedError for a used code), AccountLockedError,
-        DependencyUnavailableError (Redis).
+        UnauthenticatedError (the session has ended).
         """
         method = _method(password, code, backup_code)
+        session = await _live_session(principal, self._clock.now())
+        if session is None:
+            raise UnauthenticatedError(_ENDED)
         user = await repository.get(principal.user_id)
         if user is None or user.id is None or user.status is not UserStatus.ACTIVE:
             raise InvalidCredentialsError
@@ -131,7 +151,7 @@ class Reauthentication:
             if not right:
                 await self._refuse(user, method, actor)
                 raise InvalidMfaCodeError
-        valid_until = await self.record(principal.session_id)
+        proof = await self._record(session, user)
         await self._audit.record(
             "user.reauthenticated",
             AuditAction.SECURITY,
@@ -139,60 +159,64 @@ class Reauthentication:
             target_id=str(user.id),
             details={"session": principal.session_id, "method": method.value},
         )
-        return valid_until
+        return proof
 
     async def _refuse(self, user: User, method: ProofMethod, actor: Actor) -> None:
         await self._audit.record(
             "user.reauthentication_failed",
             AuditAction.SECURITY,
-            result=AuditResult.FAILURE,
             actor=actor.as_user(str(user.id)),
+            result=AuditResult.FAILURE,
             target_id=str(user.id),
             details={"method": method.value},
         )
         # A stolen session guessing the password counts toward the lock like a login.
         await self._count_failure(user, actor)
 
-    async def record(self, session_id: str) -> datetime:
-        """Note that this session proved itself now; returns when that stops counting.
-
-        Raises: DependencyUnavailableError (Redis).
-        """
+    async def _record(self, session: Session, user: User) -> Proof:
         now = self._clock.now()
-        ttl = int(self._max_age.total_seconds()) + _MARKER_SLACK_SECONDS
-        try:
-            await self._redis.set(self._key(session_id), str(now.timestamp()), ex=ttl)
-        except RedisError as error:
-            logger.warning("re-authentication not recorded: {}", error)
-            raise DependencyUnavailableError from error
-        return now + self._max_age
+        recorded = await Session.find_one(
+            Session.id == session.id,
+            Session.revoked_at == None,  # noqa: E711
+        ).update({"$set": {"authenticated_at": now}})
+        if not isinstance(recorded, UpdateResult) or recorded.matched_count != 1:
+            raise UnauthenticatedError(_ENDED)  # ended while the proof was checked
+        token, claims = self._access.issue(
+            str(session.user_id), str(session.id), user.role.value, mfa=session.mfa, auth_time=now
+        )
+        return Proof(
+            auth_time=now,
+            valid_until=now + timedelta(seconds=self.max_age(STRICTEST_MAX_AGE_SECONDS)),
+            access_token=token,
+            access_expires_at=claims.exp,
+        )
 
-    async def recent_until(self, principal: Principal) -> datetime | None:
-        """Until when this live session counts as recently authenticated (None: not now).
+    async def auth_time(self, principal: Principal) -> datetime | None:
+        """When this live session last proved who it is (None: the session has ended)."""
+        session = await _live_session(principal, self._clock.now())
+        return None if session is None else _utc(session.auth_time)
 
-        Raises: DependencyUnavailableError (Redis).
-        """
-        now = self._clock.now()
-        session = await _live_session(principal, now)
-        if session is None:
-            return None
-        proved = [_utc(session.created_at)]
-        try:
-            raw = await self._redis.get(self._key(principal.session_id))
-        except RedisError as error:
-            logger.warning("re-authentication cannot be checked: {}", error)
-            raise DependencyUnavailableError from error
-        if raw is not None:
-            proved.append(datetime.fromtimestamp(float(raw), UTC))
-        until = max(proved) + self._max_age
-        return until if now < until else None
+    async def is_recent(self, principal: Principal, max_age_seconds: int) -> bool:
+        proved = await self.auth_time(principal)
+        limit = timedelta(seconds=self.max_age(max_age_seconds))
+        return proved is not None and self._clock.now() < proved + limit
 
-    async def is_recent(self, principal: Principal) -> bool:
-        """Raises: DependencyUnavailableError (Redis)."""
-        return await self.recent_until(principal) is not None
+    async def require_recent(self, principal: Principal, max_age_seconds: int) -> None:
+        """Raises: ReauthenticationRequiredError, with the proofs this account can give."""
+        if await self.is_recent(principal, max_age_seconds):
+            return
+        raise ReauthenticationRequiredError(
+            self.max_age(max_age_seconds), [m.value for m in await self.methods(principal)]
+        )
 
-    def _key(self, session_id: str) -> str:
-        return self._prefix + session_id
+    async def methods(self, principal: Principal) -> list[ProofMethod]:
+        """The proofs ``reauthenticate`` accepts from this account."""
+        found = [ProofMethod.PASSWORD]
+        if await self._mfa.is_enabled(principal.user_id):
+            found.append(ProofMethod.TOTP)
+            if await self._mfa.remaining_backup_codes(principal.user_id) > 0:
+                found.append(ProofMethod.BACKUP_CODE)
+        return found
 
 
 def _method(password: str | None, code: str | None, backup_code: str | None) -> ProofMethod:

@@ -22,6 +22,16 @@ class Session(Document):
     revoked_reason: str | None = None
     # Signed in with a second factor: every access token of the session says so (amr).
     mfa: bool = False
+    # The last ``reauthenticate`` (domain/identity/reauthentication.py); None: only the sign-in.
+    authenticated_at: datetime | None = None
+
+    @property
+    def auth_time(self) -> datetime:
+        """When the session last proved who it is: its sign-in or its last ``reauthenticate``.
+
+        Refreshing does not move it (the refresh token is as stealable as the access token).
+        """
+        return self.authenticated_at or self.created_at
 
     class Settings:
         name = "sessions"

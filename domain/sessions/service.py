@@ -134,7 +134,11 @@ class SessionService:
     ) -> IssuedTokens:
         assert session.id is not None
         access, claims = self._access.issue(
-            str(user.id), str(session.id), user.role.value, mfa=session.mfa
+            str(user.id),
+            str(session.id),
+            user.role.value,
+            mfa=session.mfa,
+            auth_time=session.auth_time,  # the sign-in or reauthenticate, never a refresh
         )
         return IssuedTokens(
             access_token=access,

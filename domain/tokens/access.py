@@ -72,6 +72,9 @@ class AccessClaims:
     exp: datetime
     # RFC 8176 authentication methods: "pwd", and "otp" after a second factor.
     amr: tuple[str, ...] = ("pwd",)
+    # OIDC ``auth_time``: the session's last sign-in or ``reauthenticate``, kept across
+    # refreshes. None only in tokens signed before the claim existed.
+    auth_time: datetime | None = None
 
     @property
     def mfa(self) -> bool:
@@ -108,12 +111,27 @@ def _text_claim(payload: dict[str, Any], name: str) -> str:
     return value
 
 
+def _auth_time_claim(payload: dict[str, Any]) -> datetime | None:
+    """The ``auth_time`` claim; absent in tokens signed before it existed."""
+    if "auth_time" not in payload:
+        return None
+    try:
+        return datetime.fromtimestamp(_numeric_date(payload, "auth_time"), UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidAccessToken("auth_time out of range") from exc
+
+
 def _methods_claim(payload: dict[str, Any]) -> tuple[str, ...]:
     """The ``amr`` claim; absent in tokens signed before it existed, which were password-only."""
     value = payload.get("amr", ["pwd"])
     if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
         raise InvalidAccessToken("amr is not a list of strings")
     return tuple(value)
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(microsecond=0)
 
 
 class AccessTokenService:
@@ -127,9 +145,18 @@ class AccessTokenService:
         self._verified: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
 
     def issue(
-        self, user_id: str, session_id: str, role: str, *, mfa: bool = False
+        self,
+        user_id: str,
+        session_id: str,
+        role: str,
+        *,
+        mfa: bool = False,
+        auth_time: datetime | None = None,
     ) -> tuple[str, AccessClaims]:
-        """Sign a token with the active key; the claims are returned for the caller's use."""
+        """Sign a token with the active key; the claims are returned for the caller's use.
+
+        ``auth_time`` is when the session last proved who it is (now, if not given).
+        """
         key = self.keys.active
         assert key.private_key is not None  # KeySet refuses a verify-only active key
         # Whole seconds, so the returned claims equal what verify() reads back.
@@ -142,7 +169,9 @@ class AccessTokenService:
             iat=now,
             exp=now + self._ttl,
             amr=("pwd", "otp") if mfa else ("pwd",),
+            auth_time=now if auth_time is None else _whole_seconds(auth_time),
         )
+        assert claims.auth_time is not None
         issued_at = int(now.timestamp())
         payload = {
             "iss": self._issuer,
@@ -152,6 +181,7 @@ class AccessTokenService:
             "jti": claims.jti,
             "role": claims.role,
             "amr": list(claims.amr),
+            "auth_time": int(claims.auth_time.timestamp()),
             "typ": ACCESS_TOKEN_TYPE,
             "iat": issued_at,
             "nbf": issued_at,
@@ -231,4 +261,5 @@ class AccessTokenService:
             iat=issued_at,
             exp=expires_at,
             amr=_methods_claim(payload),
+            auth_time=_auth_time_claim(payload),
         )

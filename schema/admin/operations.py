@@ -8,12 +8,19 @@ from strawberry.permission import BasePermission
 from domain.identity.permissions import Permission
 from resolvers import admin
 from schema.admin.types import AdminUserDetail, UserConnection, UserSessionsRevoked, UserUpdated
-from schema.permissions import RecentAuthentication, permission_guard
-from schema.user_errors import Forbidden, NotFound, ValidationFailed
+from schema.permissions import permission_guard
+from schema.user_errors import Forbidden, NotFound, ReauthenticationRequired, ValidationFailed
 
 UserResult = Annotated[AdminUserDetail | NotFound, strawberry.union("AdminUserResult")]
+# Giving someone a role or their account back, or removing their second factor, is
+# lasting control: those resolvers also need a recent sign-in (SECURITY.md lists them).
 UserUpdateResult = Annotated[
-    UserUpdated | NotFound | Forbidden | ValidationFailed, strawberry.union("UserUpdateResult")
+    UserUpdated | NotFound | Forbidden | ValidationFailed | ReauthenticationRequired,
+    strawberry.union("UserUpdateResult"),
+]
+# Taking access away (soft delete) or ending a lock: no fresh proof, so no such member.
+UserStatusResult = Annotated[
+    UserUpdated | NotFound | Forbidden | ValidationFailed, strawberry.union("UserStatusResult")
 ]
 RevokeUserSessionsResult = Annotated[
     UserSessionsRevoked | NotFound | Forbidden, strawberry.union("RevokeUserSessionsResult")
@@ -21,15 +28,6 @@ RevokeUserSessionsResult = Annotated[
 
 _READ: list[type[BasePermission]] = permission_guard(Permission.USERS_READ)
 _WRITE: list[type[BasePermission]] = permission_guard(Permission.USERS_WRITE)
-# Giving someone a role or their account back, or removing their second factor, is
-# lasting control: a recent sign-in first (SECURITY.md lists every such mutation).
-_RECENT: list[type[BasePermission]] = [*_WRITE, RecentAuthentication()]
-_GRANTING: list[type[BasePermission]] = [
-    *_WRITE,
-    RecentAuthentication(
-        when=lambda args: args.get("role") is not None or bool(args.get("active"))
-    ),
-]
 
 
 @strawberry.type
@@ -46,25 +44,25 @@ class AdminQuery:
 class AdminMutation:
     update_user = strawberry.mutation(
         resolver=admin.update_user,
-        permission_classes=_GRANTING,
+        permission_classes=_WRITE,
         graphql_type=UserUpdateResult,
         description="Change role and/or activation; the user's sessions end.",
     )
     delete_user = strawberry.mutation(
         resolver=admin.delete_user,
         permission_classes=_WRITE,
-        graphql_type=UserUpdateResult,
+        graphql_type=UserStatusResult,
         description="Soft delete: hidden, cannot sign in, restorable.",
     )
     restore_user = strawberry.mutation(
-        resolver=admin.restore_user, permission_classes=_RECENT, graphql_type=UserUpdateResult
+        resolver=admin.restore_user, permission_classes=_WRITE, graphql_type=UserUpdateResult
     )
     unlock_user = strawberry.mutation(
-        resolver=admin.unlock_user, permission_classes=_WRITE, graphql_type=UserUpdateResult
+        resolver=admin.unlock_user, permission_classes=_WRITE, graphql_type=UserStatusResult
     )
     reset_user_two_factor = strawberry.mutation(
         resolver=admin.reset_user_two_factor,
-        permission_classes=_RECENT,
+        permission_classes=_WRITE,
         graphql_type=UserUpdateResult,
         description="Remove a user's TOTP and backup codes (a lost phone).",
     )

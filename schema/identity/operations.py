@@ -26,7 +26,7 @@ from schema.identity.types import (
     TotpDisabled,
     TotpEnrollment,
 )
-from schema.permissions import IsAuthenticated, RecentAuthentication
+from schema.permissions import IsAuthenticated
 from schema.user_errors import (
     AccountDisabled,
     AccountLocked,
@@ -39,6 +39,7 @@ from schema.user_errors import (
     NoPendingEnrollment,
     NotFound,
     RateLimited,
+    ReauthenticationRequired,
     RefreshTokenReused,
     SessionExpired,
     TotpAlreadyEnabled,
@@ -79,7 +80,12 @@ RefreshResult = Annotated[
 RevokeSessionResult = Annotated[SessionRevoked | NotFound, strawberry.union("RevokeSessionResult")]
 ChangePasswordResult = Annotated[
     # AccountLocked: a wrong current password counts toward the lock like a login.
-    PasswordChanged | ValidationFailed | InvalidCredentials | AccountLocked | RateLimited,
+    PasswordChanged
+    | ValidationFailed
+    | InvalidCredentials
+    | AccountLocked
+    | RateLimited
+    | ReauthenticationRequired,
     strawberry.union("ChangePasswordResult"),
 ]
 ResetPasswordResult = Annotated[
@@ -96,7 +102,8 @@ RequestEmailChangeResult = Annotated[
     | InvalidCredentials
     | EmailTaken
     | AccountLocked
-    | RateLimited,
+    | RateLimited
+    | ReauthenticationRequired,
     strawberry.union("RequestEmailChangeResult"),
 ]
 ConfirmEmailChangeResult = Annotated[
@@ -109,10 +116,16 @@ CompleteMfaLoginResult = Annotated[
     strawberry.union("CompleteMfaLoginResult"),
 ]
 BeginTotpResult = Annotated[
-    TotpEnrollment | TotpAlreadyEnabled | InvalidCredentials, strawberry.union("BeginTotpResult")
+    TotpEnrollment | TotpAlreadyEnabled | InvalidCredentials | ReauthenticationRequired,
+    strawberry.union("BeginTotpResult"),
 ]
 ConfirmTotpResult = Annotated[
-    BackupCodes | InvalidMfaCode | NoPendingEnrollment | TotpAlreadyEnabled | RateLimited,
+    BackupCodes
+    | InvalidMfaCode
+    | NoPendingEnrollment
+    | TotpAlreadyEnabled
+    | RateLimited
+    | ReauthenticationRequired,
     strawberry.union("ConfirmTotpResult"),
 ]
 ManageTotpResult = Annotated[
@@ -122,7 +135,8 @@ ManageTotpResult = Annotated[
     | TotpNotEnabled
     | AccountLocked
     | ValidationFailed
-    | RateLimited,
+    | RateLimited
+    | ReauthenticationRequired,
     strawberry.union("RegenerateBackupCodesResult"),
 ]
 DisableTotpResult = Annotated[
@@ -132,7 +146,8 @@ DisableTotpResult = Annotated[
     | TotpNotEnabled
     | AccountLocked
     | ValidationFailed
-    | RateLimited,
+    | RateLimited
+    | ReauthenticationRequired,
     strawberry.union("DisableTotpResult"),
 ]
 ReauthenticateResult = Annotated[
@@ -148,9 +163,9 @@ UnlockAccountResult = Annotated[
     AccountUnlocked | InvalidToken | RateLimited, strawberry.union("UnlockAccountResult")
 ]
 
+# Lasting control over the account (a factor, the password, the email) also needs a
+# recent sign-in: declared on each resolver (schema/recent_authentication.py).
 _AUTH: list[type[BasePermission]] = [IsAuthenticated]
-# Lasting control over the account: a recent sign-in or `reauthenticate` first.
-_RECENT: list[type[BasePermission]] = [IsAuthenticated, RecentAuthentication()]
 
 
 @strawberry.type
@@ -234,13 +249,13 @@ class IdentityMutation:
     )
     begin_totp_enrollment = strawberry.mutation(
         resolver=identity.begin_totp_enrollment,
-        permission_classes=_RECENT,
+        permission_classes=_AUTH,
         graphql_type=BeginTotpResult,
         description="Start adding an authenticator app; needs a recent sign-in.",
     )
     confirm_totp_enrollment = strawberry.mutation(
         resolver=identity.confirm_totp_enrollment,
-        permission_classes=_RECENT,
+        permission_classes=_AUTH,
         graphql_type=ConfirmTotpResult,
         description="Turn two-factor on with a first code; returns backup codes once.",
     )

@@ -9,6 +9,7 @@ import strawberry
 
 from domain.core.roles import Role
 from domain.identity.documents import User
+from domain.identity.reauthentication import Proof
 from domain.sessions.documents import Session
 from domain.sessions.service import IssuedTokens
 from schema.context import Info
@@ -147,11 +148,28 @@ class TotpDisabled:
 
 
 @strawberry.type(
-    description="This session counts as recently signed in until `validUntil`: changes that "
-    "give lasting control (a second factor, an API key, ...) are allowed until then."
+    description="The session authenticated now (`authTime`). Replace your access token with "
+    "`accessToken`: it carries the new `auth_time`. Each lasting-control change accepts the "
+    "proof for its own `maxAgeSeconds` (SECURITY.md); every one of them until `validUntil`."
 )
 class Reauthenticated:
     valid_until: datetime
+    auth_time: datetime
+    access_token: str
+    token_type: str
+    expires_in: int = strawberry.field(description="Seconds until the access token expires.")
+    access_token_expires_at: datetime
+
+    @classmethod
+    def build(cls, proof: Proof, now: datetime) -> Reauthenticated:
+        return cls(
+            valid_until=proof.valid_until,
+            auth_time=proof.auth_time,
+            access_token=proof.access_token,
+            token_type="Bearer",
+            expires_in=max(int((proof.access_expires_at - now).total_seconds()), 0),
+            access_token_expires_at=proof.access_expires_at,
+        )
 
 
 @strawberry.type(description="Accepted. If the details can be used, an email is on its way.")

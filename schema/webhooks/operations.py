@@ -7,8 +7,8 @@ from strawberry.permission import BasePermission
 
 from domain.identity.permissions import Permission
 from resolvers import webhooks
-from schema.permissions import RecentAuthentication, permission_guard
-from schema.user_errors import NotFound, ValidationFailed
+from schema.permissions import permission_guard
+from schema.user_errors import NotFound, ReauthenticationRequired, ValidationFailed
 from schema.webhooks.types import (
     WebhookDeliveryQueued,
     WebhookDeliveryType,
@@ -19,19 +19,21 @@ from schema.webhooks.types import (
 )
 
 SecretResult = Annotated[
-    WebhookSecretIssued | ValidationFailed | NotFound, strawberry.union("WebhookSecretResult")
+    WebhookSecretIssued | ValidationFailed | NotFound | ReauthenticationRequired,
+    strawberry.union("WebhookSecretResult"),
 ]
 SaveResult = Annotated[
-    WebhookEndpointSaved | ValidationFailed | NotFound, strawberry.union("WebhookSaveResult")
+    WebhookEndpointSaved | ValidationFailed | NotFound | ReauthenticationRequired,
+    strawberry.union("WebhookSaveResult"),
 ]
 DeleteResult = Annotated[WebhookEndpointDeleted | NotFound, strawberry.union("WebhookDeleteResult")]
 QueuedResult = Annotated[
     WebhookDeliveryQueued | ValidationFailed | NotFound, strawberry.union("WebhookQueuedResult")
 ]
 
+# Where account events are sent, and the secret that signs them, are lasting control:
+# those resolvers also need a recent sign-in (schema/recent_authentication.py).
 _MANAGE: list[type[BasePermission]] = permission_guard(Permission.WEBHOOKS_MANAGE)
-# Where account events are sent, and the secret that signs them: lasting control.
-_RECENT: list[type[BasePermission]] = [*_MANAGE, RecentAuthentication()]
 
 
 @strawberry.type
@@ -50,13 +52,13 @@ class WebhookQuery:
 class WebhookMutation:
     create_webhook_endpoint = strawberry.mutation(
         resolver=webhooks.create_webhook_endpoint,
-        permission_classes=_RECENT,
+        permission_classes=_MANAGE,
         graphql_type=SecretResult,
         description="Register an endpoint; its signing secret is returned once.",
     )
     update_webhook_endpoint = strawberry.mutation(
         resolver=webhooks.update_webhook_endpoint,
-        permission_classes=_RECENT,
+        permission_classes=_MANAGE,
         graphql_type=SaveResult,
     )
     delete_webhook_endpoint = strawberry.mutation(
@@ -66,7 +68,7 @@ class WebhookMutation:
     )
     rotate_webhook_secret = strawberry.mutation(
         resolver=webhooks.rotate_webhook_secret,
-        permission_classes=_RECENT,
+        permission_classes=_MANAGE,
         graphql_type=SecretResult,
         description="A new secret; the old one keeps signing for `overlapSeconds`.",
     )

@@ -1,10 +1,14 @@
-"""A stolen access token alone never buys lasting control (review finding 6).
+"""A stolen access token alone never buys lasting control (review finding 6, issue 16).
 
-Through the real GraphQL API on FerretDB and Redis, with a clock the tests move: a
-session signed in more than GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS ago must
-``reauthenticate`` before any change that gives lasting control; the owner is emailed
-(read from a real SMTP server) whenever a second factor is added or removed; a replay
-of a used TOTP code is refused without counting toward the lock.
+Through the real GraphQL API on FerretDB and Redis, with a clock the tests move: each
+change that gives lasting control declares how recent the session's authentication
+must be (``@requires_recent_authentication``); older, it answers the typed
+``ReauthenticationRequired`` member (its ``maxAgeSeconds`` and the ``methods`` the
+account can prove itself with) and changes nothing, until ``reauthenticate``. Access
+tokens carry the session's ``auth_time``: a refresh keeps it, ``reauthenticate``
+renews it and hands back a token with the new one. The owner is emailed (read from a
+real SMTP server) whenever a second factor is added or removed; a replay of a used TOTP
+code is refused without counting toward the lock.
 """
 
 from __future__ import annotations
@@ -16,26 +20,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pyotp
 import pytest
-import services
 from beanie import PydanticObjectId
-from redis.asyncio import Redis
 
 from domain.apikeys.service import ApiKey
 from domain.audit.documents import AuditEvent
 from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
-from domain.core.errors import DependencyUnavailableError
 from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User
-from domain.identity.reauthentication import Reauthentication
 from domain.mfa.documents import TotpCredential
 from domain.sessions.principal import Principal
 from domain.webhooks.documents import WebhookEndpoint
+from schema.recent_authentication import MAX_AGE_ATTRIBUTE
 from schema.schema import build_schema
 from tests.api.identity_ops import (
+    NEW_PASSWORD,
     PASSWORD,
     REFRESH,
     call,
@@ -52,58 +55,103 @@ from tests.support.smtp import MailInbox
 START = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 MAX_AGE = timedelta(seconds=300)
 STALE = MAX_AGE + timedelta(seconds=1)
+# What a refusal for a too-old sign-in looks like in every document below.
+STALE_FIELDS = "... on ReauthenticationRequired { code message maxAgeSeconds methods }"
 
 REAUTH = """
 mutation($password: String, $code: String, $backup: String) {
   reauthenticate(password: $password, code: $code, backupCode: $backup) {
-    __typename ... on Reauthenticated { validUntil } ... on UserError { code message }
+    __typename
+    ... on Reauthenticated {
+      validUntil authTime accessToken tokenType expiresIn accessTokenExpiresAt
+    }
+    ... on UserError { code message }
   }
 }"""
-BEGIN = """mutation { beginTotpEnrollment {
-  __typename ... on TotpEnrollment { secret } ... on UserError { code } } }"""
-CONFIRM = """mutation($code: String!) { confirmTotpEnrollment(code: $code) {
-  __typename ... on BackupCodes { codes } ... on UserError { code } } }"""
+BEGIN = f"""mutation {{ beginTotpEnrollment {{
+  __typename ... on TotpEnrollment {{ secret }} ... on UserError {{ code }} {STALE_FIELDS} }} }}"""
+CONFIRM = f"""mutation($code: String!) {{ confirmTotpEnrollment(code: $code) {{
+  __typename ... on BackupCodes {{ codes }} ... on UserError {{ code }} {STALE_FIELDS} }} }}"""
 LOGIN_MFA = """
 mutation($email: String!, $password: String!) { login(email: $email, password: $password) {
   __typename ... on MfaRequired { challengeToken } ... on UserError { code } } }"""
 COMPLETE = """
 mutation($challenge: String!, $code: String) {
   completeMfaLogin(challengeToken: $challenge, code: $code) {
-    __typename ... on AuthPayload { accessToken sessionId } ... on UserError { code message }
+    __typename
+    ... on AuthPayload { accessToken refreshToken sessionId }
+    ... on UserError { code message }
   }
 }"""
-DISABLE = """mutation($password: String!, $code: String!) {
-  disableTotp(password: $password, code: $code) { __typename ... on UserError { code } } }"""
+DISABLE = f"""mutation($password: String!, $code: String!) {{
+  disableTotp(password: $password, code: $code) {{
+    __typename ... on UserError {{ code }} {STALE_FIELDS} }} }}"""
 REGENERATE = """mutation($password: String!, $code: String!) {
   regenerateBackupCodes(password: $password, code: $code) {
     __typename ... on UserError { code } } }"""
 RESET_2FA = "mutation($id: ID!) { resetUserTwoFactor(id: $id) { __typename } }"
-CREATE_KEY = """mutation { createApiKey(name: "ci deploys", scopes: ["users:read"]) {
-  __typename ... on ApiKeyCreated { key } } }"""
+CREATE_KEY = f"""mutation {{ createApiKey(name: "ci deploys", scopes: ["users:read"]) {{
+  __typename ... on ApiKeyCreated {{ key }} {STALE_FIELDS} }} }}"""
+CHANGE_PASSWORD = f"""mutation($current: String!, $new: String!) {{
+  changePassword(currentPassword: $current, newPassword: $new) {{
+    __typename ... on UserError {{ code }} {STALE_FIELDS} }} }}"""
+WRONG = "not my password 1"
 
-# Every mutation that gives lasting control, written out by hand and reviewed by a
-# person (SECURITY.md, "Mutations that change credentials, factors or recovery"): the
-# schema is checked against this list, never the other way round.
-LASTING_CONTROL: dict[str, str] = {
-    "beginTotpEnrollment": "mutation { beginTotpEnrollment { __typename } }",
-    "confirmTotpEnrollment": 'mutation { confirmTotpEnrollment(code: "123456") { __typename } }',
-    "createApiKey": 'mutation { createApiKey(name: "k", scopes: []) { __typename } }',
+# Every mutation that gives lasting control and the maximum age of the authentication
+# it accepts, in seconds, written out by hand and reviewed by a person (SECURITY.md,
+# "Mutations that change credentials, factors or recovery"): the schema's declarations
+# are checked against this table, never the other way round. Those that also take the
+# password inline accept an older sign-in; the rest need one within five minutes.
+LASTING_CONTROL: dict[str, tuple[int, str]] = {
+    "beginTotpEnrollment": (300, "mutation { beginTotpEnrollment { $R } }"),
+    "confirmTotpEnrollment": (300, 'mutation { confirmTotpEnrollment(code: "123456") { $R } }'),
+    "disableTotp": (900, f'mutation {{ disableTotp(password: "{WRONG}", code: "1") {{ $R }} }}'),
+    "regenerateBackupCodes": (
+        900,
+        f'mutation {{ regenerateBackupCodes(password: "{WRONG}", code: "1") {{ $R }} }}',
+    ),
+    "changePassword": (
+        900,
+        f'mutation {{ changePassword(currentPassword: "{WRONG}", newPassword: "{NEW_PASSWORD}") '
+        "{ $R } }",
+    ),
+    "requestEmailChange": (
+        900,
+        'mutation { requestEmailChange(newEmail: "moved@example.com", '
+        f'currentPassword: "{WRONG}") {{ $R }} }}',
+    ),
+    "createApiKey": (300, 'mutation { createApiKey(name: "k", scopes: []) { $R } }'),
     "createWebhookEndpoint": (
+        300,
         "mutation { createWebhookEndpoint("
-        'url: "http://127.0.0.1:9/new", events: ["user.registered"]) { __typename } }'
+        'url: "http://127.0.0.1:9/new", events: ["user.registered"]) { $R } }',
     ),
     "updateWebhookEndpoint": (
+        300,
         'mutation($id: ID!) { updateWebhookEndpoint(id: $id, url: "http://127.0.0.1:9/evil") '
-        "{ __typename } }"
+        "{ $R } }",
     ),
-    "rotateWebhookSecret": "mutation($id: ID!) { rotateWebhookSecret(id: $id) { __typename } }",
-    "updateUser": "mutation($id: ID!) { updateUser(id: $id, role: ADMIN) { __typename } }",
-    "restoreUser": "mutation($id: ID!) { restoreUser(id: $id) { __typename } }",
-    "resetUserTwoFactor": "mutation($id: ID!) { resetUserTwoFactor(id: $id) { __typename } }",
+    "rotateWebhookSecret": (300, "mutation($id: ID!) { rotateWebhookSecret(id: $id) { $R } }"),
+    "updateUser": (300, "mutation($id: ID!) { updateUser(id: $id, role: ADMIN) { $R } }"),
+    "restoreUser": (300, "mutation($id: ID!) { restoreUser(id: $id) { $R } }"),
+    "resetUserTwoFactor": (300, "mutation($id: ID!) { resetUserTwoFactor(id: $id) { $R } }"),
+}
+# They also check the password they are given (a wrong one in the documents above).
+TAKES_THE_PASSWORD = {
+    "disableTotp",
+    "regenerateBackupCodes",
+    "changePassword",
+    "requestEmailChange",
 }
 # updateUser needs it only to give: a role, or the account back (active: true).
-REACTIVATE = "mutation($id: ID!) { updateUser(id: $id, active: true) { __typename } }"
+REACTIVATE = (
+    f"mutation($id: ID!) {{ updateUser(id: $id, active: true) {{ __typename {STALE_FIELDS} }} }}"
+)
 DEACTIVATE = "mutation($id: ID!) { updateUser(id: $id, active: false) { __typename } }"
+
+
+def document(name: str) -> str:
+    return LASTING_CONTROL[name][1].replace("$R", f"__typename {STALE_FIELDS}")
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +188,36 @@ def code_at(secret: str, clock: FrozenClock) -> str:
     return str(pyotp.TOTP(secret).at(clock.now()))
 
 
-def refused_for_reauthentication(body: dict[str, Any]) -> bool:
-    return body.get("data") is None and error_code(body) == "REAUTHENTICATION_REQUIRED"
+def answer(body: dict[str, Any]) -> dict[str, Any]:
+    """The one mutation's result (its union member)."""
+    assert "errors" not in body, body
+    (result,) = body["data"].values()
+    return dict(result)
+
+
+def refused_for_reauthentication(
+    body: dict[str, Any], max_age: int = 300, methods: tuple[str, ...] = ("password",)
+) -> bool:
+    result = answer(body)
+    return (
+        result["__typename"] == "ReauthenticationRequired"
+        and result["code"] == "REAUTHENTICATION_REQUIRED"
+        and result["maxAgeSeconds"] == max_age
+        and tuple(result["methods"]) == methods
+    )
+
+
+async def refreshed(client: httpx.AsyncClient, refresh_token: str) -> str:
+    """A new access token for the session (its authentication time unchanged)."""
+    tokens = answer(await call(client, REFRESH, {"token": refresh_token}))
+    assert tokens["__typename"] == "AuthPayload", tokens
+    return str(tokens["accessToken"])
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """The access token's claims, read as any client or resource server would."""
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
 
 
 async def reauthenticate(client: httpx.AsyncClient, token: str, **proof: str) -> dict[str, Any]:
@@ -189,7 +265,7 @@ async def test_a_stale_session_must_reauthenticate_before_adding_a_second_factor
 
     refused = await call(client, BEGIN, token=token)
     assert refused_for_reauthentication(refused), refused
-    assert "reauthenticate" in refused["errors"][0]["message"]
+    assert "reauthenticate" in answer(refused)["message"]
     assert await TotpCredential.find({"user_id": PydanticObjectId(uid)}).count() == 0
     denied = await AuditEvent.find(
         {
@@ -205,16 +281,18 @@ async def test_a_stale_session_must_reauthenticate_before_adding_a_second_factor
     proved = await reauthenticate(client, token, password=PASSWORD)
     assert proved["__typename"] == "Reauthenticated"
     assert datetime.fromisoformat(proved["validUntil"]) == clock.now() + MAX_AGE
+    assert datetime.fromisoformat(proved["authTime"]) == clock.now()
 
     secret = await enroll(client, token, clock)
     (notice,) = await mail_inbox.wait_for(email, "Two-factor sign-in was turned on")
     assert "locked it to their own phone" in " ".join(notice.text.split())
     assert {p.get_content_type() for p in notice.message.walk()} >= {"text/plain", "text/html"}
 
-    # The proof lasts MAX_AGE; after that the guard answers before anything else.
+    # The proof lasts MAX_AGE; after that the guard answers before anything else, and
+    # now offers the new factor as a proof too.
     clock.advance(MAX_AGE)
     again = await call(client, BEGIN, token=token)
-    assert refused_for_reauthentication(again), again
+    assert refused_for_reauthentication(again, 300, ("password", "totp", "backup_code")), again
     assert secret
 
 
@@ -292,7 +370,8 @@ async def test_a_current_code_reauthenticates_and_its_replay_is_not_a_guess(
 ) -> None:
     email = await verified_user(client, mail_inbox)
     token = (await login(client, email))["accessToken"]
-    secret = await enroll(client, token, clock)
+    email = await verified_user(client, mail_inbox)
+    secret = await enroll(client, (await login(client, email))["accessToken"], clock)
     signed_in = await mfa_sign_in(client, email, code_at(secret, clock))
     token = signed_in["accessToken"]
     clock.advance(STALE)
@@ -392,16 +471,23 @@ async def test_every_lasting_control_mutation_needs_a_recent_sign_in(
 ) -> None:
     schema = build_schema(manager.state.settings)
     mutation = schema.get_type_by_name("Mutation")
-    guarded = {
-        field.graphql_name or schema.config.name_converter.get_graphql_name(field)
-        for field in mutation.fields  # type: ignore[union-attr]
-        if any(
-            getattr(p, "reauthentication", False)
-            for ext in field.extensions
-            for p in getattr(ext, "permissions", [])
+    declared = {
+        field.graphql_name or schema.config.name_converter.get_graphql_name(field): getattr(
+            field.base_resolver.wrapped_func, MAX_AGE_ATTRIBUTE
         )
+        for field in mutation.fields  # type: ignore[union-attr]
+        if field.base_resolver is not None
+        and hasattr(field.base_resolver.wrapped_func, MAX_AGE_ATTRIBUTE)
     }
-    assert guarded == set(LASTING_CONTROL), "update LASTING_CONTROL and SECURITY.md"
+    reviewed = {name: max_age for name, (max_age, _) in LASTING_CONTROL.items()}
+    assert declared == reviewed, "update LASTING_CONTROL and SECURITY.md"
+    # No permission class answers it any more: the refusal is a union member.
+    assert not any(
+        getattr(p, "reauthentication", False)
+        for field in mutation.fields  # type: ignore[union-attr]
+        for ext in field.extensions
+        for p in getattr(ext, "permissions", [])
+    )
 
     boss_email = unique_email("table.super")
     await staff_account(manager.state, boss_email, PASSWORD, Role.SUPER_ADMIN, clock=clock)
@@ -433,13 +519,15 @@ async def test_every_lasting_control_mutation_needs_a_recent_sign_in(
             user.status,
         )
 
-    clock.advance(STALE)
-    before = await snapshot()
-    for name, document in LASTING_CONTROL.items():
+    def arguments(name: str) -> dict[str, Any] | None:
         ids = {"id": endpoint} if "Webhook" in name and "create" not in name else variables
-        needs = {k: v for k, v in ids.items() if "$id" in document}
-        body = await call(client, document, needs or None, token)
-        assert refused_for_reauthentication(body), (name, body)
+        return {k: v for k, v in ids.items() if "$id" in document(name)} or None
+
+    clock.advance(timedelta(seconds=901))  # older than every declared maximum age
+    before = await snapshot()
+    for name, (max_age, _) in LASTING_CONTROL.items():
+        body = await call(client, document(name), arguments(name), token)
+        assert refused_for_reauthentication(body, max_age), (name, body)
     assert await snapshot() == before
     # Taking away is not giving: deactivating needs no fresh proof; reactivating does.
     assert refused_for_reauthentication(await call(client, REACTIVATE, variables, token))
@@ -449,54 +537,132 @@ async def test_every_lasting_control_mutation_needs_a_recent_sign_in(
     assert (await reauthenticate(client, token, password=PASSWORD))["__typename"] == (
         "Reauthenticated"
     )
-    for name, document in LASTING_CONTROL.items():
-        ids = {"id": endpoint} if "Webhook" in name and "create" not in name else variables
-        needs = {k: v for k, v in ids.items() if "$id" in document}
-        body = await call(client, document, needs or None, token)
-        assert body.get("data") is not None, (name, body)
+    for name in LASTING_CONTROL.keys() - TAKES_THE_PASSWORD:  # no wrong guesses to count
+        body = await call(client, document(name), arguments(name), token)
+        assert answer(body)["__typename"] != "ReauthenticationRequired", (name, body)
 
 
-async def test_the_proof_ends_with_the_session_and_without_redis_nothing_is_guessed(
-    client: httpx.AsyncClient, manager: LifespanManager, mail_inbox: MailInbox, clock: FrozenClock
+async def test_the_proof_ends_with_the_session_and_the_setting_caps_every_max_age(
+    client: httpx.AsyncClient,
+    manager: LifespanManager,
+    mail_inbox: MailInbox,
+    clock: FrozenClock,
+    make_settings: Callable[..., Settings],
 ) -> None:
     email = await verified_user(client, mail_inbox)
     signed_in = await login(client, email)
     state = manager.state
+    reauthentication = state.services.reauthentication
     principal = Principal(
         user_id=await user_id_of(email),
         session_id=signed_in["sessionId"],
         role=Role.STUDENT,
         token_id="test",
     )
-    assert await state.services.reauthentication.is_recent(principal)
+    assert await reauthentication.is_recent(principal, 300)
     clock.advance(STALE)
-    assert not await state.services.reauthentication.is_recent(principal)
+    assert not await reauthentication.is_recent(principal, 300)
+    assert await reauthentication.is_recent(principal, 900)
     assert (await reauthenticate(client, signed_in["accessToken"], password=PASSWORD))[
         "__typename"
     ] == "Reauthenticated"
-    assert await state.services.reauthentication.is_recent(principal)
+    assert await reauthentication.is_recent(principal, 300)
     await state.services.sessions.revoke_all(
         PydanticObjectId(principal.user_id), reason="test", actor=Actor.system()
     )
-    assert not await state.services.reauthentication.is_recent(principal)
+    assert not await reauthentication.is_recent(principal, 900)
+    assert await reauthentication.auth_time(principal) is None
 
-    # A Redis that does not answer: "try again later", never a yes or a no.
-    dead = Redis(port=services.free_port(), socket_connect_timeout=0.5)
-    broken = Reauthentication(
-        state.settings,
-        dead,
+    # GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS lowers every declared age, never raises one.
+    assert state.settings.reauthentication_max_age_seconds == 900
+    assert reauthentication.max_age(300) == 300
+    assert reauthentication.max_age(900) == 900
+    strict = make_settings(reauthentication_max_age_seconds=120)
+    capped = type(reauthentication)(
+        strict,
         clock,
         state.hasher,
         state.services.mfa,
         state.services.audit,
         state.services.lockout.record_failed_attempt,
+        state.services.access_tokens,
     )
-    fresh = await login(client, email)
-    live = Principal(
-        user_id=principal.user_id, session_id=fresh["sessionId"], role=Role.STUDENT, token_id="t"
+    assert (capped.max_age(300), capped.max_age(900), capped.max_age(60)) == (120, 120, 60)
+
+
+async def test_access_tokens_carry_auth_time_kept_by_refresh_and_renewed_by_reauthenticate(
+    client: httpx.AsyncClient, manager: LifespanManager, mail_inbox: MailInbox, clock: FrozenClock
+) -> None:
+    email = await verified_user(client, mail_inbox)
+    signed_in_at = clock.now()
+    first = await login(client, email)
+    assert claims_of(first["accessToken"])["auth_time"] == int(signed_in_at.timestamp())
+
+    clock.advance(STALE)
+    refreshed = answer(await call(client, REFRESH, {"token": first["refreshToken"]}))
+    claims = claims_of(refreshed["accessToken"])
+    assert claims["iat"] == int(clock.now().timestamp())
+    assert claims["auth_time"] == int(signed_in_at.timestamp()), "a refresh is no sign-in"
+    verified = manager.state.services.access_tokens.verify(refreshed["accessToken"])
+    assert verified.auth_time == signed_in_at
+
+    proved = await reauthenticate(client, refreshed["accessToken"], password=PASSWORD)
+    assert proved["__typename"] == "Reauthenticated"
+    assert datetime.fromisoformat(proved["authTime"]) == clock.now()
+    assert proved["tokenType"] == "Bearer"
+    assert proved["expiresIn"] == manager.state.settings.access_token_ttl_seconds
+    renewed = claims_of(proved["accessToken"])
+    assert renewed["auth_time"] == int(clock.now().timestamp())
+    assert renewed["sid"] == claims["sid"]
+    assert renewed["exp"] == int(datetime.fromisoformat(proved["accessTokenExpiresAt"]).timestamp())
+    begun = answer(await call(client, BEGIN, token=proved["accessToken"]))
+    assert begun["__typename"] == "TotpEnrollment"
+
+    # The session keeps the new time: the next refresh carries it on.
+    reauthenticated_at = clock.now()
+    clock.advance(timedelta(seconds=60))
+    again = answer(await call(client, REFRESH, {"token": refreshed["refreshToken"]}))
+    assert claims_of(again["accessToken"])["auth_time"] == int(reauthenticated_at.timestamp())
+
+
+async def test_each_operation_answers_with_its_own_max_age_and_the_accounts_methods(
+    client: httpx.AsyncClient, mail_inbox: MailInbox, clock: FrozenClock
+) -> None:
+    email = await verified_user(client, mail_inbox)
+    signed_in = await login(client, email)
+    token = signed_in["accessToken"]
+    clock.advance(STALE)
+    # Five minutes for a new factor; a password change, which takes the password too,
+    # accepts a sign-in up to fifteen minutes old.
+    assert refused_for_reauthentication(await call(client, BEGIN, token=token), 300)
+    changed = {"current": PASSWORD, "new": NEW_PASSWORD}
+    assert answer(await call(client, CHANGE_PASSWORD, changed, token))["__typename"] == (
+        "PasswordChanged"
     )
-    with pytest.raises(DependencyUnavailableError):
-        await broken.is_recent(live)
-    with pytest.raises(DependencyUnavailableError):
-        await broken.record(live.session_id)
-    await dead.aclose()
+    clock.advance(timedelta(seconds=600))  # the access token (15 min) is renewed, not the proof
+    token = await refreshed(client, signed_in["refreshToken"])
+    back = {"current": NEW_PASSWORD, "new": "a third passphrase, never used 93"}
+    refused = await call(client, CHANGE_PASSWORD, back, token)
+    assert refused_for_reauthentication(refused, 900), refused
+    assert (await reauthenticate(client, token, password=NEW_PASSWORD))["__typename"] == (
+        "Reauthenticated"
+    )
+    assert answer(await call(client, CHANGE_PASSWORD, back, token))["__typename"] == (
+        "PasswordChanged"
+    )
+
+    # With two-factor on, the refusal offers the code and the backup codes as well.
+    email = await verified_user(client, mail_inbox)
+    secret = await enroll(client, (await login(client, email))["accessToken"], clock)
+    signed_in = await mfa_sign_in(client, email, code_at(secret, clock))
+    clock.advance(timedelta(seconds=901))
+    token = await refreshed(client, signed_in["refreshToken"])
+    off = {"password": PASSWORD, "code": code_at(secret, clock)}
+    refused = await call(client, DISABLE, off, token)
+    assert refused_for_reauthentication(refused, 900, ("password", "totp", "backup_code"))
+    proved = await reauthenticate(client, token, code=code_at(secret, clock))
+    assert proved["__typename"] == "Reauthenticated"
+    clock.advance(timedelta(seconds=30))
+    off = {"password": PASSWORD, "code": code_at(secret, clock)}
+    done = await call(client, DISABLE, off, proved["accessToken"])
+    assert answer(done)["__typename"] == "TotpDisabled"

@@ -1,9 +1,10 @@
 """Permission classes: one refusal each, in a fixed order, never rewritten per request.
 
-IsAuthenticated refuses UNAUTHENTICATED, HasPermission FORBIDDEN, SecondFactorFor
-MFA_REQUIRED and RecentAuthentication REAUTHENTICATION_REQUIRED, each with a static
-message and code: Strawberry shares a permission instance between concurrent requests,
-so one that rewrote its own message could answer a request with another's refusal.
+IsAuthenticated refuses UNAUTHENTICATED, HasPermission FORBIDDEN and SecondFactorFor
+MFA_REQUIRED, each with a static message and code: Strawberry shares a permission
+instance between concurrent requests, so one that rewrote its own message could answer a
+request with another's refusal. (A sign-in too old for a change is answered as the
+ReauthenticationRequired union member instead: schema/recent_authentication.py.)
 (tests/api/test_mfa_required_roles.py and tests/security/test_access_control.py call
 every refusal through the API.)
 """
@@ -51,7 +52,7 @@ def test_refusals_are_fixed_per_class(make_settings: Callable[..., Settings]) ->
         for guards in guard_lists(make_settings()).values()
         for g in guards
     }
-    assert codes == {"UNAUTHENTICATED", "FORBIDDEN", "MFA_REQUIRED", "REAUTHENTICATION_REQUIRED"}
+    assert codes == {"UNAUTHENTICATED", "FORBIDDEN", "MFA_REQUIRED"}
     source = inspect.getsource(schema.permissions)
     assert "self.message" not in source
     assert "self.error_extensions" not in source

@@ -108,6 +108,7 @@ def test_issued_token_shape(service: AccessTokenService) -> None:
         "jti": issued.jti,
         "role": "user",
         "amr": ["pwd"],
+        "auth_time": now,
         "typ": "access",
         "iat": now,
         "nbf": now,
@@ -122,6 +123,25 @@ def test_amr_says_whether_a_second_factor_was_used(service: AccessTokenService) 
     assert issued.mfa
     assert service.verify(two_factor).mfa
     assert not service.verify(password_only).mfa
+
+
+def test_auth_time_is_the_given_authentication_in_whole_seconds(
+    service: AccessTokenService,
+) -> None:
+    signed_in = START - timedelta(minutes=7, microseconds=250_000)
+    token, issued = service.issue("user-1", "session-1", "user", auth_time=signed_in)
+    whole = START - timedelta(minutes=7, seconds=1)
+    assert issued.auth_time == whole
+    assert unverified_payload(token)["auth_time"] == int(whole.timestamp())
+    assert service.verify(token).auth_time == whole
+    fresh, _ = service.issue("user-1", "session-1", "user")
+    assert service.verify(fresh).auth_time == START  # no time given: authenticated now
+    # Tokens signed before the claim existed still verify, without a time; a wrong one does not.
+    older = sign_with_service_key(service, claims_for(service, auth_time=None))
+    assert service.verify(older).auth_time is None
+    for wrong in ("1700000000", 1.5, True):
+        token = sign_with_service_key(service, claims_for(service, auth_time=wrong))
+        assert refused(service, token).reason == "auth_time is not an integer"
 
 
 def test_each_token_has_its_own_jti(service: AccessTokenService) -> None:
