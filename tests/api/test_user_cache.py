@@ -24,7 +24,7 @@ def settings(make_settings: Callable[..., Settings], mail_inbox: MailInbox) -> S
 async def test_me_is_served_from_cache_and_invalidated_on_change(
     client: httpx.AsyncClient, app: LifespanManager, mail_inbox: MailInbox
 ) -> None:
-    cache: CachedUsers = app.state.users
+    cache: CachedUsers = app.state.services.users
     email = await verified_user(client, mail_inbox)
     token = (await login(client, email))["accessToken"]
     await call(client, ME, token=token)
