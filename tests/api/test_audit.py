@@ -95,7 +95,14 @@ async def test_each_action_leaves_exactly_one_event(
     await login(client, email, "definitely wrong password 1")
     await call(client, UPDATE_PROFILE, {"first": "Changed"}, session["accessToken"])
     rotated = (await call(client, REFRESH, {"token": session["refreshToken"]}))["data"]
-    await call(client, REFRESH, {"token": session["refreshToken"]})  # reuse
+    # Reuse: the spent token from another browser (from the same client within the grace
+    # window it would be a retry answered with the same successor).
+    await call(
+        client,
+        REFRESH,
+        {"token": session["refreshToken"]},
+        user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    )
     fresh = await login(client, email)
     await call(
         client, CHANGE_PASSWORD, {"current": PASSWORD, "new": NEW_PASSWORD}, fresh["accessToken"]
