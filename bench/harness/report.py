@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from harness.wrk import Result
 
 SYSTEMS = ("Gatehouse", "fastapi-users", "strawberry-django-auth")
-SCENARIOS = ("trivial query", "me", "login", "refresh", "register", "admin users page")
+SCENARIOS = (
+    "trivial query",
+    "me",
+    "login",
+    "refresh",
+    "refresh x4 concurrent",
+    "register",
+    "admin users page",
+)
 
 
 @dataclass

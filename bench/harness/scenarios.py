@@ -22,6 +22,9 @@ def _gql(query: str, variables: dict[str, str] | None = None) -> str:
 # ------------------------------------------------------------------------ Gatehouse
 
 GH_AUTH_PAYLOAD = "{ __typename ... on AuthPayload { accessToken refreshToken } }"
+# Answers that end a session for the client holding it (issue 16: "sessions lost").
+GH_LOST = ["RefreshTokenReused", "InvalidRefreshToken", "SessionExpired"]
+FANOUT = 4
 
 
 def gh_trivial() -> Spec:
@@ -53,7 +56,21 @@ def gh_refresh(refresh_tokens: list[str]) -> Spec:
         refresh_tokens,
         "body",
         rotate='"refreshToken":%s*"([^"]+)"',
+        lost=GH_LOST,
     )
+
+
+def gh_refresh_fanout(refresh_tokens: list[str], fanout: int = FANOUT) -> Spec:
+    """Each token presented by ``fanout`` connections at once, as that many tabs refreshing
+    together from one browser: one rotation, the other presentations answered by the
+    refresh grace with the same successor; the successor is presented (again ``fanout``
+    times) only once every presentation of its parent has been answered."""
+    spec = gh_refresh(refresh_tokens)
+    spec.fanout = fanout
+    # r1.<session>.<generation>.<mac>: one successor per session and generation.
+    spec.group = "^(.+)%.[^.]+$"
+    spec.lost = GH_LOST
+    return spec
 
 
 def gh_register(run_id: str) -> Spec:

@@ -26,6 +26,9 @@ class Spec:
     pool_use: str | None = None  # "auth:Bearer " or "body"
     rotate: str | None = None
     unique: str | None = None
+    fanout: int | None = None  # with rotate: presentations of each item at once
+    group: str | None = None  # with fanout: the rotation a successor belongs to
+    lost: list[str] | None = None  # body texts that mean a lost session
 
 
 @dataclass
@@ -36,6 +39,12 @@ class Result:
     requests: int
     errors: int
     detail: str = ""
+    # Counted only when the spec asks (lost=, fanout=): presentations answered with a lost
+    # session, rotations answered with two different successors, requests sent with an
+    # empty pool.
+    lost: int = 0
+    forks: int = 0
+    exhausted: int = 0
 
     @property
     def error_text(self) -> str:
@@ -63,10 +72,12 @@ def _write_spec(spec: Spec, workdir: Path, name: str) -> Path:
         pool = workdir / f"{name}.pool"
         pool.write_text("\n".join(spec.pool) + "\n")
         lines.append(f"pool_file={pool}")
-    for key in ("pool_use", "rotate", "unique"):
+    for key in ("pool_use", "rotate", "unique", "fanout", "group"):
         value = getattr(spec, key)
         if value is not None:
             lines.append(f"{key}={value}")
+    if spec.lost:
+        lines.append(f"lost={','.join(spec.lost)}")
     path = workdir / f"{name}.spec"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -93,6 +104,9 @@ def parse(output: str) -> Result:
     socket_errors = sum(int(x) for x in socket.groups()) if socket else 0
     non2xx = int(grab(r"Non-2xx or 3xx responses: (\d+)"))
     bad = int(grab(r"BENCH_BAD (\d+)"))
+    lost = int(grab(r"BENCH_LOST (\d+)"))
+    forks = int(grab(r"BENCH_FORKS (\d+)"))
+    exhausted = int(grab(r"BENCH_EXHAUSTED (\d+)"))
     requests = int(grab(r"(\d+) requests in"))
     parts = []
     if requests == 0:
@@ -104,13 +118,23 @@ def parse(output: str) -> Result:
         parts.append(f"{bad} bad body")
     if socket_errors:
         parts.append(f"{socket_errors} socket")
+    if lost:
+        parts.append(f"{lost} lost session")
+    if forks:
+        parts.append(f"{forks} forked rotation")
+    if exhausted:
+        parts.append(f"{exhausted} with an empty pool")
     return Result(
         rps=float(grab(r"Requests/sec:\s+([\d.]+)")),
         p50_ms=_ms(grab(r"\s50%\s+(\S+)", "nan")),
         p99_ms=_ms(grab(r"\s99%\s+(\S+)", "nan")),
         requests=requests,
-        errors=non2xx + bad + socket_errors + (requests == 0),
+        # A fork has no error of its own: both answers are AuthPayloads.
+        errors=non2xx + bad + socket_errors + forks + (requests == 0),
         detail=", ".join(parts) if len(parts) > 1 or socket_errors or not requests else "",
+        lost=lost,
+        forks=forks,
+        exhausted=exhausted,
     )
 
 
