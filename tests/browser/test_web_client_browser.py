@@ -235,5 +235,7 @@ def test_a_lost_refresh_answer_is_retried_through_the_grace_window(
     email = "tabs.lost@example.com"
     report = _tabs("lost", api, page_origin, email)
     assert report["refreshOutcomes"] == ["ok"] * 4
-    assert report["refreshRequests"] == 2, "the dropped answer, then its retry"
+    # The dropped answer, then its retry; a tab granted the lock before the new pair's
+    # broadcast reached it may present the token once more (the grace answers it too).
+    assert 2 <= report["refreshRequests"] <= 4, report["refreshRequests"]
     _assert_one_session_kept(report, api[0], email)

@@ -126,8 +126,14 @@ def test_a_worker_loop_builds_its_services_once(
         first = resources.get_services()
         return first, resources.get_services(), worker_webhooks()
 
-    first, again, webhooks = asyncio.run(on_one_loop())
-    other_loop, _, _ = asyncio.run(on_one_loop())
+    # Both loops stay alive until the end: a closed loop's id can be reused by the next.
+    loops = [asyncio.new_event_loop(), asyncio.new_event_loop()]
+    try:
+        first, again, webhooks = loops[0].run_until_complete(on_one_loop())
+        other_loop, _, _ = loops[1].run_until_complete(on_one_loop())
+    finally:
+        for loop in loops:
+            loop.close()
     assert isinstance(first, Services)
     assert again is first
     assert webhooks is first.webhooks
