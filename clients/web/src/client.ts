@@ -141,8 +141,25 @@ export class GatehouseClient {
     return data.completeMfaLogin;
   }
 
+  /**
+   * Prove the user again (password, or a code) before a sensitive change. The answer's
+   * access token carries the new `auth_time`: every tab adopts it, the refresh token stays.
+   */
   async reauthenticate(variables: ReauthenticateMutationVariables): Promise<ReauthenticateResult> {
-    return (await this.request(ReauthenticateOperation, variables)).reauthenticate;
+    const result = (await this.request(ReauthenticateOperation, variables)).reauthenticate;
+    const session = this.session;
+    if (result.__typename === "Reauthenticated" && session !== null) {
+      const lifetimeMs = result.expiresIn * 1000;
+      const renewed: Session = {
+        ...session,
+        accessToken: result.accessToken,
+        expiresAt: Date.now() + lifetimeMs,
+        lifetimeMs,
+      };
+      this.adopt(renewed);
+      this.post({ kind: "session", session: renewed, replaces: null });
+    }
+    return result;
   }
 
   async me(): Promise<Me> {

@@ -101,7 +101,7 @@ export type ReauthenticateMutationVariables = Exact<{
 }>;
 
 
-export type ReauthenticateMutation = { __typename?: 'Mutation', reauthenticate: { __typename: 'AccountLocked', message: string, code: string } | { __typename: 'InvalidCredentials', message: string, code: string } | { __typename: 'InvalidMfaCode', message: string, code: string } | { __typename: 'RateLimited', retryAfterSeconds: number, message: string, code: string } | { __typename: 'Reauthenticated', validUntil: string } | { __typename: 'ValidationFailed', message: string, code: string } };
+export type ReauthenticateMutation = { __typename?: 'Mutation', reauthenticate: { __typename: 'AccountLocked', message: string, code: string } | { __typename: 'InvalidCredentials', message: string, code: string } | { __typename: 'InvalidMfaCode', message: string, code: string } | { __typename: 'RateLimited', retryAfterSeconds: number, message: string, code: string } | { __typename: 'Reauthenticated', validUntil: string, authTime: string, accessToken: string, expiresIn: number } | { __typename: 'ValidationFailed', message: string, code: string } };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -145,7 +145,7 @@ export const LogoutOperation: TypedOperation<LogoutMutation, LogoutMutationVaria
 
 export const ReauthenticateOperation: TypedOperation<ReauthenticateMutation, ReauthenticateMutationVariables> = {
   operationName: "Reauthenticate",
-  query: "mutation Reauthenticate($password: String, $code: String, $backupCode: String) {\n  reauthenticate(password: $password, code: $code, backupCode: $backupCode) {\n    __typename\n    ... on Reauthenticated {\n      validUntil\n    }\n    ... on RateLimited {\n      retryAfterSeconds\n    }\n    ... on UserError {\n      message\n      code\n    }\n  }\n}",
+  query: "mutation Reauthenticate($password: String, $code: String, $backupCode: String) {\n  reauthenticate(password: $password, code: $code, backupCode: $backupCode) {\n    __typename\n    ... on Reauthenticated {\n      validUntil\n      authTime\n      accessToken\n      expiresIn\n    }\n    ... on RateLimited {\n      retryAfterSeconds\n    }\n    ... on UserError {\n      message\n      code\n    }\n  }\n}",
 };
 
 export const MeOperation: TypedOperation<MeQuery, MeQueryVariables> = {
