@@ -31,19 +31,23 @@ CACHED_DOCUMENTS = 1024  # bounded: query texts are client-chosen
 # text, and the rules are one tuple made at start-up, so validation hits its cache.
 _parse = lru_cache(maxsize=CACHED_DOCUMENTS)(parse)
 
-# A long document is parsed and checked on a worker thread. graphql-core is pure
-# Python: tens of milliseconds for a document at the token limit, which on the event
-# loop would stall every other request (and /livez). The thread shares the GIL, but the
-# interpreter hands it back to the loop every few milliseconds. One thread: hostile
-# documents queue behind each other instead of taking more cores.
+# A long document is parsed and checked on a worker thread, and never cached.
+# graphql-core is pure Python: tens of milliseconds for a document at the token limit,
+# which on the event loop would stall every other request (and /livez). The thread
+# shares the GIL, but the interpreter hands it back to the loop every few milliseconds.
+# One thread: hostile documents queue behind each other instead of taking more cores.
+# Not cached, because the caches would keep up to 1,024 client-chosen large trees
+# alive, and every full garbage collection walks them (pauses of 100+ ms measured).
 OFF_LOOP_CHARACTERS = 2_000
 _document_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphql-document")
 _T = TypeVar("_T")
 
 
-async def _checked(query: str | None, work: Callable[[], _T]) -> _T:
-    if query is None or len(query) <= OFF_LOOP_CHARACTERS:
-        return work()
+def _long(query: str | None) -> bool:
+    return query is not None and len(query) > OFF_LOOP_CHARACTERS
+
+
+async def _off_loop(work: Callable[[], _T]) -> _T:
     return await asyncio.get_running_loop().run_in_executor(_document_worker, work)
 
 
@@ -98,25 +102,34 @@ class GatehouseExtension(SchemaExtension):
 
     async def on_parse(self) -> AsyncIterator[None]:
         ctx = self.execution_context
-        ctx.graphql_document = await _checked(
-            ctx.query, partial(_parse, ctx.query, **ctx.parse_options)
-        )
+        query = ctx.query
+        if query is not None and _long(query):
+            ctx.graphql_document = await _off_loop(partial(parse, query, **ctx.parse_options))
+        else:
+            ctx.graphql_document = _parse(ctx.query, **ctx.parse_options)
         yield
 
     async def on_validate(self) -> AsyncIterator[None]:
         ctx = self.execution_context
         assert ctx.graphql_document is not None  # Strawberry validates parsed documents only
         schema = ctx.schema._schema
-        key = _Same(ctx.graphql_document)
+        document = ctx.graphql_document
         rules = ctx.validation_rules
         limits = self._policy.limits
+        # Limits first, in linear time: some of graphql-core's rules are quadratic or
+        # worse in what a small document can expand to.
+        if _long(ctx.query):
 
-        def check() -> list[GraphQLError]:
-            # Limits first, in linear time: some of graphql-core's rules are quadratic or
-            # worse in what a small document can expand to.
-            return _refusals(schema, key, limits) or _validate(schema, key, rules)
+            def check() -> list[GraphQLError]:
+                refusals = document_refusals(schema, document, limits)
+                return refusals or validate_document(schema, document, rules)
 
-        ctx.pre_execution_errors = await _checked(ctx.query, check)
+            ctx.pre_execution_errors = await _off_loop(check)
+        else:
+            key = _Same(document)
+            ctx.pre_execution_errors = _refusals(schema, key, limits) or _validate(
+                schema, key, rules
+            )
         yield
 
     def on_execute(self) -> Iterator[None]:
