@@ -22,6 +22,7 @@ never leads into an account.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from beanie import Document, PydanticObjectId
 from loguru import logger
@@ -30,6 +31,7 @@ from pymongo import UpdateOne
 from pymongo.errors import PyMongoError
 
 from domain.core.claims import claim_once, claimed_at
+from domain.core.duplicates import is_unique_violation
 from domain.identity.documents import NO_USER, User
 
 REBUILD_BATCH = 1000
@@ -85,26 +87,40 @@ async def find_user(email: str) -> User | None:
 
 
 async def rebuild() -> int:
-    """Point every user's email at its user; returns how many users were visited.
+    """Give every user's email an identifier pointing at its user; returns how many were
+    written (missing or pointing elsewhere).
 
-    Visits every user (a scan): for start-up and maintenance, never a request.
+    Reads every user and every identifier once (two scans) and writes only what is
+    missing or stale: for start-up and maintenance, never a request. Upserting every
+    identifier instead made FerretDB scan the collection once per user (an upsert's
+    filter is not served by an index there), so a first start on 1,000 users outlasted
+    the database timeout.
     """
     users = User.get_pymongo_collection()
     identifiers = LoginIdentifier.get_pymongo_collection()
-    visited = 0
-    batch: list[UpdateOne] = []
+    known: dict[str, Any] = {}
+    async for row in identifiers.find({}, {"user_id": 1}):
+        known[row["_id"]] = row.get("user_id")
+    missing: list[dict[str, Any]] = []
+    stale: list[UpdateOne] = []
     async for row in users.find({}, {"email": 1}):
-        batch.append(
-            UpdateOne({"_id": row["email"]}, {"$set": {"user_id": row["_id"]}}, upsert=True)
-        )
-        if len(batch) >= REBUILD_BATCH:
-            await identifiers.bulk_write(batch, ordered=False)
-            visited += len(batch)
-            batch = []
-    if batch:
-        await identifiers.bulk_write(batch, ordered=False)
-        visited += len(batch)
-    return visited
+        email, user_id = row.get("email"), row["_id"]
+        if not isinstance(email, str):
+            continue
+        if email not in known:
+            missing.append({"_id": email, "user_id": user_id})
+        elif known[email] != user_id:
+            stale.append(UpdateOne({"_id": email}, {"$set": {"user_id": user_id}}))
+    for start in range(0, len(missing), REBUILD_BATCH):
+        try:
+            await identifiers.insert_many(missing[start : start + REBUILD_BATCH], ordered=False)
+        except PyMongoError as error:
+            if not is_unique_violation(error):
+                raise
+            # A sign-up wrote one of them meanwhile: theirs stands.
+    for start in range(0, len(stale), REBUILD_BATCH):
+        await identifiers.bulk_write(stale[start : start + REBUILD_BATCH], ordered=False)
+    return len(missing) + len(stale)
 
 
 async def rebuild_once(now: datetime) -> int:
