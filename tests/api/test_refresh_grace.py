@@ -11,16 +11,13 @@ is recorded. A rotation is one durable write.
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from beanie import PydanticObjectId
-from pymongo import monitoring
 
 from domain.core.clock import FrozenClock
 from domain.core.roles import Role
@@ -32,6 +29,7 @@ from tests.api.identity_ops import ME, PASSWORD, REFRESH, call, login
 from tests.security.support import audit_events
 from tests.support.accounts import staff_account
 from tests.support.asgi import AppWith, LifespanManager, asgi_client
+from tests.support.commands import COMMANDS
 from tests.support.smtp import MailInbox
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -45,38 +43,6 @@ HOME = ("198.51.100.20", 50000)
 SAME_NETWORK = ("198.51.100.77", 50001)
 ELSEWHERE = ("203.0.113.9", 50002)
 WRITES = {"insert", "update", "delete", "findAndModify"}
-
-
-class _Commands(monitoring.CommandListener):
-    """The database commands the app sends while armed (pymongo cannot unregister)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.armed = False
-        self.seen: list[tuple[str, str]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.armed:
-            with self._lock:
-                self.seen.append((event.command_name, str(event.command.get(event.command_name))))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-    @contextmanager
-    def counting(self) -> Iterator[list[tuple[str, str]]]:
-        self.seen = []
-        self.armed = True
-        try:
-            yield self.seen
-        finally:
-            self.armed = False
-
-
-_COMMANDS = _Commands()
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +61,7 @@ async def manager(
 ) -> AsyncIterator[LifespanManager]:
     from app import create_app
 
-    monitoring.register(_COMMANDS)  # before the app makes its database client
+    COMMANDS.install()  # before the app makes its database client
     async with LifespanManager(create_app(settings, clock=clock)) as running:
         yield running
 
@@ -311,9 +277,9 @@ async def test_a_rotation_is_one_durable_write(
     user = await account(manager, "budget")
     first = await login(home, user.email, user_agent=FIREFOX)
     warm = await refresh(home, first["refreshToken"])  # the user is cached from here on
-    with _COMMANDS.counting() as rotation:
+    with COMMANDS.counting() as rotation:
         rotated = await refresh(home, warm["refreshToken"])
-    with _COMMANDS.counting() as grace:
+    with COMMANDS.counting() as grace:
         again = await refresh(home, warm["refreshToken"])
     assert again["refreshToken"] == rotated["refreshToken"]
     writes = [c for c in rotation if c[0] in WRITES]

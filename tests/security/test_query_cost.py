@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,6 @@ import httpx
 import pytest
 from graphql import GraphQLObjectType, get_named_type, get_nullable_type, is_leaf_type, is_list_type
 from graphql import parse as parse_document
-from pymongo import monitoring
 
 from domain.core.roles import Role
 from domain.core.settings import Settings
@@ -26,6 +23,7 @@ from schema.schema import build_schema
 from tests.api.identity_ops import PASSWORD, login
 from tests.support.accounts import staff_account
 from tests.support.asgi import app_client
+from tests.support.commands import COMMANDS
 
 SEEDED = 60
 BASE = datetime(2025, 6, 1, tzinfo=UTC)
@@ -41,43 +39,9 @@ query Page($first: Int) {
 }"""
 
 
-class _Commands(monitoring.CommandListener):
-    """Counts the database commands the app sends while armed (registered once per
-    process: pymongo has no way to unregister a listener)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.armed = False
-        self.seen: list[tuple[str, str]] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.armed:
-            collection = event.command.get(event.command_name)
-            with self._lock:
-                self.seen.append((event.command_name, str(collection)))
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-    @contextmanager
-    def counting(self) -> Iterator[list[tuple[str, str]]]:
-        self.seen = []
-        self.armed = True
-        try:
-            yield self.seen
-        finally:
-            self.armed = False
-
-
-_COMMANDS = _Commands()
-
-
 @pytest.fixture(scope="module")
 async def http(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
-    monitoring.register(_COMMANDS)  # before the app makes its client
+    COMMANDS.install()  # before the app makes its database client
     async with app_client(make_settings()) as client:
         yield client
 
@@ -133,7 +97,7 @@ async def test_sixty_aliased_pages_are_refused_before_anything_runs(
         f"a{i}: users(first: 100) {{ totalCount edges {{ node {{ id twoFactorEnabled }} }} }}"
         for i in range(60)
     )
-    with _COMMANDS.counting() as commands:
+    with COMMANDS.counting() as commands:
         response = await http.post(
             "/graphql",
             json={"query": f"{{ {fields} }}"},
@@ -174,7 +138,7 @@ async def test_a_page_of_users_is_the_same_few_queries_whatever_its_size(
     token = await token_of(http, Role.ADMIN)
     counts = {}
     for size in (5, 50):
-        with _COMMANDS.counting() as commands:
+        with COMMANDS.counting() as commands:
             response = await http.post(
                 "/graphql",
                 json={"query": PAGE, "variables": {"first": size}},
