@@ -150,8 +150,8 @@ class ApiKeyService:
         return record, f"ghk_{key_id}_{secret}"
 
     async def revoke(self, key_id: str, actor: Actor) -> bool:
-        key = await ApiKey.find_one(ApiKey.id == key_id, ApiKey.revoked_at == None)  # noqa: E711
-        if key is None:
+        key = await ApiKey.find_one(ApiKey.id == key_id)
+        if key is None or key.revoked_at is not None:
             return False
         await ApiKey.find_one(ApiKey.id == key_id).update(
             {"$set": {"revoked_at": self._clock.now()}}

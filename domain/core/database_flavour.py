@@ -12,6 +12,11 @@ What differs on FerretDB 1.24, and where it is handled:
   Sign-in emails are therefore looked up through a second, ``_id``-keyed collection
   (``domain/identity/identifiers.py``), chosen per flavour in
   ``domain/identity/email_lookup.py``. On MongoDB the users' unique email index does it.
+- Only a filter of exactly ``{_id: <value>}`` is pushed down to SQLite: a guarded
+  write such as ``{_id: x, generation: 3}`` reads every row until one matches. Writes
+  guarded by a condition go through ``domain/core/by_id.py`` (the guard checked after
+  an ``_id`` read on FerretDB, kept in the filter on MongoDB); reads by ``_id`` check
+  any further condition in Python.
 - Its SQLite tables lack an index on ``_id`` itself; ``scripts/ferretdb_indexes.py``
   adds one before FerretDB starts (``make run``, the tests, the benchmark).
 - A unique-index violation on an update comes back as a generic error carrying

@@ -18,6 +18,7 @@ import aiosmtplib
 from beanie import PydanticObjectId
 from loguru import logger
 
+from domain.core.by_id import update_by_id
 from domain.core.claims import claim_once, claimed_at
 from domain.core.clock import Clock
 from domain.core.outages import is_dependency_outage
@@ -82,17 +83,18 @@ class EmailDelivery:
         ):
             return DeliveryResult("skipped")
         now = self._clock.now()
-        await EmailMessage.find_one(
-            EmailMessage.id == message.id, EmailMessage.attempts == message.attempts
-        ).update(
+        await update_by_id(
+            EmailMessage.get_pymongo_collection(),
+            message.id,
             {
                 "$set": {
                     "attempts": attempt,
-                    "status": EmailStatus.QUEUED,
+                    "status": EmailStatus.QUEUED.value,
                     "last_error": "attempt abandoned by a stopped worker",
                     "updated_at": now,
                 }
-            }
+            },
+            guard={"attempts": message.attempts},
         )
         logger.bind(email_id=str(message.id), attempt=attempt).warning("email attempt abandoned")
         return DeliveryResult("retry", retry_in_ms=self._settings.email_retry_base_ms)

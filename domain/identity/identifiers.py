@@ -30,6 +30,7 @@ from pydantic import Field
 from pymongo import UpdateOne
 from pymongo.errors import PyMongoError
 
+from domain.core.by_id import delete_by_id
 from domain.core.claims import claim_once, claimed_at
 from domain.core.duplicates import is_unique_violation
 from domain.identity.documents import NO_USER, User
@@ -62,8 +63,8 @@ async def point(email: str, user_id: PydanticObjectId) -> None:
 async def release(email: str, user_id: PydanticObjectId) -> None:
     """Forget ``email`` if it still leads to ``user_id`` (its old address, after a change)."""
     try:
-        await LoginIdentifier.get_pymongo_collection().delete_one(
-            {"_id": email, "user_id": user_id}
+        await delete_by_id(
+            LoginIdentifier.get_pymongo_collection(), email, guard={"user_id": user_id}
         )
     except PyMongoError as error:
         # Harmless if left: every read checks the user's email.

@@ -28,11 +28,11 @@ from enum import StrEnum
 
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
-from pymongo.results import UpdateResult
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.actor import Actor
+from domain.core.by_id import update_by_id
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, UnauthenticatedError, ValidationError
 from domain.core.settings import Settings
@@ -175,11 +175,13 @@ class Reauthentication:
 
     async def _record(self, session: Session, user: User) -> Proof:
         now = self._clock.now()
-        recorded = await Session.find_one(
-            Session.id == session.id,
-            Session.revoked_at == None,  # noqa: E711
-        ).update({"$set": {"authenticated_at": now}})
-        if not isinstance(recorded, UpdateResult) or recorded.matched_count != 1:
+        recorded = await update_by_id(
+            Session.get_pymongo_collection(),
+            session.id,
+            {"$set": {"authenticated_at": now}},
+            guard={"revoked_at": None},
+        )
+        if not recorded:
             raise UnauthenticatedError(_ENDED)  # ended while the proof was checked
         token, claims = self._access.issue(
             str(session.user_id), str(session.id), user.role.value, mfa=session.mfa, auth_time=now

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.actor import Actor
+from domain.core.by_id import update_by_id
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
 from domain.core.secret_box import SecretBox, SecretDecryptionError
@@ -235,8 +236,9 @@ class SessionService:
         """The one durable write of a rotation, after Redis decided it is this caller's."""
         user = await self.active_owner(session, actor)
         idle = min(now + self._idle, utc(family.expires_at))
-        result = await RefreshFamily.get_pymongo_collection().update_one(
-            {"_id": family.id, "generation": family.generation},
+        landed = await update_by_id(
+            RefreshFamily.get_pymongo_collection(),
+            family.id,
             {
                 "$set": {
                     "generation": family.generation + 1,
@@ -245,8 +247,9 @@ class SessionService:
                     "rotated_context": context,
                 }
             },
+            guard={"generation": family.generation},
         )
-        if result.matched_count != 1:
+        if not landed:
             # The session ended (its family deleted) while this rotation was decided.
             raise InvalidRefreshTokenError
         family = family.model_copy(update={"idle_expires_at": idle})
@@ -277,8 +280,11 @@ class SessionService:
     async def revoke(self, session: Session, *, reason: str, actor: Actor) -> None:
         assert session.id is not None
         now = self._clock.now()
-        await Session.find_one(Session.id == session.id, Session.revoked_at == None).update(  # noqa: E711
-            {"$set": {"revoked_at": now, "revoked_reason": reason}}
+        await update_by_id(
+            Session.get_pymongo_collection(),
+            session.id,
+            {"$set": {"revoked_at": now, "revoked_reason": reason}},
+            guard={"revoked_at": None},
         )
         # Without its family no token of the session refreshes, nor does a rotation
         # already decided land (its conditional update finds nothing).
@@ -300,12 +306,9 @@ class SessionService:
             oid = PydanticObjectId(session_id)
         except Exception:
             return False
-        session = await Session.find_one(
-            Session.id == oid,
-            Session.user_id == user_id,
-            Session.revoked_at == None,  # noqa: E711
-        )
-        if session is None:
+        # By _id alone (domain/core/by_id.py), the ownership checked here.
+        session = await Session.get(oid)
+        if session is None or session.user_id != user_id or session.revoked_at is not None:
             return False
         await self.revoke(session, reason=reason, actor=actor)
         return True

@@ -20,6 +20,7 @@ import pytest
 from beanie import PydanticObjectId
 
 from domain.core.clock import FrozenClock
+from domain.core.database_flavour import DatabaseFlavour, bound_flavour
 from domain.core.roles import Role
 from domain.core.secrets import new_token, token_hash
 from domain.core.settings import Settings
@@ -283,9 +284,11 @@ async def test_a_rotation_is_one_durable_write(
         again = await refresh(home, warm["refreshToken"])
     assert again["refreshToken"] == rotated["refreshToken"]
     writes = [c for c in rotation if c[0] in WRITES]
-    # The round-trip budget: read the family and the session, one conditional update.
+    # The round-trip budget: read the family and the session, one conditional update
+    # (on FerretDB its guard is checked after one more read by _id: domain/core/by_id.py).
     assert writes == [("update", "refresh_families")], rotation
-    assert len(rotation) <= 3, rotation
+    guard_read = 1 if bound_flavour() is DatabaseFlavour.FERRETDB else 0
+    assert len(rotation) <= 3 + guard_read, rotation
     assert [c for c in grace if c[0] in WRITES] == [], grace
     assert len(grace) <= 2, grace
 
