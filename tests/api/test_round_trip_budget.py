@@ -1,0 +1,261 @@
+"""The round-trip budget of each hot operation (issue 17, item 1), through GraphQL on the
+real database and Redis, with production's rate limits on.
+
+Each test runs one operation the way a client does and counts what that request sent:
+database commands (a pymongo listener) and Redis round trips (a pipeline is one trip; a
+job enqueued through the broker is one too), background flushes and workers left out
+(tests/support/commands.py). An operation runs once before the counted run, so its Lua
+scripts are loaded (the first call after a Redis restart adds a SCRIPT LOAD). The budgets are
+today's counts, as ceilings: a change that adds a round trip fails here, with the list
+of commands in the message, instead of slowing production silently. Lower a budget
+when a change saves a trip. The database budget differs by flavour where FerretDB needs
+an extra read (guarded writes by _id read first: domain/core/by_id.py; sign-in emails
+are looked up through their _id-keyed copy: domain/identity/email_lookup.py).
+bench/BUDGET.md has the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.core.clock import FrozenClock
+from domain.core.database_flavour import DatabaseFlavour, bound_flavour
+from domain.core.roles import Role
+from domain.core.settings import Settings
+from domain.identity.documents import User
+from tests.api.identity_ops import (
+    LOGIN,
+    LOGOUT,
+    ME,
+    PASSWORD,
+    REFRESH,
+    REGISTER,
+    SESSIONS,
+    call,
+    login,
+    unique_email,
+)
+from tests.support.accounts import staff_account
+from tests.support.asgi import LifespanManager, asgi_client
+from tests.support.commands import COMMANDS, Recording
+
+START = datetime(2026, 4, 6, 9, 0, tzinfo=UTC)
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """Round trips one request may make: database commands on each flavour, Redis trips."""
+
+    ferretdb: int
+    mongodb: int
+    redis: int
+
+    def database(self) -> int:
+        return self.ferretdb if bound_flavour() is DatabaseFlavour.FERRETDB else self.mongodb
+
+
+BUDGETS = {
+    "me": Budget(ferretdb=0, mongodb=0, redis=2),
+    "login": Budget(ferretdb=7, mongodb=6, redis=6),
+    "refresh": Budget(ferretdb=5, mongodb=4, redis=6),
+    "register": Budget(ferretdb=8, mongodb=6, redis=5),
+    "logout": Budget(ferretdb=7, mongodb=6, redis=4),
+    "users": Budget(ferretdb=3, mongodb=3, redis=1),
+    "user": Budget(ferretdb=6, mongodb=6, redis=2),
+    "auditEvents": Budget(ferretdb=1, mongodb=1, redis=1),
+    "mySessions": Budget(ferretdb=2, mongodb=2, redis=1),
+}
+
+USERS_PAGE = """
+query Page($first: Int) {
+  users(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { id email role status locked emailVerified createdAt twoFactorEnabled } }
+  }
+}"""
+USER = """
+query User($id: ID!) {
+  user(id: $id) {
+    __typename
+    ... on AdminUserDetail {
+      user { id email twoFactorEnabled }
+      sessions { id device createdAt }
+      recentEvents { id event occurredAt }
+    }
+  }
+}"""
+AUDIT_EVENTS = """
+query Events($first: Int) {
+  auditEvents(first: $first) {
+    edges { cursor node { id event action result actorId targetId occurredAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+def clock(frozen_clock: Callable[..., FrozenClock]) -> FrozenClock:
+    return frozen_clock(START)
+
+
+@pytest.fixture(scope="module")
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    # Production's limits: each costs its Redis trip, and the budget counts it.
+    return make_settings(rate_limits_enabled=True)
+
+
+@pytest.fixture(scope="module")
+async def manager(settings: Settings, clock: FrozenClock) -> AsyncIterator[LifespanManager]:
+    from app import create_app
+
+    COMMANDS.install()  # before the app makes its database client
+    async with LifespanManager(create_app(settings, clock=clock)) as running:
+        COMMANDS.watch_app(running.state)
+        yield running
+
+
+_peers = iter(range(1, 250))
+
+
+@pytest.fixture
+async def http(manager: LifespanManager) -> AsyncIterator[httpx.AsyncClient]:
+    """A client from its own address, so no test spends another's rate-limit allowance."""
+    async with asgi_client(manager, (f"198.51.100.{next(_peers)}", 40000)) as client:
+        yield client
+
+
+async def member(manager: LifespanManager, name: str, role: Role = Role.STUDENT) -> User:
+    return await staff_account(manager.state, f"{name}@example.com", PASSWORD, role)
+
+
+def within(operation: str, sent: Recording) -> None:
+    """The request kept to its budget; the message lists what it sent."""
+    budget = BUDGETS[operation]
+    print(f"{operation} on {bound_flavour().value}:\n{sent.summary()}")
+    assert len(sent) <= budget.database(), f"{operation} over its database budget\n{sent.summary()}"
+    assert len(sent.redis) <= budget.redis, f"{operation} over its Redis budget\n{sent.summary()}"
+
+
+async def signed_in(http: httpx.AsyncClient, manager: LifespanManager, name: str) -> dict[str, Any]:
+    user = await member(manager, name)
+    session = await login(http, user.email, user_agent=FIREFOX)
+    assert session["__typename"] == "AuthPayload", session
+    return session
+
+
+async def test_me_from_the_user_cache_sends_no_database_command(
+    manager: LifespanManager, http: httpx.AsyncClient
+) -> None:
+    session = await signed_in(http, manager, "me")
+    await call(http, ME, token=session["accessToken"])  # the user is cached from here on
+    with COMMANDS.counting() as sent:
+        body = await call(http, ME, token=session["accessToken"])
+    assert body["data"]["me"]["email"] == "me@example.com"
+    within("me", sent)
+    assert len(sent) == 0, sent.summary()
+
+
+async def test_login(manager: LifespanManager, http: httpx.AsyncClient) -> None:
+    user = await member(manager, "login")
+    await login(http, user.email, user_agent=FIREFOX)  # a known device from here on
+    with COMMANDS.counting() as sent:
+        body = await call(
+            http, LOGIN, {"email": user.email, "password": PASSWORD}, user_agent=FIREFOX
+        )
+    assert body["data"]["login"]["__typename"] == "AuthPayload", body
+    within("login", sent)
+
+
+async def test_refresh(manager: LifespanManager, http: httpx.AsyncClient) -> None:
+    session = await signed_in(http, manager, "refresh")
+    await call(http, REFRESH, {"token": session["refreshToken"]}, user_agent=FIREFOX)
+    session = await login(http, "refresh@example.com", user_agent=FIREFOX)
+    with COMMANDS.counting() as sent:
+        body = await call(http, REFRESH, {"token": session["refreshToken"]}, user_agent=FIREFOX)
+    assert body["data"]["refreshToken"]["__typename"] == "AuthPayload", body
+    within("refresh", sent)
+
+
+async def test_register(http: httpx.AsyncClient) -> None:
+    for attempt in ("warm", "counted"):
+        variables = {
+            "email": unique_email(attempt),
+            "password": PASSWORD,
+            "first": "A",
+            "last": "L",
+        }
+        with COMMANDS.counting() as sent:
+            body = await call(http, REGISTER, variables)
+    assert body["data"]["register"]["__typename"] == "RegistrationAccepted", body
+    within("register", sent)
+
+
+async def test_logout(manager: LifespanManager, http: httpx.AsyncClient) -> None:
+    session = await signed_in(http, manager, "logout")
+    await call(http, LOGOUT, token=session["accessToken"])
+    session = await login(http, "logout@example.com", user_agent=FIREFOX)
+    with COMMANDS.counting() as sent:
+        body = await call(http, LOGOUT, token=session["accessToken"])
+    assert body["data"]["logout"]["sessionsEnded"] == 1, body
+    within("logout", sent)
+
+
+async def test_my_sessions(manager: LifespanManager, http: httpx.AsyncClient) -> None:
+    session = await signed_in(http, manager, "sessions")
+    await call(http, ME, token=session["accessToken"])
+    with COMMANDS.counting() as sent:
+        body = await call(http, SESSIONS, token=session["accessToken"])
+    assert len(body["data"]["mySessions"]) == 1, body
+    within("mySessions", sent)
+
+
+async def admin_token(manager: LifespanManager, http: httpx.AsyncClient) -> str:
+    email = "budget.admin@example.com"
+    if await User.find_one(User.email == email) is None:
+        await staff_account(manager.state, email, PASSWORD, Role.ADMIN)
+    session = await login(http, email, user_agent=FIREFOX)
+    token = str(session["accessToken"])
+    await call(http, ME, token=token)  # the admin is cached, as between two clicks
+    return token
+
+
+async def test_the_admin_users_page_is_the_same_commands_whatever_its_size(
+    manager: LifespanManager, http: httpx.AsyncClient
+) -> None:
+    for i in range(30):
+        await member(manager, f"page{i:02d}")
+    token = await admin_token(manager, http)
+    sent_for: dict[int, Recording] = {}
+    for size in (5, 25):
+        with COMMANDS.counting() as sent:
+            body = await call(http, USERS_PAGE, {"first": size}, token=token)
+        assert len(body["data"]["users"]["edges"]) == size, body
+        within("users", sent)
+        sent_for[size] = sent
+    assert sent_for[5] == sent_for[25], f"{sent_for[5].summary()}\n{sent_for[25].summary()}"
+    assert len(sent_for[5].redis) == len(sent_for[25].redis)
+
+
+async def test_the_admin_user_detail(manager: LifespanManager, http: httpx.AsyncClient) -> None:
+    target = await signed_in(http, manager, "detail")
+    token = await admin_token(manager, http)
+    with COMMANDS.counting() as sent:
+        body = await call(http, USER, {"id": target["user"]["id"]}, token=token)
+    assert body["data"]["user"]["__typename"] == "AdminUserDetail", body
+    within("user", sent)
+
+
+async def test_audit_events(manager: LifespanManager, http: httpx.AsyncClient) -> None:
+    token = await admin_token(manager, http)
+    with COMMANDS.counting() as sent:
+        body = await call(http, AUDIT_EVENTS, {"first": 20}, token=token)
+    assert body["data"]["auditEvents"]["edges"], body
+    within("auditEvents", sent)
