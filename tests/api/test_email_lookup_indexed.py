@@ -28,8 +28,8 @@ from tests.api.identity_ops import (
     unique_email,
     verified_user,
 )
-from tests.security.enumeration_support import CommandLog
 from tests.support.asgi import LifespanManager
+from tests.support.commands import COMMANDS
 from tests.support.smtp import MailInbox
 
 
@@ -41,17 +41,11 @@ def settings(make_settings: Callable[..., Settings], mail_inbox: MailInbox) -> S
 
 
 @pytest.fixture(scope="module")
-def commands() -> CommandLog:
-    return CommandLog.install()
-
-
-@pytest.fixture(scope="module")
-async def app(
-    settings: Settings, email_worker: None, commands: CommandLog
-) -> AsyncIterator[LifespanManager]:
+async def app(settings: Settings, email_worker: None) -> AsyncIterator[LifespanManager]:
     """Built after the command listener, so its database client reports to it."""
     from app import create_app
 
+    COMMANDS.install()
     async with LifespanManager(create_app(settings)) as manager:
         yield manager
 
@@ -91,15 +85,14 @@ async def test_known_and_unknown_addresses_make_the_same_commands(
     app: LifespanManager,
     client: httpx.AsyncClient,
     mail_inbox: MailInbox,
-    commands: CommandLog,
 ) -> None:
     known = await verified_user(client, mail_inbox)
     seen: dict[bool, list[Counter[tuple[str, str]]]] = {True: [], False: []}
     for i in range(3):
         for is_known, email in ((True, known), (False, unique_email(f"nobody{i}"))):
-            commands.start(app.state.settings.mongodb_database)
-            answer = await login(client, email, password="not the password 1")
-            seen[is_known].append(commands.stop())
+            with COMMANDS.counting() as sent:
+                answer = await login(client, email, password="not the password 1")
+            seen[is_known].append(sent.lookups())
             assert answer["__typename"] == "InvalidCredentials"
     with_account, without = seen[True][-1], seen[False][-1]
     print(f"{sorted(with_account.items())} / {sorted(without.items())}")

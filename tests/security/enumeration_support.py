@@ -1,15 +1,13 @@
-"""Helpers of the enumeration tests: bulk seeding, a rank statistic, a command counter."""
+"""Helpers of the enumeration tests: bulk seeding and a rank statistic (the command
+counter is tests/support/commands.py)."""
 
 from __future__ import annotations
 
 import statistics
-import threading
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import monitoring
 
 from domain.core.roles import Role
 from domain.identity.documents import User
@@ -68,55 +66,3 @@ def trimmed(samples: list[float], share: float = 0.1) -> list[float]:
 
 def median_ratio(first: list[float], second: list[float]) -> float:
     return statistics.median(first) / statistics.median(second)
-
-
-class CommandLog(monitoring.CommandListener):
-    """Database commands, by name and collection, while recording is on.
-
-    pymongo listeners registered globally apply to clients created afterwards, so the
-    app under test must be built after ``install``.
-    """
-
-    _installed: CommandLog | None = None
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._recording = False
-        self.database = ""
-        self.commands: Counter[tuple[str, str]] = Counter()
-
-    @classmethod
-    def install(cls) -> CommandLog:
-        if cls._installed is None:
-            cls._installed = cls()
-            monitoring.register(cls._installed)
-        return cls._installed
-
-    def start(self, database: str) -> None:
-        with self._lock:
-            self.database = database
-            self.commands = Counter()
-            self._recording = True
-
-    def stop(self) -> Counter[tuple[str, str]]:
-        with self._lock:
-            self._recording = False
-            return Counter(self.commands)
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        with self._lock:
-            if not self._recording or event.database_name != self.database:
-                return
-            target = event.command.get(event.command_name)
-            collection = target if isinstance(target, str) else ""
-            query = event.command.get("filter")
-            if isinstance(query, dict):
-                # How a find looks a document up (by _id, or by a scanned field).
-                collection += f" by {','.join(sorted(query))}"
-            self.commands[(event.command_name, collection)] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass

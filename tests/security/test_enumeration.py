@@ -33,13 +33,13 @@ from domain.core.database_flavour import DatabaseFlavour, bound_flavour
 from domain.core.settings import Settings
 from tests.api.identity_ops import PASSWORD, REGISTER, REQUEST_RESET, RESEND, call
 from tests.security.enumeration_support import (
-    CommandLog,
     median_ratio,
     seed_users,
     superiority,
     trimmed,
 )
 from tests.support.asgi import LifespanManager, app_client
+from tests.support.commands import COMMANDS
 
 SEEDED = 3000
 PAIRS = 30
@@ -69,15 +69,11 @@ PATHS: dict[str, tuple[str, Variables]] = {
 
 
 @pytest.fixture(scope="module")
-def commands() -> CommandLog:
-    return CommandLog.install()
-
-
-@pytest.fixture(scope="module")
-async def app(settings: Settings, commands: CommandLog) -> AsyncIterator[LifespanManager]:
+async def app(settings: Settings) -> AsyncIterator[LifespanManager]:
     """Built after the command listener, so its database client reports to it."""
     from app import create_app
 
+    COMMANDS.install()
     async with LifespanManager(create_app(settings)) as manager:
         yield manager
 
@@ -184,7 +180,6 @@ async def test_the_same_database_commands_for_accounts_and_non_accounts(
     app: LifespanManager,
     client: httpx.AsyncClient,
     population: dict[str, list[str]],
-    commands: CommandLog,
     field: str,
 ) -> None:
     document, variables_for = PATHS[field]
@@ -193,9 +188,9 @@ async def test_the_same_database_commands_for_accounts_and_non_accounts(
     await forget_cooldowns(app)
     for i in range(3):
         for is_known, email in ((True, known[i]), (False, f"cmd{i}-{field}@example.com")):
-            commands.start(app.state.settings.mongodb_database)
-            await call(client, document, variables_for(email))
-            seen[is_known].append(commands.stop())
+            with COMMANDS.counting() as sent:
+                await call(client, document, variables_for(email))
+            seen[is_known].append(sent.lookups())
     with_account, without = _usual(seen[True]), _usual(seen[False])
     print(f"{field}: {sorted(with_account.items())} / {sorted(without.items())}")
     # Webhook endpoints included: a failed sign-in for an address without an account
