@@ -6,6 +6,7 @@ from beanie import PydanticObjectId
 
 from domain.core.errors import NotFoundError, RateLimitedError, ValidationError
 from domain.identity.action_tokens import InvalidActionTokenError
+from domain.identity.documents import User
 from domain.identity.errors import (
     AccountDisabledError,
     AccountLockedError,
@@ -231,7 +232,9 @@ async def refresh_token(info: Info, token: str) -> AuthPayload:
     services = info.context.services
     await limit(info, Operation.REFRESH)
     tokens = await services.sessions.refresh(token, actor_of(info))
-    user = await services.profile.get_user(tokens.user_id)
+    # The refresh loaded the account to check it is active; no second read.
+    user = tokens.owner if isinstance(tokens.owner, User) else None
+    user = user or await services.profile.get_user(tokens.user_id)
     if user is None:
         raise NotFoundError
     return AuthPayload.build(tokens, user, info.context.clock.now())

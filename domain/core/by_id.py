@@ -41,16 +41,22 @@ async def update_by_id(
     update: Mapping[str, Any],
     *,
     guard: Guard | None = None,
+    as_read: Guard | None = None,
 ) -> bool:
     """Apply ``update`` to the document ``document_id`` if it satisfies ``guard``;
-    True if a document was matched."""
+    True if a document was matched.
+
+    ``as_read``: the guarded fields as this request already read them. On FerretDB the
+    guard is then checked against those instead of a second read, for callers where
+    something else (a Redis claim) decided the race; on MongoDB it changes nothing.
+    """
     if not guard:
         result = await collection.update_one({"_id": document_id}, update)
         return result.matched_count == 1
     if bound_flavour() is DatabaseFlavour.MONGODB:
         result = await collection.update_one({"_id": document_id, **guard}, update)
         return result.matched_count == 1
-    current = await collection.find_one({"_id": document_id})
+    current = as_read if as_read is not None else await collection.find_one({"_id": document_id})
     if current is None or not guard_holds(current, guard):
         return False
     result = await collection.update_one({"_id": document_id}, update)

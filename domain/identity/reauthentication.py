@@ -32,7 +32,6 @@ from bson.errors import InvalidId
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.actor import Actor
-from domain.core.by_id import update_by_id
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, UnauthenticatedError, ValidationError
 from domain.core.settings import Settings
@@ -46,6 +45,7 @@ from domain.identity.errors import (
 from domain.identity.passwords import PasswordHasher
 from domain.mfa.errors import InvalidMfaCodeError
 from domain.mfa.service import MfaService
+from domain.sessions.activity import record_authentication
 from domain.sessions.documents import Session
 from domain.sessions.principal import Principal
 from domain.tokens.access import AccessTokenService
@@ -175,13 +175,8 @@ class Reauthentication:
 
     async def _record(self, session: Session, user: User) -> Proof:
         now = self._clock.now()
-        recorded = await update_by_id(
-            Session.get_pymongo_collection(),
-            session.id,
-            {"$set": {"authenticated_at": now}},
-            guard={"revoked_at": None},
-        )
-        if not recorded:
+        assert session.id is not None
+        if not await record_authentication(session.id, now):
             raise UnauthenticatedError(_ENDED)  # ended while the proof was checked
         token, claims = self._access.issue(
             str(session.user_id), str(session.id), user.role.value, mfa=session.mfa, auth_time=now

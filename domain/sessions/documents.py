@@ -70,10 +70,16 @@ class RefreshFamily(Document):
 
     Tokens are derived from the sealed per-session secret and the generation
     (domain/sessions/refresh_tokens.py), so nothing per token is stored and a rotation
-    is one conditional update of this document. It is apart from ``Session`` because
-    FerretDB rewrites a whole document on update: a rotation racing a ``last_seen_at``
-    or revocation write there could undo one of them. Only the rotation (decided once
-    per generation in Redis) updates this document; ending the session deletes it.
+    is one conditional update of this document. It carries what a refresh needs, so a
+    refresh reads this document alone; it exists exactly while the session may refresh
+    (ending the session deletes it first).
+
+    It is apart from ``Session`` because FerretDB rewrites a whole document on update:
+    a rotation racing a ``last_seen_at`` or revocation write there could undo one of
+    them. Besides the rotation (decided once per generation in Redis) only a
+    re-authentication writes here (``auth_time``); should the two race on FerretDB, the
+    loser's field goes back one step, which can only ask for a re-authentication again
+    or end the session, never extend it.
     """
 
     id: PydanticObjectId = Field(alias="_id")
@@ -84,6 +90,9 @@ class RefreshFamily(Document):
     expires_at: datetime
     idle_expires_at: datetime
     mfa: bool = False
+    # The session's auth_time (its sign-in or last re-authentication); None in families
+    # opened before it was kept here: the session document has it.
+    auth_time: datetime | None = None
     # When the live token was minted, and the client context of that rotating request.
     rotated_at: datetime | None = None
     rotated_context: str | None = None

@@ -38,6 +38,8 @@ class IssuedTokens:
     refresh_expires_at: datetime
     session_id: str
     user_id: str
+    # The account as the session check loaded it, so the caller need not load it again.
+    owner: SessionOwner | None = None
 
 
 def utc(moment: datetime) -> datetime:

@@ -13,7 +13,6 @@ is one conditional update of the family document.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -32,6 +31,7 @@ from domain.core.secret_box import SecretBox, SecretDecryptionError
 from domain.core.settings import Settings
 from domain.events.bus import EventBus
 from domain.sessions import refresh_tokens
+from domain.sessions.activity import live_sessions
 from domain.sessions.device import client_context, device_label
 from domain.sessions.documents import RefreshFamily, Session
 from domain.sessions.errors import (
@@ -121,33 +121,34 @@ class SessionService:
             expires_at=session.expires_at,
             idle_expires_at=min(now + self._idle, utc(session.expires_at)),
             mfa=session.mfa,
+            auth_time=session.auth_time,
         )
         await family.insert()
-        return self._pair(user, session, family, secret, generation)
+        return self._pair(user, family, secret, generation, session.auth_time)
 
     def _pair(
         self,
         user: SessionOwner,
-        session: Session,
         family: RefreshFamily,
         secret: bytes,
         generation: int,
+        auth_time: datetime,
     ) -> IssuedTokens:
-        assert session.id is not None
         access, claims = self._access.issue(
             str(user.id),
-            str(session.id),
+            str(family.id),
             user.role.value,
-            mfa=session.mfa,
-            auth_time=session.auth_time,  # the sign-in or reauthenticate, never a refresh
+            mfa=family.mfa,
+            auth_time=auth_time,  # the sign-in or reauthenticate, never a refresh
         )
         return IssuedTokens(
             access_token=access,
             access_expires_at=claims.exp,
-            refresh_token=self._codec.token(secret, session.id, generation),
+            refresh_token=self._codec.token(secret, family.id, generation),
             refresh_expires_at=utc(family.idle_expires_at),
-            session_id=str(session.id),
-            user_id=str(session.user_id),
+            session_id=str(family.id),
+            user_id=str(family.user_id),
+            owner=user,
         )
 
     async def refresh(self, raw: object, actor: Actor) -> IssuedTokens:
@@ -163,29 +164,31 @@ class SessionService:
         presented = refresh_tokens.parse(raw)
         if presented is None:
             return await self._legacy.refresh(raw, actor)
-        family, session = await asyncio.gather(
-            RefreshFamily.get(presented.session_id), Session.get(presented.session_id)
-        )
-        if family is None or session is None or session.revoked_at is not None:
+        # The family alone: it exists exactly while the session may refresh, and carries
+        # what the new pair needs. The session document is read on the rare paths.
+        family = await RefreshFamily.get(presented.session_id)
+        if family is None:
             raise InvalidRefreshTokenError
         secret = self._open(family)
         n = presented.generation
         if not self._codec.verifies(secret, presented) or n > family.generation:
             raise InvalidRefreshTokenError
         if n < family.generation - 1:
-            await self.reuse_detected(session, actor)
+            await self.reuse_detected(await self._session_of(family), actor)
             raise RefreshTokenReusedError
         now = self._clock.now()
         if utc(family.expires_at) <= now or utc(family.idle_expires_at) <= now:
-            await self.revoke(session, reason="expired", actor=actor)
+            await self.revoke(await self._session_of(family), reason="expired", actor=actor)
             raise SessionExpiredError
+        auth_time = family.auth_time or (await self._session_of(family)).auth_time
         context = client_context(actor.user_agent, actor.ip)
+        session_id = str(family.id)
         if n == family.generation:
-            answer = await self._ledger.rotate(str(session.id), n, Rotation(now, context))
+            answer = await self._ledger.rotate(session_id, n, Rotation(now, context))
             if answer.won:
-                return await self._rotate(session, family, secret, now, context, actor)
+                return await self._rotate(family, secret, now, context, auth_time, actor)
         else:
-            answer = await self._ledger.retry(str(session.id), n)
+            answer = await self._ledger.retry(session_id, n)
             if family.rotated_at is not None and family.rotated_context is not None:
                 answer = replace(
                     answer, rotation=Rotation(family.rotated_at, family.rotated_context)
@@ -201,14 +204,28 @@ class SessionService:
             retry=answer.retry,
         )
         if not allowed:
-            await self.reuse_detected(session, actor)
+            await self.reuse_detected(await self._session_of(family), actor)
             raise RefreshTokenReusedError
-        user = await self.active_owner(session, actor)
+        user = await self._owner_of(family, actor)
         if answer.rotation is not None and n == family.generation:
             # The rotation is still landing: its idle expiry is derived as it derives it.
             idle = min(utc(answer.rotation.at) + self._idle, utc(family.expires_at))
             family = family.model_copy(update={"idle_expires_at": idle})
-        return self._pair(user, session, family, secret, n + 1)
+        return self._pair(user, family, secret, n + 1, auth_time)
+
+    async def _session_of(self, family: RefreshFamily) -> Session:
+        session = await Session.get(family.id)
+        if session is None or session.revoked_at is not None:
+            # Ended between its family's read and this one (the family goes first).
+            raise InvalidRefreshTokenError
+        return session
+
+    async def _owner_of(self, family: RefreshFamily, actor: Actor) -> SessionOwner:
+        user = await self._load_active_owner(family.user_id)
+        if user is None:
+            await self.revoke(await self._session_of(family), reason="user_inactive", actor=actor)
+            raise InvalidRefreshTokenError
+        return user
 
     def _open(self, family: RefreshFamily) -> bytes:
         try:
@@ -226,15 +243,15 @@ class SessionService:
 
     async def _rotate(
         self,
-        session: Session,
         family: RefreshFamily,
         secret: bytes,
         now: datetime,
         context: str,
+        auth_time: datetime,
         actor: Actor,
     ) -> IssuedTokens:
         """The one durable write of a rotation, after Redis decided it is this caller's."""
-        user = await self.active_owner(session, actor)
+        user = await self._owner_of(family, actor)
         idle = min(now + self._idle, utc(family.expires_at))
         landed = await update_by_id(
             RefreshFamily.get_pymongo_collection(),
@@ -248,12 +265,14 @@ class SessionService:
                 }
             },
             guard={"generation": family.generation},
+            # Checked against this request's own read on FerretDB: Redis decided the race.
+            as_read={"generation": family.generation},
         )
         if not landed:
             # The session ended (its family deleted) while this rotation was decided.
             raise InvalidRefreshTokenError
         family = family.model_copy(update={"idle_expires_at": idle})
-        return self._pair(user, session, family, secret, family.generation + 1)
+        return self._pair(user, family, secret, family.generation + 1, auth_time)
 
     async def reuse_detected(self, session: Session, actor: Actor) -> None:
         logger.bind(session_id=str(session.id), user_id=str(session.user_id)).warning(
@@ -280,15 +299,16 @@ class SessionService:
     async def revoke(self, session: Session, *, reason: str, actor: Actor) -> None:
         assert session.id is not None
         now = self._clock.now()
+        # The family first: without it no token of the session refreshes, nor does a
+        # rotation already decided land (its update finds nothing), even should this
+        # stop before the session is marked.
+        await RefreshFamily.find_one(RefreshFamily.id == session.id).delete()
         await update_by_id(
             Session.get_pymongo_collection(),
             session.id,
             {"$set": {"revoked_at": now, "revoked_reason": reason}},
             guard={"revoked_at": None},
         )
-        # Without its family no token of the session refreshes, nor does a rotation
-        # already decided land (its conditional update finds nothing).
-        await RefreshFamily.find_one(RefreshFamily.id == session.id).delete()
         await self._revoke_tokens(str(session.user_id), [str(session.id)], reason)
         await self._audit.record(
             "session.revoked",
@@ -327,10 +347,10 @@ class SessionService:
             return 0
         now = self._clock.now()
         ids = [s.id for s in ended]
+        await RefreshFamily.find({"_id": {"$in": ids}}).delete()
         await Session.find({"_id": {"$in": ids}}).update(
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
-        await RefreshFamily.find({"_id": {"$in": ids}}).delete()
         await self._revoke_tokens(str(user_id), [str(i) for i in ids], reason)
         await self._audit.record(
             "session.revoked_all",
@@ -363,20 +383,7 @@ class SessionService:
             )
 
     async def list_active(self, user_id: PydanticObjectId) -> list[Session]:
-        """Live sessions, most recently seen first. A refresh is activity too; it is
-        recorded on the family (one write per rotation), so it is read from there."""
-        now = self._clock.now()
-        sessions = await Session.find(
-            Session.user_id == user_id,
-            Session.revoked_at == None,  # noqa: E711
-            Session.expires_at > now,
-        ).to_list()
-        families = await RefreshFamily.find({"_id": {"$in": [s.id for s in sessions]}}).to_list()
-        rotated = {f.id: utc(f.rotated_at) for f in families if f.rotated_at is not None}
-        for session in sessions:
-            if session.id in rotated and rotated[session.id] > utc(session.last_seen_at):
-                session.last_seen_at = rotated[session.id]
-        return sorted(sessions, key=lambda s: utc(s.last_seen_at), reverse=True)
+        return await live_sessions(user_id, self._clock.now())
 
     def seen_marker(self, session_id: str) -> tuple[str, int]:
         """The Redis key (and its lifetime) whose creation means: time to record activity.

@@ -293,6 +293,35 @@ async def test_a_rotation_is_one_durable_write(
     assert len(grace) <= 2, grace
 
 
+async def test_a_family_opened_before_it_kept_auth_time_refreshes_with_the_sessions(
+    manager: LifespanManager, home: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await account(manager, "authtime")
+    signed_in_at = clock.now()
+    first = await login(home, user.email, user_agent=FIREFOX)
+    sid = PydanticObjectId(first["sessionId"])
+    await RefreshFamily.get_pymongo_collection().update_one(
+        {"_id": sid}, {"$unset": {"auth_time": ""}}
+    )
+    clock.advance(timedelta(seconds=30))
+    refreshed = await refresh(home, first["refreshToken"])
+    assert refreshed["__typename"] == "AuthPayload"
+    verified = manager.state.services.access_tokens.verify(refreshed["accessToken"])
+    assert verified.auth_time == signed_in_at
+
+
+async def test_a_session_whose_family_is_gone_does_not_refresh(
+    manager: LifespanManager, home: httpx.AsyncClient
+) -> None:
+    # Ending a session deletes its family first; a refresh reads the family alone.
+    user = await account(manager, "familygone")
+    first = await login(home, user.email, user_agent=FIREFOX)
+    await RefreshFamily.get_pymongo_collection().delete_one(
+        {"_id": PydanticObjectId(first["sessionId"])}
+    )
+    assert (await refresh(home, first["refreshToken"]))["__typename"] == "InvalidRefreshToken"
+
+
 async def test_a_session_from_before_the_upgrade_refreshes_once_into_the_new_format(
     manager: LifespanManager, home: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
