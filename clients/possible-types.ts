@@ -10,6 +10,18 @@
       "AdminUserDetail",
       "NotFound"
     ],
+    "BeginPasskeyLoginResult": [
+      "PasskeyChallengeExpired",
+      "PasskeyLoginOptions",
+      "RateLimited",
+      "ValidationFailed"
+    ],
+    "BeginPasskeyRegistrationResult": [
+      "InvalidCredentials",
+      "PasskeyRegistrationOptions",
+      "ReauthenticationRequired",
+      "ValidationFailed"
+    ],
     "BeginTotpResult": [
       "InvalidCredentials",
       "ReauthenticationRequired",
@@ -66,6 +78,24 @@
       "RateLimited",
       "ValidationFailed"
     ],
+    "FinishPasskeyLoginResult": [
+      "AccountDisabled",
+      "AccountLocked",
+      "AuthPayload",
+      "EmailNotVerified",
+      "InvalidPasskey",
+      "MfaRequired",
+      "PasskeyChallengeExpired",
+      "RateLimited"
+    ],
+    "FinishPasskeyRegistrationResult": [
+      "InvalidCredentials",
+      "InvalidPasskey",
+      "PasskeyAdded",
+      "PasskeyChallengeExpired",
+      "ReauthenticationRequired",
+      "ValidationFailed"
+    ],
     "LoginResult": [
       "AccountDisabled",
       "AccountLocked",
@@ -105,6 +135,23 @@
     "RegisterResult": [
       "RateLimited",
       "RegistrationAccepted",
+      "ValidationFailed"
+    ],
+    "RemovePasskeyResult": [
+      "LastSignInMethod",
+      "NotFound",
+      "PasskeyRemoved",
+      "ReauthenticationRequired"
+    ],
+    "RemoveUserPasskeyResult": [
+      "Forbidden",
+      "NotFound",
+      "PasskeyRemoved",
+      "ReauthenticationRequired"
+    ],
+    "RenamePasskeyResult": [
+      "NotFound",
+      "PasskeyRenamed",
       "ValidationFailed"
     ],
     "RequestEmailChangeResult": [
@@ -157,10 +204,13 @@
       "Forbidden",
       "InvalidCredentials",
       "InvalidMfaCode",
+      "InvalidPasskey",
       "InvalidRefreshToken",
       "InvalidToken",
+      "LastSignInMethod",
       "NoPendingEnrollment",
       "NotFound",
+      "PasskeyChallengeExpired",
       "RateLimited",
       "ReauthenticationRequired",
       "RefreshTokenReused",
@@ -168,6 +218,10 @@
       "TotpAlreadyEnabled",
       "TotpNotEnabled",
       "ValidationFailed"
+    ],
+    "UserPasskeysResult": [
+      "NotFound",
+      "UserPasskeys"
     ],
     "UserStatusResult": [
       "Forbidden",

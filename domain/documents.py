@@ -12,6 +12,7 @@ from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
 from domain.identity.identifiers import LoginIdentifier
 from domain.mfa.documents import BackupCode, TotpCredential
+from domain.passkeys.documents import Passkey
 from domain.sessions.documents import RefreshFamily, RefreshToken, Session
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -27,6 +28,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     AuditEvent,
     TotpCredential,
     BackupCode,
+    Passkey,
     EmailMessage,
     WebhookEndpoint,
     WebhookEvent,

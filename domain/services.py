@@ -51,6 +51,11 @@ from domain.lockout.counter import AttemptCounter
 from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import MfaService
+from domain.passkeys.challenges import ChallengeStore
+from domain.passkeys.management import PasskeyManagement
+from domain.passkeys.registration import PasskeyRegistration
+from domain.passkeys.relying_party import RelyingParty, derive_decoy_key
+from domain.passkeys.sign_in import PasskeySignIn
 from domain.persisted_queries.store import PersistedQueryStore
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
@@ -94,6 +99,9 @@ class Services:
     email_delivery: EmailDelivery
     webhooks: Webhooks
     persisted_queries: PersistedQueryStore
+    passkey_registration: PasskeyRegistration
+    passkey_sign_in: PasskeySignIn
+    passkeys: PasskeyManagement
 
 
 def build_services(
@@ -163,6 +171,13 @@ def build_services(
     )
     authenticator = Authenticator(access_tokens, revocations)
     rate_limits = RateLimitService(settings, redis, clock)
+    mfa_challenges = MfaChallenges(settings, redis, clock)
+    login = LoginService(
+        settings, clock, hasher, outbox, sessions, lockout, audit, users, mfa, mfa_challenges
+    )
+    # Passkeys open their sessions through the password sign-in's own end (login).
+    relying_party = RelyingParty(settings, derive_decoy_key(settings))
+    passkey_challenges = ChallengeStore(settings, redis, clock)
     return Services(
         access_tokens=access_tokens,
         authenticator=authenticator,
@@ -173,18 +188,7 @@ def build_services(
         registration=RegistrationService(
             settings, clock, hasher, outbox, link_tokens, quiet_mail, audit, users
         ),
-        login=LoginService(
-            settings,
-            clock,
-            hasher,
-            outbox,
-            sessions,
-            lockout,
-            audit,
-            users,
-            mfa,
-            MfaChallenges(settings, redis, clock),
-        ),
+        login=login,
         credentials=CredentialsService(
             settings,
             clock,
@@ -231,4 +235,20 @@ def build_services(
         ),
         webhooks=webhooks,
         persisted_queries=PersistedQueryStore(redis, settings, clock),
+        passkey_registration=PasskeyRegistration(
+            clock, relying_party, passkey_challenges, audit, outbox
+        ),
+        passkey_sign_in=PasskeySignIn(
+            settings,
+            clock,
+            relying_party,
+            passkey_challenges,
+            login=login,
+            mfa=mfa,
+            mfa_challenges=mfa_challenges,
+            lockout=lockout,
+            audit=audit,
+            outbox=outbox,
+        ),
+        passkeys=PasskeyManagement(audit, outbox),
     )

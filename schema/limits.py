@@ -47,6 +47,9 @@ FIELD_COSTS: Mapping[str, int] = {
     "Query.auditEvents": LOOKUP_COST,
     "Query.mySecurityEvents": LOOKUP_COST,
     "Query.mySessions": LOOKUP_COST,
+    "Query.myPasskeys": LOOKUP_COST,
+    # The user, their passkeys, and an audit record of the view.
+    "Query.userPasskeys": 3 * LOOKUP_COST,
     "Query.apiKeys": LOOKUP_COST,
     "Query.failedEmails": LOOKUP_COST,
     "Query.webhookEndpoints": LOOKUP_COST,
@@ -92,6 +95,9 @@ LIST_SIZES: Mapping[str, ListSize] = {
     # A day a row, at most a year (resolvers/analytics.py MAX_DAYS).
     "Query.dailyAuthStats": ListSize(maximum=366),
     "Query.mySessions": ListSize(maximum=20),
+    # domain/passkeys/registration.py MAX_PASSKEYS_PER_ACCOUNT.
+    "Query.myPasskeys": ListSize(maximum=20),
+    "UserPasskeys.passkeys": ListSize(maximum=20),
     "Query.apiKeys": ListSize(maximum=50),
     "Query.webhookEndpoints": ListSize(maximum=20),
     "AdminUserDetail.sessions": ListSize(maximum=20),

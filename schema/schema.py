@@ -23,13 +23,21 @@ from schema.error_mapping import schema_fields, union_mismatches, user_error_han
 from schema.extensions import GatehouseExtension, OperationPolicy
 from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.live import Subscription
+from schema.passkeys.operations import PasskeyMutation, PasskeyQuery
 from schema.types.server_info import ServerInfo
 from schema.webhooks.operations import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
 class Query(
-    IdentityQuery, ApiKeyQuery, AuditQuery, AdminQuery, AnalyticsQuery, EmailQuery, WebhookQuery
+    IdentityQuery,
+    PasskeyQuery,
+    ApiKeyQuery,
+    AuditQuery,
+    AdminQuery,
+    AnalyticsQuery,
+    EmailQuery,
+    WebhookQuery,
 ):
     server_info: ServerInfo = strawberry.field(
         resolver=resolve_server_info, description="Name, version and environment of this server."
@@ -37,7 +45,14 @@ class Query(
 
 
 @strawberry.type
-class Mutation(IdentityMutation, ApiKeyMutation, AdminMutation, EmailMutation, WebhookMutation):
+class Mutation(
+    IdentityMutation,
+    PasskeyMutation,
+    ApiKeyMutation,
+    AdminMutation,
+    EmailMutation,
+    WebhookMutation,
+):
     pass
 
 

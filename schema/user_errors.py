@@ -33,6 +33,11 @@ from domain.mfa.errors import (
     TotpAlreadyEnabledError,
     TotpNotEnabledError,
 )
+from domain.passkeys.errors import (
+    InvalidPasskeyError,
+    LastSignInMethodError,
+    PasskeyChallengeExpiredError,
+)
 from domain.sessions.errors import (
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
@@ -137,6 +142,25 @@ class NotFound(UserError):
     pass
 
 
+@strawberry.type(
+    description="The passkey did not verify (`INVALID_PASSKEY`), is already registered "
+    "(`PASSKEY_ALREADY_REGISTERED`), or was refused because its counter went back "
+    "(`PASSKEY_CLONE_SUSPECTED`; the owner is emailed)."
+)
+class InvalidPasskey(UserError):
+    pass
+
+
+@strawberry.type(description="The passkey challenge is used, unknown or expired: begin again.")
+class PasskeyChallengeExpired(UserError):
+    pass
+
+
+@strawberry.type(description="The only way into the account cannot be removed.")
+class LastSignInMethod(UserError):
+    pass
+
+
 @strawberry.type
 class RateLimited(UserError):
     retry_after_seconds: int
@@ -178,6 +202,9 @@ USER_ERROR_TYPES: Mapping[type[DomainError], type[UserError]] = {
     NoPendingEnrollmentError: NoPendingEnrollment,
     TotpNotEnabledError: TotpNotEnabled,
     ReauthenticationRequiredError: ReauthenticationRequired,
+    InvalidPasskeyError: InvalidPasskey,
+    PasskeyChallengeExpiredError: PasskeyChallengeExpired,
+    LastSignInMethodError: LastSignInMethod,
 }
 
 

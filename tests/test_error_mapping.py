@@ -22,6 +22,7 @@ from domain.core.errors import DependencyUnavailableError, NotFoundError, Valida
 from domain.core.settings import Settings
 from domain.identity.errors import AccountLockedError
 from domain.mfa.errors import TotpCodeReplayedError
+from domain.passkeys.errors import PasskeyAlreadyRegisteredError, PasskeyCloneSuspectedError
 from schema.error_mapping import (
     declared_errors,
     maps_domain_errors,
@@ -150,7 +151,11 @@ async def test_an_outage_inside_a_mutation_stays_a_top_level_error(
 
 
 def test_mapped_error_codes_are_enum_members_with_unchanged_values() -> None:
-    codes = {error.code for error in USER_ERROR_TYPES} | {TotpCodeReplayedError.code}
+    codes = {error.code for error in USER_ERROR_TYPES} | {
+        TotpCodeReplayedError.code,
+        PasskeyCloneSuspectedError.code,
+        PasskeyAlreadyRegisteredError.code,
+    }
     assert all(isinstance(code, StrEnum) for code in codes), codes
     assert {str(code) for code in codes} == {
         "VALIDATION_FAILED", "RATE_LIMITED", "INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED",
@@ -158,4 +163,6 @@ def test_mapped_error_codes_are_enum_members_with_unchanged_values() -> None:
         "SESSION_EXPIRED", "EMAIL_TAKEN", "ACCOUNT_LOCKED", "NOT_FOUND", "FORBIDDEN",
         "INVALID_MFA_CODE", "MFA_CODE_REPLAYED", "TOTP_ALREADY_ENABLED",
         "NO_PENDING_ENROLLMENT", "TOTP_NOT_ENABLED", "REAUTHENTICATION_REQUIRED",
+        "INVALID_PASSKEY", "PASSKEY_CLONE_SUSPECTED", "PASSKEY_ALREADY_REGISTERED",
+        "PASSKEY_CHALLENGE_EXPIRED", "LAST_SIGN_IN_METHOD",
     }  # fmt: skip

@@ -238,6 +238,18 @@ class Settings(BaseSettings):
     # (SECURITY.md), and this caps them all; lower it to tighten every one.
     reauthentication_max_age_seconds: int = Field(default=900, ge=30, le=3600)
 
+    # --- passkeys (WebAuthn; domain/passkeys/) ---
+    # The relying party: the registrable domain passkeys are bound to (the origins' host
+    # or a parent of it), and the name authenticators show beside the account.
+    passkey_rp_id: str = "localhost"
+    passkey_rp_name: str | None = None  # the product name when unset
+    # Exactly the origins (scheme://host[:port]) whose pages may create and use passkeys.
+    passkey_origins: CsvList = Field(default_factory=lambda: ["http://localhost:3000"])
+    passkey_user_verification: Literal["required", "preferred", "discouraged"] = "preferred"
+    # "none": no attestation asked; "direct": verified for the formats py_webauthn knows.
+    passkey_attestation: Literal["none", "direct"] = "none"
+    passkey_challenge_ttl_seconds: int = Field(default=300, ge=30, le=900)
+
     # --- frontend links in emails ---
     frontend_url: str = "http://localhost:3000"
     verify_email_path: str = "/verify-email"
@@ -254,6 +266,7 @@ class Settings(BaseSettings):
         "cors_origins",
         "rate_limit_allowlist",
         "mfa_required_roles",
+        "passkey_origins",
         mode="before",
     )(_split_csv)
 
@@ -287,6 +300,7 @@ class Settings(BaseSettings):
             problems.append("wildcard GATEHOUSE_CORS_ORIGINS cannot be used with credentials")
         if self.public_url.startswith("http://") and not _is_loopback_url(self.public_url):
             problems.append("GATEHOUSE_PUBLIC_URL must be https")
+        problems.extend(_passkey_problems(self.passkey_rp_id, self.passkey_origins))
         if problems:
             raise UnsafeSettingsError("unsafe production settings: " + "; ".join(problems))
         return self
@@ -308,9 +322,27 @@ class Settings(BaseSettings):
         return self.mail_dir or self.var_dir / "mail"
 
 
+def _url_host(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]").lower()
+
+
 def _is_loopback_url(url: str) -> bool:
-    host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
-    return host in {"localhost", "127.0.0.1", "::1"}
+    return _url_host(url) in {"localhost", "127.0.0.1", "::1"}
+
+
+def _passkey_problems(rp_id: str, origins: list[str]) -> list[str]:
+    """A passkey is bound to the RP ID, and a browser creates one only on a page whose
+    host is the RP ID or below it: a mismatch would fail every ceremony at run time."""
+    if not rp_id or not origins:
+        return ["GATEHOUSE_PASSKEY_RP_ID and GATEHOUSE_PASSKEY_ORIGINS must be set"]
+    problems = []
+    for origin in origins:
+        host = _url_host(origin)
+        if not origin.startswith("https://") and not _is_loopback_url(origin):
+            problems.append(f"passkey origin {origin} must be https")
+        if host != rp_id.lower() and not host.endswith("." + rp_id.lower()):
+            problems.append(f"passkey origin {origin} is not on GATEHOUSE_PASSKEY_RP_ID {rp_id}")
+    return problems
 
 
 @lru_cache(maxsize=1)

@@ -202,6 +202,11 @@ class LoginService:
         )
         return LoginOutcome(user=user, tokens=tokens)
 
+    async def sign_in_proven(self, user: User, actor: Actor, *, mfa: bool) -> LoginOutcome:
+        """Open the session of a user another authenticator has proved (a passkey,
+        domain/passkeys/sign_in.py), through the same end as a password sign-in."""
+        return await self._finish_login(user, actor, mfa=mfa)
+
     async def challenge_owner(self, challenge: object) -> str | None:
         """Whose sign-in this challenge continues (for per-account limits)."""
         return await self._challenges.peek(challenge)

@@ -135,6 +135,16 @@ LASTING_CONTROL: dict[str, tuple[int, str]] = {
     "updateUser": (300, "mutation($id: ID!) { updateUser(id: $id, role: ADMIN) { $R } }"),
     "restoreUser": (300, "mutation($id: ID!) { restoreUser(id: $id) { $R } }"),
     "resetUserTwoFactor": (300, "mutation($id: ID!) { resetUserTwoFactor(id: $id) { $R } }"),
+    "beginPasskeyRegistration": (300, "mutation { beginPasskeyRegistration { $R } }"),
+    "finishPasskeyRegistration": (
+        300,
+        'mutation { finishPasskeyRegistration(credential: {id: "x"}) { $R } }',
+    ),
+    "removePasskey": (300, 'mutation { removePasskey(id: "x") { $R } }'),
+    "removeUserPasskey": (
+        300,
+        'mutation($id: ID!) { removeUserPasskey(userId: $id, id: "x") { $R } }',
+    ),
 }
 # They also check the password they are given (a wrong one in the documents above).
 TAKES_THE_PASSWORD = {

@@ -38,6 +38,8 @@ PUBLIC = frozenset(
         "completeMfaLogin",
         "unlockAccount",
         "confirmEmailChange",
+        "beginPasskeyLogin",
+        "finishPasskeyLogin",
     }
 )
 
@@ -108,6 +110,7 @@ def _literal(type_: GraphQLInputType, id_value: str) -> str:
         "Boolean": "false",
         "Date": '"2026-01-01"',
         "DateTime": '"2026-01-01T00:00:00+00:00"',
+        "JSON": "{}",
     }[type_.name]
 
 

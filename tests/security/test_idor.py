@@ -1,8 +1,9 @@
 """Insecure direct object references (ASVS 4.0.3 V4.2.1, V4.1.3): one signed-in user
 reaching another's sessions, events or profile, through GraphQL on real services.
 
-Self-service fields take no user id at all (they act on the caller's principal); the one
-that names an object, ``revokeSession(id)``, only finds the caller's own sessions.
+Self-service fields take no user id at all (they act on the caller's principal); those
+that name an object, ``revokeSession(id)``, ``renamePasskey(id)`` and ``removePasskey(id)``,
+only find the caller's own sessions and passkeys.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from domain.core.roles import Role
 from domain.identity.documents import User
+from domain.passkeys.documents import Passkey
 from domain.sessions.documents import Session
 from tests.api.identity_ops import (
     LOGOUT_ALL,
@@ -25,14 +27,16 @@ from tests.api.identity_ops import (
     call,
     login,
 )
+from tests.passkeys.support import REMOVE, RENAME, register_passkey
 from tests.security.operations import OPERATIONS, PUBLIC, _graphql_field
 from tests.security.support import audit_events
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
+from tests.support.webauthn_authenticator import SoftwareAuthenticator
 
 EVENTS = "query { mySecurityEvents(first: 100) { event actorId targetId details } }"
 # Self-service fields that name an object by id; each is attacked below.
-ADDRESSING_AN_OBJECT = {"revokeSession"}
+ADDRESSING_AN_OBJECT = {"revokeSession", "renamePasskey", "removePasskey"}
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +120,20 @@ async def test_logout_all_and_profile_update_touch_only_the_caller(
     assert after is not None
     assert (after.first_name, after.last_name) == (before.first_name, before.last_name)
     assert (await call(client, ME, token=token(alice, 1)))["data"]["me"]["id"] == alice["id"]
+
+
+async def test_renaming_or_removing_someone_elses_passkey_is_not_found(
+    client: httpx.AsyncClient, alice_and_bob: dict[str, Any]
+) -> None:
+    alice, bob = alice_and_bob["alice"], alice_and_bob["bob"]
+    added = await register_passkey(client, token(alice), SoftwareAuthenticator(), name="Alice's")
+    assert added["__typename"] == "PasskeyAdded", added
+    passkey = added["passkey"]["id"]
+    bob_token = (await login(client, bob["email"]))["accessToken"]  # a fresh session of his
+    renamed = await call(client, RENAME, {"id": passkey, "name": "Mallory's"}, bob_token)
+    assert renamed["data"]["renamePasskey"]["__typename"] == "NotFound"
+    removed = await call(client, REMOVE, {"id": passkey}, bob_token)
+    assert removed["data"]["removePasskey"]["__typename"] == "NotFound"
+    stored = await Passkey.get(passkey)
+    assert stored is not None
+    assert (str(stored.user_id), stored.name) == (alice["id"], "Alice's")

@@ -28,6 +28,11 @@ export type AuditEventFilter = {
   until?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+/** Whether the passkey lives on one device or is synced. */
+export type PasskeyDeviceType =
+  | 'MULTI_DEVICE'
+  | 'SINGLE_DEVICE';
+
 /** What a user may do. */
 export type Role =
   | 'ADMIN'

@@ -1,0 +1,1 @@
+"""Passkeys (WebAuthn): registration, sign-in and management of a user's credentials."""

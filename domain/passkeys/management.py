@@ -1,0 +1,146 @@
+"""A user's passkeys, seen and changed by their owner or by an administrator.
+
+The owner lists, renames and removes their own (removal needs a recent sign-in, which
+the resolver checks); never the last way into an account without a password. An
+administrator lists and removes a user's passkeys under the same rank rules as every
+admin action (``roles.may_act_on``; never their own account here), and may remove the
+last one: the owner can still set a password through a reset email. Every removal
+emails the owner and is audited.
+"""
+
+from __future__ import annotations
+
+from beanie import PydanticObjectId
+
+from domain.audit.documents import AuditAction, AuditResult
+from domain.audit.service import AuditService
+from domain.core.actor import Actor
+from domain.core.errors import ForbiddenError, NotFoundError
+from domain.core.roles import may_act_on
+from domain.email.outbox import Outbox
+from domain.identity import repository as users
+from domain.identity.documents import User
+from domain.passkeys import repository
+from domain.passkeys.documents import Passkey
+from domain.passkeys.errors import LastSignInMethodError
+from domain.passkeys.naming import passkey_name
+
+_NOT_YOURS = "No passkey of this account has that id."
+
+
+def has_password(user: User) -> bool:
+    """Whether the account can sign in with a password (a passkey-only account has none)."""
+    return bool(user.password_hash)
+
+
+class PasskeyManagement:
+    def __init__(self, audit: AuditService, outbox: Outbox) -> None:
+        self._audit = audit
+        self._outbox = outbox
+
+    async def of_user(self, user_id: PydanticObjectId) -> list[Passkey]:
+        return await repository.of_user(user_id)
+
+    async def rename(
+        self, user_id: PydanticObjectId, credential_id: str, name: object, actor: Actor
+    ) -> Passkey:
+        """Raises: ValidationError (the name), NotFoundError."""
+        label = passkey_name(name)
+        passkey = await self._owned(user_id, credential_id)
+        if not await repository.rename(passkey.id, user_id, label):
+            raise NotFoundError(_NOT_YOURS)
+        await self._audit.record(
+            "user.passkey_renamed",
+            AuditAction.UPDATE,
+            actor=actor,
+            target_id=str(user_id),
+            before={"name": passkey.name},
+            after={"name": label},
+            details={"credential": passkey.id},
+        )
+        renamed: Passkey = passkey.model_copy(update={"name": label})
+        return renamed
+
+    async def remove(self, user_id: PydanticObjectId, credential_id: str, actor: Actor) -> None:
+        """Raises: NotFoundError, LastSignInMethodError."""
+        passkey = await self._owned(user_id, credential_id)
+        user = await users.get(user_id)
+        if user is None:
+            raise NotFoundError(_NOT_YOURS)
+        if not has_password(user) and await repository.count_of_user(user_id) <= 1:
+            raise LastSignInMethodError
+        if not await repository.delete(passkey.id, user_id):
+            raise NotFoundError(_NOT_YOURS)
+        if not has_password(user) and await repository.count_of_user(user_id) == 0:
+            # Another removal ran beside this one and took the other passkey: put this
+            # one back rather than leave the account with no way in.
+            await repository.insert(passkey)
+            raise LastSignInMethodError
+        await self._removed(user, passkey, actor, event="user.passkey_removed")
+
+    async def list_for_admin(self, actor: Actor, user_id: str) -> list[Passkey]:
+        """Raises: NotFoundError."""
+        user = await _user(user_id)
+        assert user.id is not None
+        await self._audit.record(
+            "admin.user_passkeys_viewed", AuditAction.VIEW, actor=actor, target_id=str(user.id)
+        )
+        return await repository.of_user(user.id)
+
+    async def remove_for_admin(self, actor: Actor, user_id: str, credential_id: str) -> None:
+        """Raises: NotFoundError, ForbiddenError."""
+        user = await _user(user_id)
+        assert user.id is not None
+        await self._may_act_on(actor, user)
+        passkey = await self._owned(user.id, credential_id)
+        if not await repository.delete(passkey.id, user.id):
+            raise NotFoundError(_NOT_YOURS)
+        await self._removed(user, passkey, actor, event="admin.user_passkey_removed")
+
+    async def _owned(self, user_id: PydanticObjectId, credential_id: str) -> Passkey:
+        passkey = await repository.get(credential_id) if isinstance(credential_id, str) else None
+        if passkey is None or passkey.user_id != user_id:
+            raise NotFoundError(_NOT_YOURS)
+        return passkey
+
+    async def _removed(self, user: User, passkey: Passkey, actor: Actor, *, event: str) -> None:
+        await self._audit.record(
+            event,
+            AuditAction.DELETE,
+            actor=actor,
+            target_id=str(user.id),
+            details={"credential": passkey.id, "name": passkey.name},
+        )
+        await self._outbox.send(
+            "passkey_removed", user.email, name=user.first_name, passkey=passkey.name
+        )
+
+    async def _may_act_on(self, actor: Actor, user: User) -> None:
+        """The admin rules of domain/admin/users.py: a higher rank, never oneself."""
+        rule = None
+        if str(user.id) == actor.user_id:
+            rule = "self_action"
+        elif actor.role is None or not may_act_on(actor.role, user.role):
+            rule = "target_outranks_actor"
+        if rule is None:
+            return
+        await self._audit.record(
+            "admin.action_denied",
+            AuditAction.SECURITY,
+            actor=actor,
+            result=AuditResult.FAILURE,
+            target_id=str(user.id),
+            details={"rule": rule},
+        )
+        raise ForbiddenError(
+            "You cannot act on your own account here; another administrator can."
+            if rule == "self_action"
+            else "Only a higher rank can act on this account."
+        )
+
+
+async def _user(user_id: str) -> User:
+    user = await users.get(user_id)
+    if user is None:
+        raise NotFoundError("No such user.")
+    return user

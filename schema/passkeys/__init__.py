@@ -1,0 +1,1 @@
+"""GraphQL types and operations of the passkeys slice."""
