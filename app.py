@@ -108,12 +108,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 schema_hash=digest,
             )
             flusher = asyncio.create_task(services.analytics.run_flusher())
+            audit_flusher = asyncio.create_task(services.audit.run_flusher())
             logger.bind(environment=settings.environment.value).info("gatehouse started")
             try:
                 yield {"gatehouse": state}
             finally:
                 flusher.cancel()
                 await _bounded("analytics flush", flusher)
+                audit_flusher.cancel()
+                await _bounded("audit flush", audit_flusher)
                 await _bounded("session watch", services.session_watch.close())
         finally:
             logger.info("gatehouse stopping: closing connection pools")

@@ -138,6 +138,10 @@ def make_settings(
             # Limits are tested on their own (tests/api/test_protection.py); elsewhere
             # one test client registering many users must not trip them.
             "rate_limits_enabled": False,
+            # Each audit event written before the request goes on, so a test reads it
+            # straight from the database; the batched writes are tested on their own
+            # (tests/audit/test_audit_buffer.py).
+            "audit_flush_interval_ms": 0,
             "email_retry_base_ms": 200,
             "lockout_throttle_base_seconds": 0,
         }

@@ -1,9 +1,10 @@
-"""Record audit events: awaited inserts, written the moment the action happens.
+"""Record audit events, the moment the action happens.
 
-Writing at the moment of the action (not at the end of the request) means a later
-failure of the request cannot lose the record, and there is no transaction to roll
-it back. An insert is one small write (see bench/ for its cost). Secrets are
-redacted from before/after states by field name.
+Recorded at the moment of the action (not at the end of the request), so a later
+failure of the request cannot lose the record. While the API's flusher runs, the
+write itself is batched with others (domain/audit/buffer.py: what that trades);
+otherwise (workers, ``audit_flush_interval_ms = 0``) each event is inserted before
+``record`` returns. Secrets are redacted from before/after states by field name.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from beanie import PydanticObjectId, SortDirection
 from loguru import logger
 from pymongo.errors import PyMongoError
 
+from domain.audit.buffer import AuditBuffer
 from domain.audit.documents import AuditAction, AuditEvent, AuditResult
 from domain.core.actor import Actor
 from domain.core.clock import Clock
@@ -44,13 +46,26 @@ def redact(state: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 class AuditService:
     def __init__(
-        self, clock: Clock, bus: EventBus | None = None, listeners: Sequence[Listener] = ()
+        self,
+        clock: Clock,
+        bus: EventBus | None = None,
+        listeners: Sequence[Listener] = (),
+        *,
+        buffer: AuditBuffer | None = None,
     ) -> None:
-        """``listeners`` are called after each event is stored, in order (webhook
+        """``listeners`` are called after each event is recorded, in order (webhook
         publishing follows the audit trail); a failing listener is logged and skipped."""
         self._clock = clock
         self._bus = bus
         self._listeners = tuple(listeners)
+        self._buffer = buffer or AuditBuffer(interval_seconds=0, max_events=1)
+
+    async def run_flusher(self) -> None:
+        """Batch the writes of this process's events until cancelled (the API's lifespan)."""
+        await self._buffer.run_flusher()
+
+    async def flush(self) -> None:
+        await self._buffer.flush()
 
     async def record(
         self,
@@ -87,7 +102,11 @@ class AuditService:
             details=redact(details) or {},
         )
         try:
-            await record.insert()
+            if self._buffer.active:
+                record.id = PydanticObjectId()
+                await self._buffer.add(record)
+            else:
+                await record.insert()
         except PyMongoError:
             # The action itself happened; losing its record must be loud, not fatal.
             logger.bind(audit_event=event).exception("could not write the audit event")
@@ -105,6 +124,7 @@ class AuditService:
 
     async def for_user(self, user_id: str, *, limit: int = 50) -> list[AuditEvent]:
         """A user's own security activity: what they did and what was done to them."""
+        await self.flush()
         return (
             await AuditEvent.find({"$or": [{"actor_id": user_id}, {"target_id": user_id}]})
             .sort([("occurred_at", SortDirection.DESCENDING), ("_id", SortDirection.DESCENDING)])
@@ -136,6 +156,7 @@ class AuditService:
         limit: int = 50,
     ) -> list[AuditEvent]:
         """Newest first; ``after_id`` continues after that event (cursor paging)."""
+        await self.flush()
         query: dict[str, Any] = {}
         if actor_id:
             query["actor_id"] = actor_id
@@ -163,5 +184,6 @@ class AuditService:
         )
 
     async def purge_older_than(self, cutoff: datetime) -> int:
+        await self.flush()
         result = await AuditEvent.find({"occurred_at": {"$lt": cutoff}}).delete()
         return int(result.deleted_count) if result is not None else 0

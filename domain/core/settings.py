@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # --- audit trail ---
+    # While the API runs, audit events are written in bulk this often (0: each event
+    # before the request goes on); a crash can lose this window (domain/audit/buffer.py).
+    audit_flush_interval_ms: int = Field(default=100, ge=0, le=5_000)
+    audit_buffer_max_events: int = Field(default=1_000, ge=1, le=100_000)
+
     # --- maintenance ---
     audit_retention_days: int = Field(default=365, ge=1)
     maintenance_interval_seconds: int = Field(default=3600, ge=5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.audit.buffer import AuditBuffer
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.settings import Settings
@@ -47,5 +48,9 @@ def build_audit_and_webhooks(
     """The audit trail with webhook publishing listening to it, and the webhooks slice
     recording its own audit events there."""
     publishing = WebhookPublishing(clock, enqueue)
-    audit = AuditService(clock, bus, listeners=(publishing.publish_audit,))
+    buffer = AuditBuffer(
+        interval_seconds=settings.audit_flush_interval_ms / 1000,
+        max_events=settings.audit_buffer_max_events,
+    )
+    audit = AuditService(clock, bus, listeners=(publishing.publish_audit,), buffer=buffer)
     return audit, build_webhooks(settings, clock, audit, publishing)
