@@ -41,6 +41,17 @@ def _split_csv(value: object) -> object:
 CsvList = Annotated[list[str], NoDecode]
 
 
+def _hash_threads_per_process() -> int:
+    """The cores divided among the API's worker processes (``WEB_CONCURRENCY``, as
+    uvicorn reads it): more hashes at once than cores only makes each slower, as the
+    memory-hard hashes evict each other from the caches (bench/: login rate)."""
+    try:
+        processes = max(1, int(os.environ.get("WEB_CONCURRENCY") or 1))
+    except ValueError:
+        processes = 1
+    return max(1, (os.cpu_count() or 2) // processes)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GATEHOUSE_",
@@ -186,7 +197,7 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19_456, ge=1024)
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_parallelism: int = Field(default=1, ge=1)
-    password_hash_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+    password_hash_threads: int = Field(default_factory=lambda: _hash_threads_per_process(), ge=1)
     password_min_length: int = Field(default=8, ge=8)
     password_max_length: int = Field(default=128, le=1024)
     password_min_strength: int = Field(default=3, ge=0, le=4)
