@@ -2,7 +2,9 @@
 
 Starts FerretDB and Redis on free ports and measures, in-process:
 - one audit event insert, against the `me` request it would accompany;
-- `me` served from the Redis user cache versus straight from the database.
+- `me` served from the Redis user cache versus straight from the database;
+- a whole sign-in against the argon2id verify inside it: what the request costs
+  besides the hash (issue 17: the time between the hash and the response).
 
     uv run python bench/request_costs.py
 """
@@ -99,7 +101,20 @@ async def main() -> None:
                         await state.services.audit.record(
                             "bench.event", AuditAction.VIEW, actor=Actor.system(), target_id="x"
                         )
+                        await state.services.audit.flush()  # the insert itself, not the queue
                         audit.append(time.perf_counter() - started)
+                    login_body = {
+                        "query": 'mutation { login(email: "bench@example.com", password: '
+                        '"sturdy walnut harbor 991") { __typename } }'
+                    }
+                    logins, verifies = [], []
+                    for _ in range(60):
+                        started = time.perf_counter()
+                        await c.post("/graphql", json=login_body)
+                        logins.append(time.perf_counter() - started)
+                        started = time.perf_counter()
+                        await state.hasher.verify("sturdy walnut harbor 991", user.password_hash)
+                        verifies.append(time.perf_counter() - started)
                     db_reads = []
                     for _ in range(ROUNDS):
                         started = time.perf_counter()
@@ -113,6 +128,10 @@ async def main() -> None:
     print(f"me, user from database       {ms(uncached)}")
     print(f"one user read from FerretDB  {ms(db_reads)}")
     print(f"one audit event insert       {ms(audit)}")
+    print(f"login, whole request         {ms(logins)}")
+    print(f"argon2id verify alone        {ms(verifies)}")
+    beside = statistics.median(logins) - statistics.median(verifies)
+    print(f"login besides the hash:      {beside * 1000:6.3f} ms")
     cached_ms, uncached_ms = statistics.median(cached), statistics.median(uncached)
     print(f"cache speed-up on me:        {uncached_ms / cached_ms:.2f}x")
     print(f"audit insert / me request:   {statistics.median(audit) / cached_ms:.2f}")
