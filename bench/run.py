@@ -2,8 +2,9 @@
 
 Starts FerretDB and Redis on free ports (throwaway data), Gatehouse with production
 settings (two uvicorn workers, one Dramatiq worker), fastapi-users and
-strawberry-django-auth in their own venvs; seeds each with the same users; drives each
-with wrk at fixed concurrency; prints one table and writes it to bench/results/latest.md.
+strawberry-django-auth in their own venvs, and Keycloak (``kc.sh start-dev``, when Java is
+there); seeds each with the same users; drives each with wrk at fixed concurrency; prints
+one table and writes it to bench/results/latest.md.
 
     uv run python bench/run.py                  # full run: 10 s per scenario, 1k/100k/1M users
     uv run python bench/run.py --quick          # 3 s per scenario, 1k/10k users
@@ -20,18 +21,18 @@ import random
 import secrets
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 _HERE = Path(__file__).resolve()
 sys.path[:0] = [str(_HERE.parent), str(_HERE.parents[1]), str(_HERE.parents[1] / "scripts")]
 
+import services  # noqa: E402  (scripts/services.py: FerretDB, Redis)
 from ferretdb_indexes import add_id_indexes  # noqa: E402
-from harness import ceilings, gatehouse, peers, procs, scenarios, wrk  # noqa: E402
+from harness import ceilings, gatehouse, procs, scenarios, wrk  # noqa: E402
+from harness.bench import Bench, Options, mib, rss_now  # noqa: E402
+from harness.peer_runs import run_peers  # noqa: E402
 from harness.report import Report, render  # noqa: E402
 from harness.targets import targets  # noqa: E402
 from harness.users import HashCost, bench_users  # noqa: E402
@@ -55,16 +56,6 @@ def label(level: int) -> str:
     return f"{level // 1000}k" if level % 1000 == 0 else str(level)
 
 
-@dataclass
-class Options:
-    duration: float
-    connections: int
-    levels: list[int]
-    bench_user_count: int
-    quick: bool
-    skip_peers: bool
-
-
 def options() -> Options:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="3 s per scenario, 1k/10k users")
@@ -84,77 +75,6 @@ def options() -> Options:
         quick=args.quick,
         skip_peers=args.no_peers,
     )
-
-
-class RssSampler:
-    """Largest VmRSS of each uvicorn worker while a load runs."""
-
-    def __init__(self, server_pid: int) -> None:
-        self._server = server_pid
-        self.peak: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(0.25):
-            for pid in procs.worker_pids(self._server):
-                self.peak[pid] = max(self.peak.get(pid, 0), procs.rss_kib(pid))
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def rss_now(server_pid: int) -> list[int]:
-    return [procs.rss_kib(pid) for pid in procs.worker_pids(server_pid)]
-
-
-def mib(values: list[int]) -> str:
-    return ", ".join(f"{v / 1024:.0f}" for v in sorted(values)) or "—"
-
-
-class Bench:
-    def __init__(self, opts: Options, tmp: Path, logs: Path, report: Report) -> None:
-        self.opts = opts
-        self.tmp = tmp
-        self.logs = logs
-        self.report = report
-        self.current = "start"
-
-    @contextlib.contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        print(f"… {name}", flush=True)
-        self.current = name
-        started = time.monotonic()
-        yield
-        took = time.monotonic() - started
-        self.report.timings.append((name, took))
-        print(f"  {name}: {took:.1f} s", flush=True)
-
-    def load(
-        self, system: str, scenario: str, url: str, spec: wrk.Spec, connections: int = 0
-    ) -> wrk.Result:
-        name = f"{system}-{scenario}".replace(" ", "-")
-        with self.phase(f"wrk {system} {scenario}"):
-            result = wrk.run(
-                url,
-                spec,
-                name=name,
-                workdir=self.tmp,
-                duration=self.opts.duration,
-                connections=connections or self.opts.connections,
-                log=self.logs / "wrk.log",
-            )
-        print(
-            f"  {result.rps:,.0f} req/s  p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms"
-            f"  errors {result.error_text}",
-            flush=True,
-        )
-        return result
 
 
 def main() -> int:
@@ -192,9 +112,9 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
     notes(report, opts)
     wrk.ensure_wrk()
     with bench.phase("start FerretDB and Redis"):
-        ferret = procs.services.ferretdb(tmp / "ferretdb").start()
+        ferret = services.ferretdb(tmp / "ferretdb").start()
         stack.callback(ferret.stop)
-        redis = procs.services.redis_server(tmp / "redis").start()
+        redis = services.redis_server(tmp / "redis").start()
         stack.callback(redis.stop)
     mongodb_url = f"mongodb://127.0.0.1:{ferret.port}"
     env = gatehouse.production_env(mongodb_url, f"redis://127.0.0.1:{redis.port}/0", tmp)
@@ -210,8 +130,8 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
     report.header = [
         f"Run {run_id} on {os.cpu_count()} cores; wrk 1 thread, {conns} connections, "
         f"{opts.duration:g} s per scenario, pinned to CPU {wrk.WRK_CPU} (taskset); servers "
-        "unpinned. Every server: uvicorn (httptools, uvloop), 2 workers, Python "
-        f"{sys.version.split()[0]}.",
+        "unpinned. Every Python server: uvicorn (httptools, uvloop), 2 workers, Python "
+        f"{sys.version.split()[0]}; Keycloak: its own JVM server (see the notes).",
         f"Password hash cost everywhere: {cost}.",
     ]
 
@@ -244,23 +164,24 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
         gh = gatehouse.start(env, bench.logs)
         stack.callback(gh.stop)
     api_pid = gh.api.process.pid
-    report.rss.append(
-        (f"at rest, {label(first)} users", str(len(rss_now(api_pid))), mib(rss_now(api_pid)))
-    )
+
+    def gh_pids() -> list[int]:
+        return procs.worker_pids(api_pid)
+
+    rest = rss_now(gh_pids())
+    report.rss.append((f"at rest, {label(first)} users", str(len(rest)), mib(rest)))
+    bench.at_rest("Gatehouse", gh_pids())
     results: dict[str, wrk.Result] = {}
 
     def gh_load(scenario: str, spec: wrk.Spec, level: int, connections: int = 0) -> wrk.Result:
-        with RssSampler(api_pid) as sampler:
-            result = bench.load(
-                "gatehouse", f"{scenario} {label(level)}", gh.url, spec, connections
-            )
+        # The peers table's RSS line is the first level's, where the peers run too.
+        peer = "Gatehouse" if level == first else None
+        name = f"{scenario} {label(level)}"
+        result = bench.load("gatehouse", name, gh.url, spec, connections, pids=gh_pids, peer=peer)
         if scenario in ("me", "login"):
+            peak = list(bench.last_peak.values())
             report.rss.append(
-                (
-                    f"under `{scenario}` load, {label(level)} users",
-                    str(len(sampler.peak)),
-                    mib(list(sampler.peak.values())),
-                )
+                (f"under `{scenario}` load, {label(level)} users", str(len(peak)), mib(peak))
             )
         return result
 
@@ -330,7 +251,7 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
 
     # ------------------------------------------------------------------- peers
     if not opts.skip_peers:
-        run_peers(bench, stack, run_id, mongodb_url, cost, users, bulk_hash, first)
+        run_peers(bench, stack, run_id, mongodb_url, cost, users, bulk_hash, first, label(first))
 
     # --------------------------------------------------------- Gatehouse at scale
     targets(report, results, bare_result, hash_ceiling)
@@ -348,73 +269,6 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
     ]
     gh.stop()
     targets(report, results, bare_result, hash_ceiling)
-
-
-def run_peers(
-    bench: Bench,
-    stack: contextlib.ExitStack,
-    run_id: str,
-    mongodb_url: str,
-    cost: HashCost,
-    users: list,
-    bulk_hash: str,
-    level: int,
-) -> None:
-    report, tmp, conns = bench.report, bench.tmp, bench.opts.connections
-    emails = [u.email for u in users]
-    fu_name, sda_name = "fastapi-users", "strawberry-django-auth"
-    fanout = f"refresh x{scenarios.FANOUT} concurrent"
-    for system, scenario, why in [
-        (fu_name, "trivial query", "REST only, no GraphQL (its framework floor: the bare route)"),
-        (fu_name, "refresh", "its JWT strategy issues no refresh token"),
-        (fu_name, fanout, "its JWT strategy issues no refresh token"),
-        (sda_name, fanout, "not run: the scenario measures Gatehouse's refresh grace (issue 16)"),
-        (fu_name, "admin users page", "no user list route (users router: me and by id)"),
-        (sda_name, "admin users page", "gqlauth has no user list query (me, publicUser)"),
-    ]:
-        report.peers[(system, scenario)] = why
-
-    with bench.phase("venv fastapi-users"):
-        peers.ensure_venv("fastapi_users")
-    with bench.phase(f"seed fastapi-users to {label(level)} users"):
-        peers.seed_fastapi_users(mongodb_url, users, level, bulk_hash)
-        add_id_indexes(tmp / "ferretdb" / "sqlite")
-    fu = peers.start_fastapi_users(mongodb_url, cost, tmp, bench.logs)
-    stack.callback(fu.stop)
-    tokens = peers.fastapi_users_tokens(fu.url, emails[:conns])
-    report.peers[(fu_name, "me")] = bench.load(fu_name, "me", fu.url, scenarios.fu_me(tokens))
-    forms = [peers.fastapi_users_form(e) for e in random.sample(emails, len(emails))]
-    report.peers[(fu_name, "login")] = bench.load(
-        fu_name, "login", fu.url, scenarios.fu_login(forms)
-    )
-    report.peers[(fu_name, "register")] = bench.load(
-        fu_name, "register", fu.url, scenarios.fu_register(run_id)
-    )
-    fu.stop()
-
-    with bench.phase("venv strawberry-django-auth"):
-        peers.ensure_venv(peers.SDA)
-    with bench.phase(f"seed strawberry-django-auth to {label(level)} users"):
-        peers.seed_sda(users, level, bulk_hash, cost, tmp)
-    sda = peers.start_sda(cost, tmp, bench.logs)
-    stack.callback(sda.stop)
-    report.peers[(sda_name, "trivial query")] = bench.load(
-        sda_name, "trivial query", sda.url, scenarios.sda_trivial()
-    )
-    tokens = [peers.sda_login(sda.url, e)["access"] for e in emails[:conns]]
-    report.peers[(sda_name, "me")] = bench.load(sda_name, "me", sda.url, scenarios.sda_me(tokens))
-    shuffled = random.sample(emails, len(emails))
-    report.peers[(sda_name, "login")] = bench.load(
-        sda_name, "login", sda.url, scenarios.sda_login(shuffled)
-    )
-    refresh = [peers.sda_login(sda.url, e)["refresh"] for e in (emails * 4)[: 2 * conns]]
-    report.peers[(sda_name, "refresh")] = bench.load(
-        sda_name, "refresh", sda.url, scenarios.sda_refresh(refresh)
-    )
-    report.peers[(sda_name, "register")] = bench.load(
-        sda_name, "register", sda.url, scenarios.sda_register(run_id)
-    )
-    sda.stop()
 
 
 def notes(report: Report, opts: Options) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from harness.wrk import Result
 
-SYSTEMS = ("Gatehouse", "fastapi-users", "strawberry-django-auth")
+SYSTEMS = ("Gatehouse", "fastapi-users", "strawberry-django-auth", "Keycloak")
 SCENARIOS = (
     "trivial query",
     "me",
@@ -16,6 +16,7 @@ SCENARIOS = (
     "refresh x4 concurrent",
     "register",
     "admin users page",
+    "introspection",
 )
 
 
@@ -30,6 +31,10 @@ class Report:
     # (level label, scenario) -> Result
     scale: dict[tuple[str, str], Result] = field(default_factory=dict)
     rss: list[tuple[str, str, str]] = field(default_factory=list)
+    # Per system in the peers table, KiB per server process: before any load, and the
+    # largest seen while its scenarios ran (uvicorn workers; Keycloak's JVM).
+    peer_rss_rest: dict[str, list[int]] = field(default_factory=dict)
+    peer_rss_peak: dict[str, dict[int, int]] = field(default_factory=dict)
     targets: list[tuple[str, str, str, bool | None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)
@@ -53,6 +58,28 @@ def _ratio(a: Result | str | None, b: Result | str | None) -> str:
     return "n/a"
 
 
+def _mib(values: list[int]) -> str:
+    return ", ".join(f"{v / 1024:.0f}" for v in sorted(values)) if values else "—"
+
+
+def _rss_rows(report: Report, width: int) -> list[str]:
+    """RSS beside each system's figures: one MiB value per server process."""
+    rows = []
+    for what, values in (
+        ("RSS MiB at rest", {s: report.peer_rss_rest.get(s, []) for s in SYSTEMS}),
+        (
+            "RSS MiB, peak under load",
+            {s: list(report.peer_rss_peak.get(s, {}).values()) for s in SYSTEMS},
+        ),
+    ):
+        row = [what]
+        for system in SYSTEMS:
+            row += [_mib(values[system]), "", "", ""]
+        row += [""] * (width - len(row))
+        rows.append("| " + " | ".join(row) + " |")
+    return rows
+
+
 def render(report: Report) -> str:
     out = ["# Gatehouse peer benchmark", "", *report.header, ""]
     out += ["## Ceilings (same run)", "", "| ceiling | value |", "| --- | --- |"]
@@ -62,7 +89,7 @@ def render(report: Report) -> str:
     head = ["scenario"]
     for system in SYSTEMS:
         head += [f"{system} req/s", "p50 ms", "p99 ms", "errors"]
-    head += ["GH/fastapi-users", "GH/strawberry-django-auth"]
+    head += [f"GH/{system}" for system in SYSTEMS[1:]]
     out += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for scenario in SCENARIOS:
         row = [scenario]
@@ -71,6 +98,7 @@ def render(report: Report) -> str:
         gh = report.peers.get(("Gatehouse", scenario))
         row += [_ratio(gh, report.peers.get((s, scenario))) for s in SYSTEMS[1:]]
         out.append("| " + " | ".join(row) + " |")
+    out += _rss_rows(report, len(head))
     out.append("")
     reasons = [
         f"- {system} `{scenario}` n/a: {value}"
@@ -79,6 +107,13 @@ def render(report: Report) -> str:
     ]
     if report.admin_level:
         reasons.append(f"- Gatehouse `admin users page` is measured at {report.admin_level} users.")
+    if report.peer_rss_rest:
+        reasons.append(
+            "- RSS: one value per server process (uvicorn workers; Keycloak's one JVM, its"
+            " H2 database inside; strawberry-django-auth's SQLite is in its workers too);"
+            " FerretDB and Redis (Gatehouse's and fastapi-users' stores) and Gatehouse's"
+            " email worker are not counted."
+        )
     out += [*reasons, ""]
 
     if report.scale:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from harness import keycloak
 from harness.users import PASSWORD, REGISTER_PASSWORD
 from harness.wrk import Spec
 
@@ -166,3 +167,37 @@ def sda_register(run_id: str) -> Spec:
     )
     body = _gql(query, {"e": "{{N}}@signup.example", "p": REGISTER_PASSWORD})
     return Spec("POST", "/graphql", '"success":%s*true', body, JSON, unique=f"sd{run_id}n")
+
+
+# ------------------------------------------------------------------------- Keycloak
+# OAuth 2 endpoints: form-encoded POST bodies with the confidential client's credentials.
+
+
+def kc_login(forms: list[str]) -> Spec:
+    # Password grant, no `openid` scope: access and refresh token only, as Gatehouse's login.
+    return Spec("POST", keycloak.TOKEN_PATH, '"refresh_token"', "{{ITEM}}", FORM, forms, "body")
+
+
+def kc_refresh(refresh_tokens: list[str]) -> Spec:
+    # Single-use refresh tokens (revokeRefreshToken): each answer's goes back into the pool.
+    body = f"grant_type=refresh_token&{keycloak.CLIENT_FORM}&refresh_token={{{{ITEM}}}}"
+    return Spec(
+        "POST",
+        keycloak.TOKEN_PATH,
+        '"access_token"',
+        body,
+        FORM,
+        refresh_tokens,
+        "body",
+        rotate='"refresh_token":%s*"([^"]+)"',
+    )
+
+
+def kc_userinfo(tokens: list[str]) -> Spec:
+    # Keycloak's `me`: OIDC userinfo (the tokens carry the `openid` scope it requires).
+    return Spec("GET", keycloak.USERINFO_PATH, '"email"', None, {}, tokens, "auth:Bearer ")
+
+
+def kc_introspect(tokens: list[str]) -> Spec:
+    body = f"{keycloak.CLIENT_FORM}&token={{{{ITEM}}}}"
+    return Spec("POST", keycloak.INTROSPECT_PATH, '"active":%s*true', body, FORM, tokens, "body")

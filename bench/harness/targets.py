@@ -28,6 +28,7 @@ def targets(
 
     peer_ratio("fastapi-users", 1.2)
     peer_ratio("strawberry-django-auth", 2.0)
+    keycloak_targets(report, gh)
     share = gh["login"].rps / hash_ceiling
     report.targets.append(("login vs hash-bound ceiling", f"{share:.1%}", "≥ 85%", share >= 0.85))
     share = gh["refresh"].rps / bare.rps
@@ -83,3 +84,25 @@ def refresh_targets(report: Report, gh: dict[str, wrk.Result]) -> None:
             fanout.lost == 0 and fanout.requests > 0,
         )
     )
+
+
+# Issue 17: against the server most teams would run instead; `me` against its userinfo.
+KEYCLOAK_TARGETS = (
+    ("login", "login vs Keycloak login"),
+    ("refresh", "refresh vs Keycloak refresh"),
+    ("me", "`me` vs Keycloak userinfo"),
+)
+
+
+def keycloak_targets(report: Report, gh: dict[str, wrk.Result]) -> None:
+    for scenario, name in KEYCLOAK_TARGETS:
+        other = report.peers.get(("Keycloak", scenario))
+        if isinstance(other, wrk.Result) and other.rps > 0 and other.errors == 0:
+            ratio = gh[scenario].rps / other.rps
+            report.targets.append((name, f"{ratio:.2f}x", "≥ 2x", ratio >= 2))
+            continue
+        # No ratio against a run with errors: failed requests are answered faster.
+        why = other if isinstance(other, str) else "not measured"
+        if isinstance(other, wrk.Result):
+            why = f"Keycloak errors: {other.error_text}"
+        report.targets.append((name, why, "≥ 2x", None))
