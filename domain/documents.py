@@ -14,6 +14,7 @@ from domain.identity.identifiers import LoginIdentifier
 from domain.mfa.documents import BackupCode, TotpCredential
 from domain.passkeys.documents import Passkey
 from domain.sessions.documents import RefreshFamily, RefreshToken, Session
+from domain.social.documents import SocialIdentity
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 DOCUMENT_MODELS: list[type[Document]] = [
@@ -29,6 +30,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     TotpCredential,
     BackupCode,
     Passkey,
+    SocialIdentity,
     EmailMessage,
     WebhookEndpoint,
     WebhookEvent,

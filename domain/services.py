@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from beanie import PydanticObjectId
 from redis.asyncio import Redis
 
@@ -64,6 +65,11 @@ from domain.sessions.principal import Authenticator
 from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.sessions.watch import SessionWatch
+from domain.social.identities import SocialIdentities
+from domain.social.linking import LinkRequests
+from domain.social.pending import PendingSignIns
+from domain.social.prove import ProviderGateway
+from domain.social.sign_in import SocialSignIn
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
 from domain.webhooks.events import Enqueue as EnqueueDelivery
@@ -102,6 +108,9 @@ class Services:
     passkey_registration: PasskeyRegistration
     passkey_sign_in: PasskeySignIn
     passkeys: PasskeyManagement
+    social_sign_in: SocialSignIn
+    social_links: LinkRequests
+    social_identities: SocialIdentities
 
 
 def build_services(
@@ -113,6 +122,7 @@ def build_services(
     transport: EmailTransport,
     enqueue_email: EnqueueEmail,
     enqueue_delivery: EnqueueDelivery,
+    social_http: httpx.AsyncClient | None = None,
 ) -> Services:
     access_tokens = AccessTokenService(load_key_set(settings), settings, clock)
     revocations = SessionRevocations(redis, settings)
@@ -178,6 +188,10 @@ def build_services(
     # Passkeys open their sessions through the password sign-in's own end (login).
     relying_party = RelyingParty(settings, derive_decoy_key(settings))
     passkey_challenges = ChallengeStore(settings, redis, clock)
+    # Social sign-in: the gateway's HTTP client (its own unless one is given) times out
+    # every call to a provider.
+    social = ProviderGateway(settings, clock, PendingSignIns(settings, redis, clock), social_http)
+    social_links = LinkRequests(settings, redis, clock, audit, outbox)
     return Services(
         access_tokens=access_tokens,
         authenticator=authenticator,
@@ -251,4 +265,15 @@ def build_services(
             outbox=outbox,
         ),
         passkeys=PasskeyManagement(audit, outbox),
+        social_sign_in=SocialSignIn(
+            clock,
+            social,
+            social_links,
+            login=login,
+            mfa=mfa,
+            mfa_challenges=mfa_challenges,
+            audit=audit,
+        ),
+        social_links=social_links,
+        social_identities=SocialIdentities(clock, social, audit, outbox),
     )

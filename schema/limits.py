@@ -50,6 +50,9 @@ FIELD_COSTS: Mapping[str, int] = {
     "Query.myPasskeys": LOOKUP_COST,
     # The user, their passkeys, and an audit record of the view.
     "Query.userPasskeys": 3 * LOOKUP_COST,
+    "User.identities": LOOKUP_COST,
+    # The user, their identities, and an audit record of the view.
+    "Query.userIdentities": 3 * LOOKUP_COST,
     "Query.apiKeys": LOOKUP_COST,
     "Query.failedEmails": LOOKUP_COST,
     "Query.webhookEndpoints": LOOKUP_COST,
@@ -98,6 +101,9 @@ LIST_SIZES: Mapping[str, ListSize] = {
     # domain/passkeys/registration.py MAX_PASSKEYS_PER_ACCOUNT.
     "Query.myPasskeys": ListSize(maximum=20),
     "UserPasskeys.passkeys": ListSize(maximum=20),
+    # One per configured provider.
+    "User.identities": ListSize(maximum=20),
+    "UserIdentities.identities": ListSize(maximum=20),
     "Query.apiKeys": ListSize(maximum=50),
     "Query.webhookEndpoints": ListSize(maximum=20),
     "AdminUserDetail.sessions": ListSize(maximum=20),

@@ -24,6 +24,7 @@ from schema.extensions import GatehouseExtension, OperationPolicy
 from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.live import Subscription
 from schema.passkeys.operations import PasskeyMutation, PasskeyQuery
+from schema.social.operations import SocialMutation, SocialQuery
 from schema.types.server_info import ServerInfo
 from schema.webhooks.operations import WebhookMutation, WebhookQuery
 
@@ -32,6 +33,7 @@ from schema.webhooks.operations import WebhookMutation, WebhookQuery
 class Query(
     IdentityQuery,
     PasskeyQuery,
+    SocialQuery,
     ApiKeyQuery,
     AuditQuery,
     AdminQuery,
@@ -48,6 +50,7 @@ class Query(
 class Mutation(
     IdentityMutation,
     PasskeyMutation,
+    SocialMutation,
     ApiKeyMutation,
     AdminMutation,
     EmailMutation,

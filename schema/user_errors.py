@@ -43,6 +43,12 @@ from domain.sessions.errors import (
     RefreshTokenReusedError,
     SessionExpiredError,
 )
+from domain.social.errors import (
+    SocialFailure,
+    SocialIdentityTakenError,
+    SocialLinkExpiredError,
+    SocialSignInFailedError,
+)
 
 
 @strawberry.interface(description="An expected failure the user can act on.")
@@ -161,6 +167,26 @@ class LastSignInMethod(UserError):
     pass
 
 
+SocialSignInFailureReason = strawberry.enum(
+    SocialFailure, name="SocialSignInFailureReason", description="Why a social sign-in failed."
+)
+
+
+@strawberry.type(description="The sign-in through a provider did not prove an identity.")
+class SocialSignInFailed(UserError):
+    reason: SocialSignInFailureReason  # type: ignore[valid-type]
+
+
+@strawberry.type(description="This provider account is already linked to another account.")
+class SocialIdentityTaken(UserError):
+    pass
+
+
+@strawberry.type(description="The link token is unknown, used, expired or another account's.")
+class SocialLinkExpired(UserError):
+    pass
+
+
 @strawberry.type
 class RateLimited(UserError):
     retry_after_seconds: int
@@ -205,6 +231,9 @@ USER_ERROR_TYPES: Mapping[type[DomainError], type[UserError]] = {
     InvalidPasskeyError: InvalidPasskey,
     PasskeyChallengeExpiredError: PasskeyChallengeExpired,
     LastSignInMethodError: LastSignInMethod,
+    SocialSignInFailedError: SocialSignInFailed,
+    SocialIdentityTakenError: SocialIdentityTaken,
+    SocialLinkExpiredError: SocialLinkExpired,
 }
 
 
@@ -243,4 +272,6 @@ def to_user_error(error: DomainError) -> UserError:
             max_age_seconds=error.max_age_seconds,
             methods=list(error.methods),
         )
+    if isinstance(error, SocialSignInFailedError):
+        return SocialSignInFailed(message=error.message, code=error.code, reason=error.reason)
     return kind(message=error.message, code=error.code)

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.core.database_flavour import FlavourSetting
 from domain.core.roles import Role
+from domain.core.social_settings import SocialProviderSettings
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 
@@ -267,6 +268,18 @@ class Settings(BaseSettings):
     passkey_attestation: Literal["none", "direct"] = "none"
     passkey_challenge_ttl_seconds: int = Field(default=300, ge=30, le=900)
 
+    # --- social sign-in (OpenID Connect / OAuth2; domain/social/) ---
+    # A JSON object: provider name -> SocialProviderSettings (domain/core/social_settings.py).
+    social_providers: dict[str, SocialProviderSettings] = Field(default_factory=dict)
+    # Exactly the callback pages (compared whole, RFC 9700 §4.1.3) a sign-in may return to.
+    social_redirect_uris: CsvList = Field(default_factory=list)
+    social_state_ttl_seconds: int = Field(default=600, ge=60, le=1800)
+    social_link_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    # Connect and read timeout of every call to a provider (discovery, keys, tokens, APIs).
+    social_http_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # How long discovery documents and key sets are kept (an unknown key id refetches).
+    social_metadata_ttl_seconds: int = Field(default=3600, ge=0)
+
     # --- frontend links in emails ---
     frontend_url: str = "http://localhost:3000"
     verify_email_path: str = "/verify-email"
@@ -284,6 +297,7 @@ class Settings(BaseSettings):
         "rate_limit_allowlist",
         "mfa_required_roles",
         "passkey_origins",
+        "social_redirect_uris",
         mode="before",
     )(_split_csv)
 

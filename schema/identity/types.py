@@ -13,6 +13,7 @@ from domain.identity.reauthentication import Proof
 from domain.sessions.documents import Session
 from domain.sessions.service import IssuedTokens
 from schema.context import Info
+from schema.social.types import SocialIdentityType, identities_of_viewer
 
 RoleEnum = strawberry.enum(Role, name="Role", description="What a user may do.")
 
@@ -48,6 +49,11 @@ class UserType:
     two_factor_enabled: bool = strawberry.field(
         resolver=_two_factor_enabled,
         description="Whether sign-in asks for a TOTP code.",
+    )
+    identities: list[SocialIdentityType] | None = strawberry.field(
+        resolver=identities_of_viewer,
+        description="Your linked provider identities; null on another user "
+        "(administrators: `userIdentities`).",
     )
 
     @classmethod

@@ -1,0 +1,35 @@
+"""A provider identity linked to an account.
+
+Keyed ``"<provider>:<subject>"`` so a sign-in finds it with a filter of exactly
+``{_id}`` (the one FerretDB serves from an index) and the database refuses one
+identity linked twice. A user's identities are read by ``user_id``: the ``user`` index
+on MongoDB; on FerretDB a scan of this collection (a few documents per account that
+uses social sign-in; only ``me { identities }``, the admin view and unlinking read it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import ASCENDING, IndexModel
+
+
+class SocialIdentity(Document):
+    id: str = Field(alias="_id")  # type: ignore[assignment]
+    user_id: PydanticObjectId
+    provider: str
+    subject: str
+    # The address the provider gave when linked (shown to the owner; not a login key).
+    email: str | None = None
+    email_verified: bool = False
+    # The provider's avatar (https only), offered to the frontend; never fetched here.
+    picture: str | None = None
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+    class Settings:
+        name = "social_identities"
+        use_state_management = False
+        indexes = [IndexModel([("user_id", ASCENDING)], name="user")]

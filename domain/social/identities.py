@@ -1,0 +1,183 @@
+"""A user's linked identities: listed, linked by the signed-in owner, unlinked, and seen
+and removed by administrators (the rank rules of every admin action).
+
+Unlinking never removes the last way into an account: a password, a passkey, or
+another linked identity must remain. Every link and unlink is audited (webhooks follow
+the audit trail) and emailed to the owner.
+"""
+
+from __future__ import annotations
+
+from beanie import PydanticObjectId
+
+from domain.audit.documents import AuditAction, AuditResult
+from domain.audit.service import AuditService
+from domain.core.actor import Actor
+from domain.core.clock import Clock
+from domain.core.errors import ForbiddenError, NotFoundError
+from domain.core.roles import may_act_on
+from domain.email.outbox import Outbox
+from domain.identity import repository as users
+from domain.identity.documents import User
+from domain.passkeys import repository as passkeys
+from domain.passkeys.errors import LastSignInMethodError
+from domain.social import repository
+from domain.social.documents import SocialIdentity
+from domain.social.errors import SocialFailure, SocialSignInFailedError
+from domain.social.linking import link_identity
+from domain.social.prove import ProviderGateway, check_email
+from domain.social.sign_in import BegunSignIn
+
+_NOT_YOURS = "No linked identity of this account has that id."
+_LAST = "This is the only way into your account: set a password or add another way first."
+
+
+async def social_identities_of(user_id: PydanticObjectId) -> list[SocialIdentity]:
+    """The identities linked to an account, oldest first (for ``signInMethods``)."""
+    return await repository.of_user(user_id)
+
+
+class SocialIdentities:
+    def __init__(
+        self, clock: Clock, gateway: ProviderGateway, audit: AuditService, outbox: Outbox
+    ) -> None:
+        self._clock = clock
+        self._gateway = gateway
+        self._audit = audit
+        self._outbox = outbox
+
+    async def of_user(self, user_id: PydanticObjectId) -> list[SocialIdentity]:
+        return await repository.of_user(user_id)
+
+    async def begin_link(
+        self, user_id: PydanticObjectId, *, provider: object, redirect_uri: object
+    ) -> BegunSignIn:
+        """Raises: SocialSignInFailedError."""
+        url, pending = await self._gateway.begin(provider, redirect_uri, link_user_id=str(user_id))
+        return BegunSignIn(url, pending.expires_at)
+
+    async def complete_link(
+        self,
+        user_id: PydanticObjectId,
+        *,
+        provider: object,
+        code: object,
+        state: object,
+        error: object,
+        actor: Actor,
+    ) -> SocialIdentity:
+        """Link the identity to the signed-in account that began this link; its email
+        need not match the account's (both were proven just now).
+
+        Raises: SocialSignInFailedError, SocialIdentityTakenError, NotFoundError."""
+        pending, identity = await self._gateway.prove(provider, code=code, state=state, error=error)
+        if pending.link_user_id != str(user_id):
+            # Begun by another account, or as a sign-in: a callback lured into another
+            # session must not link (login CSRF, RFC 9700 §4.7).
+            raise SocialSignInFailedError(SocialFailure.BAD_STATE)
+        check_email(self._gateway.provider(identity.provider), identity, need_verified=False)
+        user = await _user(str(user_id))
+        return await link_identity(
+            user,
+            identity,
+            actor,
+            clock=self._clock,
+            audit=self._audit,
+            outbox=self._outbox,
+            proof="signed_in",
+        )
+
+    async def unlink(self, user_id: PydanticObjectId, key: str, actor: Actor) -> None:
+        """Raises: NotFoundError, LastSignInMethodError."""
+        identity = await _owned(user_id, key)
+        user = await _user(str(user_id))
+        if not await self._has_another_way(user, identity):
+            raise LastSignInMethodError(_LAST)
+        if not await repository.delete(identity.id, user_id):
+            raise NotFoundError(_NOT_YOURS)
+        if not await self._has_another_way(user, None):
+            # A removal beside this one took the other way in: put this one back.
+            await repository.insert(identity)
+            raise LastSignInMethodError(_LAST)
+        await self._unlinked(user, identity, actor, event="user.social_unlinked")
+
+    async def _has_another_way(self, user: User, leaving: SocialIdentity | None) -> bool:
+        assert user.id is not None
+        if user.password_hash:
+            return True
+        if await passkeys.count_of_user(user.id) > 0:
+            return True
+        others = [
+            i for i in await repository.of_user(user.id) if leaving is None or i.id != leaving.id
+        ]
+        return bool(others)
+
+    async def list_for_admin(self, actor: Actor, user_id: str) -> list[SocialIdentity]:
+        """Raises: NotFoundError."""
+        user = await _user(user_id)
+        assert user.id is not None
+        await self._audit.record(
+            "admin.user_identities_viewed", AuditAction.VIEW, actor=actor, target_id=str(user.id)
+        )
+        return await repository.of_user(user.id)
+
+    async def remove_for_admin(self, actor: Actor, user_id: str, key: str) -> None:
+        """Raises: NotFoundError, ForbiddenError. An administrator may remove the last
+        way in (a compromised provider account); the owner can still reset a password."""
+        user = await _user(user_id)
+        assert user.id is not None
+        await self._may_act_on(actor, user)
+        identity = await _owned(user.id, key)
+        if not await repository.delete(identity.id, user.id):
+            raise NotFoundError(_NOT_YOURS)
+        await self._unlinked(user, identity, actor, event="admin.user_identity_removed")
+
+    async def _unlinked(
+        self, user: User, identity: SocialIdentity, actor: Actor, *, event: str
+    ) -> None:
+        await self._audit.record(
+            event,
+            AuditAction.DELETE,
+            actor=actor,
+            target_id=str(user.id),
+            details={"provider": identity.provider},
+        )
+        await self._outbox.send(
+            "social_unlinked", user.email, name=user.first_name, provider=identity.provider
+        )
+
+    async def _may_act_on(self, actor: Actor, user: User) -> None:
+        rule = None
+        if str(user.id) == actor.user_id:
+            rule = "self_action"
+        elif actor.role is None or not may_act_on(actor.role, user.role):
+            rule = "target_outranks_actor"
+        if rule is None:
+            return
+        await self._audit.record(
+            "admin.action_denied",
+            AuditAction.SECURITY,
+            actor=actor,
+            result=AuditResult.FAILURE,
+            target_id=str(user.id),
+            details={"rule": rule},
+        )
+        raise ForbiddenError(
+            "You cannot act on your own account here; another administrator can."
+            if rule == "self_action"
+            else "Only a higher rank can act on this account."
+        )
+
+
+async def _owned(user_id: PydanticObjectId, key: object) -> SocialIdentity:
+    identity = await repository.get(key) if isinstance(key, str) else None
+    if identity is None or identity.user_id != user_id:
+        raise NotFoundError(_NOT_YOURS)
+    return identity
+
+
+async def _user(user_id: str) -> User:
+    user = await users.get(user_id)
+    if user is None:
+        raise NotFoundError("No such user.")
+    return user

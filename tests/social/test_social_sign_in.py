@@ -1,0 +1,225 @@
+"""Social sign-in through the GraphQL API against a real OpenID Connect provider
+(Canaille, run by pytest-iam on localhost): discovery, JWKS, the authorization endpoint
+with its login and consent, the token endpoint, PKCE S256 and the nonce, all real.
+
+A new identity creates an account; a returning one signs it in; a two-factor account
+still answers its factor; an identity whose email has an account is never linked
+silently; the state is single use; the callback's error is a typed failure.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.audit.documents import AuditEvent
+from domain.core.clock import FrozenClock
+from domain.identity.documents import User
+from domain.social.documents import SocialIdentity
+from tests.api.identity_ops import PASSWORD, call, login, unique_email
+from tests.passkeys.support import COMPLETE_MFA, enable_totp, result
+from tests.social.support import (
+    BEGIN,
+    COMPLETE,
+    CONFIRM_LINK,
+    MY_IDENTITIES,
+    REDIRECT_URI,
+    authorize,
+    provider_user,
+)
+from tests.support.accounts import staff_account
+from tests.support.asgi import LifespanManager
+
+CLOCK_START = datetime.now(UTC).replace(microsecond=0)
+
+
+async def begin(
+    client: httpx.AsyncClient, provider: str = "iam", **overrides: str
+) -> dict[str, Any]:
+    variables = {"provider": provider, "redirectUri": REDIRECT_URI, **overrides}
+    return result(await call(client, BEGIN, variables))
+
+
+async def complete(
+    client: httpx.AsyncClient, provider: str = "iam", **callback: str
+) -> dict[str, Any]:
+    variables = {"provider": provider, **callback}
+    return result(await call(client, COMPLETE, variables))
+
+
+async def social_sign_in(
+    client: httpx.AsyncClient, iam: Any, person: Any, provider: str = "iam"
+) -> dict[str, Any]:
+    begun = await begin(client, provider)
+    assert begun["__typename"] == "SocialAuthorization", begun
+    callback = authorize(iam, begun["authorizationUrl"], person)
+    return await complete(client, provider, code=callback["code"], state=callback["state"])
+
+
+async def test_the_authorization_url_carries_pkce_state_and_nonce(
+    client: httpx.AsyncClient, issuer: str
+) -> None:
+    begun = await begin(client)
+    url = begun["authorizationUrl"]
+    assert url.startswith(issuer)
+    for part in (
+        "code_challenge_method=S256",
+        "code_challenge=",
+        "state=",
+        "nonce=",
+        "response_type=code",
+        "client_id=gatehouse",
+    ):
+        assert part in url, part
+
+
+async def test_a_new_identity_creates_an_account_and_signs_it_in(
+    client: httpx.AsyncClient, provider: Any
+) -> None:
+    email = unique_email("new")
+    person = provider_user(provider, email, given_name="Ada", family_name="Byron")
+    signed_in = await social_sign_in(client, provider, person)
+    assert signed_in["__typename"] == "AuthPayload", signed_in
+    assert signed_in["user"]["email"] == email
+    assert signed_in["user"]["firstName"] == "Ada"
+    assert signed_in["user"]["emailVerified"] is True
+    user = await User.find_one({"email": email})
+    assert user is not None
+    assert user.password_hash == ""  # no password: the provider signs in
+    me = result(await call(client, MY_IDENTITIES, token=signed_in["accessToken"]))
+    (identity,) = me["identities"]
+    assert identity == {
+        "id": f"iam:{person.user_name}",
+        "provider": "iam",
+        "email": email,
+        "emailVerified": True,
+    }
+    assert await AuditEvent.find_one({"event": "user.registered", "target_id": str(user.id)})
+
+
+async def test_a_returning_identity_signs_in_to_the_same_account(
+    client: httpx.AsyncClient, provider: Any
+) -> None:
+    person = provider_user(provider, unique_email("back"))
+    first = await social_sign_in(client, provider, person)
+    again = await social_sign_in(client, provider, person)
+    assert again["__typename"] == "AuthPayload", again
+    assert again["user"]["id"] == first["user"]["id"]
+    assert await User.find({"email": person.emails[0]}).count() == 1
+
+
+async def test_a_two_factor_account_still_answers_its_factor(
+    client: httpx.AsyncClient, provider: Any, clock: FrozenClock
+) -> None:
+    person = provider_user(provider, unique_email("mfa"))
+    first = await social_sign_in(client, provider, person)
+    await enable_totp(client, first["accessToken"], clock)
+    second = await social_sign_in(client, provider, person)
+    assert second["__typename"] == "MfaRequired", second
+    assert "accessToken" not in second
+    wrong = result(
+        await call(client, COMPLETE_MFA, {"challenge": second["challengeToken"], "code": "000000"})
+    )
+    assert wrong["__typename"] == "InvalidMfaCode"
+
+
+async def test_an_existing_email_is_never_linked_silently(
+    client: httpx.AsyncClient, provider: Any, manager: LifespanManager
+) -> None:
+    email = unique_email("owner")
+    owner = await staff_account(manager.state, email, PASSWORD, _user_role())
+    person = provider_user(provider, email)
+    answer = await social_sign_in(client, provider, person)
+    assert answer["__typename"] == "AccountLinkRequired", answer
+    assert answer["provider"] == "iam"
+    assert await SocialIdentity.get(f"iam:{person.user_name}") is None
+    # Another account cannot redeem the link token.
+    other = await staff_account(manager.state, unique_email("other"), PASSWORD, _user_role())
+    other_login = await login(client, other.email)
+    refused = result(
+        await call(client, CONFIRM_LINK, {"token": answer["linkToken"]}, other_login["accessToken"])
+    )
+    assert refused["__typename"] == "SocialLinkExpired"
+    # The owner proves the account with the password, then links.
+    owner_login = await login(client, email)
+    linked = result(
+        await call(client, CONFIRM_LINK, {"token": answer["linkToken"]}, owner_login["accessToken"])
+    )
+    assert linked["__typename"] == "SocialIdentityLinked", linked
+    used = result(
+        await call(client, CONFIRM_LINK, {"token": answer["linkToken"]}, owner_login["accessToken"])
+    )
+    assert used["__typename"] == "SocialLinkExpired"
+    signed_in = await social_sign_in(client, provider, person)
+    assert signed_in["__typename"] == "AuthPayload", signed_in
+    assert signed_in["user"]["id"] == str(owner.id)
+    assert await AuditEvent.find_one({"event": "user.social_linked", "target_id": str(owner.id)})
+
+
+async def test_a_state_is_single_use(client: httpx.AsyncClient, provider: Any) -> None:
+    person = provider_user(provider, unique_email("replay"))
+    begun = await begin(client)
+    callback = authorize(provider, begun["authorizationUrl"], person)
+    first = await complete(client, code=callback["code"], state=callback["state"])
+    assert first["__typename"] == "AuthPayload", first
+    replayed = await complete(client, code=callback["code"], state=callback["state"])
+    assert replayed == {**replayed, "__typename": "SocialSignInFailed", "reason": "BAD_STATE"}
+
+
+@pytest.mark.parametrize("state", ["x" * 43, "not-a-token"])
+async def test_an_unknown_state_is_refused(client: httpx.AsyncClient, state: str) -> None:
+    failed = await complete(client, code="anything", state=state)
+    assert failed["reason"] == "BAD_STATE"
+
+
+async def test_a_state_of_another_provider_is_refused(
+    client: httpx.AsyncClient, provider: Any
+) -> None:
+    person = provider_user(provider, unique_email("cross"))
+    begun = await begin(client, "iam")
+    callback = authorize(provider, begun["authorizationUrl"], person)
+    failed = await complete(client, "corp", code=callback["code"], state=callback["state"])
+    assert failed["reason"] == "BAD_STATE"
+
+
+async def test_denied_consent_is_a_typed_failure(client: httpx.AsyncClient) -> None:
+    begun = await begin(client)
+    state = begun["authorizationUrl"].split("state=")[1].split("&")[0]
+    failed = await complete(client, error="access_denied", state=state)
+    assert failed["reason"] == "CONSENT_DENIED"
+
+
+async def test_a_redirect_uri_must_be_on_the_allow_list(client: httpx.AsyncClient) -> None:
+    for uri in (REDIRECT_URI + "/../evil", REDIRECT_URI + "?next=x", "https://evil.example/cb"):
+        failed = await begin(client, redirectUri=uri)
+        assert failed["reason"] == "REDIRECT_NOT_ALLOWED", uri
+
+
+async def test_an_unknown_provider_is_a_typed_failure(client: httpx.AsyncClient) -> None:
+    assert (await begin(client, "nope"))["reason"] == "UNKNOWN_PROVIDER"
+
+
+async def test_an_unverified_email_creates_no_account(
+    client: httpx.AsyncClient, provider: Any
+) -> None:
+    person = provider_user(provider, unique_email("unverified"), verified=False)
+    failed = await social_sign_in(client, provider, person)
+    assert failed["reason"] == "EMAIL_NOT_VERIFIED"
+    assert await User.find_one({"email": person.emails[0]}) is None
+
+
+async def test_the_domain_allow_list(client: httpx.AsyncClient, provider: Any) -> None:
+    outsider = provider_user(provider, unique_email("outsider"))
+    failed = await social_sign_in(client, provider, outsider, "corp")
+    assert failed["reason"] == "DOMAIN_NOT_ALLOWED"
+    insider = provider_user(provider, "someone@corp.example")
+    assert (await social_sign_in(client, provider, insider, "corp"))["__typename"] == "AuthPayload"
+
+
+def _user_role() -> Any:
+    from domain.core.roles import Role
+
+    return Role.STUDENT
