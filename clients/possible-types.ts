@@ -22,6 +22,16 @@
       "ReauthenticationRequired",
       "ValidationFailed"
     ],
+    "BeginSocialLinkResult": [
+      "ReauthenticationRequired",
+      "SocialAuthorization",
+      "SocialSignInFailed"
+    ],
+    "BeginSocialSignInResult": [
+      "RateLimited",
+      "SocialAuthorization",
+      "SocialSignInFailed"
+    ],
     "BeginTotpResult": [
       "InvalidCredentials",
       "ReauthenticationRequired",
@@ -44,11 +54,32 @@
       "InvalidToken",
       "RateLimited"
     ],
+    "CompleteSocialSignInResult": [
+      "AccountDisabled",
+      "AccountLinkRequired",
+      "AccountLocked",
+      "AuthPayload",
+      "MfaRequired",
+      "RateLimited",
+      "SocialSignInFailed"
+    ],
     "ConfirmEmailChangeResult": [
       "EmailChanged",
       "EmailTaken",
       "InvalidToken",
       "RateLimited"
+    ],
+    "ConfirmSocialLinkEmailResult": [
+      "RateLimited",
+      "SocialIdentityLinked",
+      "SocialIdentityTaken",
+      "SocialLinkExpired"
+    ],
+    "ConfirmSocialLinkResult": [
+      "ReauthenticationRequired",
+      "SocialIdentityLinked",
+      "SocialIdentityTaken",
+      "SocialLinkExpired"
     ],
     "ConfirmTotpResult": [
       "BackupCodes",
@@ -95,6 +126,13 @@
       "PasskeyChallengeExpired",
       "ReauthenticationRequired",
       "ValidationFailed"
+    ],
+    "LinkSocialIdentityResult": [
+      "NotFound",
+      "ReauthenticationRequired",
+      "SocialIdentityLinked",
+      "SocialIdentityTaken",
+      "SocialSignInFailed"
     ],
     "LoginResult": [
       "AccountDisabled",
@@ -143,6 +181,12 @@
       "PasskeyRemoved",
       "ReauthenticationRequired"
     ],
+    "RemoveUserIdentityResult": [
+      "Forbidden",
+      "NotFound",
+      "ReauthenticationRequired",
+      "SocialIdentityUnlinked"
+    ],
     "RemoveUserPasskeyResult": [
       "Forbidden",
       "NotFound",
@@ -162,6 +206,11 @@
       "RateLimited",
       "ReauthenticationRequired",
       "ValidationFailed"
+    ],
+    "RequestSocialLinkEmailResult": [
+      "RateLimited",
+      "SocialLinkEmailSent",
+      "SocialLinkExpired"
     ],
     "ResendEmailResult": [
       "EmailRequeued",
@@ -185,6 +234,12 @@
       "Forbidden",
       "NotFound",
       "UserSessionsRevoked"
+    ],
+    "UnlinkSocialIdentityResult": [
+      "LastSignInMethod",
+      "NotFound",
+      "ReauthenticationRequired",
+      "SocialIdentityUnlinked"
     ],
     "UnlockAccountResult": [
       "AccountUnlocked",
@@ -215,9 +270,16 @@
       "ReauthenticationRequired",
       "RefreshTokenReused",
       "SessionExpired",
+      "SocialIdentityTaken",
+      "SocialLinkExpired",
+      "SocialSignInFailed",
       "TotpAlreadyEnabled",
       "TotpNotEnabled",
       "ValidationFailed"
+    ],
+    "UserIdentitiesResult": [
+      "NotFound",
+      "UserIdentities"
     ],
     "UserPasskeysResult": [
       "NotFound",

@@ -107,6 +107,7 @@ async def link_social_identity(
     return SocialIdentityLinked(identity=SocialIdentityType.from_document(identity))
 
 
+@requires_recent_authentication(max_age_seconds=300)
 @maps_domain_errors(SocialLinkExpiredError, SocialIdentityTakenError)
 async def confirm_social_link(info: Info, link_token: str) -> SocialIdentityLinked:
     identity = await info.context.services.social_links.confirm_signed_in(

@@ -60,7 +60,7 @@ LinkSocialIdentityResult = Annotated[
     strawberry.union("LinkSocialIdentityResult"),
 ]
 ConfirmSocialLinkResult = Annotated[
-    SocialIdentityLinked | SocialLinkExpired | SocialIdentityTaken,
+    SocialIdentityLinked | SocialLinkExpired | SocialIdentityTaken | ReauthenticationRequired,
     strawberry.union("ConfirmSocialLinkResult"),
 ]
 RequestSocialLinkEmailResult = Annotated[

@@ -145,6 +145,20 @@ LASTING_CONTROL: dict[str, tuple[int, str]] = {
         300,
         'mutation($id: ID!) { removeUserPasskey(userId: $id, id: "x") { $R } }',
     ),
+    "beginSocialLink": (
+        300,
+        'mutation { beginSocialLink(provider: "x", redirectUri: "https://x/cb") { $R } }',
+    ),
+    "linkSocialIdentity": (
+        300,
+        'mutation { linkSocialIdentity(provider: "x", code: "c", state: "s") { $R } }',
+    ),
+    "confirmSocialLink": (300, 'mutation { confirmSocialLink(linkToken: "x") { $R } }'),
+    "unlinkSocialIdentity": (300, 'mutation { unlinkSocialIdentity(id: "x") { $R } }'),
+    "removeUserIdentity": (
+        300,
+        'mutation($id: ID!) { removeUserIdentity(userId: $id, id: "x") { $R } }',
+    ),
 }
 # They also check the password they are given (a wrong one in the documents above).
 TAKES_THE_PASSWORD = {

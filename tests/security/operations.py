@@ -40,6 +40,11 @@ PUBLIC = frozenset(
         "confirmEmailChange",
         "beginPasskeyLogin",
         "finishPasskeyLogin",
+        "socialProviders",
+        "beginSocialSignIn",
+        "completeSocialSignIn",
+        "requestSocialLinkEmail",
+        "confirmSocialLinkEmail",
     }
 )
 

@@ -40,6 +40,19 @@ export type Role =
   | 'STUDENT'
   | 'SUPER_ADMIN';
 
+/** Why a social sign-in failed. */
+export type SocialSignInFailureReason =
+  | 'BAD_STATE'
+  | 'CONSENT_DENIED'
+  | 'DOMAIN_NOT_ALLOWED'
+  | 'EMAIL_MISSING'
+  | 'EMAIL_NOT_VERIFIED'
+  | 'INVALID_ID_TOKEN'
+  | 'PROVIDER_ERROR'
+  | 'PROVIDER_UNAVAILABLE'
+  | 'REDIRECT_NOT_ALLOWED'
+  | 'UNKNOWN_PROVIDER';
+
 export type UserFilterInput = {
   createdAfter?: InputMaybe<Scalars['DateTime']['input']>;
   createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
