@@ -36,29 +36,46 @@ SORTS = {
 }
 
 
-_SORT_FIELD = {"CREATED_DESC": "created_at", "CREATED_ASC": "created_at", "EMAIL_ASC": "email"}
+SORT_FIELD = {"CREATED_DESC": "created_at", "CREATED_ASC": "created_at", "EMAIL_ASC": "email"}
+# Users the page lists unless asked for deleted ones too.
+LISTED_STATUSES = frozenset({UserStatus.ACTIVE.value, UserStatus.DEACTIVATED.value})
+
+
+def is_unfiltered(criteria: UserFilter) -> bool:
+    """Nothing but, perhaps, the deleted users included: the page every admin opens."""
+    return criteria == UserFilter(include_deleted=criteria.include_deleted)
 
 
 def user_cursor(sort: str, user: User) -> str:
-    field = _SORT_FIELD[sort]
+    field = SORT_FIELD[sort]
     value = getattr(user, field)
     encoded = value.isoformat() if isinstance(value, datetime) else value
     raw = json.dumps([sort, encoded, str(user.id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def after_clause(sort: str, cursor: str) -> dict[str, Any]:
+def decode_cursor(sort: str, cursor: str) -> tuple[Any, PydanticObjectId]:
+    """The sort value and the id a cursor points after.
+
+    Raises: ValidationError for a cursor that is not ours, or is for another sort.
+    """
     invalid = ValidationError([FieldError("after", "This cursor is not valid.", "INVALID")])
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, value, last_id = json.loads(raw)
         oid = PydanticObjectId(last_id)
-        field = _SORT_FIELD[sort]
+        field = SORT_FIELD[sort]
         bound: Any = datetime.fromisoformat(value) if field == "created_at" else value
     except Exception as exc:
         raise invalid from exc
     if cursor_sort != sort or not isinstance(value, str):
         raise ValidationError([FieldError("after", "This cursor is for another sort.", "INVALID")])
+    return bound, oid
+
+
+def after_clause(sort: str, cursor: str) -> dict[str, Any]:
+    bound, oid = decode_cursor(sort, cursor)
+    field = SORT_FIELD[sort]
     op = "$lt" if sort.endswith("DESC") else "$gt"
     return {"$or": [{field: {op: bound}}, {field: bound, "_id": {op: oid}}]}
 
@@ -68,7 +85,7 @@ def filter_query(criteria: UserFilter) -> dict[str, Any]:
     if criteria.status is not None:
         query["status"] = criteria.status.value
     elif not criteria.include_deleted:
-        query["status"] = {"$in": [UserStatus.ACTIVE.value, UserStatus.DEACTIVATED.value]}
+        query["status"] = {"$in": sorted(LISTED_STATUSES)}
     if criteria.role is not None:
         query["role"] = criteria.role.value
     if criteria.email_verified is not None:

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from beanie import PydanticObjectId
 
 from domain.admin import repository
+from domain.admin.listing import IndexedListing, UserListing, UserPage
+from domain.admin.snapshot import SnapshotListing
 from domain.admin.super_admins import SuperAdminChanges
-from domain.admin.user_filter import UserFilter, after_clause, filter_query
+from domain.admin.user_filter import UserFilter
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.actor import Actor
 from domain.core.clock import Clock
+from domain.core.database_flavour import DatabaseFlavour, bound_flavour
 from domain.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationError
 from domain.core.roles import Role, may_act_on, may_grant
 from domain.identity import repository as user_repository
@@ -33,12 +35,6 @@ from domain.lockout.service import LockoutService
 from domain.mfa.service import MfaService
 from domain.sessions.documents import Session
 from domain.sessions.service import SessionService
-
-
-@dataclass(frozen=True, slots=True)
-class UserPage:
-    users: list[User]
-    has_next: bool
 
 
 def _snapshot(user: User) -> dict[str, Any]:
@@ -68,6 +64,14 @@ class AdminUsers:
         self._clock = clock
         self._audit = audit
         self._sessions = sessions
+        # How the users page reads, per database flavour (domain/admin/listing.py).
+        self._listings: dict[DatabaseFlavour, UserListing] = {
+            DatabaseFlavour.MONGODB: IndexedListing(),
+            DatabaseFlavour.FERRETDB: SnapshotListing(),
+        }
+
+    def _listing(self) -> UserListing:
+        return self._listings[bound_flavour()]
 
     async def find_users(
         self, criteria: UserFilter, *, sort: str, after: str | None, limit: int
@@ -76,15 +80,11 @@ class AdminUsers:
 
         Raises: ValidationError for a cursor that is not ours.
         """
-        query = filter_query(criteria)
-        if after:
-            query = {"$and": [query, after_clause(sort, after)]}
-        users = await repository.find_page(query, sort=sort, limit=limit + 1)
-        return UserPage(users=users[:limit], has_next=len(users) > limit)
+        return await self._listing().page(criteria, sort=sort, after=after, limit=limit)
 
     async def count_users(self, criteria: UserFilter) -> int:
         """How many users match, whatever the page."""
-        return await repository.count(filter_query(criteria))
+        return await self._listing().count(criteria)
 
     async def get(self, actor: Actor, user_id: str) -> User:
         user = await user_repository.get(user_id)
@@ -184,6 +184,7 @@ class AdminUsers:
             return user
         await self._users.update(user, self._clock.now(), **changes)
         assert user.id is not None
+        await self._listing().changed(user.id)
         # The access token carries the role: end the sessions so nothing stale survives.
         reason = (
             "deactivated" if changes.get("status") is UserStatus.DEACTIVATED else "role_changed"
@@ -212,6 +213,7 @@ class AdminUsers:
         before = _snapshot(user)
         await self._users.update(user, self._clock.now(), status=UserStatus.DELETED)
         assert user.id is not None
+        await self._listing().changed(user.id)
         await self._sessions.revoke_all(user.id, reason="deleted", actor=actor)
         await self._audit.record(
             "admin.user_deleted",
@@ -230,6 +232,8 @@ class AdminUsers:
             return user
         before = _snapshot(user)
         await self._users.update(user, self._clock.now(), status=UserStatus.ACTIVE)
+        assert user.id is not None
+        await self._listing().changed(user.id)
         await self._audit.record(
             "admin.user_restored",
             AuditAction.UPDATE,
@@ -250,6 +254,8 @@ class AdminUsers:
         """Clear the lock and the failure count. Raises: NotFoundError, ForbiddenError."""
         user = await self._target(actor, user_id)
         await self._lockout.unlock(user, actor)
+        assert user.id is not None
+        await self._listing().changed(user.id)
         return user
 
     async def reset_two_factor(self, actor: Actor, user_id: str) -> User:

@@ -64,18 +64,19 @@ class Budget:
 BUDGETS = {
     "me": Budget(ferretdb=0, mongodb=0, redis=2),
     "login": Budget(ferretdb=7, mongodb=6, redis=6),
-    "refresh": Budget(ferretdb=5, mongodb=4, redis=6),
+    "refresh": Budget(ferretdb=3, mongodb=3, redis=5),
     "register": Budget(ferretdb=8, mongodb=6, redis=5),
     "logout": Budget(ferretdb=7, mongodb=6, redis=4),
-    "users": Budget(ferretdb=3, mongodb=3, redis=1),
+    "users": Budget(ferretdb=1, mongodb=3, redis=1),
+    "users (filtered)": Budget(ferretdb=3, mongodb=3, redis=1),
     "user": Budget(ferretdb=6, mongodb=6, redis=2),
     "auditEvents": Budget(ferretdb=1, mongodb=1, redis=1),
     "mySessions": Budget(ferretdb=2, mongodb=2, redis=1),
 }
 
 USERS_PAGE = """
-query Page($first: Int) {
-  users(first: $first) {
+query Page($first: Int, $filter: UserFilterInput) {
+  users(first: $first, filter: $filter) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { cursor node { id email role status locked emailVerified createdAt twoFactorEnabled } }
@@ -233,15 +234,19 @@ async def test_the_admin_users_page_is_the_same_commands_whatever_its_size(
     for i in range(30):
         await member(manager, f"page{i:02d}")
     token = await admin_token(manager, http)
-    sent_for: dict[int, Recording] = {}
-    for size in (5, 25):
-        with COMMANDS.counting() as sent:
-            body = await call(http, USERS_PAGE, {"first": size}, token=token)
-        assert len(body["data"]["users"]["edges"]) == size, body
-        within("users", sent)
-        sent_for[size] = sent
-    assert sent_for[5] == sent_for[25], f"{sent_for[5].summary()}\n{sent_for[25].summary()}"
-    assert len(sent_for[5].redis) == len(sent_for[25].redis)
+    # On FerretDB the first unfiltered page reads every user once into the page
+    # snapshot (domain/admin/snapshot.py); the pages after it read no user at all.
+    await call(http, USERS_PAGE, {"first": 1}, token=token)
+    for filter_ in (None, {"role": "STUDENT"}):
+        sent_for: dict[int, Recording] = {}
+        for size in (5, 25):
+            with COMMANDS.counting() as sent:
+                body = await call(http, USERS_PAGE, {"first": size, "filter": filter_}, token)
+            assert len(body["data"]["users"]["edges"]) == size, body
+            within("users" if filter_ is None else "users (filtered)", sent)
+            sent_for[size] = sent
+        assert sent_for[5] == sent_for[25], f"{sent_for[5].summary()}\n{sent_for[25].summary()}"
+        assert len(sent_for[5].redis) == len(sent_for[25].redis)
 
 
 async def test_the_admin_user_detail(manager: LifespanManager, http: httpx.AsyncClient) -> None:
