@@ -11,7 +11,7 @@ of commands in the message, instead of slowing production silently. Lower a budg
 when a change saves a trip. The database budget differs by flavour where FerretDB needs
 an extra read (guarded writes by _id read first: domain/core/by_id.py; sign-in emails
 are looked up through their _id-keyed copy: domain/identity/email_lookup.py).
-bench/BUDGET.md has the table.
+bench/RESULTS.md has the table.
 """
 
 from __future__ import annotations
