@@ -17,6 +17,10 @@ What differs on FerretDB 1.24, and where it is handled:
   guarded by a condition go through ``domain/core/by_id.py`` (the guard checked after
   an ``_id`` read on FerretDB, kept in the filter on MongoDB); reads by ``_id`` check
   any further condition in Python.
+- Sorting and paging read every row too (``$natural`` is refused on ordinary
+  collections; a limit is pushed down only without filter and sort): the unfiltered
+  admin users page is served from a per-process snapshot on FerretDB
+  (``domain/admin/listing.py``, ``domain/admin/snapshot.py``).
 - Its SQLite tables lack an index on ``_id`` itself; ``scripts/ferretdb_indexes.py``
   adds one before FerretDB starts (``make run``, the tests, the benchmark).
 - A unique-index violation on an update comes back as a generic error carrying
