@@ -157,8 +157,11 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
     # ------------------------------------------------------- Gatehouse, first level
     sqlite_dir = tmp / "ferretdb" / "sqlite"
     with bench.phase(f"seed Gatehouse to {label(first)} users"):
+        # As `make run` does: every collection and its _id index before the API writes.
+        procs.services.prepare_gatehouse_collections(
+            mongodb_url, settings.mongodb_database, tmp / "ferretdb"
+        )
         gatehouse.seed(settings, users, first, bulk_hash)
-        # As `make run` does when FerretDB starts on existing data (scripts/services.py).
         add_id_indexes(sqlite_dir)
     with bench.phase("start Gatehouse"):
         gh = gatehouse.start(env, bench.logs)

@@ -42,6 +42,12 @@ def main() -> int:
         ferret.start()
         children.append(("ferretdb", ferret))
         env["GATEHOUSE_MONGODB_URL"] = f"mongodb://127.0.0.1:{ferret.port}"
+        # Every collection exists, with its _id index, before the API first writes to it.
+        services.prepare_gatehouse_collections(
+            env["GATEHOUSE_MONGODB_URL"],
+            env.get("GATEHOUSE_MONGODB_DATABASE", "gatehouse"),
+            VAR / "ferretdb",
+        )
 
     redis_url = env.get("GATEHOUSE_REDIS_URL", "redis://127.0.0.1:6379/0")
     parsed = urlparse(redis_url)

@@ -11,7 +11,10 @@ search (1.6 ms either way, flat with size).
 FerretDB neither knows of nor minds the extra index: SQLite keeps it current on every
 write and drops it with its table. It is added to tables that exist when this runs:
 before FerretDB starts on a data folder used before, and by the benchmark after it
-seeds. MongoDB needs none of this: its ``_id`` index serves these queries.
+seeds. A collection FerretDB creates later (on its first write) would go without it until
+the next restart, so ``make run`` first creates every collection Gatehouse uses and
+indexes them (``prepare_collections``). MongoDB needs none of this: its ``_id`` index
+serves these queries.
 
     uv run python scripts/ferretdb_indexes.py <sqlite folder>
 """
@@ -56,6 +59,24 @@ def add_id_indexes(sqlite_dir: Path) -> list[str]:
         finally:
             connection.close()
     return added
+
+
+def prepare_collections(
+    mongodb_url: str, database: str, names: list[str], sqlite_dir: Path
+) -> list[str]:
+    """Create the named collections on a running FerretDB (those missing), then give every
+    table its ``_id`` index; the tables that got one."""
+    import pymongo  # only here: the index script itself needs nothing but the standard library
+
+    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
+        mongodb_url, serverSelectionTimeoutMS=10_000
+    )
+    with client:
+        existing = set(client[database].list_collection_names())
+        for name in names:
+            if name not in existing:
+                client[database].create_collection(name)
+    return add_id_indexes(sqlite_dir)
 
 
 def main(argv: list[str]) -> int:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ferretdb_indexes import add_id_indexes
+from ferretdb_indexes import add_id_indexes, prepare_collections
 
 ROOT = Path(__file__).resolve().parents[1]
 FERRETDB_BIN = Path(
@@ -115,6 +115,16 @@ def ferretdb(data_dir: Path, port: int | None = None) -> Service:
         ],
         env={"DO_NOT_TRACK": "1"},
     )
+
+
+def prepare_gatehouse_collections(mongodb_url: str, database: str, data_dir: Path) -> list[str]:
+    """Every collection Gatehouse stores, created on a running FerretDB (whose data is in
+    ``data_dir``) and indexed on ``_id`` (scripts/ferretdb_indexes.py)."""
+    sys.path.insert(0, str(ROOT))
+    from domain.documents import DOCUMENT_MODELS
+
+    names = [str(getattr(model.Settings, "name", model.__name__)) for model in DOCUMENT_MODELS]
+    return prepare_collections(mongodb_url, database, names, data_dir / "sqlite")
 
 
 def secantusdb(data_dir: Path, port: int | None = None) -> Service:

@@ -84,3 +84,27 @@ def test_a_restart_on_existing_data_adds_the_index(tmp_path: Path) -> None:
             assert client["db"]["things"].find_one({"_id": "a"}) == {"_id": "a"}
     finally:
         second.stop()
+
+
+def test_make_run_creates_every_collection_with_its_index_before_the_api_writes(
+    ferretdb: tuple[services.Service, Path],
+) -> None:
+    # A collection FerretDB made on its first write would lack the index until a restart.
+    from domain.documents import DOCUMENT_MODELS
+
+    service, sqlite_dir = ferretdb
+    url = f"mongodb://127.0.0.1:{service.port}/"
+    indexed = services.prepare_gatehouse_collections(url, "gh", sqlite_dir.parent)
+    names = {str(getattr(m.Settings, "name", m.__name__)) for m in DOCUMENT_MODELS}
+    assert len(indexed) == len(names)
+    with pymongo.MongoClient(url) as client:
+        assert names <= set(client["gh"].list_collection_names())
+    with sqlite3.connect(sqlite_dir / "gh.sqlite") as connection:
+        (table,) = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'refresh_families%'"
+        ).fetchone()
+        rows = connection.execute(
+            f'EXPLAIN QUERY PLAN SELECT 1 FROM "{table}" WHERE {ID_EXPRESSION} = ?', ("x",)
+        ).fetchall()
+    assert "USING INDEX" in " ".join(str(row[-1]) for row in rows)
+    assert services.prepare_gatehouse_collections(url, "gh", sqlite_dir.parent) == []
