@@ -9,9 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+
+from tests.api.identity_ops import call
+from tests.passkeys.support import result
 
 REDIRECT_URI = "https://app.example.com/auth/callback"
 CLIENT_SECRET = "s3cret-of-the-gatehouse-client"
@@ -43,7 +46,8 @@ REQUEST_LINK_EMAIL = f"""mutation($token: String!) {{ requestSocialLinkEmail(lin
 CONFIRM_LINK_EMAIL = f"""mutation($token: String!) {{ confirmSocialLinkEmail(token: $token) {{
   __typename ... on SocialIdentityLinked {{ identity {{ id provider }} }} {ERRORS} }} }}"""
 UNLINK = f"""mutation($id: ID!) {{ unlinkSocialIdentity(id: $id) {{
-  __typename ... on SocialIdentityUnlinked {{ id }} {ERRORS} }} }}"""
+  __typename ... on SocialIdentityUnlinked {{ id }} {ERRORS}
+  ... on ReauthenticationRequired {{ maxAgeSeconds }} }} }}"""
 MY_IDENTITIES = "query { me { id identities { id provider email emailVerified } } }"
 USER_IDENTITIES = f"""query($userId: ID!) {{ userIdentities(userId: $userId) {{ __typename
   ... on UserIdentities {{ identities {{ id provider }} }} {ERRORS} }} }}"""
@@ -106,6 +110,28 @@ def with_query(url: str, **changes: str) -> str:
     parts = urlsplit(url)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     query.update(changes)
-    from urllib.parse import urlencode
-
     return parts._replace(query=urlencode(query)).geturl()
+
+
+async def begin(
+    client: httpx.AsyncClient, provider: str = "iam", **overrides: str
+) -> dict[str, Any]:
+    variables = {"provider": provider, "redirectUri": REDIRECT_URI, **overrides}
+    return result(await call(client, BEGIN, variables))
+
+
+async def complete(
+    client: httpx.AsyncClient, provider: str = "iam", **callback: str
+) -> dict[str, Any]:
+    variables = {"provider": provider, **callback}
+    return result(await call(client, COMPLETE, variables))
+
+
+async def social_sign_in(
+    client: httpx.AsyncClient, iam: Any, person: Any, provider: str = "iam"
+) -> dict[str, Any]:
+    """Begin, the provider's login and consent, and complete: the completion's answer."""
+    begun = await begin(client, provider)
+    assert begun["__typename"] == "SocialAuthorization", begun
+    callback = authorize(iam, begun["authorizationUrl"], person)
+    return await complete(client, provider, code=callback["code"], state=callback["state"])

@@ -22,41 +22,19 @@ from domain.social.documents import SocialIdentity
 from tests.api.identity_ops import PASSWORD, call, login, unique_email
 from tests.passkeys.support import COMPLETE_MFA, enable_totp, result
 from tests.social.support import (
-    BEGIN,
-    COMPLETE,
     CONFIRM_LINK,
     MY_IDENTITIES,
     REDIRECT_URI,
     authorize,
+    begin,
+    complete,
     provider_user,
+    social_sign_in,
 )
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 
 CLOCK_START = datetime.now(UTC).replace(microsecond=0)
-
-
-async def begin(
-    client: httpx.AsyncClient, provider: str = "iam", **overrides: str
-) -> dict[str, Any]:
-    variables = {"provider": provider, "redirectUri": REDIRECT_URI, **overrides}
-    return result(await call(client, BEGIN, variables))
-
-
-async def complete(
-    client: httpx.AsyncClient, provider: str = "iam", **callback: str
-) -> dict[str, Any]:
-    variables = {"provider": provider, **callback}
-    return result(await call(client, COMPLETE, variables))
-
-
-async def social_sign_in(
-    client: httpx.AsyncClient, iam: Any, person: Any, provider: str = "iam"
-) -> dict[str, Any]:
-    begun = await begin(client, provider)
-    assert begun["__typename"] == "SocialAuthorization", begun
-    callback = authorize(iam, begun["authorizationUrl"], person)
-    return await complete(client, provider, code=callback["code"], state=callback["state"])
 
 
 async def test_the_authorization_url_carries_pkce_state_and_nonce(
