@@ -64,6 +64,25 @@ def _deleted(record: AuditEvent) -> Mapped:
     return "user.deleted", {**_user(record), "actor_id": record.actor_id}
 
 
+def _identity_linked(record: AuditEvent) -> Mapped:
+    # ``proof``: how the owner showed the account was theirs ("sign_in", "email", or
+    # "signed_in" for a link begun from the account).
+    return "user.identity_linked", {
+        **_user(record),
+        "provider": record.details.get("provider"),
+        "proof": record.details.get("proof"),
+    }
+
+
+def _identity_unlinked(record: AuditEvent) -> Mapped:
+    # By the owner, or by an administrator (``actor_id`` tells which, as for user.deleted).
+    return "user.identity_unlinked", {
+        **_user(record),
+        "provider": record.details.get("provider"),
+        "actor_id": record.actor_id,
+    }
+
+
 def _session_revoked(record: AuditEvent) -> Mapped:
     return "session.revoked", {
         **_user(record),
@@ -103,6 +122,9 @@ _MAPPERS: dict[str, Callable[[AuditEvent], Mapped]] = {
     "user.password_reset": _password("reset"),
     "admin.user_updated": _role_changed,
     "admin.user_deleted": _deleted,
+    "user.social_linked": _identity_linked,
+    "user.social_unlinked": _identity_unlinked,
+    "admin.user_identity_removed": _identity_unlinked,
     "session.revoked": _session_revoked,
     "session.revoked_all": _sessions_revoked,
     "session.refresh_reuse": _refresh_reuse,

@@ -20,6 +20,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "user.password_changed",
         "user.role_changed",
         "user.deleted",
+        "user.identity_linked",
+        "user.identity_unlinked",
         "session.revoked",
         "security.refresh_reuse",
     }

@@ -102,6 +102,19 @@ def audit(event: str, **fields: Any) -> AuditEvent:
             ("session.refresh_reuse", dict(result="failure", details={"session": "s1"})),
             ("security.refresh_reuse", {"user_id": "u1", "session_id": "s1"}),
         ),
+        (
+            ("user.social_linked", dict(details={"provider": "google", "proof": "email"})),
+            ("user.identity_linked", {"user_id": "u1", "provider": "google", "proof": "email"}),
+        ),
+        (
+            ("user.social_unlinked", dict(actor_id="u1", details={"provider": "google"})),
+            ("user.identity_unlinked", {"user_id": "u1", "provider": "google", "actor_id": "u1"}),
+        ),
+        (
+            ("admin.user_identity_removed", dict(actor_id="a1", details={"provider": "github"})),
+            ("user.identity_unlinked", {"user_id": "u1", "provider": "github", "actor_id": "a1"}),
+        ),
+        (("user.social_link_required", {}), None),
         (("user.login", {}), None),
         (("admin.user_viewed", {}), None),
     ],

@@ -24,6 +24,8 @@ def test_the_event_catalogue() -> None:
         "security.refresh_reuse",
         "session.revoked",
         "user.deleted",
+        "user.identity_linked",
+        "user.identity_unlinked",
         "user.locked",
         "user.login_failed",
         "user.password_changed",
