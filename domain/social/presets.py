@@ -3,7 +3,8 @@
 A preset only fills in what is fixed for that provider (issuer, scopes, issuer rule,
 response mode, how the profile is read); everything else is the generic code path.
 
-- Google, GitLab: plain OpenID Connect.
+- Google, GitLab: plain OpenID Connect; Google's ID tokens name their issuer either
+  ``https://accounts.google.com`` or ``accounts.google.com`` (both are Google's).
 - Microsoft (Entra ID): the multi-tenant endpoints (``common``, ``organizations``,
   ``consumers``) publish the issuer ``https://login.microsoftonline.com/{tenantid}/v2.0``;
   the ID token's ``iss`` must be that template with the token's own ``tid``.
@@ -66,6 +67,23 @@ def exact_issuer(expected: str) -> IssuerRule:
     return accepts
 
 
+GOOGLE_ISSUER = "https://accounts.google.com"
+# Google's documentation: "The value of iss in the ID token is equal to
+# accounts.google.com or https://accounts.google.com".
+_GOOGLE_ISSUERS = frozenset({GOOGLE_ISSUER, "accounts.google.com"})
+
+
+def google_issuer(configured: str) -> IssuerRule:
+    """Google's two spellings when the issuer is Google's; otherwise exactly ``configured``."""
+    if configured != GOOGLE_ISSUER:
+        return exact_issuer(configured)
+
+    def accepts(issuer: str, claims: dict[str, object]) -> bool:
+        return issuer in _GOOGLE_ISSUERS
+
+    return accepts
+
+
 def microsoft_issuer(tenant: str) -> IssuerRule:
     """A shared endpoint accepts any tenant's issuer, but only the one naming the
     token's own ``tid``; a single tenant accepts only its own."""
@@ -120,13 +138,12 @@ def build_provider(name: str, settings: SocialProviderSettings) -> Provider:
             exact_issuer(issuer),
             response_mode="form_post",
         )
-    defaults = {"google": "https://accounts.google.com", "gitlab": "https://gitlab.com"}
-    issuer = settings.issuer or defaults.get(preset, "")
+    defaults = {"google": GOOGLE_ISSUER, "gitlab": "https://gitlab.com"}
+    issuer = (settings.issuer or defaults.get(preset, "")).rstrip("/")
     if not issuer:
         raise ValueError(f"{name}: a generic OpenID Connect provider needs an issuer")
-    return Provider(
-        name, "oidc", settings, issuer.rstrip("/"), scopes, exact_issuer(issuer.rstrip("/"))
-    )
+    rule = google_issuer(issuer) if preset == "google" else exact_issuer(issuer)
+    return Provider(name, "oidc", settings, issuer, scopes, rule)
 
 
 def build_providers(configured: dict[str, SocialProviderSettings]) -> dict[str, Provider]:
