@@ -33,6 +33,7 @@ from domain.email.transport import create_transport
 from domain.identity import email_lookup
 from domain.identity.passwords import create_password_hasher
 from domain.services import build_services
+from domain.social.prove import provider_http_client
 from resolvers.http import health
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
         database = mongo[settings.mongodb_database]
         hasher = create_password_hasher(settings)
+        # The social sign-in's connections to the providers (kept alive between calls).
+        social_http = provider_http_client(settings)
         try:
             flavour = await init_database(database, DOCUMENT_MODELS, settings.database_flavour)
             await email_lookup.email_lookup_for(flavour).prepare(app_clock.now())
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 transport=transport,
                 enqueue_email=_enqueue_email,
                 enqueue_delivery=enqueue_delivery,
+                social_http=social_http,
             )
             state = AppState(
                 settings=settings,
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 broker=broker,
                 email=transport,
                 hasher=hasher,
+                social_http=social_http,
                 started_at=time.monotonic(),
                 schema_hash=digest,
             )
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             logger.info("gatehouse stopping: closing connection pools")
             await _bounded("redis close", redis.aclose())
             await _bounded("mongo close", mongo.close())
+            await _bounded("social providers close", social_http.aclose())
             broker.close()
             hasher.close()
 

@@ -30,6 +30,12 @@ from domain.social.profile import ExternalIdentity, from_github, from_oidc_claim
 _DENIED = frozenset({"access_denied", "consent_required", "login_required", "user_cancelled_login"})
 
 
+def provider_http_client(settings: Settings) -> httpx.AsyncClient:
+    """The client every call to a provider goes through: the deployment's timeout on each
+    call, no redirects followed. Its owner closes it (the API lifespan, app.py)."""
+    return httpx.AsyncClient(timeout=settings.social_http_timeout_seconds, follow_redirects=False)
+
+
 class ProviderGateway:
     def __init__(
         self,
@@ -42,9 +48,7 @@ class ProviderGateway:
         self._redirects = frozenset(settings.social_redirect_uris)
         self._timeout = settings.social_http_timeout_seconds
         self._clock = clock
-        self._http = http or httpx.AsyncClient(
-            timeout=settings.social_http_timeout_seconds, follow_redirects=False
-        )
+        self._http = http or provider_http_client(settings)
         self._pending = pending
         self.metadata = ProviderMetadata(self._http, clock, settings.social_metadata_ttl_seconds)
 

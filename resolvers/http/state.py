@@ -1,12 +1,13 @@
 """What the application holds for its lifetime, built in the lifespan: the services
 (domain/services.py) and what only the HTTP layer needs (clients for the health checks,
-the schema digest, the start time)."""
+the schema digest, the start time), and every client the lifespan closes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from dramatiq.brokers.redis import RedisBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -30,5 +31,7 @@ class AppState:
     broker: RedisBroker
     email: EmailTransport
     hasher: PasswordHasher
+    # The social sign-in providers' connection pool (domain/social/prove.py).
+    social_http: httpx.AsyncClient
     started_at: float
     schema_hash: str

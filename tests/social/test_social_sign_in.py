@@ -32,7 +32,7 @@ from tests.social.support import (
     social_sign_in,
 )
 from tests.support.accounts import staff_account
-from tests.support.asgi import LifespanManager
+from tests.support.asgi import AppWith, LifespanManager, asgi_client
 
 CLOCK_START = datetime.now(UTC).replace(microsecond=0)
 
@@ -201,3 +201,15 @@ def _user_role() -> Any:
     from domain.core.roles import Role
 
     return Role.STUDENT
+
+
+async def test_the_providers_client_is_closed_on_shutdown(
+    app_with: AppWith, clock: FrozenClock, social_settings: dict[str, Any]
+) -> None:
+    async with app_with(clock=clock, **social_settings) as running:
+        http = running.state.social_http
+        async with asgi_client(running) as client:
+            assert (await begin(client))["__typename"] == "SocialAuthorization"
+        assert not http.is_closed
+    # The lifespan's bounded close step: no connection to a provider outlives the app.
+    assert http.is_closed
