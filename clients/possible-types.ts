@@ -16,6 +16,10 @@
       "RateLimited",
       "ValidationFailed"
     ],
+    "BeginPasskeyReauthenticationResult": [
+      "PasskeyReauthenticationOptions",
+      "ValidationFailed"
+    ],
     "BeginPasskeyRegistrationResult": [
       "InvalidCredentials",
       "PasskeyRegistrationOptions",
@@ -44,6 +48,17 @@
       "PasswordChanged",
       "RateLimited",
       "ReauthenticationRequired",
+      "ValidationFailed"
+    ],
+    "CompleteEmailSignInResult": [
+      "AccountDisabled",
+      "AccountLocked",
+      "AuthPayload",
+      "EmailSignInDisabled",
+      "InvalidEmailCode",
+      "InvalidToken",
+      "MfaRequired",
+      "RateLimited",
       "ValidationFailed"
     ],
     "CompleteMfaLoginResult": [
@@ -148,6 +163,8 @@
       "AccountLocked",
       "InvalidCredentials",
       "InvalidMfaCode",
+      "InvalidPasskey",
+      "PasskeyChallengeExpired",
       "RateLimited",
       "Reauthenticated",
       "ValidationFailed"
@@ -207,6 +224,12 @@
       "ReauthenticationRequired",
       "ValidationFailed"
     ],
+    "RequestEmailSignInResult": [
+      "EmailSignInDisabled",
+      "EmailSignInRequested",
+      "RateLimited",
+      "ValidationFailed"
+    ],
     "RequestSocialLinkEmailResult": [
       "RateLimited",
       "SocialLinkEmailSent",
@@ -229,6 +252,10 @@
     "RevokeSessionResult": [
       "NotFound",
       "SessionRevoked"
+    ],
+    "RevokeTrustedDeviceResult": [
+      "NotFound",
+      "TrustedDeviceRevoked"
     ],
     "RevokeUserSessionsResult": [
       "Forbidden",
@@ -255,9 +282,11 @@
       "AccountDisabled",
       "AccountLocked",
       "EmailNotVerified",
+      "EmailSignInDisabled",
       "EmailTaken",
       "Forbidden",
       "InvalidCredentials",
+      "InvalidEmailCode",
       "InvalidMfaCode",
       "InvalidPasskey",
       "InvalidRefreshToken",

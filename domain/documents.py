@@ -11,7 +11,7 @@ from domain.email.outbox import EmailMessage
 from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
 from domain.identity.identifiers import LoginIdentifier
-from domain.mfa.documents import BackupCode, TotpCredential
+from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
 from domain.passkeys.documents import Passkey
 from domain.sessions.documents import RefreshFamily, RefreshToken, Session
 from domain.social.documents import SocialIdentity
@@ -29,6 +29,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     AuditEvent,
     TotpCredential,
     BackupCode,
+    TrustedDevice,
     Passkey,
     SocialIdentity,
     EmailMessage,

@@ -9,7 +9,9 @@ through two plain functions, so domain/ does not import the workers.
 
 Order matters only where one service is handed to another: the audit trail (with webhook
 publishing listening) comes first, because most use cases record audit events; the
-TOTP replay notice is built before the MFA service that calls it.
+TOTP replay notice is built before the MFA service that calls it; trusted devices come
+before the sessions and the MFA service, which end them (every session ended, a factor
+changed); the passkeys' re-authentication before the re-authentication that asks it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from domain.admin.users import AdminUsers
 from domain.analytics.service import AnalyticsService
 from domain.apikeys.service import ApiKey, ApiKeyService
 from domain.audit.service import AuditService
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.sealing import sealing_box
 from domain.core.settings import Settings
@@ -51,12 +54,16 @@ from domain.identity.two_factor import TwoFactorService
 from domain.lockout.counter import AttemptCounter
 from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
-from domain.mfa.service import MfaService
+from domain.mfa.service import FactorChange, MfaService
+from domain.mfa.trusted_devices import TrustedDevices
 from domain.passkeys.challenges import ChallengeStore
 from domain.passkeys.management import PasskeyManagement
+from domain.passkeys.reauthentication import PasskeyReauthentication
 from domain.passkeys.registration import PasskeyRegistration
 from domain.passkeys.relying_party import RelyingParty, derive_decoy_key
 from domain.passkeys.sign_in import PasskeySignIn
+from domain.passwordless.codes import EmailCodes, code_key
+from domain.passwordless.email_sign_in import EmailSignIn
 from domain.persisted_queries.store import PersistedQueryStore
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
@@ -105,6 +112,9 @@ class Services:
     email_delivery: EmailDelivery
     webhooks: Webhooks
     persisted_queries: PersistedQueryStore
+    passkey_reauthentication: PasskeyReauthentication
+    trusted_devices: TrustedDevices
+    email_sign_in: EmailSignIn
     passkey_registration: PasskeyRegistration
     passkey_sign_in: PasskeySignIn
     passkeys: PasskeyManagement
@@ -148,6 +158,13 @@ def build_services(
     async def api_key_created(creator: PydanticObjectId, key: ApiKey) -> None:
         await notices.api_key_created(creator, key.name, key.scopes)
 
+    trusted = TrustedDevices(settings, clock, audit)
+
+    async def factor_changed(user_id: PydanticObjectId, change: FactorChange) -> None:
+        # A new or removed factor re-decides which devices may skip it: none, for now.
+        await trusted.end_all(user_id, f"factor_{change.value}", Actor.system())
+        await notices.factor_changed(user_id, change)
+
     sessions = SessionService(
         settings,
         clock,
@@ -159,6 +176,7 @@ def build_services(
         on_reuse=alert_reuse,
         load_active_owner=users.get_active,
         box=box,
+        on_all_ended=trusted.end_all,
     )
     link_tokens = ActionTokens(clock)
     quiet_mail = QuietMail(settings, redis, link_tokens, outbox)
@@ -176,18 +194,33 @@ def build_services(
         box,
         clock,
         issuer=settings.totp_issuer or settings.product_name,
-        on_change=notices.factor_changed,
+        on_change=factor_changed,
         on_replay=TotpReplayNotice(audit, quiet_mail, outbox),
     )
     authenticator = Authenticator(access_tokens, revocations)
     rate_limits = RateLimitService(settings, redis, clock)
     mfa_challenges = MfaChallenges(settings, redis, clock)
-    login = LoginService(
-        settings, clock, hasher, outbox, sessions, lockout, audit, users, mfa, mfa_challenges
-    )
-    # Passkeys open their sessions through the password sign-in's own end (login).
     relying_party = RelyingParty(settings, derive_decoy_key(settings))
     passkey_challenges = ChallengeStore(settings, redis, clock)
+    passkey_reauthentication = PasskeyReauthentication(
+        clock, relying_party, passkey_challenges, lockout=lockout, audit=audit, outbox=outbox
+    )
+    # Passkeys and emailed codes open their sessions through the password sign-in's own
+    # end: the second factor, trusted devices and the session are decided there.
+    login = LoginService(
+        settings,
+        clock,
+        hasher,
+        outbox,
+        sessions,
+        lockout,
+        audit,
+        users,
+        mfa,
+        mfa_challenges,
+        trusted,
+        has_passkey=passkey_reauthentication.has_passkey,
+    )
     # Social sign-in: the gateway's HTTP client (its own unless one is given) times out
     # every call to a provider.
     social = ProviderGateway(settings, clock, PendingSignIns(settings, redis, clock), social_http)
@@ -223,7 +256,14 @@ def build_services(
             clock, audit, on_created=api_key_created, max_rate_limit=settings.api_key_max_rate_limit
         ),
         reauthentication=Reauthentication(
-            settings, clock, hasher, mfa, audit, lockout.record_failed_attempt, access_tokens
+            settings,
+            clock,
+            hasher,
+            mfa,
+            audit,
+            lockout.record_failed_attempt,
+            access_tokens,
+            passkeys=passkey_reauthentication,
         ),
         audit=audit,
         admin_users=AdminUsers(
@@ -249,6 +289,19 @@ def build_services(
         ),
         webhooks=webhooks,
         persisted_queries=PersistedQueryStore(redis, settings, clock),
+        passkey_reauthentication=passkey_reauthentication,
+        trusted_devices=trusted,
+        email_sign_in=EmailSignIn(
+            settings,
+            clock,
+            EmailCodes(settings, redis, clock, code_key(settings)),
+            login=login,
+            sessions=sessions,
+            lockout=lockout,
+            users=users,
+            audit=audit,
+            outbox=outbox,
+        ),
         passkey_registration=PasskeyRegistration(
             clock, relying_party, passkey_challenges, audit, outbox
         ),
@@ -258,13 +311,12 @@ def build_services(
             relying_party,
             passkey_challenges,
             login=login,
-            mfa=mfa,
             mfa_challenges=mfa_challenges,
             lockout=lockout,
             audit=audit,
             outbox=outbox,
         ),
-        passkeys=PasskeyManagement(audit, outbox),
+        passkeys=PasskeyManagement(audit, outbox, trusted),
         social_sign_in=SocialSignIn(
             clock,
             social,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from beanie import PydanticObjectId
+from strawberry.scalars import JSON
 
 from domain.core.errors import NotFoundError, RateLimitedError, ValidationError
 from domain.identity.action_tokens import InvalidActionTokenError
@@ -21,6 +22,7 @@ from domain.mfa.errors import (
     TotpAlreadyEnabledError,
     TotpNotEnabledError,
 )
+from domain.passkeys.errors import InvalidPasskeyError, PasskeyChallengeExpiredError
 from domain.ratelimit.policy import Operation
 from domain.sessions.errors import (
     InvalidRefreshTokenError,
@@ -93,15 +95,17 @@ async def resend_verification_email(info: Info, email: str) -> EmailRequestAccep
     return EmailRequestAccepted(message=EMAIL_REQUEST_MESSAGE)
 
 
-def _login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequired:
+def login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequired:
+    """A sign-in's outcome (any first step) as its GraphQL answer."""
     if outcome.challenge is not None:
         return MfaRequired(
             challenge_token=outcome.challenge.token,
             expires_at=outcome.challenge.expires_at,
-            methods=["totp", "backup_code"],
+            methods=list(outcome.methods) or ["totp", "backup_code"],
         )
     assert outcome.tokens is not None
-    return AuthPayload.build(outcome.tokens, outcome.user, info.context.clock.now())
+    now = info.context.clock.now()
+    return AuthPayload.build(outcome.tokens, outcome.user, now, outcome.device_token)
 
 
 @maps_domain_errors(
@@ -112,11 +116,15 @@ def _login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequire
     AccountLockedError,
     RateLimitedError,
 )
-async def login(info: Info, email: str, password: str) -> AuthPayload | MfaRequired:
+async def login(
+    info: Info, email: str, password: str, device_token: str | None = None
+) -> AuthPayload | MfaRequired:
     ctx = info.context
     await limit(info, Operation.LOGIN, account=email_key(email))
-    outcome = await ctx.services.login.login(email=email, password=password, actor=actor_of(info))
-    return _login_result(info, outcome)
+    outcome = await ctx.services.login.login(
+        email=email, password=password, actor=actor_of(info), device_token=device_token
+    )
+    return login_result(info, outcome)
 
 
 @maps_domain_errors(
@@ -127,7 +135,11 @@ async def login(info: Info, email: str, password: str) -> AuthPayload | MfaRequi
     RateLimitedError,
 )
 async def complete_mfa_login(
-    info: Info, challenge_token: str, code: str | None = None, backup_code: str | None = None
+    info: Info,
+    challenge_token: str,
+    code: str | None = None,
+    backup_code: str | None = None,
+    remember_device: bool = False,
 ) -> AuthPayload | MfaRequired:
     ctx = info.context
     owner = await ctx.services.login.challenge_owner(challenge_token)
@@ -137,13 +149,16 @@ async def complete_mfa_login(
         code=code,
         backup_code=backup_code,
         actor=actor_of(info),
+        remember_device=remember_device,
     )
-    return _login_result(info, outcome)
+    return login_result(info, outcome)
 
 
 @maps_domain_errors(
     InvalidCredentialsError,
     InvalidMfaCodeError,
+    InvalidPasskeyError,
+    PasskeyChallengeExpiredError,
     AccountLockedError,
     RateLimitedError,
     ValidationError,
@@ -153,13 +168,19 @@ async def reauthenticate(
     password: str | None = None,
     code: str | None = None,
     backup_code: str | None = None,
+    passkey: JSON | None = None,
 ) -> Reauthenticated:
     principal = info.context.require_principal()
-    # Limited like the sign-in it stands for: a password like login, a code like 2FA.
-    operation = Operation.LOGIN if password else Operation.MFA
+    # Limited like the sign-in it stands for: a password or passkey like login, a code like 2FA.
+    operation = Operation.LOGIN if password or passkey is not None else Operation.MFA
     await limit(info, operation, account=principal.user_id)
     proof = await info.context.services.reauthentication.reauthenticate(
-        principal, actor=actor_of(info), password=password, code=code, backup_code=backup_code
+        principal,
+        actor=actor_of(info),
+        password=password,
+        code=code,
+        backup_code=backup_code,
+        passkey=passkey,
     )
     return Reauthenticated.build(proof, info.context.clock.now())
 

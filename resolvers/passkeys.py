@@ -13,7 +13,6 @@ from domain.identity.errors import (
     EmailNotVerifiedError,
     InvalidCredentialsError,
 )
-from domain.identity.login import LoginOutcome
 from domain.passkeys.errors import (
     InvalidPasskeyError,
     LastSignInMethodError,
@@ -21,6 +20,7 @@ from domain.passkeys.errors import (
 )
 from domain.ratelimit.policy import Operation
 from resolvers.guards import email_key, limit
+from resolvers.identity import login_result
 from schema.actor import actor_of
 from schema.context import Info
 from schema.error_mapping import maps_domain_errors
@@ -28,6 +28,7 @@ from schema.identity.types import AuthPayload, MfaRequired
 from schema.passkeys.types import (
     PasskeyAdded,
     PasskeyLoginOptions,
+    PasskeyReauthenticationOptions,
     PasskeyRegistrationOptions,
     PasskeyRemoved,
     PasskeyRenamed,
@@ -82,18 +83,6 @@ async def begin_passkey_login(
     )
 
 
-def _signed_in(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequired:
-    if outcome.challenge is not None:
-        # A passkey without user verification is one factor: the TOTP still follows.
-        return MfaRequired(
-            challenge_token=outcome.challenge.token,
-            expires_at=outcome.challenge.expires_at,
-            methods=["totp", "backup_code"],
-        )
-    assert outcome.tokens is not None
-    return AuthPayload.build(outcome.tokens, outcome.user, info.context.clock.now())
-
-
 @maps_domain_errors(
     InvalidPasskeyError,
     PasskeyChallengeExpiredError,
@@ -103,7 +92,7 @@ def _signed_in(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequired:
     RateLimitedError,
 )
 async def finish_passkey_login(
-    info: Info, attempt_id: str, credential: JSON
+    info: Info, attempt_id: str, credential: JSON, device_token: str | None = None
 ) -> AuthPayload | MfaRequired:
     services = info.context.services
     # A second factor after a password is limited like the codes it stands beside.
@@ -113,9 +102,25 @@ async def finish_passkey_login(
     else:
         await limit(info, Operation.LOGIN)
     outcome = await services.passkey_sign_in.finish(
-        attempt_id=attempt_id, credential=credential, actor=actor_of(info)
+        attempt_id=attempt_id,
+        credential=credential,
+        actor=actor_of(info),
+        device_token=device_token,
     )
-    return _signed_in(info, outcome)
+    # A passkey without user verification is one factor: a two-factor account answers
+    # MfaRequired (unless the device is trusted).
+    return login_result(info, outcome)
+
+
+@maps_domain_errors(ValidationError)
+async def begin_passkey_reauthentication(info: Info) -> PasskeyReauthenticationOptions:
+    principal = info.context.require_principal()
+    begun = await info.context.services.passkey_reauthentication.begin(
+        PydanticObjectId(principal.user_id), principal.session_id
+    )
+    return PasskeyReauthenticationOptions(
+        options=options_object(begun.options_json), expires_at=begun.expires_at
+    )
 
 
 async def my_passkeys(info: Info) -> list[PasskeyType]:

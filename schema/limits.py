@@ -48,6 +48,7 @@ FIELD_COSTS: Mapping[str, int] = {
     "Query.mySecurityEvents": LOOKUP_COST,
     "Query.mySessions": LOOKUP_COST,
     "Query.myPasskeys": LOOKUP_COST,
+    "Query.myTrustedDevices": LOOKUP_COST,
     # The user, their passkeys, and an audit record of the view.
     "Query.userPasskeys": 3 * LOOKUP_COST,
     "User.identities": LOOKUP_COST,
@@ -63,6 +64,8 @@ FIELD_COSTS: Mapping[str, int] = {
     "Query.topOperations": LOOKUP_COST,
     # Batched per page (schema/loaders.py): one lookup for the page, a little per row.
     "User.twoFactorEnabled": 2,
+    # Batched the same way: a lookup each of passwords, passkeys and TOTP for the page.
+    "User.signInMethods": 3,
 }
 
 
@@ -100,6 +103,8 @@ LIST_SIZES: Mapping[str, ListSize] = {
     "Query.mySessions": ListSize(maximum=20),
     # domain/passkeys/registration.py MAX_PASSKEYS_PER_ACCOUNT.
     "Query.myPasskeys": ListSize(maximum=20),
+    # domain/mfa/trusted_devices.py MAX_TRUSTED_DEVICES.
+    "Query.myTrustedDevices": ListSize(maximum=20),
     "UserPasskeys.passkeys": ListSize(maximum=20),
     # One per configured provider.
     "User.identities": ListSize(maximum=20),

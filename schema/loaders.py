@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from domain.mfa.repository import users_with_two_factor
+from domain.passwordless.methods import Credentials, credentials_of
 
 
 async def _two_factor_enabled(user_ids: list[str]) -> list[bool]:
@@ -20,6 +21,12 @@ def _two_factor_loader() -> DataLoader[str, bool]:
     return DataLoader(load_fn=_two_factor_enabled, cache=False)
 
 
+def _credentials_loader() -> DataLoader[str, Credentials]:
+    return DataLoader(load_fn=credentials_of, cache=False)
+
+
 @dataclass(slots=True)
 class Loaders:
     two_factor_enabled: DataLoader[str, bool] = field(default_factory=_two_factor_loader)
+    # What each account signs in with (User.signInMethods).
+    credentials: DataLoader[str, Credentials] = field(default_factory=_credentials_loader)

@@ -24,7 +24,9 @@ from schema.extensions import GatehouseExtension, OperationPolicy
 from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.live import Subscription
 from schema.passkeys.operations import PasskeyMutation, PasskeyQuery
+from schema.passwordless.operations import PasswordlessMutation
 from schema.social.operations import SocialMutation, SocialQuery
+from schema.trusted_devices.operations import TrustedDeviceMutation, TrustedDeviceQuery
 from schema.types.server_info import ServerInfo
 from schema.webhooks.operations import WebhookMutation, WebhookQuery
 
@@ -33,6 +35,7 @@ from schema.webhooks.operations import WebhookMutation, WebhookQuery
 class Query(
     IdentityQuery,
     PasskeyQuery,
+    TrustedDeviceQuery,
     SocialQuery,
     ApiKeyQuery,
     AuditQuery,
@@ -50,6 +53,8 @@ class Query(
 class Mutation(
     IdentityMutation,
     PasskeyMutation,
+    PasswordlessMutation,
+    TrustedDeviceMutation,
     SocialMutation,
     ApiKeyMutation,
     AdminMutation,

@@ -38,6 +38,7 @@ from domain.passkeys.errors import (
     LastSignInMethodError,
     PasskeyChallengeExpiredError,
 )
+from domain.passwordless.errors import EmailSignInDisabledError, InvalidEmailCodeError
 from domain.sessions.errors import (
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
@@ -162,6 +163,20 @@ class PasskeyChallengeExpired(UserError):
     pass
 
 
+@strawberry.type(
+    description="The emailed code is wrong (`INVALID_EMAIL_CODE`: try again; every wrong "
+    "code counts toward the account lock, the fifth ends the code), or no code is live for "
+    "the address (`EMAIL_CODE_EXPIRED`: expired, used, replaced or ended; ask for a new one)."
+)
+class InvalidEmailCode(UserError):
+    pass
+
+
+@strawberry.type(description="This deployment does not offer sign-in with an emailed code.")
+class EmailSignInDisabled(UserError):
+    pass
+
+
 @strawberry.type(description="The only way into the account cannot be removed.")
 class LastSignInMethod(UserError):
     pass
@@ -202,7 +217,8 @@ class ReauthenticationRequired(UserError):
     )
     methods: list[str] = strawberry.field(
         description="The proofs this account can give `reauthenticate`: "
-        '"password", and with two-factor on "totp" and (while any are left) "backup_code".'
+        '"password" (unless the account has none), with two-factor on "totp" and (while '
+        'any are left) "backup_code", and "passkey" when the account has one.'
     )
 
 
@@ -230,6 +246,8 @@ USER_ERROR_TYPES: Mapping[type[DomainError], type[UserError]] = {
     ReauthenticationRequiredError: ReauthenticationRequired,
     InvalidPasskeyError: InvalidPasskey,
     PasskeyChallengeExpiredError: PasskeyChallengeExpired,
+    InvalidEmailCodeError: InvalidEmailCode,
+    EmailSignInDisabledError: EmailSignInDisabled,
     LastSignInMethodError: LastSignInMethod,
     SocialSignInFailedError: SocialSignInFailed,
     SocialIdentityTakenError: SocialIdentityTaken,

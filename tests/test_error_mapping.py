@@ -23,6 +23,7 @@ from domain.core.settings import Settings
 from domain.identity.errors import AccountLockedError
 from domain.mfa.errors import TotpCodeReplayedError
 from domain.passkeys.errors import PasskeyAlreadyRegisteredError, PasskeyCloneSuspectedError
+from domain.passwordless.errors import EmailCodeExpiredError
 from schema.error_mapping import (
     declared_errors,
     maps_domain_errors,
@@ -155,6 +156,7 @@ def test_mapped_error_codes_are_enum_members_with_unchanged_values() -> None:
         TotpCodeReplayedError.code,
         PasskeyCloneSuspectedError.code,
         PasskeyAlreadyRegisteredError.code,
+        EmailCodeExpiredError.code,
     }
     assert all(isinstance(code, StrEnum) for code in codes), codes
     assert {str(code) for code in codes} == {
@@ -165,5 +167,6 @@ def test_mapped_error_codes_are_enum_members_with_unchanged_values() -> None:
         "NO_PENDING_ENROLLMENT", "TOTP_NOT_ENABLED", "REAUTHENTICATION_REQUIRED",
         "INVALID_PASSKEY", "PASSKEY_CLONE_SUSPECTED", "PASSKEY_ALREADY_REGISTERED",
         "PASSKEY_CHALLENGE_EXPIRED", "LAST_SIGN_IN_METHOD",
+        "INVALID_EMAIL_CODE", "EMAIL_CODE_EXPIRED", "EMAIL_SIGN_IN_DISABLED",
         "SOCIAL_SIGN_IN_FAILED", "SOCIAL_IDENTITY_TAKEN", "SOCIAL_LINK_EXPIRED",
     }  # fmt: skip

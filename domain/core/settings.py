@@ -255,6 +255,16 @@ class Settings(BaseSettings):
     # accepts a sign-in or `reauthenticate`: each operation declares its own maximum age
     # (SECURITY.md), and this caps them all; lower it to tighten every one.
     reauthentication_max_age_seconds: int = Field(default=900, ge=30, le=3600)
+    # How long a device that answered the second factor with `rememberDevice` may skip
+    # it (domain/mfa/trusted_devices.py); 0 remembers no device.
+    trusted_device_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=0, le=365 * 24 * 3600)
+
+    # --- sign-in with an emailed code or link (domain/passwordless/) ---
+    email_sign_in_enabled: bool = True
+    email_sign_in_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    # Wrong codes that end a code (each also counts toward the account lock).
+    email_sign_in_max_attempts: int = Field(default=5, ge=1, le=10)
+    email_sign_in_path: str = "/email-sign-in"
 
     # --- passkeys (WebAuthn; domain/passkeys/) ---
     # The relying party: the registrable domain passkeys are bound to (the origins' host

@@ -1,13 +1,19 @@
 """Sign-in: the password step, the hand-off to a second factor, and the session it opens.
 
 The lock and the throttle are the lockout slice's (asked through ``AccountLock``); an
-unknown address, a wrong password and a locked account cost the same hashing work.
+unknown address, a wrong password, an account without a password and a locked account
+cost the same hashing work. Other first steps (an emailed code, a passkey) hand their
+proven user to ``second_step``; every sign-in ends in ``_finish_login``, which records
+how it was proved (RFC 8176 ``amr``, domain/tokens/methods.py) on the session. A device
+trusted after a second factor (``deviceToken``, domain/mfa/trusted_devices.py) skips it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from beanie import PydanticObjectId
 from loguru import logger
 
 from domain.audit.documents import AuditAction, AuditResult
@@ -34,10 +40,21 @@ from domain.identity.validation import validate_email
 from domain.mfa.challenges import Challenge, MfaChallenges
 from domain.mfa.errors import InvalidMfaCodeError
 from domain.mfa.service import MfaService
+from domain.mfa.trusted_devices import TrustedDevices
 from domain.sessions.device import device_label
 from domain.sessions.service import IssuedTokens, SessionService
+from domain.tokens.methods import (
+    HARDWARE_KEY,
+    ONE_TIME_CODE,
+    PASSWORD,
+    is_multi_factor,
+    legacy_methods,
+    sign_in_methods,
+)
 
 MAX_KNOWN_DEVICES = 20
+# Whether the account has a passkey (domain/passkeys/, which depends on this slice).
+PasskeyCheck = Callable[[PydanticObjectId], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +64,17 @@ class LoginOutcome:
     user: User
     tokens: IssuedTokens | None = None
     challenge: Challenge | None = None
+    # What can answer the challenge: "totp", "backup_code", and "passkey" when the
+    # account has one (and the first step was not a passkey already).
+    methods: tuple[str, ...] = ()
+    # A trusted-device token granted with the tokens (``rememberDevice``).
+    device_token: str | None = None
+
+
+def has_password(user: User) -> bool:
+    """Whether the account can sign in with a password (an account whose address an
+    emailed code verified has none until it sets one; domain/passwordless/)."""
+    return bool(user.password_hash)
 
 
 class LoginService:
@@ -62,6 +90,8 @@ class LoginService:
         users: CachedUsers,
         mfa: MfaService,
         challenges: MfaChallenges,
+        trusted: TrustedDevices,
+        has_passkey: PasskeyCheck,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -73,8 +103,12 @@ class LoginService:
         self._users = users
         self._mfa = mfa
         self._challenges = challenges
+        self._trusted = trusted
+        self._has_passkey = has_passkey
 
-    async def login(self, *, email: object, password: object, actor: Actor) -> LoginOutcome:
+    async def login(
+        self, *, email: object, password: object, actor: Actor, device_token: object = None
+    ) -> LoginOutcome:
         """Raises: ValidationError, InvalidCredentialsError, EmailNotVerifiedError,
         AccountDisabledError."""
         normalized, errors = validate_email(email)
@@ -106,6 +140,12 @@ class LoginService:
             await self._login_failed(None, "unknown_email", actor, email=normalized)
             await self._lockout.record_unknown_failure(normalized, actor)
             raise InvalidCredentialsError
+        if not has_password(user):
+            # No password to check: the same work, and the same answer as a wrong one.
+            await self._hasher.dummy_verify(password)
+            await self._login_failed(user, "no_password", actor)
+            await self._lockout.record_failed_attempt(user, actor)
+            raise InvalidCredentialsError
         result = await self._hasher.verify(password, user.password_hash)
         now = self._clock.now()
         if not result.valid:
@@ -120,14 +160,28 @@ class LoginService:
             raise EmailNotVerifiedError
         if result.new_hash is not None:
             await self._users.update(user, now, password_hash=result.new_hash)
+        return await self.second_step(user, actor, first=(PASSWORD,), device_token=device_token)
+
+    async def second_step(
+        self, user: User, actor: Actor, *, first: Sequence[str], device_token: object = None
+    ) -> LoginOutcome:
+        """After a first step proved ``user`` (``first``: its RFC 8176 methods): the
+        session, or for a two-factor account the challenge, unless this device is
+        trusted for the account."""
         assert user.id is not None
-        if await self._mfa.is_enabled(user.id):
-            challenge = await self._challenges.issue(str(user.id))
-            await self._audit.record(
-                "user.mfa_challenged", AuditAction.LOGIN, actor=actor, target_id=str(user.id)
-            )
-            return LoginOutcome(user=user, challenge=challenge)
-        return await self._finish_login(user, actor, mfa=False)
+        if not await self._mfa.is_enabled(user.id):
+            return await self._finish_login(user, actor, sign_in_methods(first, multi_factor=False))
+        if device_token is not None and await self._trusted.trusts(user.id, device_token, actor):
+            amr = sign_in_methods(first, multi_factor=True)
+            return await self._finish_login(user, actor, amr, trusted_device=True)
+        challenge = await self._challenges.issue(str(user.id), first)
+        await self._audit.record(
+            "user.mfa_challenged", AuditAction.LOGIN, actor=actor, target_id=str(user.id)
+        )
+        methods = ["totp", "backup_code"]
+        if HARDWARE_KEY not in first and await self._has_passkey(user.id):
+            methods.append("passkey")
+        return LoginOutcome(user=user, challenge=challenge, methods=tuple(methods))
 
     async def complete_mfa_login(
         self,
@@ -136,8 +190,10 @@ class LoginService:
         code: str | None,
         backup_code: str | None,
         actor: Actor,
+        remember_device: bool = False,
     ) -> LoginOutcome:
-        """The second step of a two-factor sign-in.
+        """The second step of a two-factor sign-in; ``remember_device`` grants this
+        device a trusted-device token (returned on the outcome).
 
         Raises: InvalidActionTokenError (expired or used challenge), InvalidMfaCodeError,
         AccountLockedError, AccountDisabledError.
@@ -161,13 +217,26 @@ class LoginService:
             await self._lockout.record_failed_attempt(user, actor)
             raise InvalidMfaCodeError
         assert isinstance(challenge, str)
-        if await self._challenges.consume(challenge) is None:
+        pending = await self._challenges.consume(challenge)
+        if pending is None:
             # Another request finished this sign-in a moment ago.
             raise InvalidActionTokenError("This sign-in step has expired. Sign in again.")
-        return await self._finish_login(user, actor, mfa=True, backup=bool(backup_code))
+        amr = sign_in_methods((*pending.first_step, ONE_TIME_CODE), multi_factor=True)
+        outcome = await self._finish_login(user, actor, amr, backup=bool(backup_code))
+        if not remember_device:
+            return outcome
+        device = device_label(actor.user_agent)
+        token = await self._trusted.grant(user.id, device=device, actor=actor)
+        return LoginOutcome(user=user, tokens=outcome.tokens, device_token=token)
 
     async def _finish_login(
-        self, user: User, actor: Actor, *, mfa: bool, backup: bool = False
+        self,
+        user: User,
+        actor: Actor,
+        amr: Sequence[str],
+        *,
+        backup: bool = False,
+        trusted_device: bool = False,
     ) -> LoginOutcome:
         user_agent, ip = actor.user_agent, actor.ip
         now = self._clock.now()
@@ -182,7 +251,8 @@ class LoginService:
             user, now, last_login_at=now, failed_login_count=0, known_devices=devices
         )
         await self._lockout.clear_failures(user.email)
-        tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip, mfa=mfa)
+        mfa = is_multi_factor(amr)
+        tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip, mfa=mfa, amr=amr)
         if not first_login and not known_device:
             await self._mailer.send(
                 "new_device_login",
@@ -198,14 +268,30 @@ class LoginService:
             AuditAction.LOGIN,
             actor=actor.as_user(str(user.id)),
             target_id=str(user.id),
-            details={"session": tokens.session_id, "mfa": mfa, "backup_code": backup},
+            details={
+                "session": tokens.session_id,
+                "mfa": mfa,
+                "amr": " ".join(amr),  # RFC 8176 values; the trail keeps scalars
+                "backup_code": backup,
+                "trusted_device": trusted_device,
+            },
         )
         return LoginOutcome(user=user, tokens=tokens)
 
-    async def sign_in_proven(self, user: User, actor: Actor, *, mfa: bool) -> LoginOutcome:
+    async def sign_in_proven(
+        self,
+        user: User,
+        actor: Actor,
+        *,
+        mfa: bool = False,
+        amr: Sequence[str] | None = None,
+    ) -> LoginOutcome:
         """Open the session of a user another authenticator has proved (a passkey,
-        domain/passkeys/sign_in.py), through the same end as a password sign-in."""
-        return await self._finish_login(user, actor, mfa=mfa)
+        domain/passkeys/sign_in.py) with the RFC 8176 methods ``amr``, through the same
+        end as a password sign-in. Without ``amr``: a password, and a code when ``mfa``."""
+        return await self._finish_login(
+            user, actor, amr if amr is not None else legacy_methods(mfa)
+        )
 
     async def challenge_owner(self, challenge: object) -> str | None:
         """Whose sign-in this challenge continues (for per-account limits)."""

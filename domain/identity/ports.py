@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from beanie import PydanticObjectId
+
 from domain.core.actor import Actor
 from domain.identity.documents import User
 
@@ -34,3 +36,16 @@ class AccountLock(Protocol):
     async def clear_failures(self, email: str) -> None: ...
 
     async def unlock(self, user: User, actor: Actor) -> None: ...
+
+
+class PasskeyProof(Protocol):
+    """What re-authentication asks of the passkeys slice (domain/passkeys/
+    reauthentication.py), which depends on this one."""
+
+    async def has_passkey(self, user_id: PydanticObjectId) -> bool: ...
+
+    async def prove(self, user: User, session_id: str, credential: object, actor: Actor) -> None:
+        """Check the session's answer to its passkey challenge with one of ``user``'s
+        passkeys. Raises the passkeys slice's errors (a wrong answer already counted
+        toward the lock), or AccountLockedError."""
+        ...

@@ -15,8 +15,11 @@ so it ends with the session and every access token of the session carries it (th
 token with the new time. GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS caps every
 operation's maximum age (lower it to tighten them all).
 
-Wrong passwords and codes count toward the account lock like a wrong sign-in; a
-replay of a code already used is refused without counting (it is not a guess).
+The proof is the password, a current TOTP or backup code, or one of the account's
+passkeys (an answer to ``beginPasskeyReauthentication``'s challenge, bound to the
+session; checked by the passkeys slice through ``PasskeyProof``). Wrong passwords, codes
+and passkey answers count toward the account lock like a wrong sign-in; a replay of a
+code already used is refused without counting (it is not a guess).
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ from domain.identity.errors import (
     InvalidCredentialsError,
     ReauthenticationRequiredError,
 )
+from domain.identity.login import has_password
 from domain.identity.passwords import PasswordHasher
+from domain.identity.ports import PasskeyProof
 from domain.mfa.errors import InvalidMfaCodeError
 from domain.mfa.service import MfaService
 from domain.sessions.activity import record_authentication
@@ -61,6 +66,7 @@ class ProofMethod(StrEnum):
     PASSWORD = "password"
     TOTP = "totp"
     BACKUP_CODE = "backup_code"
+    PASSKEY = "passkey"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,7 @@ class Reauthentication:
         audit: AuditService,
         count_failure: FailureCounter,
         access_tokens: AccessTokenService,
+        passkeys: PasskeyProof,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -100,6 +107,7 @@ class Reauthentication:
         self._audit = audit
         self._count_failure = count_failure
         self._access = access_tokens
+        self._passkeys = passkeys
         self._ceiling = settings.reauthentication_max_age_seconds
 
     def max_age(self, declared_seconds: int) -> int:
@@ -114,15 +122,17 @@ class Reauthentication:
         password: str | None = None,
         code: str | None = None,
         backup_code: str | None = None,
+        passkey: object = None,
     ) -> Proof:
-        """Check one proof (the password, a current TOTP code or a backup code), record
-        it as the session's new ``auth_time`` and issue an access token carrying it.
+        """Check one proof (the password, a current TOTP code, a backup code or a
+        passkey's answer), record it as the session's new ``auth_time`` and issue an
+        access token carrying it.
 
         Raises: ValidationError (none or several proofs), InvalidCredentialsError,
-        InvalidMfaCodeError (TotpCodeReplayedError for a used code), AccountLockedError,
-        UnauthenticatedError (the session has ended).
+        InvalidMfaCodeError (TotpCodeReplayedError for a used code), the passkeys
+        slice's errors, AccountLockedError, UnauthenticatedError (the session has ended).
         """
-        method = _method(password, code, backup_code)
+        method = _method(password, code, backup_code, passkey is not None)
         session = await _live_session(principal, self._clock.now())
         if session is None:
             raise UnauthenticatedError(_ENDED)
@@ -131,10 +141,14 @@ class Reauthentication:
             raise InvalidCredentialsError
         if user.locked_at is not None:
             raise AccountLockedError
-        if method is ProofMethod.PASSWORD:
+        if method is ProofMethod.PASSKEY:
+            await self._passkeys.prove(user, principal.session_id, passkey, actor)
+        elif method is ProofMethod.PASSWORD:
             assert password is not None
-            right = len(password) <= self._settings.password_max_length and (
-                (await self._hasher.verify(password, user.password_hash)).valid
+            right = (
+                has_password(user)
+                and len(password) <= self._settings.password_max_length
+                and (await self._hasher.verify(password, user.password_hash)).valid
             )
             if not right:
                 await self._refuse(user, method, actor)
@@ -179,7 +193,12 @@ class Reauthentication:
         if not await record_authentication(session.id, now):
             raise UnauthenticatedError(_ENDED)  # ended while the proof was checked
         token, claims = self._access.issue(
-            str(session.user_id), str(session.id), user.role.value, mfa=session.mfa, auth_time=now
+            str(session.user_id),
+            str(session.id),
+            user.role.value,
+            mfa=session.mfa,
+            amr=session.methods,
+            auth_time=now,
         )
         return Proof(
             auth_time=now,
@@ -208,15 +227,20 @@ class Reauthentication:
 
     async def methods(self, principal: Principal) -> list[ProofMethod]:
         """The proofs ``reauthenticate`` accepts from this account."""
-        found = [ProofMethod.PASSWORD]
+        user = await repository.get(principal.user_id)
+        found = [] if user is not None and not has_password(user) else [ProofMethod.PASSWORD]
         if await self._mfa.is_enabled(principal.user_id):
             found.append(ProofMethod.TOTP)
             if await self._mfa.remaining_backup_codes(principal.user_id) > 0:
                 found.append(ProofMethod.BACKUP_CODE)
+        if await self._passkeys.has_passkey(PydanticObjectId(principal.user_id)):
+            found.append(ProofMethod.PASSKEY)
         return found
 
 
-def _method(password: str | None, code: str | None, backup_code: str | None) -> ProofMethod:
+def _method(
+    password: str | None, code: str | None, backup_code: str | None, passkey: bool
+) -> ProofMethod:
     given = [
         method
         for method, value in (
@@ -226,12 +250,14 @@ def _method(password: str | None, code: str | None, backup_code: str | None) -> 
         )
         if _given(value)
     ]
+    if passkey:
+        given.append(ProofMethod.PASSKEY)
     if len(given) == 1:
         return given[0]
     message = (
-        "Give your password, or a code from your authenticator app, or a backup code."
+        "Give your password, a code from your authenticator app, a backup code or a passkey."
         if not given
-        else "Give only one of password, code or backupCode."
+        else "Give only one of password, code, backupCode or passkey."
     )
     raise ValidationError(
         [FieldError("password", message, "REQUIRED" if not given else "ONE_ONLY")]

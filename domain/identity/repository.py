@@ -36,6 +36,20 @@ async def get(user_id: PydanticObjectId | str) -> User | None:
     return await User.get(oid)
 
 
+async def without_password(user_ids: list[PydanticObjectId]) -> set[PydanticObjectId]:
+    """Which of these accounts have no password (``me`` asks about one: a filter of exactly
+    ``{_id}``, the one FerretDB serves from an index)."""
+    if len(user_ids) == 1:
+        found = await User.get_pymongo_collection().find_one(
+            {"_id": user_ids[0]}, {"password_hash": 1}
+        )
+        return {user_ids[0]} if found is not None and not found.get("password_hash") else set()
+    cursor = User.get_pymongo_collection().find(
+        {"_id": {"$in": user_ids}, "password_hash": ""}, {"_id": 1}
+    )
+    return {PydanticObjectId(row["_id"]) async for row in cursor}
+
+
 async def update(user: User, now: datetime, **changes: Any) -> None:
     """Apply changes, bump the version and the update time, and mirror them in memory."""
     assert user.id is not None

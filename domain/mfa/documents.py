@@ -1,4 +1,4 @@
-"""What MFA stores: one TOTP credential per user, and hashed backup codes."""
+"""What MFA stores: one TOTP credential per user, hashed backup codes, trusted devices."""
 
 from __future__ import annotations
 
@@ -46,3 +46,26 @@ class BackupCode(Document):
         name = "backup_codes"
         use_state_management = False
         indexes = [IndexModel([("user_id", ASCENDING), ("batch", ASCENDING)], name="user_batch")]
+
+
+class TrustedDevice(Document):
+    """A device that answered the second factor and may skip it until ``expires_at``
+    (domain/mfa/trusted_devices.py). Its token names this document's ``_id``; only the
+    SHA-256 of the token's secret is kept."""
+
+    user_id: PydanticObjectId
+    secret_hash: str = Field(repr=False)
+    # The device label (browser on system) and address it was granted from.
+    device: str
+    ip: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    expires_at: datetime
+
+    class Settings:
+        name = "trusted_devices"
+        use_state_management = False
+        indexes = [
+            IndexModel([("user_id", ASCENDING)], name="user"),
+            IndexModel([("expires_at", ASCENDING)], name="expires_at"),
+        ]

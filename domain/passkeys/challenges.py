@@ -10,6 +10,8 @@ clock: Redis forgets it on its own clock, the service decides on ours.
 - A sign-in attempt is keyed by an opaque attempt token the client holds, and remembers
   the account it is bound to (one named by email, or the one a password already proved),
   or none (usernameless: any account's discoverable passkey).
+- A re-authentication challenge is keyed by the session that asked, and bound to its
+  account: only that session can answer it, with a passkey of that account.
 """
 
 from __future__ import annotations
@@ -90,3 +92,13 @@ class ChallengeStore:
 
     async def take_sign_in(self, attempt: str) -> PendingChallenge | None:
         return await self._take(f"sign-in:{token_hash(attempt)}")
+
+    async def issue_reauthentication(
+        self, session_id: str, user_id: str, challenge: bytes
+    ) -> PendingChallenge:
+        pending = PendingChallenge(challenge, self._expiry(), user_id=user_id)
+        await self._put(f"reauth:{session_id}", pending)
+        return pending
+
+    async def take_reauthentication(self, session_id: str) -> PendingChallenge | None:
+        return await self._take(f"reauth:{session_id}")

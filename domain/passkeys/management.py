@@ -1,11 +1,12 @@
 """A user's passkeys, seen and changed by their owner or by an administrator.
 
 The owner lists, renames and removes their own (removal needs a recent sign-in, which
-the resolver checks); never the last way into an account without a password. An
+the resolver checks); never the last way into an account without a password (an
+emailed code is not counted: a deployment may turn it off). An
 administrator lists and removes a user's passkeys under the same rank rules as every
 admin action (``roles.may_act_on``; never their own account here), and may remove the
 last one: the owner can still set a password through a reset email. Every removal
-emails the owner and is audited.
+emails the owner, is audited, and ends the account's trusted devices (a factor changed).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from domain.core.roles import may_act_on
 from domain.email.outbox import Outbox
 from domain.identity import repository as users
 from domain.identity.documents import User
+from domain.identity.login import has_password
+from domain.mfa.trusted_devices import TrustedDevices
 from domain.passkeys import repository
 from domain.passkeys.documents import Passkey
 from domain.passkeys.errors import LastSignInMethodError
@@ -28,15 +31,11 @@ from domain.passkeys.naming import passkey_name
 _NOT_YOURS = "No passkey of this account has that id."
 
 
-def has_password(user: User) -> bool:
-    """Whether the account can sign in with a password (a passkey-only account has none)."""
-    return bool(user.password_hash)
-
-
 class PasskeyManagement:
-    def __init__(self, audit: AuditService, outbox: Outbox) -> None:
+    def __init__(self, audit: AuditService, outbox: Outbox, trusted: TrustedDevices) -> None:
         self._audit = audit
         self._outbox = outbox
+        self._trusted = trusted
 
     async def of_user(self, user_id: PydanticObjectId) -> list[Passkey]:
         return await repository.of_user(user_id)
@@ -114,6 +113,8 @@ class PasskeyManagement:
         await self._outbox.send(
             "passkey_removed", user.email, name=user.first_name, passkey=passkey.name
         )
+        assert user.id is not None
+        await self._trusted.end_all(user.id, "passkey_removed", actor)
 
     async def _may_act_on(self, actor: Actor, user: User) -> None:
         """The admin rules of domain/admin/users.py: a higher rank, never oneself."""

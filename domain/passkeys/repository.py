@@ -66,3 +66,13 @@ async def delete(credential_id: str, user_id: PydanticObjectId) -> bool:
     return await delete_by_id(
         Passkey.get_pymongo_collection(), credential_id, guard={"user_id": user_id}
     )
+
+
+async def owners_among(user_ids: list[PydanticObjectId]) -> set[PydanticObjectId]:
+    """Which of these accounts have a passkey: one query for them all."""
+    if not user_ids:
+        return set()
+    cursor = Passkey.get_pymongo_collection().find(
+        {"user_id": {"$in": user_ids}}, {"user_id": 1, "_id": 0}
+    )
+    return {PydanticObjectId(row["user_id"]) async for row in cursor}

@@ -12,7 +12,8 @@ verify the assertion, applies the counter rule and opens the session through the
 password sign-in's own end (``LoginService.sign_in_proven``). A passkey with user
 verification is two factors at once (the device, and the PIN or biometric that
 unlocked it; RFC 8176 ``hwk`` + ``user``), so a two-factor account signs in with one
-gesture; without it, a two-factor account still answers its second factor.
+gesture; without it, a two-factor account still answers its second factor (or sends the
+token of a device it trusts). A passkey never answers a challenge a passkey opened.
 """
 
 from __future__ import annotations
@@ -42,17 +43,14 @@ from domain.identity.login import LoginOutcome, LoginService
 from domain.identity.ports import AccountLock
 from domain.identity.validation import validate_email
 from domain.mfa.challenges import MfaChallenges
-from domain.mfa.service import MfaService
 from domain.passkeys import repository
 from domain.passkeys.challenges import ChallengeStore, PendingChallenge
+from domain.passkeys.clones import clone_warning, counter_regressed
 from domain.passkeys.documents import Passkey
-from domain.passkeys.errors import (
-    InvalidPasskeyError,
-    PasskeyChallengeExpiredError,
-    PasskeyCloneSuspectedError,
-)
+from domain.passkeys.errors import InvalidPasskeyError, PasskeyChallengeExpiredError
 from domain.passkeys.registration import known_keys
 from domain.passkeys.relying_party import Assertion, KnownKey, RelyingParty
+from domain.tokens.methods import HARDWARE_KEY, USER_PRESENCE, sign_in_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +60,9 @@ class RequestOptions:
     expires_at: datetime
 
 
-def methods_of(user_verified: bool) -> list[str]:
+def methods_of(user_verified: bool) -> tuple[str, ...]:
     """RFC 8176 authentication methods of a passkey sign-in."""
-    return ["hwk", "user"] if user_verified else ["hwk"]
-
-
-def counter_regressed(stored: int, presented: int) -> bool:
-    """WebAuthn §6.1.1: a counter that does not move forward, when either side keeps
-    one, means two authenticators may hold the key. Zero on both: it keeps no counter."""
-    return (stored > 0 or presented > 0) and presented <= stored
+    return (HARDWARE_KEY, USER_PRESENCE) if user_verified else (HARDWARE_KEY,)
 
 
 class PasskeySignIn:
@@ -82,7 +74,6 @@ class PasskeySignIn:
         challenges: ChallengeStore,
         *,
         login: LoginService,
-        mfa: MfaService,
         mfa_challenges: MfaChallenges,
         lockout: AccountLock,
         audit: AuditService,
@@ -93,14 +84,14 @@ class PasskeySignIn:
         self._rp = relying_party
         self._challenges = challenges
         self._login = login
-        self._mfa = mfa
         self._mfa_challenges = mfa_challenges
         self._lockout = lockout
         self._audit = audit
         self._outbox = outbox
 
     async def begin(self, *, email: str | None, challenge_token: str | None) -> RequestOptions:
-        """Raises: ValidationError, PasskeyChallengeExpiredError (a spent second-factor
+        """Raises: ValidationError (also for a challenge a passkey opened: the second
+        factor must be another one), PasskeyChallengeExpiredError (a spent second-factor
         challenge)."""
         if email and challenge_token:
             raise ValidationError(
@@ -108,9 +99,13 @@ class PasskeySignIn:
             )
         challenge = self._rp.new_challenge()
         if challenge_token:
-            owner = await self._mfa_challenges.peek(challenge_token)
-            if owner is None:
+            first = await self._mfa_challenges.pending(challenge_token)
+            if first is None:
                 raise PasskeyChallengeExpiredError
+            if HARDWARE_KEY in first.first_step:
+                message = "This sign-in started with a passkey: answer with a code instead."
+                raise ValidationError([FieldError("challengeToken", message, "SAME_FACTOR")])
+            owner = first.user_id
             keys = known_keys(await repository.of_user(PydanticObjectId(owner)))
             pending = await self._challenges.issue_sign_in(
                 challenge_token, challenge, user_id=owner, second_factor=True
@@ -145,7 +140,9 @@ class PasskeySignIn:
             expires_at=pending.expires_at,
         )
 
-    async def finish(self, *, attempt_id: object, credential: object, actor: Actor) -> LoginOutcome:
+    async def finish(
+        self, *, attempt_id: object, credential: object, actor: Actor, device_token: object = None
+    ) -> LoginOutcome:
         """Raises: PasskeyChallengeExpiredError, InvalidPasskeyError (PasskeyCloneSuspectedError
         for a counter that went back), AccountLockedError, AccountDisabledError,
         EmailNotVerifiedError."""
@@ -176,7 +173,9 @@ class PasskeySignIn:
             )
         )
         if not moved:
-            await self._clone_warning(user, passkey, verified.new_sign_count, actor)
+            await clone_warning(
+                self._audit, self._outbox, user, passkey, verified.new_sign_count, actor
+            )
         if user.locked_at is not None:
             raise AccountLockedError
         if user.status is UserStatus.DEACTIVATED:
@@ -199,18 +198,15 @@ class PasskeySignIn:
         )
         assert user.id is not None
         if pending.second_factor:
-            if await self._mfa_challenges.consume(attempt_id) is None:
+            first = await self._mfa_challenges.consume(attempt_id)
+            if first is None:
                 raise PasskeyChallengeExpiredError  # finished another way a moment ago
-            return await self._login.sign_in_proven(user, actor, mfa=True)
+            both = sign_in_methods((*first.first_step, *amr), multi_factor=True)
+            return await self._login.sign_in_proven(user, actor, amr=both)
         if verified.user_verified:
-            return await self._login.sign_in_proven(user, actor, mfa=True)
-        if await self._mfa.is_enabled(user.id):
-            challenge = await self._mfa_challenges.issue(str(user.id))
-            await self._audit.record(
-                "user.mfa_challenged", AuditAction.LOGIN, actor=actor, target_id=str(user.id)
-            )
-            return LoginOutcome(user=user, challenge=challenge)
-        return await self._login.sign_in_proven(user, actor, mfa=False)
+            amr = sign_in_methods(amr, multi_factor=True)
+            return await self._login.sign_in_proven(user, actor, amr=amr)
+        return await self._login.second_step(user, actor, first=amr, device_token=device_token)
 
     async def _owner(
         self, assertion: Assertion, pending: PendingChallenge, actor: Actor
@@ -231,30 +227,6 @@ class PasskeySignIn:
             await self._failed(user, "user_handle_mismatch", actor, passkey)
             raise InvalidPasskeyError("user_handle_mismatch")
         return passkey, user
-
-    async def _clone_warning(
-        self, user: User, passkey: Passkey, presented: int, actor: Actor
-    ) -> None:
-        await self._audit.record(
-            "user.passkey_clone_warning",
-            AuditAction.SECURITY,
-            actor=actor,
-            result=AuditResult.FAILURE,
-            target_id=str(user.id),
-            details={
-                "credential": passkey.id,
-                "stored_counter": passkey.sign_count,
-                "presented_counter": presented,
-            },
-        )
-        await self._outbox.send(
-            "passkey_clone_warning",
-            user.email,
-            name=user.first_name,
-            passkey=passkey.name,
-            ip=actor.ip,
-        )
-        raise PasskeyCloneSuspectedError("counter_regressed")
 
     async def _failed(
         self,

@@ -8,6 +8,8 @@ from beanie import Document, PydanticObjectId
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from domain.tokens.methods import legacy_methods
+
 
 class Session(Document):
     user_id: PydanticObjectId
@@ -22,8 +24,16 @@ class Session(Document):
     revoked_reason: str | None = None
     # Signed in with a second factor: every access token of the session says so (amr).
     mfa: bool = False
+    # RFC 8176 methods of the sign-in (domain/tokens/methods.py); None in sessions opened
+    # before they were kept: derived from ``mfa``.
+    amr: list[str] | None = None
     # The last ``reauthenticate`` (domain/identity/reauthentication.py); None: only the sign-in.
     authenticated_at: datetime | None = None
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """How the session signed in (its access tokens' ``amr``)."""
+        return tuple(self.amr) if self.amr is not None else legacy_methods(self.mfa)
 
     @property
     def auth_time(self) -> datetime:
@@ -90,12 +100,19 @@ class RefreshFamily(Document):
     expires_at: datetime
     idle_expires_at: datetime
     mfa: bool = False
+    # The session's sign-in methods (RFC 8176), as on the session; None in families
+    # opened before they were kept: derived from ``mfa``.
+    amr: list[str] | None = None
     # The session's auth_time (its sign-in or last re-authentication); None in families
     # opened before it was kept here: the session document has it.
     auth_time: datetime | None = None
     # When the live token was minted, and the client context of that rotating request.
     rotated_at: datetime | None = None
     rotated_context: str | None = None
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(self.amr) if self.amr is not None else legacy_methods(self.mfa)
 
     class Settings:
         name = "refresh_families"

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from beanie import PydanticObjectId
 
+from domain.core.actor import Actor
 from domain.core.roles import Role
 from domain.sessions.documents import Session
 
@@ -28,6 +29,8 @@ class SessionOwner(Protocol):
 ActiveOwnerLoader = Callable[[PydanticObjectId], Awaitable[SessionOwner | None]]
 # Tells the owner of a session whose refresh token was replayed.
 ReuseHook = Callable[[Session], Awaitable[None]]
+# Told that every session of an account ends, and why (``revoke_all``'s reason).
+AllEndedHook = Callable[[PydanticObjectId, str, Actor], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from loguru import logger
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from domain.core.settings import Settings
+from domain.events.bus import EventBus
 
 
 class SessionRevocations:
@@ -35,3 +38,27 @@ class SessionRevocations:
 
     async def is_revoked(self, session_id: str) -> bool:
         return bool(await self._redis.exists(self.key(session_id)))
+
+
+class EndedSessions:
+    """What follows the database's record that sessions ended: their access tokens are
+    refused at once, and their listeners (sockets, ``sessionRevoked``) are told."""
+
+    def __init__(self, revocations: SessionRevocations, bus: EventBus | None) -> None:
+        self._revocations = revocations
+        self._bus = bus
+
+    async def announce(self, user_id: str, session_ids: list[str], reason: str) -> None:
+        """The database already says the sessions ended; without Redis the access tokens
+        are refused anyway (authentication fails closed when it cannot check)."""
+        try:
+            await self._revocations.revoke(session_ids)
+        except RedisError as exc:
+            logger.bind(user_id=user_id).warning("revocation record not written: {}", exc)
+        if self._bus is None:
+            return
+        for session_id in session_ids:
+            await self._bus.publish(
+                self._bus.user_channel(user_id),
+                {"type": "session_revoked", "session_id": session_id, "reason": reason},
+            )

@@ -13,13 +13,13 @@ is one conditional update of the family document.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
 from loguru import logger
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
@@ -41,6 +41,7 @@ from domain.sessions.errors import (
 )
 from domain.sessions.issued import (
     ActiveOwnerLoader,
+    AllEndedHook,
     IssuedTokens,
     ReuseHook,
     SessionOwner,
@@ -48,9 +49,10 @@ from domain.sessions.issued import (
 )
 from domain.sessions.legacy import LegacyRefresh
 from domain.sessions.refresh_tokens import RefreshTokenCodec
-from domain.sessions.revocation import SessionRevocations
+from domain.sessions.revocation import EndedSessions, SessionRevocations
 from domain.sessions.rotation import Rotation, RotationLedger, grace_allows
 from domain.tokens.access import AccessTokenService
+from domain.tokens.methods import legacy_methods
 
 # IssuedTokens and SessionOwner live in issued.py; callers import them from here too.
 __all__ = ["ActiveOwnerLoader", "IssuedTokens", "ReuseHook", "SessionOwner", "SessionService"]
@@ -70,6 +72,7 @@ class SessionService:
         *,
         load_active_owner: ActiveOwnerLoader,
         box: SecretBox,
+        on_all_ended: AllEndedHook | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -78,7 +81,10 @@ class SessionService:
         self._redis = redis
         self._on_reuse = on_reuse
         self._audit = audit
-        self._bus = bus
+        self._ended = EndedSessions(revocations, bus)
+        # Told when every session of an account ends (a credential change, logoutAll, an
+        # administrator): what else skips a full sign-in ends with them (trusted devices).
+        self._on_all_ended = on_all_ended
         # The app passes the Redis-cached reader; the status it checks is in the cache.
         self._load_active_owner = load_active_owner
         self._idle = timedelta(seconds=settings.refresh_token_idle_seconds)
@@ -88,9 +94,16 @@ class SessionService:
         self._legacy = LegacyRefresh(self, clock)
 
     async def start(
-        self, user: SessionOwner, *, user_agent: str, ip: str, mfa: bool = False
+        self,
+        user: SessionOwner,
+        *,
+        user_agent: str,
+        ip: str,
+        mfa: bool = False,
+        amr: Sequence[str] | None = None,
     ) -> IssuedTokens:
-        """Open a session for a user who just proved who they are."""
+        """Open a session for a user who just proved who they are (``amr``: how, RFC
+        8176; without it a password, and a code when ``mfa``)."""
         assert user.id is not None
         now = self._clock.now()
         session = Session(
@@ -102,6 +115,7 @@ class SessionService:
             last_seen_at=now,
             expires_at=now + self._absolute,
             mfa=mfa,
+            amr=list(amr if amr is not None else legacy_methods(mfa)),
         )
         await session.insert()
         return await self.open_family(user, session, generation=1)
@@ -121,6 +135,7 @@ class SessionService:
             expires_at=session.expires_at,
             idle_expires_at=min(now + self._idle, utc(session.expires_at)),
             mfa=session.mfa,
+            amr=list(session.methods),
             auth_time=session.auth_time,
         )
         await family.insert()
@@ -139,6 +154,7 @@ class SessionService:
             str(family.id),
             user.role.value,
             mfa=family.mfa,
+            amr=family.methods,
             auth_time=auth_time,  # the sign-in or reauthenticate, never a refresh
         )
         return IssuedTokens(
@@ -309,7 +325,7 @@ class SessionService:
             {"$set": {"revoked_at": now, "revoked_reason": reason}},
             guard={"revoked_at": None},
         )
-        await self._revoke_tokens(str(session.user_id), [str(session.id)], reason)
+        await self._ended.announce(str(session.user_id), [str(session.id)], reason)
         await self._audit.record(
             "session.revoked",
             AuditAction.LOGOUT if reason == "logout" else AuditAction.REVOKE,
@@ -341,6 +357,8 @@ class SessionService:
         actor: Actor,
         keep_session_id: str | None = None,
     ) -> int:
+        if self._on_all_ended is not None:
+            await self._on_all_ended(user_id, reason, actor)
         sessions = await self.list_active(user_id)
         ended = [s for s in sessions if str(s.id) != keep_session_id]
         if not ended:
@@ -351,7 +369,7 @@ class SessionService:
         await Session.find({"_id": {"$in": ids}}).update(
             {"$set": {"revoked_at": now, "revoked_reason": reason}}
         )
-        await self._revoke_tokens(str(user_id), [str(i) for i in ids], reason)
+        await self._ended.announce(str(user_id), [str(i) for i in ids], reason)
         await self._audit.record(
             "session.revoked_all",
             AuditAction.REVOKE,
@@ -360,27 +378,6 @@ class SessionService:
             details={"reason": reason, "sessions": len(ended)},
         )
         return len(ended)
-
-    async def _revoke_tokens(self, user_id: str, session_ids: list[str], reason: str) -> None:
-        """Refuse the sessions' access tokens at once and tell their listeners.
-
-        The database already says the sessions ended; without Redis the access tokens
-        are refused anyway (authentication fails closed when it cannot check).
-        """
-        try:
-            await self._revocations.revoke(session_ids)
-        except RedisError as exc:
-            logger.bind(user_id=user_id).warning("revocation record not written: {}", exc)
-        await self._announce(user_id, session_ids, reason)
-
-    async def _announce(self, user_id: str, session_ids: list[str], reason: str) -> None:
-        if self._bus is None:
-            return
-        for session_id in session_ids:
-            await self._bus.publish(
-                self._bus.user_channel(user_id),
-                {"type": "session_revoked", "session_id": session_id, "reason": reason},
-            )
 
     async def list_active(self, user_id: PydanticObjectId) -> list[Session]:
         return await live_sessions(user_id, self._clock.now())

@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from domain.core.clock import Clock
 from domain.core.errors import CoreErrorCode, UnauthenticatedError
 from domain.core.settings import Settings
 from domain.tokens.keys import KeySet
+from domain.tokens.methods import PASSWORD, is_multi_factor, legacy_methods
 
 ACCESS_TYP = "at+jwt"  # header "typ", RFC 9068 §2.1
 ACCESS_TOKEN_TYPE = "access"  # payload "typ": tells our token kinds apart
@@ -70,15 +72,15 @@ class AccessClaims:
     role: str
     iat: datetime
     exp: datetime
-    # RFC 8176 authentication methods: "pwd", and "otp" after a second factor.
-    amr: tuple[str, ...] = ("pwd",)
+    # RFC 8176 authentication methods of the session's sign-in (domain/tokens/methods.py).
+    amr: tuple[str, ...] = (PASSWORD,)
     # OIDC ``auth_time``: the session's last sign-in or ``reauthenticate``, kept across
     # refreshes. None only in tokens signed before the claim existed.
     auth_time: datetime | None = None
 
     @property
     def mfa(self) -> bool:
-        return "otp" in self.amr
+        return is_multi_factor(self.amr)
 
 
 def _unverified_header(token: str) -> dict[str, Any]:
@@ -152,10 +154,12 @@ class AccessTokenService:
         *,
         mfa: bool = False,
         auth_time: datetime | None = None,
+        amr: Sequence[str] | None = None,
     ) -> tuple[str, AccessClaims]:
         """Sign a token with the active key; the claims are returned for the caller's use.
 
-        ``auth_time`` is when the session last proved who it is (now, if not given).
+        ``auth_time`` is when the session last proved who it is (now, if not given);
+        ``amr`` how it did (without it: a password, and a code when ``mfa``).
         """
         key = self.keys.active
         assert key.private_key is not None  # KeySet refuses a verify-only active key
@@ -168,7 +172,7 @@ class AccessTokenService:
             role=role,
             iat=now,
             exp=now + self._ttl,
-            amr=("pwd", "otp") if mfa else ("pwd",),
+            amr=tuple(amr) if amr is not None else legacy_methods(mfa),
             auth_time=now if auth_time is None else _whole_seconds(auth_time),
         )
         assert claims.auth_time is not None

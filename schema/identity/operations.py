@@ -34,10 +34,12 @@ from schema.user_errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidMfaCode,
+    InvalidPasskey,
     InvalidRefreshToken,
     InvalidToken,
     NoPendingEnrollment,
     NotFound,
+    PasskeyChallengeExpired,
     RateLimited,
     ReauthenticationRequired,
     RefreshTokenReused,
@@ -154,6 +156,8 @@ ReauthenticateResult = Annotated[
     Reauthenticated
     | InvalidCredentials
     | InvalidMfaCode
+    | InvalidPasskey
+    | PasskeyChallengeExpired
     | AccountLocked
     | RateLimited
     | ValidationFailed,
@@ -196,7 +200,9 @@ class IdentityMutation:
     login = strawberry.mutation(
         resolver=identity.login,
         graphql_type=LoginResult,
-        description="Sign in: opens a session and returns an access and a refresh token.",
+        description="Sign in: opens a session and returns an access and a refresh token. "
+        "`deviceToken`: a trusted device's token (from `completeMfaLogin(rememberDevice:)`), "
+        "which skips the second factor of its account.",
     )
     refresh_token = strawberry.mutation(
         resolver=identity.refresh_token,
@@ -238,14 +244,17 @@ class IdentityMutation:
     complete_mfa_login = strawberry.mutation(
         resolver=identity.complete_mfa_login,
         graphql_type=CompleteMfaLoginResult,
-        description="Finish a two-factor sign-in with a TOTP `code` or a `backupCode`.",
+        description="Finish a two-factor sign-in with a TOTP `code` or a `backupCode`; "
+        "`rememberDevice: true` returns a `deviceToken` that skips the second factor on this "
+        "device for a while.",
     )
     reauthenticate = strawberry.mutation(
         resolver=identity.reauthenticate,
         permission_classes=_AUTH,
         graphql_type=ReauthenticateResult,
-        description="Prove it is still you (the password, a current code or a backup code) "
-        "before a change that gives lasting control; wrong answers count toward the lock.",
+        description="Prove it is still you (the password, a current code, a backup code, or "
+        "`passkey`: the answer to `beginPasskeyReauthentication`'s options) before a change "
+        "that gives lasting control; wrong answers count toward the lock.",
     )
     begin_totp_enrollment = strawberry.mutation(
         resolver=identity.begin_totp_enrollment,

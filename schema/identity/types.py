@@ -10,12 +10,19 @@ import strawberry
 from domain.core.roles import Role
 from domain.identity.documents import User
 from domain.identity.reauthentication import Proof
+from domain.passwordless.methods import SignInMethod, sign_in_methods
 from domain.sessions.documents import Session
 from domain.sessions.service import IssuedTokens
 from schema.context import Info
 from schema.social.types import SocialIdentityType, identities_of_viewer
 
 RoleEnum = strawberry.enum(Role, name="Role", description="What a user may do.")
+SignInMethodEnum = strawberry.enum(
+    SignInMethod,
+    name="SignInMethod",
+    description="A way into an account: a first step (`PASSWORD`, `PASSKEY`, `EMAIL_CODE`) "
+    "or the second factor (`TOTP`).",
+)
 
 
 @strawberry.enum(description="The lifecycle state of an account.")
@@ -28,6 +35,12 @@ class UserStatusEnum(Enum):
 async def _two_factor_enabled(root: UserType, info: Info) -> bool:
     # Through the request's loader: a page of users is one lookup, not one per row.
     return await info.context.loaders.two_factor_enabled.load(str(root.id))
+
+
+async def _sign_in_methods(root: UserType, info: Info) -> list[SignInMethod]:
+    # Through the request's loader, like twoFactorEnabled: one lookup of each kind a page.
+    held = await info.context.loaders.credentials.load(str(root.id))
+    return sign_in_methods(held, email_sign_in=info.context.settings.email_sign_in_enabled)
 
 
 @strawberry.type(name="User")
@@ -49,6 +62,12 @@ class UserType:
     two_factor_enabled: bool = strawberry.field(
         resolver=_two_factor_enabled,
         description="Whether sign-in asks for a TOTP code.",
+    )
+    sign_in_methods: list[SignInMethodEnum] = strawberry.field(  # type: ignore[valid-type]
+        resolver=_sign_in_methods,
+        description="How this account can sign in: a password (absent once an emailed code "
+        "verified an address registered by someone who had not proved it; `resetPassword` "
+        "sets one), passkeys, an emailed code (where offered), and TOTP as second factor.",
     )
     identities: list[SocialIdentityType] | None = strawberry.field(
         resolver=identities_of_viewer,
@@ -112,9 +131,17 @@ class AuthPayload:
     refresh_token_expires_at: datetime
     session_id: strawberry.ID
     user: UserType
+    device_token: str | None = strawberry.field(
+        default=None,
+        description="Set when `completeMfaLogin` was asked to `rememberDevice`: keep it on "
+        "this device and send it as `deviceToken` when signing in, to skip the second factor "
+        "until it expires (`myTrustedDevices`). Null otherwise.",
+    )
 
     @classmethod
-    def build(cls, tokens: IssuedTokens, user: User, now: datetime) -> AuthPayload:
+    def build(
+        cls, tokens: IssuedTokens, user: User, now: datetime, device_token: str | None = None
+    ) -> AuthPayload:
         return cls(
             access_token=tokens.access_token,
             token_type="Bearer",
@@ -124,16 +151,21 @@ class AuthPayload:
             refresh_token_expires_at=tokens.refresh_expires_at,
             session_id=strawberry.ID(tokens.session_id),
             user=UserType.from_document(user),
+            device_token=device_token,
         )
 
 
 @strawberry.type(
-    description="The password was right; answer the second factor with `completeMfaLogin`."
+    description="The first step was right; answer the second factor with `completeMfaLogin` "
+    "(a code), or with a passkey (`beginPasskeyLogin(challengeToken:)`)."
 )
 class MfaRequired:
     challenge_token: str
     expires_at: datetime
-    methods: list[str] = strawberry.field(description="`totp` and/or `backup_code`.")
+    methods: list[str] = strawberry.field(
+        description="`totp`, `backup_code`, and `passkey` when the account has one (unless "
+        "the first step was a passkey)."
+    )
 
 
 @strawberry.type(description="Scan the QR code or type the secret into an authenticator app.")

@@ -13,6 +13,7 @@ from schema.identity.types import AuthPayload, MfaRequired
 from schema.passkeys.types import (
     PasskeyAdded,
     PasskeyLoginOptions,
+    PasskeyReauthenticationOptions,
     PasskeyRegistrationOptions,
     PasskeyRemoved,
     PasskeyRenamed,
@@ -62,6 +63,10 @@ FinishPasskeyLoginResult = Annotated[
     | EmailNotVerified
     | RateLimited,
     strawberry.union("FinishPasskeyLoginResult"),
+]
+BeginPasskeyReauthenticationResult = Annotated[
+    PasskeyReauthenticationOptions | ValidationFailed,
+    strawberry.union("BeginPasskeyReauthenticationResult"),
 ]
 RenamePasskeyResult = Annotated[
     PasskeyRenamed | ValidationFailed | NotFound, strawberry.union("RenamePasskeyResult")
@@ -123,7 +128,16 @@ class PasskeyMutation:
         resolver=passkeys.finish_passkey_login,
         graphql_type=FinishPasskeyLoginResult,
         description="Finish a passkey sign-in with what `navigator.credentials.get` "
-        "returned; a passkey with user verification is both factors.",
+        "returned; a passkey with user verification is both factors. `deviceToken`: a "
+        "trusted device's token, which skips a two-factor account's code after a passkey "
+        "without user verification.",
+    )
+    begin_passkey_reauthentication = strawberry.mutation(
+        resolver=passkeys.begin_passkey_reauthentication,
+        permission_classes=_AUTH,
+        graphql_type=BeginPasskeyReauthenticationResult,
+        description="Options to prove it is still you with one of your passkeys: send "
+        "what `navigator.credentials.get` returns as `reauthenticate(passkey:)`.",
     )
     rename_passkey = strawberry.mutation(
         resolver=passkeys.rename_passkey,

@@ -93,3 +93,13 @@ class PasskeyRemoved:
 @strawberry.type(description="A user's passkeys, for an administrator.")
 class UserPasskeys:
     passkeys: list[PasskeyType]
+
+
+@strawberry.type(
+    description="Pass `options` to `PublicKeyCredential.parseRequestOptionsFromJSON` and "
+    "`navigator.credentials.get`, then send the result as `reauthenticate(passkey:)` from "
+    "this session before `expiresAt`."
+)
+class PasskeyReauthenticationOptions:
+    options: JSON = strawberry.field(description="PublicKeyCredentialRequestOptionsJSON.")
+    expires_at: datetime

@@ -610,6 +610,7 @@ async def test_the_proof_ends_with_the_session_and_the_setting_caps_every_max_ag
         state.services.audit,
         state.services.lockout.record_failed_attempt,
         state.services.access_tokens,
+        passkeys=state.services.passkey_reauthentication,
     )
     assert (capped.max_age(300), capped.max_age(900), capped.max_age(60)) == (120, 120, 60)
 

@@ -29,6 +29,7 @@ from domain.identity.documents import User
 from domain.passkeys.documents import Passkey
 from tests.api.identity_ops import PASSWORD, call, error_code, login, unique_email
 from tests.passkeys.support import (
+    BEGIN_LOGIN,
     BEGIN_REGISTRATION,
     COMPLETE_MFA,
     MY_PASSKEYS,
@@ -105,8 +106,9 @@ async def test_register_then_sign_in_usernameless_and_with_an_email(
     usernameless = await passkey_login(client, key)
     assert usernameless["__typename"] == "AuthPayload", usernameless
     assert usernameless["user"]["email"] == email
-    # User verification makes it two factors: the session counts as a second-factor one.
-    assert claims(usernameless["accessToken"])["amr"] == ["pwd", "otp"]
+    # User verification makes it two factors: the session counts as a second-factor one
+    # (RFC 8176: a hardware key, its user verified, multi-factor).
+    assert claims(usernameless["accessToken"])["amr"] == ["hwk", "user", "mfa"]
     (used,) = await events("user.passkey_used", user_id)
     assert used.details["amr"] == "hwk user"
     logins = await events("user.login", user_id)
@@ -168,27 +170,33 @@ async def test_a_two_factor_account_signs_in_with_one_gesture_or_answers_its_cod
 
     one_gesture = await passkey_login(client, verified)
     assert one_gesture["__typename"] == "AuthPayload", one_gesture
-    assert claims(one_gesture["accessToken"])["amr"] == ["pwd", "otp"]
+    assert claims(one_gesture["accessToken"])["amr"] == ["hwk", "user", "mfa"]
 
-    # Without user verification a passkey is one factor: the code still follows.
+    # Without user verification a passkey is one factor: the code still follows (not
+    # another passkey: the same factor twice is not two).
     halfway = await passkey_login(client, unverified, email)
     assert halfway["__typename"] == "MfaRequired", halfway
+    assert halfway["methods"] == ["totp", "backup_code"]
+    same = result(await call(client, BEGIN_LOGIN, {"challengeToken": halfway["challengeToken"]}))
+    assert same["__typename"] == "ValidationFailed", same
     code = pyotp.TOTP(secret).at(clock.now())
     done = result(
         await call(client, COMPLETE_MFA, {"challenge": halfway["challengeToken"], "code": code})
     )
     assert done["__typename"] == "AuthPayload", done
+    assert claims(done["accessToken"])["amr"] == ["hwk", "otp", "mfa"]
 
     # A passkey as the second factor after the password: any passkey, one gesture.
     clock.advance(timedelta(seconds=30))
     challenged = await password_login(client, email)
     assert challenged["__typename"] == "MfaRequired", challenged
+    assert challenged["methods"] == ["totp", "backup_code", "passkey"]
     begun = await begin_login(client, challenge_token=challenged["challengeToken"])
     assert begun["attemptId"] == challenged["challengeToken"]
     assert len(begun["options"]["allowCredentials"]) == 2
     second = await finish_login(client, begun["attemptId"], unverified.get(begun["options"]))
     assert second["__typename"] == "AuthPayload", second
-    assert claims(second["accessToken"])["amr"] == ["pwd", "otp"]
+    assert claims(second["accessToken"])["amr"] == ["pwd", "hwk", "mfa"]
     # The challenge is spent: the TOTP cannot finish the same sign-in again.
     again = result(
         await call(

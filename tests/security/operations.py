@@ -40,6 +40,8 @@ PUBLIC = frozenset(
         "confirmEmailChange",
         "beginPasskeyLogin",
         "finishPasskeyLogin",
+        "requestEmailSignIn",
+        "completeEmailSignIn",
         "socialProviders",
         "beginSocialSignIn",
         "completeSocialSignIn",

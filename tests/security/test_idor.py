@@ -2,8 +2,8 @@
 reaching another's sessions, events or profile, through GraphQL on real services.
 
 Self-service fields take no user id at all (they act on the caller's principal); those
-that name an object, ``revokeSession(id)``, ``renamePasskey(id)`` and ``removePasskey(id)``,
-only find the caller's own sessions and passkeys.
+that name an object, ``revokeSession(id)``, ``renamePasskey(id)``, ``removePasskey(id)`` and
+``revokeTrustedDevice(id)``, only find the caller's own sessions, passkeys and devices.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from beanie import PydanticObjectId
 
+from domain.core.actor import Actor
 from domain.core.roles import Role
 from domain.identity.documents import User
+from domain.mfa.documents import TrustedDevice
 from domain.passkeys.documents import Passkey
 from domain.sessions.documents import Session
 from tests.api.identity_ops import (
@@ -28,6 +31,7 @@ from tests.api.identity_ops import (
     login,
 )
 from tests.passkeys.support import REMOVE, RENAME, register_passkey
+from tests.passwordless.support import REVOKE_TRUSTED
 from tests.security.operations import OPERATIONS, PUBLIC, _graphql_field
 from tests.security.support import audit_events
 from tests.support.accounts import staff_account
@@ -36,7 +40,7 @@ from tests.support.webauthn_authenticator import SoftwareAuthenticator
 
 EVENTS = "query { mySecurityEvents(first: 100) { event actorId targetId details } }"
 # Self-service fields that name an object by id; each is attacked below.
-ADDRESSING_AN_OBJECT = {"revokeSession", "renamePasskey", "removePasskey"}
+ADDRESSING_AN_OBJECT = {"revokeSession", "renamePasskey", "removePasskey", "revokeTrustedDevice"}
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +141,20 @@ async def test_renaming_or_removing_someone_elses_passkey_is_not_found(
     stored = await Passkey.get(passkey)
     assert stored is not None
     assert (str(stored.user_id), stored.name) == (alice["id"], "Alice's")
+
+
+async def test_revoking_someone_elses_trusted_device_is_not_found(
+    app: LifespanManager, client: httpx.AsyncClient, alice_and_bob: dict[str, Any]
+) -> None:
+    alice, bob = alice_and_bob["alice"], alice_and_bob["bob"]
+    devices = app.state.services.trusted_devices
+    granted = await devices.grant(
+        PydanticObjectId(alice["id"]), device="Firefox on Linux", actor=Actor.system()
+    )
+    assert granted is not None
+    device_id = granted.split(".")[1]
+    bob_token = (await login(client, bob["email"]))["accessToken"]
+    revoked = await call(client, REVOKE_TRUSTED, {"id": device_id}, bob_token)
+    assert revoked["data"]["revokeTrustedDevice"]["__typename"] == "NotFound"
+    assert await TrustedDevice.get(PydanticObjectId(device_id)) is not None
+    assert await devices.trusts(PydanticObjectId(alice["id"]), granted, Actor.system())

@@ -21,6 +21,7 @@ from domain.core.errors import DomainError, UnauthenticatedError
 from domain.tokens.access import (
     ACCESS_TYP,
     MAX_TOKEN_LENGTH,
+    AccessClaims,
     AccessTokenService,
     InvalidAccessToken,
 )
@@ -119,10 +120,24 @@ def test_issued_token_shape(service: AccessTokenService) -> None:
 def test_amr_says_whether_a_second_factor_was_used(service: AccessTokenService) -> None:
     password_only, _ = service.issue("user-1", "session-1", "user")
     two_factor, issued = service.issue("user-1", "session-1", "user", mfa=True)
-    assert unverified_payload(two_factor)["amr"] == ["pwd", "otp"]
+    assert unverified_payload(two_factor)["amr"] == ["pwd", "otp", "mfa"]
     assert issued.mfa
     assert service.verify(two_factor).mfa
     assert not service.verify(password_only).mfa
+
+
+def test_amr_carries_the_sign_ins_methods_and_mfa_decides_the_second_factor(
+    service: AccessTokenService,
+) -> None:
+    passkey, _ = service.issue("user-1", "session-1", "user", amr=("hwk", "user", "mfa"))
+    emailed, _ = service.issue("user-1", "session-1", "user", amr=("otp",))
+    assert unverified_payload(passkey)["amr"] == ["hwk", "user", "mfa"]
+    assert service.verify(passkey).mfa
+    # An emailed code is one factor, though RFC 8176 calls it "otp" like a TOTP code.
+    assert unverified_payload(emailed)["amr"] == ["otp"]
+    assert not service.verify(emailed).mfa
+    # Tokens signed before "mfa" was written said so with a password and a code.
+    assert AccessClaims("u", "s", "j", "user", START, START, amr=("pwd", "otp")).mfa
 
 
 def test_auth_time_is_the_given_authentication_in_whole_seconds(

@@ -40,6 +40,13 @@ export type Role =
   | 'STUDENT'
   | 'SUPER_ADMIN';
 
+/** A way into an account: a first step (`PASSWORD`, `PASSKEY`, `EMAIL_CODE`) or the second factor (`TOTP`). */
+export type SignInMethod =
+  | 'EMAIL_CODE'
+  | 'PASSKEY'
+  | 'PASSWORD'
+  | 'TOTP';
+
 /** Why a social sign-in failed. */
 export type SocialSignInFailureReason =
   | 'BAD_STATE'
@@ -119,7 +126,7 @@ export type ReauthenticateMutationVariables = Exact<{
 }>;
 
 
-export type ReauthenticateMutation = { __typename?: 'Mutation', reauthenticate: { __typename: 'AccountLocked', message: string, code: string } | { __typename: 'InvalidCredentials', message: string, code: string } | { __typename: 'InvalidMfaCode', message: string, code: string } | { __typename: 'RateLimited', retryAfterSeconds: number, message: string, code: string } | { __typename: 'Reauthenticated', validUntil: string, authTime: string, accessToken: string, expiresIn: number } | { __typename: 'ValidationFailed', message: string, code: string } };
+export type ReauthenticateMutation = { __typename?: 'Mutation', reauthenticate: { __typename: 'AccountLocked', message: string, code: string } | { __typename: 'InvalidCredentials', message: string, code: string } | { __typename: 'InvalidMfaCode', message: string, code: string } | { __typename: 'InvalidPasskey', message: string, code: string } | { __typename: 'PasskeyChallengeExpired', message: string, code: string } | { __typename: 'RateLimited', retryAfterSeconds: number, message: string, code: string } | { __typename: 'Reauthenticated', validUntil: string, authTime: string, accessToken: string, expiresIn: number } | { __typename: 'ValidationFailed', message: string, code: string } };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 

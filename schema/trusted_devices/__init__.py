@@ -1,0 +1,1 @@
+"""GraphQL types and operations of trusted devices (skipping the second factor)."""
