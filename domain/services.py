@@ -317,15 +317,7 @@ def build_services(
             outbox=outbox,
         ),
         passkeys=PasskeyManagement(audit, outbox, trusted),
-        social_sign_in=SocialSignIn(
-            clock,
-            social,
-            social_links,
-            login=login,
-            mfa=mfa,
-            mfa_challenges=mfa_challenges,
-            audit=audit,
-        ),
+        social_sign_in=SocialSignIn(clock, social, social_links, login=login, audit=audit),
         social_links=social_links,
         social_identities=SocialIdentities(clock, social, audit, outbox),
     )

@@ -16,6 +16,7 @@ from domain.social.errors import (
 )
 from domain.social.sign_in import LinkRequired
 from resolvers.guards import limit
+from resolvers.identity import login_result
 from schema.actor import actor_of
 from schema.context import Info
 from schema.error_mapping import maps_domain_errors
@@ -71,14 +72,7 @@ async def complete_social_sign_in(
         return AccountLinkRequired(
             link_token=outcome.link_token, provider=outcome.provider, expires_at=outcome.expires_at
         )
-    if outcome.challenge is not None:
-        return MfaRequired(
-            challenge_token=outcome.challenge.token,
-            expires_at=outcome.challenge.expires_at,
-            methods=["totp", "backup_code"],
-        )
-    assert outcome.tokens is not None
-    return AuthPayload.build(outcome.tokens, outcome.user, info.context.clock.now())
+    return login_result(info, outcome)
 
 
 @requires_recent_authentication(max_age_seconds=300)

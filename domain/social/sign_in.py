@@ -1,8 +1,9 @@
 """Signing in with a provider: a returning identity, a new account, or a link request.
 
 - An identity already linked signs its account in (the lock, deactivation and the
-  second factor apply as to a password sign-in; a provider's asserted MFA counts only
-  where the deployment trusts that provider with ``trust_provider_mfa``).
+  second factor apply as to a password sign-in: the first step is the provider, RFC 8176
+  ``amr`` ``fed``, handed to ``LoginService.second_step``; a provider's asserted MFA counts
+  only where the deployment trusts that provider with ``trust_provider_mfa``).
 - A new identity whose verified email has no account creates one: no password, the
   email verified (only a provider-verified email gets this far), the provider's name.
 - A new identity whose verified email already has an account is never linked on its
@@ -25,8 +26,6 @@ from domain.identity import repository as users
 from domain.identity.documents import User, UserStatus
 from domain.identity.errors import AccountDisabledError, AccountLockedError
 from domain.identity.login import LoginOutcome, LoginService
-from domain.mfa.challenges import MfaChallenges
-from domain.mfa.service import MfaService
 from domain.social import repository
 from domain.social.accounts import create_social_user
 from domain.social.documents import SocialIdentity
@@ -36,6 +35,7 @@ from domain.social.pending import PendingSignIn
 from domain.social.presets import Provider
 from domain.social.profile import ExternalIdentity
 from domain.social.prove import ProviderGateway, check_email
+from domain.tokens.methods import sign_in_methods
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,11 @@ class LinkRequired:
 
 SocialOutcome = LoginOutcome | LinkRequired
 
+# RFC 8176 registers no method for "signed in at another identity provider"; ``fed`` is
+# the value Microsoft Entra ID writes for a federated sign-in, and no registered value
+# means anything else. A trusted provider MFA adds ``mfa``; a second factor here, ``otp``.
+FEDERATED = "fed"
+
 
 class SocialSignIn:
     def __init__(
@@ -62,16 +67,12 @@ class SocialSignIn:
         links: LinkRequests,
         *,
         login: LoginService,
-        mfa: MfaService,
-        mfa_challenges: MfaChallenges,
         audit: AuditService,
     ) -> None:
         self._clock = clock
         self._gateway = gateway
         self._links = links
         self._login = login
-        self._mfa = mfa
-        self._mfa_challenges = mfa_challenges
         self._audit = audit
 
     def providers(self) -> list[Provider]:
@@ -149,13 +150,11 @@ class SocialSignIn:
             target_id=str(user.id),
             details={"provider": identity.provider, "provider_mfa": trusted_mfa},
         )
-        if not trusted_mfa and await self._mfa.is_enabled(user.id):
-            challenge = await self._mfa_challenges.issue(str(user.id))
-            await self._audit.record(
-                "user.mfa_challenged", AuditAction.LOGIN, actor=actor, target_id=str(user.id)
-            )
-            return LoginOutcome(user=user, challenge=challenge)
-        return await self._login.sign_in_proven(user, actor, mfa=trusted_mfa)
+        if trusted_mfa:
+            amr = sign_in_methods((FEDERATED,), multi_factor=True)
+            return await self._login.sign_in_proven(user, actor, amr=amr)
+        # A two-factor account answers its own factor (the challenge remembers ``fed``).
+        return await self._login.second_step(user, actor, first=(FEDERATED,))
 
     async def _link_required(
         self, user: User, identity: ExternalIdentity, pending: PendingSignIn, actor: Actor

@@ -29,6 +29,7 @@ from tests.social.support import (
     UNLINK,
     USER_IDENTITIES,
     authorize,
+    complete,
     provider_user,
     social_sign_in,
 )
@@ -257,3 +258,26 @@ async def test_an_administrator_cannot_remove_their_own_identity(
     )
     assert refused["__typename"] == "Forbidden"
     assert await SocialIdentity.get(linked["identity"]["id"]) is not None
+
+
+async def test_a_link_finishes_only_for_the_account_that_began_it(
+    client: httpx.AsyncClient, provider: Any
+) -> None:
+    # A callback lured into another session (login CSRF, RFC 9700 §4.7) links nothing:
+    # the state is bound to the account that began the link, and a link's state is not
+    # a sign-in's.
+    _, owner = await social_account(client, provider)
+    _, other = await social_account(client, provider)
+    variables = {"provider": "iam", "redirectUri": "https://app.example.com/auth/callback"}
+    for finisher in ("other", "sign_in"):
+        begun = result(await call(client, BEGIN_LINK, variables, owner["accessToken"]))
+        person = provider_user(provider, unique_email("lured"))
+        callback = authorize(provider, begun["authorizationUrl"], person)
+        answer = {"provider": "iam", "code": callback["code"], "state": callback["state"]}
+        if finisher == "other":
+            failed = result(await call(client, LINK, answer, other["accessToken"]))
+        else:
+            failed = await complete(client, **answer)
+        assert failed["__typename"] == "SocialSignInFailed", failed
+        assert failed["reason"] == "BAD_STATE"
+        assert await SocialIdentity.get(f"iam:{person.user_name}") is None

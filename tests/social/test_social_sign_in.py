@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pyotp
 import pytest
 
 from domain.audit.documents import AuditEvent
@@ -20,7 +22,7 @@ from domain.core.clock import FrozenClock
 from domain.identity.documents import User
 from domain.social.documents import SocialIdentity
 from tests.api.identity_ops import PASSWORD, call, login, unique_email
-from tests.passkeys.support import COMPLETE_MFA, enable_totp, result
+from tests.passkeys.support import COMPLETE_MFA, claims, enable_totp, result
 from tests.social.support import (
     CONFIRM_LINK,
     MY_IDENTITIES,
@@ -32,7 +34,7 @@ from tests.social.support import (
     social_sign_in,
 )
 from tests.support.accounts import staff_account
-from tests.support.asgi import AppWith, LifespanManager, asgi_client
+from tests.support.asgi import LifespanManager
 
 CLOCK_START = datetime.now(UTC).replace(microsecond=0)
 
@@ -94,7 +96,9 @@ async def test_a_two_factor_account_still_answers_its_factor(
 ) -> None:
     person = provider_user(provider, unique_email("mfa"))
     first = await social_sign_in(client, provider, person)
-    await enable_totp(client, first["accessToken"], clock)
+    # RFC 8176: the provider is the first step ("fed"), one factor.
+    assert claims(first["accessToken"])["amr"] == ["fed"]
+    secret = await enable_totp(client, first["accessToken"], clock)
     second = await social_sign_in(client, provider, person)
     assert second["__typename"] == "MfaRequired", second
     assert "accessToken" not in second
@@ -102,6 +106,12 @@ async def test_a_two_factor_account_still_answers_its_factor(
         await call(client, COMPLETE_MFA, {"challenge": second["challengeToken"], "code": "000000"})
     )
     assert wrong["__typename"] == "InvalidMfaCode"
+    code = pyotp.TOTP(secret).at(clock.now())
+    done = result(
+        await call(client, COMPLETE_MFA, {"challenge": second["challengeToken"], "code": code})
+    )
+    assert done["__typename"] == "AuthPayload", done
+    assert claims(done["accessToken"])["amr"] == ["fed", "otp", "mfa"]
 
 
 async def test_an_existing_email_is_never_linked_silently(
@@ -203,13 +213,29 @@ def _user_role() -> Any:
     return Role.STUDENT
 
 
-async def test_the_providers_client_is_closed_on_shutdown(
-    app_with: AppWith, clock: FrozenClock, social_settings: dict[str, Any]
-) -> None:
-    async with app_with(clock=clock, **social_settings) as running:
-        http = running.state.social_http
-        async with asgi_client(running) as client:
-            assert (await begin(client))["__typename"] == "SocialAuthorization"
-        assert not http.is_closed
-    # The lifespan's bounded close step: no connection to a provider outlives the app.
-    assert http.is_closed
+async def test_an_injected_code_is_refused(client: httpx.AsyncClient, provider: Any) -> None:
+    # RFC 9700 §4.5: a code obtained for one sign-in, sent with another sign-in's state,
+    # fails at the provider: the PKCE verifier of that state does not match the code.
+    victim = provider_user(provider, unique_email("injected"))
+    stolen = authorize(provider, (await begin(client))["authorizationUrl"], victim)
+    attackers = await begin(client)
+    state = parse_qs(urlsplit(attackers["authorizationUrl"]).query)["state"][0]
+    failed = await complete(client, code=stolen["code"], state=state)
+    assert failed["__typename"] == "SocialSignInFailed", failed
+    assert failed["reason"] == "PROVIDER_ERROR"
+    assert await User.find_one({"email": victim.emails[0]}) is None
+
+
+async def test_there_is_no_implicit_flow(client: httpx.AsyncClient) -> None:
+    # Only the code flow is asked for, and the callback mutation takes a code, never a
+    # token from the front channel (RFC 9700 §2.1.2).
+    query = parse_qs(urlsplit((await begin(client))["authorizationUrl"]).query)
+    assert query["response_type"] == ["code"]
+    assert "response_mode" not in query  # the query string (Apple alone: form_post)
+    body = await call(
+        client,
+        '{ __type(name: "Mutation") { fields { name args { name } } } }',
+    )
+    fields = {f["name"]: f for f in body["data"]["__type"]["fields"]}
+    arguments = {a["name"] for a in fields["completeSocialSignIn"]["args"]}
+    assert arguments == {"provider", "code", "state", "error"}
