@@ -44,6 +44,8 @@ from resolvers.http.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from resolvers.http.oauth import endpoints as oauth
+from resolvers.http.oauth import pages as oauth_pages
 from resolvers.http.openapi import openapi
 from resolvers.http.slow_clients import HeaderDeadlineProtocol
 from resolvers.http.state import AppState
@@ -151,6 +153,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/openapi.json", openapi, methods=["GET"]),
         Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        # Gatehouse as an OpenID Connect provider (resolvers/http/oauth/).
+        Route(oauth.DISCOVERY_PATH, oauth.discovery, methods=["GET"]),
+        Route(oauth.AUTHORIZE_PATH, oauth.authorize, methods=["GET"]),
+        Route(oauth.TOKEN_PATH, oauth.token, methods=["POST"]),
+        Route(oauth.USERINFO_PATH, oauth.userinfo, methods=["GET", "POST"]),
+        Route(oauth.REVOKE_PATH, oauth.revoke, methods=["POST"]),
+        Route(oauth.INTROSPECT_PATH, oauth.introspect, methods=["POST"]),
+        Route(oauth_pages.LOGIN_PATH, oauth_pages.login, methods=["GET", "POST"]),
+        Route(oauth_pages.MFA_PATH, oauth_pages.login_mfa, methods=["POST"]),
+        Route(oauth_pages.CONSENT_PATH, oauth_pages.consent, methods=["GET", "POST"]),
         *(Route(path, graphql_view(path), methods=["GET", "POST"]) for path in GRAPHQL_PATHS),
         *(WebSocketRoute(path, graphql_view(path)) for path in GRAPHQL_PATHS),
     ]

@@ -109,6 +109,15 @@
       "ReauthenticationRequired",
       "ValidationFailed"
     ],
+    "CreateOAuthClientResult": [
+      "OAuthClientCreated",
+      "ReauthenticationRequired",
+      "ValidationFailed"
+    ],
+    "DisableOAuthClientResult": [
+      "NotFound",
+      "OAuthClientSaved"
+    ],
     "DisableTotpResult": [
       "AccountLocked",
       "InvalidCredentials",
@@ -262,6 +271,12 @@
       "NotFound",
       "UserSessionsRevoked"
     ],
+    "RotateOAuthClientSecretResult": [
+      "NotFound",
+      "OAuthClientSecretRotated",
+      "ReauthenticationRequired",
+      "ValidationFailed"
+    ],
     "UnlinkSocialIdentityResult": [
       "LastSignInMethod",
       "NotFound",
@@ -272,6 +287,12 @@
       "AccountUnlocked",
       "InvalidToken",
       "RateLimited"
+    ],
+    "UpdateOAuthClientResult": [
+      "NotFound",
+      "OAuthClientSaved",
+      "ReauthenticationRequired",
+      "ValidationFailed"
     ],
     "UpdateProfileResult": [
       "InvalidCredentials",

@@ -12,6 +12,7 @@ from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
 from domain.identity.identifiers import LoginIdentifier
 from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
+from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.passkeys.documents import Passkey
 from domain.sessions.documents import RefreshFamily, RefreshToken, Session
 from domain.social.documents import SocialIdentity
@@ -32,6 +33,8 @@ DOCUMENT_MODELS: list[type[Document]] = [
     TrustedDevice,
     Passkey,
     SocialIdentity,
+    OAuthClient,
+    OAuthConsent,
     EmailMessage,
     WebhookEndpoint,
     WebhookEvent,

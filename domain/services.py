@@ -56,6 +56,11 @@ from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import FactorChange, MfaService
 from domain.mfa.trusted_devices import TrustedDevices
+from domain.oauth.clients import OAuthClients
+from domain.oauth.provider import OAuthProvider
+from domain.oauth.signing import load_oidc_keys
+from domain.oauth.store import OAuthStore
+from domain.oauth.tokens import OAuthTokens
 from domain.passkeys.challenges import ChallengeStore
 from domain.passkeys.management import PasskeyManagement
 from domain.passkeys.reauthentication import PasskeyReauthentication
@@ -121,6 +126,8 @@ class Services:
     social_sign_in: SocialSignIn
     social_links: LinkRequests
     social_identities: SocialIdentities
+    oauth_clients: OAuthClients
+    oauth: OAuthProvider
 
 
 def build_services(
@@ -225,6 +232,16 @@ def build_services(
     # every call to a provider.
     social = ProviderGateway(settings, clock, PendingSignIns(settings, redis, clock), social_http)
     social_links = LinkRequests(settings, redis, clock, audit, outbox)
+    # The OpenID provider: clients as data, RS256 tokens, codes and grants in Redis.
+    oauth_clients = OAuthClients(clock, audit, max_access_ttl=settings.access_token_ttl_seconds)
+    oauth = OAuthProvider(
+        clock,
+        oauth_clients,
+        OAuthStore(redis, settings),
+        OAuthTokens(load_oidc_keys(settings), clock, settings.public_url.rstrip("/")),
+        users,
+        revocations,
+    )
     return Services(
         access_tokens=access_tokens,
         authenticator=authenticator,
@@ -320,4 +337,6 @@ def build_services(
         social_sign_in=SocialSignIn(clock, social, social_links, login=login, audit=audit),
         social_links=social_links,
         social_identities=SocialIdentities(clock, social, audit, outbox),
+        oauth_clients=oauth_clients,
+        oauth=oauth,
     )

@@ -55,6 +55,7 @@ FIELD_COSTS: Mapping[str, int] = {
     # The user, their identities, and an audit record of the view.
     "Query.userIdentities": 3 * LOOKUP_COST,
     "Query.apiKeys": LOOKUP_COST,
+    "Query.oauthClients": LOOKUP_COST,
     "Query.failedEmails": LOOKUP_COST,
     "Query.webhookEndpoints": LOOKUP_COST,
     "Query.webhookDeliveries": LOOKUP_COST,
@@ -110,6 +111,8 @@ LIST_SIZES: Mapping[str, ListSize] = {
     "User.identities": ListSize(maximum=20),
     "UserIdentities.identities": ListSize(maximum=20),
     "Query.apiKeys": ListSize(maximum=50),
+    # domain/oauth/clients.py MAX_LISTED.
+    "Query.oauthClients": ListSize(maximum=100),
     "Query.webhookEndpoints": ListSize(maximum=20),
     "AdminUserDetail.sessions": ListSize(maximum=20),
     "AdminUserDetail.recentEvents": ListSize(maximum=20),

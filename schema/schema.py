@@ -23,6 +23,7 @@ from schema.error_mapping import schema_fields, union_mismatches, user_error_han
 from schema.extensions import GatehouseExtension, OperationPolicy
 from schema.identity.operations import IdentityMutation, IdentityQuery
 from schema.live import Subscription
+from schema.oauth.operations import OAuthMutation, OAuthQuery
 from schema.passkeys.operations import PasskeyMutation, PasskeyQuery
 from schema.passwordless.operations import PasswordlessMutation
 from schema.social.operations import SocialMutation, SocialQuery
@@ -38,6 +39,7 @@ class Query(
     TrustedDeviceQuery,
     SocialQuery,
     ApiKeyQuery,
+    OAuthQuery,
     AuditQuery,
     AdminQuery,
     AnalyticsQuery,
@@ -57,6 +59,7 @@ class Mutation(
     TrustedDeviceMutation,
     SocialMutation,
     ApiKeyMutation,
+    OAuthMutation,
     AdminMutation,
     EmailMutation,
     WebhookMutation,

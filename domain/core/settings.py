@@ -176,6 +176,10 @@ class Settings(BaseSettings):
     # PEM public keys of retired signing keys that still verify tokens in flight.
     jwt_public_keys: str | None = None
     jwt_active_kid: str | None = None
+    # OpenID Connect provider (domain/oauth/): RSA private keys (PEM, 2048 bits or more)
+    # that sign ID tokens and OAuth access tokens with RS256, which every OpenID provider
+    # must offer. The first signs, the rest still verify (rotation as for the JWT keys).
+    oidc_signing_keys: SecretStr | None = None
     jwt_issuer: str = "gatehouse"
     jwt_audience: str = "gatehouse-api"
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)

@@ -13,6 +13,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     WEBHOOKS_MANAGE = "webhooks:manage"
     APIKEYS_MANAGE = "apikeys:manage"
+    OAUTH_CLIENTS_MANAGE = "oauthclients:manage"
     ANALYTICS_READ = "analytics:read"
     SCHEMA_INTROSPECT = "schema:introspect"
 
@@ -23,6 +24,7 @@ _ADMIN = frozenset(
         Permission.USERS_WRITE,
         Permission.AUDIT_READ,
         Permission.APIKEYS_MANAGE,
+        Permission.OAUTH_CLIENTS_MANAGE,
         Permission.ANALYTICS_READ,
         Permission.SCHEMA_INTROSPECT,
     }

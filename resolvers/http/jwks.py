@@ -14,6 +14,7 @@ CACHE_CONTROL = "public, max-age=300"
 
 async def jwks(request: Request) -> Response:
     state: AppState = request.state.gatehouse
-    return JSONResponse(
-        state.services.access_tokens.keys.jwks(), headers={"Cache-Control": CACHE_CONTROL}
-    )
+    # First-party keys (EdDSA/ES256) and the OpenID provider's RS256 keys, one set.
+    document = state.services.access_tokens.keys.jwks()
+    document["keys"].extend(state.services.oauth.tokens.keys.jwks())
+    return JSONResponse(document, headers={"Cache-Control": CACHE_CONTROL})

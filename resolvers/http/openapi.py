@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from domain.core.version import VERSION
+from resolvers.http.oauth.openapi import oauth_paths
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -72,6 +73,7 @@ def build_openapi() -> dict[str, Any]:
                     },
                 }
             },
+            **oauth_paths(),
         },
         "components": {
             "schemas": {

@@ -7,6 +7,7 @@ import hashlib
 import json
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -330,6 +331,8 @@ async def test_jwks_endpoint(tmp_path: Path) -> None:
 class _Services:
     def __init__(self, access_tokens: AccessTokenService) -> None:
         self.access_tokens = access_tokens
+        # The OpenID provider's RS256 keys join the set (tests/oauth); none here.
+        self.oauth = SimpleNamespace(tokens=SimpleNamespace(keys=SimpleNamespace(jwks=list)))
 
 
 class _State:

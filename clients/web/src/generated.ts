@@ -28,6 +28,28 @@ export type AuditEventFilter = {
   until?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+/** A client's settings; on update, a missing field is left as it is. */
+export type OAuthClientInput = {
+  accessTokenTtlSeconds?: InputMaybe<Scalars['Int']['input']>;
+  audience?: InputMaybe<Scalars['String']['input']>;
+  firstParty?: InputMaybe<Scalars['Boolean']['input']>;
+  grantTypes?: InputMaybe<Array<OAuthGrantType>>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  postLogoutRedirectUris?: InputMaybe<Array<Scalars['String']['input']>>;
+  redirectUris?: InputMaybe<Array<Scalars['String']['input']>>;
+  refreshTokenTtlSeconds?: InputMaybe<Scalars['Int']['input']>;
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+export type OAuthClientType =
+  | 'CONFIDENTIAL'
+  | 'PUBLIC';
+
+export type OAuthGrantType =
+  | 'AUTHORIZATION_CODE'
+  | 'CLIENT_CREDENTIALS'
+  | 'REFRESH_TOKEN';
+
 /** Whether the passkey lives on one device or is synced. */
 export type PasskeyDeviceType =
   | 'MULTI_DEVICE'

@@ -1,0 +1,1 @@
+"""Gatehouse as an OAuth 2.0 / OpenID Connect provider (issue 20)."""

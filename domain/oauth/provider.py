@@ -1,0 +1,362 @@
+"""The OpenID provider's use cases: the authorization request (sign-in and consent
+decisions), the token, revocation and introspection endpoints on authlib, userinfo.
+
+Each authlib call runs on a worker thread (its hooks hop back to the loop, see
+domain/oauth/server.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from anyio import to_thread
+from authlib.oauth2.rfc6749 import AccessDeniedError, OAuth2Error, OAuth2Request  # type: ignore[import-untyped]
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError  # type: ignore[import-untyped]
+from beanie import PydanticObjectId
+
+from domain.core.clock import Clock
+from domain.core.secrets import token_hash
+from domain.identity.cache import CachedUsers
+from domain.identity.documents import User
+from domain.oauth.clients import OAuthClients
+from domain.oauth.documents import OAuthClient, OAuthConsent
+from domain.oauth.endpoints import Introspection, Revocation, TokenView
+from domain.oauth.outcomes import (
+    AuthorizeOutcome,
+    ErrorPage,
+    NeedConsent,
+    NeedSignIn,
+    Redirect,
+    fields_of,
+    outcome_of,
+    with_profile,
+)
+from domain.oauth.server import ClientModel, GatehouseServer, Hooks, HttpRequest, HttpResponse
+from domain.oauth.store import Challenge, CodeRecord, OAuthStore, RefreshRecord, Subject
+from domain.oauth.tokens import OAuthTokens, user_claims
+from domain.sessions.documents import Session
+from domain.sessions.issued import utc
+from domain.sessions.revocation import SessionRevocations
+
+
+class OAuthProvider(Hooks):
+    def __init__(
+        self,
+        clock: Clock,
+        clients: OAuthClients,
+        store: OAuthStore,
+        tokens: OAuthTokens,
+        users: CachedUsers,
+        revocations: SessionRevocations,
+    ) -> None:
+        self._clock = clock
+        self.clients = clients
+        self.store = store
+        self.tokens = tokens
+        self._users = users
+        self._revocations = revocations
+        self.server = GatehouseServer(self, scopes=[])
+        self.server.register_endpoint(Revocation(self.lookup_token, self.revoke_token))
+        self.server.register_endpoint(Introspection(self.lookup_token))
+
+    def _now(self) -> int:
+        return int(self._clock.now().timestamp())
+
+    # --- endpoints ---
+    async def token(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = await to_thread.run_sync(
+            self.server.create_token_response, request
+        )
+        return response
+
+    async def revoke(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = await to_thread.run_sync(
+            self.server.create_endpoint_response, "revocation", request
+        )
+        return response
+
+    async def introspect(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = await to_thread.run_sync(
+            self.server.create_endpoint_response, "introspection", request
+        )
+        return response
+
+    async def userinfo(self, bearer: str) -> dict[str, Any] | None:
+        """The claims the token's scope releases, or None for a token that is not an
+        active access token of a person with the ``openid`` scope."""
+        view = await self.lookup_token(bearer, "access_token")
+        if (
+            view is None
+            or not view.active
+            or "openid" not in view.scope.split()
+            or view.sub == view.client_id
+        ):
+            return None
+        user = await self._users.get_active(view.sub)
+        if user is None:
+            return None
+        return {
+            "sub": view.sub,
+            **user_claims(with_profile(Subject(view.sub, "", 0, []), user), view.scope),
+        }
+
+    # --- the authorization request ---
+    async def authorize(self, request: HttpRequest, browser_token: str | None) -> AuthorizeOutcome:
+        challenge: Challenge | None = None
+        params = request.params
+        if [name for name, _ in params] == ["challenge"]:
+            challenge = await self.store.challenge(params[0][1])
+            if challenge is None:
+                return ErrorPage(
+                    "This sign-in request has expired. Go back to the app and start again."
+                )
+            params = challenge.params
+        subject = await self.browser_subject(browser_token)
+        oauth_request = HttpRequest("GET", request.url, request.headers, params)
+        found = await to_thread.run_sync(self._consent_grant, oauth_request, subject)
+        if isinstance(found, HttpResponse):
+            return outcome_of(found)
+        grant = found
+        data = grant.request.payload.data
+        prompts = set(str(data.get("prompt", "")).split())
+        signed_in_here = (
+            challenge is not None
+            and browser_token is not None
+            and challenge.signed_in_session == token_hash(browser_token)
+        )
+        if subject is None or (
+            not signed_in_here and self._must_sign_in_again(subject, prompts, data)
+        ):
+            if "none" in prompts:
+                return self._error(grant, LoginRequiredError())
+            challenge = challenge or Challenge(
+                secrets.token_urlsafe(24), list(params), grant.client.client.id
+            )
+            await self.store.save_challenge(challenge)
+            return NeedSignIn(challenge)
+        client: OAuthClient = grant.client.client
+        scopes = str(grant.request.scope or "").split()
+        if not client.first_party and not (
+            challenge is not None and challenge.consented_by == subject.user_id
+        ):
+            consent = await OAuthConsent.find_one(
+                {"_id": OAuthConsent.key(subject.user_id, client.id)}
+            )
+            if "consent" in prompts or consent is None or not set(scopes) <= set(consent.scopes):
+                if "none" in prompts:
+                    return self._error(grant, ConsentRequiredError())
+                challenge = challenge or Challenge(
+                    secrets.token_urlsafe(24), list(params), client.id
+                )
+                await self.store.save_challenge(challenge)
+                return NeedConsent(challenge, client, scopes)
+        response: HttpResponse = await to_thread.run_sync(
+            self.server.create_authorization_response, grant.request, subject, grant
+        )
+        if challenge is not None:
+            await self.store.drop_challenge(challenge.id)
+        return outcome_of(response)
+
+    def _consent_grant(self, request: HttpRequest, subject: Subject | None) -> Any:
+        try:
+            return self.server.get_consent_grant(request=request, end_user=subject)
+        except OAuth2Error as error:
+            return self.server.handle_error_response(request, error)
+
+    def _must_sign_in_again(
+        self, subject: Subject, prompts: set[str], data: dict[str, Any]
+    ) -> bool:
+        if "login" in prompts:
+            return True
+        max_age = str(data.get("max_age", ""))
+        return max_age.isdigit() and self._now() - subject.auth_time > int(max_age)
+
+    def _error(self, grant: Any, error: OAuth2Error) -> AuthorizeOutcome:
+        error.redirect_uri = grant.redirect_uri
+        error.state = grant.request.payload.state
+        return outcome_of(self.server.handle_error_response(grant.request, error))
+
+    async def signed_in(
+        self, challenge: Challenge, user: User, session_id: str, *, mfa: bool
+    ) -> str:
+        """The sign-in page proved who this is: a browser session for the provider, and
+        the request marked as signed in by it. Returns the browser session's token."""
+        subject = Subject(str(user.id), session_id, self._now(), ["pwd", "otp"] if mfa else ["pwd"])
+        browser = await self.store.open_browser_session(subject)
+        challenge.signed_in_session = token_hash(browser)
+        await self.store.save_challenge(challenge)
+        return browser
+
+    async def deny(self, challenge: Challenge, url: str, subject: Subject) -> str | None:
+        """The person refused: back to the client with ``access_denied``."""
+        await self.store.drop_challenge(challenge.id)
+        request = HttpRequest("GET", url, {}, challenge.params)
+        found = await to_thread.run_sync(self._consent_grant, request, subject)
+        outcome = (
+            outcome_of(found)
+            if isinstance(found, HttpResponse)
+            else self._error(found, AccessDeniedError())
+        )
+        return outcome.location if isinstance(outcome, Redirect) else None
+
+    async def consent(self, challenge: Challenge, subject: Subject, scopes: list[str]) -> None:
+        now = self._clock.now()
+        await OAuthConsent(
+            _id=OAuthConsent.key(subject.user_id, challenge.client_id),
+            user_id=subject.user_id,
+            client_id=challenge.client_id,
+            scopes=sorted(set(scopes)),
+            granted_at=now,
+        ).save()
+        challenge.consented_by = subject.user_id
+        await self.store.save_challenge(challenge)
+
+    async def browser_subject(self, browser_token: str | None) -> Subject | None:
+        if not browser_token:
+            return None
+        subject = await self.store.browser_session(browser_token)
+        return await self.live_subject(subject) if subject is not None else None
+
+    # --- authlib's hooks (called from the worker thread through anyio) ---
+    async def query_client(self, client_id: str) -> OAuthClient | None:
+        return await self.clients.active(client_id)
+
+    async def save_code(self, code: str, request: OAuth2Request) -> None:
+        subject: Subject = request.user
+        data = request.payload.data
+        record = CodeRecord(
+            client_id=request.client.get_client_id(),
+            redirect_uri=data.get("redirect_uri") or request.client.get_default_redirect_uri(),
+            scope=str(request.scope or ""),
+            subject=Subject(**{**fields_of(subject), "grant_id": secrets.token_urlsafe(16)}),
+            grant_id="",
+            nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
+        )
+        record.grant_id = record.subject.grant_id
+        await self.store.save_code(code, record)
+
+    async def take_code(self, code: str) -> CodeRecord | None:
+        return await self.store.take_code(code)
+
+    async def take_refresh(self, token: str) -> RefreshRecord | None:
+        record = await self.store.take_refresh(token)
+        if record is None or record.expires_at <= self._now():
+            return None
+        if await self.store.is_revoked(grant_id=record.grant_id, jti=None):
+            return None
+        return record
+
+    async def live_subject(self, subject: Subject) -> Subject | None:
+        """The subject again, if its Gatehouse session and account are still live."""
+        if subject.grant_id and await self.store.is_revoked(grant_id=subject.grant_id, jti=None):
+            return None
+        if await self._revocations.is_revoked(subject.sid):
+            return None
+        session = await Session.find_one({"_id": PydanticObjectId(subject.sid)})
+        if (
+            session is None
+            or session.revoked_at is not None
+            or utc(session.expires_at) <= self._clock.now()
+        ):
+            return None
+        user = await self._users.get_active(subject.user_id)
+        return with_profile(subject, user) if user is not None else None
+
+    async def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        refresh = token.get("refresh_token")
+        if not refresh or request.user is None:
+            return
+        client: OAuthClient = request.client.client
+        previous: RefreshRecord | None = request.refresh_token
+        now = self._now()
+        expires_at = previous.expires_at if previous else now + client.refresh_token_ttl_seconds
+        subject: Subject = request.user
+        record = RefreshRecord(
+            client.id, str(token.get("scope", "")), subject, subject.grant_id, expires_at
+        )
+        await self.store.save_refresh(refresh, record, now)
+
+    def generate_token(
+        self, client: ClientModel, user: Subject | None, scope: str, refresh: bool
+    ) -> dict[str, Any]:
+        access = self.tokens.access_token(client.client, user, scope)
+        token: dict[str, Any] = {
+            "token_type": "Bearer",
+            "access_token": access.token,
+            "expires_in": client.client.access_token_ttl_seconds,
+            "scope": scope,
+        }
+        if refresh and user is not None:
+            token["refresh_token"] = secrets.token_urlsafe(32)
+        return token
+
+    def id_token(self, token: dict[str, Any], request: OAuth2Request) -> str:
+        code: CodeRecord | None = request.authorization_code
+        return self.tokens.id_token(
+            request.client.client,
+            request.user,
+            str(token.get("scope", "")),
+            nonce=code.nonce if code else None,
+            access_token=token.get("access_token"),
+        )
+
+    # --- tokens presented to revocation, introspection and userinfo ---
+    async def lookup_token(self, raw: str, hint: str | None) -> TokenView | None:
+        if not isinstance(raw, str) or not raw:
+            return None
+        if raw.count(".") == 2:
+            claims = self.tokens.verify_access(raw)
+            if claims is None:
+                return None
+            active = await self._access_active(claims)
+            return TokenView(
+                "access_token",
+                raw,
+                claims["client_id"],
+                claims["scope"],
+                str(claims["sub"]),
+                int(claims["exp"]),
+                int(claims["iat"]),
+                active,
+                claims.get("gid"),
+                claims.get("jti"),
+                str(claims.get("aud")),
+                claims.get("iss"),
+            )
+        record = await self.store.peek_refresh(raw)
+        if record is None:
+            return None
+        active = (
+            record.expires_at > self._now() and await self.live_subject(record.subject) is not None
+        )
+        active = active and await self.clients.active(record.client_id) is not None
+        return TokenView(
+            "refresh_token",
+            raw,
+            record.client_id,
+            record.scope,
+            record.subject.user_id,
+            record.expires_at,
+            0,
+            active,
+            record.grant_id,
+        )
+
+    async def _access_active(self, claims: dict[str, Any]) -> bool:
+        if await self.store.is_revoked(grant_id=claims.get("gid"), jti=claims.get("jti")):
+            return False
+        sid = claims.get("sid")
+        if isinstance(sid, str) and await self._revocations.is_revoked(sid):
+            return False
+        return await self.clients.active(claims["client_id"]) is not None
+
+    async def revoke_token(self, view: TokenView) -> None:
+        if view.kind == "refresh_token":
+            await self.store.drop_refresh(view.raw)
+            if view.grant_id:
+                await self.store.revoke_grant(view.grant_id)
+        elif view.jti:
+            await self.store.revoke_access(view.jti, view.exp - self._now() + 60)

@@ -1,0 +1,226 @@
+"""What the provider keeps in Redis: authorization codes, refresh tokens, revocations,
+browser sessions of the sign-in page and pending authorization requests (challenges).
+
+Codes and refresh tokens are stored under their SHA-256 and consumed with GETDEL, so
+two requests racing with one code or one refresh token cannot both win; a consumed
+one leaves a marker naming its grant, and presenting it again revokes that grant
+(RFC 9700 §4.5 code replay, §4.14 refresh-token reuse).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+from domain.core.secrets import token_hash
+from domain.core.settings import Settings
+
+CODE_TTL_SECONDS = 60  # RFC 6749 §4.1.2: short-lived; 10 minutes at most
+USED_MARKER_SECONDS = 3600
+CHALLENGE_TTL_SECONDS = 600
+
+
+@dataclass(slots=True)
+class Subject:
+    """The signed-in person a grant acts for (authlib's ``user``)."""
+
+    user_id: str
+    sid: str
+    auth_time: int
+    amr: list[str]
+    grant_id: str = ""
+    email: str = ""
+    email_verified: bool = False
+    name: str = ""
+
+
+@dataclass(slots=True)
+class CodeRecord:
+    client_id: str
+    redirect_uri: str
+    scope: str
+    subject: Subject
+    grant_id: str
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+
+    # authlib's AuthorizationCodeMixin
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return self.subject.auth_time
+
+    def get_acr(self) -> str | None:
+        return None
+
+    def get_amr(self) -> list[str]:
+        return self.subject.amr
+
+
+@dataclass(slots=True)
+class RefreshRecord:
+    client_id: str
+    scope: str
+    subject: Subject
+    grant_id: str
+    expires_at: int  # absolute: rotation does not extend the grant
+
+    # authlib's TokenMixin, as far as the refresh grant reads it
+    def check_client(self, client: Any) -> bool:
+        return bool(client.get_client_id() == self.client_id)
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+@dataclass(slots=True)
+class Challenge:
+    """An authorization request waiting for the sign-in or the consent page."""
+
+    id: str
+    params: list[tuple[str, str]]
+    client_id: str
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Set by the sign-in page: this browser session signed in for this request, so
+    # prompt=login and max_age are satisfied.
+    signed_in_session: str | None = None
+    # The user who approved the consent screen for this request.
+    consented_by: str | None = None
+
+
+def _subject(data: dict[str, Any]) -> Subject:
+    return Subject(**data)
+
+
+class OAuthStore:
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self._redis = redis
+        self._prefix = f"{settings.redis_key_prefix}oauth:"
+        self._browser_ttl = settings.refresh_token_absolute_seconds
+
+    def _key(self, kind: str, value: str) -> str:
+        return f"{self._prefix}{kind}:{value}"
+
+    # --- authorization codes ---
+    async def save_code(self, code: str, record: CodeRecord) -> None:
+        await self._redis.set(
+            self._key("code", token_hash(code)), json.dumps(asdict(record)), ex=CODE_TTL_SECONDS
+        )
+
+    async def take_code(self, code: str) -> CodeRecord | None:
+        """The code's record, once. A second use revokes what the first one was given."""
+        digest = token_hash(code)
+        raw = await self._redis.getdel(self._key("code", digest))
+        if raw is None:
+            grant = await self._redis.get(self._key("code-used", digest))
+            if grant is not None:
+                await self.revoke_grant(grant.decode() if isinstance(grant, bytes) else grant)
+            return None
+        data = json.loads(raw)
+        record = CodeRecord(**{**data, "subject": _subject(data["subject"])})
+        await self._redis.set(
+            self._key("code-used", digest), record.grant_id, ex=USED_MARKER_SECONDS
+        )
+        return record
+
+    # --- refresh tokens ---
+    async def save_refresh(self, token: str, record: RefreshRecord, now: int) -> None:
+        ttl = max(1, record.expires_at - now)
+        await self._redis.set(
+            self._key("rt", token_hash(token)), json.dumps(asdict(record)), ex=ttl
+        )
+
+    async def peek_refresh(self, token: str) -> RefreshRecord | None:
+        raw = await self._redis.get(self._key("rt", token_hash(token)))
+        return _refresh(raw) if raw is not None else None
+
+    async def take_refresh(self, token: str) -> RefreshRecord | None:
+        """The token's record, once (rotation). A rotated token presented again revokes
+        its whole grant."""
+        digest = token_hash(token)
+        raw = await self._redis.getdel(self._key("rt", digest))
+        if raw is None:
+            grant = await self._redis.get(self._key("rt-used", digest))
+            if grant is not None:
+                await self.revoke_grant(grant.decode() if isinstance(grant, bytes) else grant)
+            return None
+        record = _refresh(raw)
+        await self._redis.set(self._key("rt-used", digest), record.grant_id, ex=30 * 24 * 3600)
+        return record
+
+    async def drop_refresh(self, token: str) -> None:
+        await self._redis.delete(self._key("rt", token_hash(token)))
+
+    # --- revocation ---
+    async def revoke_grant(self, grant_id: str) -> None:
+        """Every token of the grant stops: refresh (checked on use) and access (checked by
+        introspection and userinfo)."""
+        await self._redis.set(self._key("grant-revoked", grant_id), b"1", ex=366 * 24 * 3600)
+
+    async def revoke_access(self, jti: str, ttl: int) -> None:
+        await self._redis.set(self._key("jti-revoked", jti), b"1", ex=max(1, ttl))
+
+    async def is_revoked(self, *, grant_id: str | None, jti: str | None) -> bool:
+        keys = []
+        if grant_id:
+            keys.append(self._key("grant-revoked", grant_id))
+        if jti:
+            keys.append(self._key("jti-revoked", jti))
+        return bool(keys) and bool(await self._redis.exists(*keys))
+
+    # --- the sign-in page's browser sessions ---
+    async def open_browser_session(self, subject: Subject) -> str:
+        token = secrets.token_urlsafe(32)
+        await self._redis.set(
+            self._key("browser", token_hash(token)),
+            json.dumps(asdict(subject)),
+            ex=self._browser_ttl,
+        )
+        return token
+
+    async def browser_session(self, token: str) -> Subject | None:
+        if not token or len(token) > 100:
+            return None
+        raw = await self._redis.get(self._key("browser", token_hash(token)))
+        return _subject(json.loads(raw)) if raw is not None else None
+
+    async def end_browser_session(self, token: str) -> None:
+        await self._redis.delete(self._key("browser", token_hash(token)))
+
+    # --- pending authorization requests ---
+    async def save_challenge(self, challenge: Challenge) -> None:
+        await self._redis.set(
+            self._key("challenge", challenge.id),
+            json.dumps(asdict(challenge)),
+            ex=CHALLENGE_TTL_SECONDS,
+        )
+
+    async def challenge(self, challenge_id: str) -> Challenge | None:
+        if not challenge_id or len(challenge_id) > 100:
+            return None
+        raw = await self._redis.get(self._key("challenge", challenge_id))
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        data["params"] = [tuple(pair) for pair in data["params"]]
+        return Challenge(**data)
+
+    async def drop_challenge(self, challenge_id: str) -> None:
+        await self._redis.delete(self._key("challenge", challenge_id))
+
+
+def _refresh(raw: bytes | str) -> RefreshRecord:
+    data = json.loads(raw)
+    return RefreshRecord(**{**data, "subject": _subject(data["subject"])})

@@ -1,0 +1,138 @@
+"""OAuth access tokens (RFC 9068 JWTs) and OpenID Connect ID tokens, signed RS256.
+
+Time comes from the injected clock. An access token names its resource (``aud``), its
+``scope`` and ``client_id``; for a person it also carries the Gatehouse session
+(``sid``) and the grant (``gid``), so ending either makes it inactive.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from domain.core.clock import Clock
+from domain.oauth.documents import OAuthClient
+from domain.oauth.signing import OidcKeys
+from domain.oauth.store import Subject
+
+ACCESS_TYP = "at+jwt"
+ID_TOKEN_TTL_SECONDS = 3600
+MAX_TOKEN_LENGTH = 8192
+_JWT = jwt.PyJWT(
+    options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token: str
+    claims: dict[str, Any]
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC Core §3.1.3.6: the left half of the SHA-256 of the token, base64url."""
+    digest = hashlib.sha256(access_token.encode()).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+class OAuthTokens:
+    def __init__(self, keys: OidcKeys, clock: Clock, issuer: str) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self._clock = clock
+
+    def _now(self) -> int:
+        return int(self._clock.now().timestamp())
+
+    def _sign(self, payload: dict[str, Any], typ: str) -> str:
+        key = self.keys.active
+        return _JWT.encode(
+            payload, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": typ}
+        )
+
+    def access_token(self, client: OAuthClient, subject: Subject | None, scope: str) -> AccessToken:
+        now = self._now()
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": client.audience or self.issuer,
+            "sub": subject.user_id if subject else client.id,
+            "client_id": client.id,
+            "scope": scope,
+            "jti": secrets.token_urlsafe(16),
+            "iat": now,
+            "nbf": now,
+            "exp": now + client.access_token_ttl_seconds,
+        }
+        if subject is not None:
+            claims.update(sid=subject.sid, gid=subject.grant_id, auth_time=subject.auth_time)
+        return AccessToken(self._sign(claims, ACCESS_TYP), claims)
+
+    def id_token(
+        self,
+        client: OAuthClient,
+        subject: Subject,
+        scope: str,
+        *,
+        nonce: str | None,
+        access_token: str | None,
+    ) -> str:
+        now = self._now()
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": subject.user_id,
+            "aud": client.id,
+            "azp": client.id,
+            "iat": now,
+            "exp": now + ID_TOKEN_TTL_SECONDS,
+            "auth_time": subject.auth_time,
+            "amr": subject.amr,
+            "sid": subject.sid,
+            **user_claims(subject, scope),
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        if access_token:
+            claims["at_hash"] = at_hash(access_token)
+        return self._sign(claims, "JWT")
+
+    def verify_access(self, token: str) -> dict[str, Any] | None:
+        """The claims of a well-signed, unexpired access token of ours, else None.
+        Revocation is the caller's next check (domain/oauth/provider.py)."""
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return None
+        key = self.keys.by_kid(str(header.get("kid", "")))
+        if key is None or header.get("alg") != "RS256" or header.get("typ") != ACCESS_TYP:
+            return None
+        try:
+            claims: dict[str, Any] = _JWT.decode(
+                token, key.public_key, algorithms=["RS256"], issuer=self.issuer
+            )
+        except jwt.PyJWTError:
+            return None
+        exp, nbf = claims.get("exp"), claims.get("nbf", 0)
+        now = self._now()
+        if not isinstance(exp, int) or exp <= now or not isinstance(nbf, int) or nbf > now + 30:
+            return None
+        if not isinstance(claims.get("client_id"), str) or not isinstance(claims.get("scope"), str):
+            return None
+        return claims
+
+
+def user_claims(subject: Subject, scope: str) -> dict[str, Any]:
+    """The standard claims each scope releases (OIDC Core §5.4)."""
+    scopes = set(scope.split())
+    claims: dict[str, Any] = {}
+    if "email" in scopes:
+        claims.update(email=subject.email, email_verified=subject.email_verified)
+    if "profile" in scopes and subject.name:
+        claims["name"] = subject.name
+    return claims

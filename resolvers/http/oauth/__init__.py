@@ -1,0 +1,1 @@
+"""The OpenID provider over HTTP: thin Starlette glue around domain/oauth/."""

@@ -1,0 +1,138 @@
+"""The provider's REST endpoints: discovery, token, revocation, introspection, userinfo
+and the authorization endpoint (which hands over to the sign-in and consent pages)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from domain.core.settings import Settings
+from domain.oauth.outcomes import ErrorPage, NeedConsent, NeedSignIn, Redirect
+from resolvers.http.oauth import pages
+from resolvers.http.oauth.adapter import oauth_request, state_of, to_response
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+AUTHORIZE_PATH = "/oauth2/authorize"
+TOKEN_PATH = "/oauth2/token"
+USERINFO_PATH = "/oauth2/userinfo"
+REVOKE_PATH = "/oauth2/revoke"
+INTROSPECT_PATH = "/oauth2/introspect"
+JWKS_PATH = "/.well-known/jwks.json"
+
+
+def discovery_document(settings: Settings) -> dict[str, Any]:
+    base = settings.public_url.rstrip("/")
+    return {
+        "issuer": base,
+        "authorization_endpoint": base + AUTHORIZE_PATH,
+        "token_endpoint": base + TOKEN_PATH,
+        "userinfo_endpoint": base + USERINFO_PATH,
+        "revocation_endpoint": base + REVOKE_PATH,
+        "introspection_endpoint": base + INTROSPECT_PATH,
+        "jwks_uri": base + JWKS_PATH,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "amr",
+            "at_hash",
+            "azp",
+            "sid",
+            "email",
+            "email_verified",
+            "name",
+        ],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        # RFC 9207: the issuer in the authorization response, against mix-up.
+        "authorization_response_iss_parameter_supported": False,
+    }
+
+
+async def discovery(request: Request) -> Response:
+    return JSONResponse(
+        discovery_document(state_of(request).settings),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+async def token(request: Request) -> Response:
+    provider = state_of(request).services.oauth
+    return to_response(await provider.token(await oauth_request(request)))
+
+
+async def revoke(request: Request) -> Response:
+    provider = state_of(request).services.oauth
+    return to_response(await provider.revoke(await oauth_request(request)))
+
+
+async def introspect(request: Request) -> Response:
+    provider = state_of(request).services.oauth
+    return to_response(await provider.introspect(await oauth_request(request)))
+
+
+async def userinfo(request: Request) -> Response:
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    claims = None
+    if scheme.lower() == "bearer" and bearer:
+        claims = await state_of(request).services.oauth.userinfo(bearer.strip())
+    if claims is None:
+        return JSONResponse(
+            {"error": "invalid_token"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return JSONResponse(claims, headers={"Cache-Control": "no-store"})
+
+
+async def authorize(request: Request) -> Response:
+    """Validate the request with authlib, then: back to the client (a code or an
+    error), or on to the sign-in or consent page, or an error page when the client or
+    its redirect URI cannot be trusted."""
+    provider = state_of(request).services.oauth
+    outcome = await provider.authorize(
+        await oauth_request(request), request.cookies.get(pages.COOKIE)
+    )
+    if isinstance(outcome, Redirect):
+        return RedirectResponse(outcome.location, status_code=302)
+    if isinstance(outcome, NeedSignIn):
+        return RedirectResponse(
+            f"{pages.LOGIN_PATH}?{urlencode({'challenge': outcome.challenge.id})}", status_code=302
+        )
+    if isinstance(outcome, NeedConsent):
+        return RedirectResponse(
+            f"{pages.CONSENT_PATH}?{urlencode({'challenge': outcome.challenge.id})}",
+            status_code=302,
+        )
+    assert isinstance(outcome, ErrorPage)
+    return pages.error_page(outcome.message)

@@ -1,0 +1,113 @@
+"""The built-in sign-in and consent pages: plain server-rendered HTML, no script, no
+external asset, every value escaped; strings in one table so they can be translated."""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import urlsplit
+
+STRINGS = {
+    "sign_in": "Sign in",
+    "email": "Email",
+    "password": "Password",
+    "continue": "Continue",
+    "code": "Authentication code",
+    "code_help": "Enter the 6-digit code from your authenticator app.",
+    "consent_title": "Allow {client} to use your account?",
+    "consent_lead": "{client} is asking for:",
+    "allow": "Allow",
+    "deny": "Deny",
+    "error_title": "This sign-in cannot continue",
+    "to": "to continue to {client}",
+}
+SCOPE_TEXT = {
+    "openid": "Know who you are",
+    "profile": "Your name",
+    "email": "Your email address",
+    "offline_access": "Stay signed in to it when you are away",
+}
+
+
+def page_csp(redirect_uris: list[str]) -> str:
+    """No script, style or frame; forms post only here and (through the redirect that
+    follows them) to the client's own redirect origins."""
+    origins = sorted(
+        {
+            f"{p.scheme}://{p.netloc}"
+            for p in map(urlsplit, redirect_uris)
+            if p.scheme in ("http", "https")
+        }
+    )
+    return (
+        "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        f"form-action 'self' {' '.join(origins)}".rstrip()
+    )
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>{escape(title)}</title></head><body><main>{body}</main></body></html>"
+    )
+
+
+def _hidden(fields: dict[str, str]) -> str:
+    return "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in fields.items()
+    )
+
+
+def _error(message: str | None) -> str:
+    return f'<p role="alert" id="error">{escape(message)}</p>' if message else ""
+
+
+def login_page(
+    client_name: str, action: str, hidden: dict[str, str], error: str | None, email: str = ""
+) -> str:
+    s = STRINGS
+    body = (
+        f"<h1>{escape(s['sign_in'])}</h1><p>{escape(s['to'].format(client=client_name))}</p>"
+        f'{_error(error)}<form method="post" action="{escape(action)}">{_hidden(hidden)}'
+        f'<p><label for="email">{escape(s["email"])}</label><br>'
+        '<input id="email" name="email" type="email" autocomplete="username" required '
+        f'value="{escape(email)}"></p>'
+        f'<p><label for="password">{escape(s["password"])}</label><br>'
+        '<input id="password" name="password" type="password" '
+        'autocomplete="current-password" required></p>'
+        f'<p><button type="submit">{escape(s["continue"])}</button></p></form>'
+    )
+    return _page(s["sign_in"], body)
+
+
+def mfa_page(client_name: str, action: str, hidden: dict[str, str], error: str | None) -> str:
+    s = STRINGS
+    body = (
+        f"<h1>{escape(s['sign_in'])}</h1><p>{escape(s['to'].format(client=client_name))}</p>"
+        f'{_error(error)}<form method="post" action="{escape(action)}">{_hidden(hidden)}'
+        f'<p><label for="code">{escape(s["code"])}</label><br>'
+        '<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required '
+        f'aria-describedby="code-help"></p><p id="code-help">{escape(s["code_help"])}</p>'
+        f'<p><button type="submit">{escape(s["continue"])}</button></p></form>'
+    )
+    return _page(s["sign_in"], body)
+
+
+def consent_page(client_name: str, scopes: list[str], action: str, hidden: dict[str, str]) -> str:
+    s = STRINGS
+    items = "".join(f"<li>{escape(SCOPE_TEXT.get(scope, scope))}</li>" for scope in scopes)
+    body = (
+        f"<h1>{escape(s['consent_title'].format(client=client_name))}</h1>"
+        f"<p>{escape(s['consent_lead'].format(client=client_name))}</p><ul>{items}</ul>"
+        f'<form method="post" action="{escape(action)}">{_hidden(hidden)}'
+        f'<button type="submit" name="decision" value="allow">{escape(s["allow"])}</button> '
+        f'<button type="submit" name="decision" value="deny">{escape(s["deny"])}</button></form>'
+    )
+    return _page(s["consent_title"].format(client=client_name), body)
+
+
+def error_page(message: str) -> str:
+    return _page(
+        STRINGS["error_title"], f"<h1>{escape(STRINGS['error_title'])}</h1>{_error(message)}"
+    )

@@ -1,0 +1,177 @@
+"""The built-in sign-in and consent pages of the authorization endpoint.
+
+Sign-in goes through the same domain services as the GraphQL ``login`` and
+``completeMfaLogin`` (limits, lockout, audit); success opens the provider's browser
+session (an HttpOnly, SameSite=Lax cookie) and returns to the authorization endpoint.
+Every form carries the pending request's CSRF token; consent also needs the cookie,
+which a cross-site POST does not carry.
+"""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from domain.core.errors import DomainError
+from domain.identity.login import LoginOutcome
+from domain.oauth.store import Challenge
+from domain.ratelimit.policy import Operation
+from resolvers.http.oauth import html
+from resolvers.http.oauth.adapter import actor_from, form_fields, state_of
+
+COOKIE = "gh_op_session"
+LOGIN_PATH = "/oauth2/login"
+MFA_PATH = "/oauth2/login/mfa"
+CONSENT_PATH = "/oauth2/consent"
+AUTHORIZE_PATH = "/oauth2/authorize"
+
+
+def _html(body: str, csp: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        body,
+        status_code=status,
+        headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"},
+    )
+
+
+def error_page(message: str, status: int = 400) -> Response:
+    return _html(html.error_page(message), html.page_csp([]), status)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    try:
+        return dict(await form_fields(request))
+    except ValueError:  # more fields than any of these forms has
+        return {}
+
+
+async def _pending(request: Request, challenge_id: str) -> tuple[Challenge, str, list[str]] | None:
+    services = state_of(request).services
+    challenge = await services.oauth.store.challenge(challenge_id)
+    if challenge is None:
+        return None
+    client = await services.oauth_clients.active(challenge.client_id)
+    if client is None:
+        return None
+    return challenge, client.name, client.redirect_uris
+
+
+def _csrf_ok(challenge: Challenge, form: dict[str, str]) -> bool:
+    return hmac.compare_digest(challenge.csrf.encode(), form.get("csrf", "").encode())
+
+
+def _continue(challenge: Challenge) -> str:
+    return f"{AUTHORIZE_PATH}?{urlencode({'challenge': challenge.id})}"
+
+
+async def login(request: Request) -> Response:
+    if request.method == "GET":
+        found = await _pending(request, request.query_params.get("challenge", ""))
+        if found is None:
+            return error_page(
+                "This sign-in request has expired. Go back to the app and start again."
+            )
+        challenge, name, uris = found
+        hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
+        return _html(html.login_page(name, LOGIN_PATH, hidden, None), html.page_csp(uris))
+    form = await _form(request)
+    found = await _pending(request, form.get("challenge", ""))
+    if found is None or not _csrf_ok(found[0], form):
+        return error_page("This sign-in request has expired. Go back to the app and start again.")
+    challenge, name, uris = found
+    services = state_of(request).services
+    hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
+    email = form.get("email", "")
+    actor = actor_from(request)
+    try:
+        await services.rate_limits.check(
+            Operation.LOGIN,
+            ip=actor.ip,
+            account=email.strip().lower()[:320],
+            api_key_id=None,
+            api_key_limit=None,
+        )
+        outcome = await services.login.login(
+            email=email, password=form.get("password", ""), actor=actor
+        )
+    except DomainError as error:
+        page = html.login_page(name, LOGIN_PATH, hidden, error.message, email=email)
+        return _html(page, html.page_csp(uris), 400)
+    if outcome.challenge is not None:
+        hidden["mfa"] = outcome.challenge.token
+        return _html(html.mfa_page(name, MFA_PATH, hidden, None), html.page_csp(uris))
+    return await _signed_in(request, challenge, outcome, mfa=False)
+
+
+async def login_mfa(request: Request) -> Response:
+    form = await _form(request)
+    found = await _pending(request, form.get("challenge", ""))
+    if found is None or not _csrf_ok(found[0], form):
+        return error_page("This sign-in request has expired. Go back to the app and start again.")
+    challenge, name, uris = found
+    services = state_of(request).services
+    actor = actor_from(request)
+    mfa_token = form.get("mfa", "")
+    try:
+        owner = await services.login.challenge_owner(mfa_token)
+        await services.rate_limits.check(
+            Operation.MFA,
+            ip=actor.ip,
+            account=owner or mfa_token[:64],
+            api_key_id=None,
+            api_key_limit=None,
+        )
+        outcome = await services.login.complete_mfa_login(
+            challenge=mfa_token, code=form.get("code", ""), backup_code=None, actor=actor
+        )
+    except DomainError as error:
+        hidden = {"challenge": challenge.id, "csrf": challenge.csrf, "mfa": mfa_token}
+        return _html(html.mfa_page(name, MFA_PATH, hidden, error.message), html.page_csp(uris), 400)
+    return await _signed_in(request, challenge, outcome, mfa=True)
+
+
+async def _signed_in(
+    request: Request, challenge: Challenge, outcome: LoginOutcome, *, mfa: bool
+) -> Response:
+    state = state_of(request)
+    assert outcome.tokens is not None
+    browser = await state.services.oauth.signed_in(
+        challenge, outcome.user, outcome.tokens.session_id, mfa=mfa
+    )
+    response = RedirectResponse(_continue(challenge), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        browser,
+        max_age=state.settings.refresh_token_absolute_seconds,
+        path="/oauth2",
+        httponly=True,
+        secure=state.settings.public_url.startswith("https://"),
+        samesite="lax",
+    )
+    return response
+
+
+async def consent(request: Request) -> Response:
+    services = state_of(request).services
+    form = await _form(request) if request.method == "POST" else {}
+    found = await _pending(
+        request, form.get("challenge") or request.query_params.get("challenge", "")
+    )
+    subject = await services.oauth.browser_subject(request.cookies.get(COOKIE))
+    if found is None or subject is None:
+        return error_page("This sign-in request has expired. Go back to the app and start again.")
+    challenge, name, uris = found
+    scopes = sorted({s for k, v in challenge.params if k == "scope" for s in v.split()})
+    if request.method == "GET":
+        hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
+        return _html(html.consent_page(name, scopes, CONSENT_PATH, hidden), html.page_csp(uris))
+    if not _csrf_ok(challenge, form):
+        return error_page("This sign-in request has expired. Go back to the app and start again.")
+    if form.get("decision") == "allow":
+        await services.oauth.consent(challenge, subject, scopes)
+        return RedirectResponse(_continue(challenge), status_code=303)
+    location = await services.oauth.deny(challenge, str(request.url), subject)
+    return RedirectResponse(location, status_code=303) if location else error_page("Access denied.")

@@ -1,0 +1,313 @@
+"""The authorization-code flow with PKCE against a real uvicorn, driven by independent
+clients: authlib's OAuth client for the protocol, httpx for the browser (the built-in
+sign-in and consent pages), PyJWT's PyJWKClient to check the ID token through discovery
+and JWKS. Then userinfo, refresh rotation and reuse, revocation, introspection, code
+replay, PKCE downgrade and redirect-URI tricks (RFC 9700)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+import pytest
+from authlib.integrations.base_client.errors import OAuthError as OAuth2Error
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+from tests.api.identity_ops import PASSWORD
+from tests.oauth.conftest import NATIVE, RP, USER_EMAIL, Provider, hidden
+
+
+async def discover(base: str) -> dict[str, Any]:
+    async with httpx.AsyncClient() as http:
+        response = await http.get(f"{base}/.well-known/openid-configuration")
+    assert response.status_code == 200
+    config: dict[str, Any] = response.json()
+    return config
+
+
+def rp_client(provider: Provider, which: dict[str, Any], **extra: Any) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(
+        client_id=which["client"]["id"],
+        client_secret=which.get("clientSecret"),
+        scope=extra.pop("scope", "openid email profile offline_access"),
+        redirect_uri=which["client"]["redirectUris"][0],
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_basic" if which.get("clientSecret") else "none",
+        **extra,
+    )
+
+
+async def sign_in_through_pages(
+    browser: httpx.AsyncClient, authorize_url: str, *, consent: bool = True
+) -> str:
+    """Follows the provider's pages like a person would; returns the final redirect to
+    the client (its Location)."""
+    response = await browser.get(authorize_url)
+    assert response.status_code == 302, response.text
+    location = response.headers["location"]
+    if "/oauth2/login" in location:
+        page = await browser.get(location)
+        assert page.status_code == 200
+        assert "script" not in page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        posted = await browser.post(
+            "/oauth2/login",
+            data={
+                "challenge": hidden(page.text, "challenge"),
+                "csrf": hidden(page.text, "csrf"),
+                "email": USER_EMAIL,
+                "password": PASSWORD,
+            },
+        )
+        assert posted.status_code == 303, posted.text
+        response = await browser.get(posted.headers["location"])
+        assert response.status_code == 302
+        location = response.headers["location"]
+    if "/oauth2/consent" in location:
+        assert consent, "consent was not expected"
+        page = await browser.get(location)
+        assert page.status_code == 200
+        assert "Allow" in page.text
+        posted = await browser.post(
+            "/oauth2/consent",
+            data={
+                "challenge": hidden(page.text, "challenge"),
+                "csrf": hidden(page.text, "csrf"),
+                "decision": "allow",
+            },
+        )
+        assert posted.status_code == 303
+        response = await browser.get(posted.headers["location"])
+        assert response.status_code == 302
+        location = response.headers["location"]
+    return location
+
+
+async def run_flow(
+    provider: Provider, which: dict[str, Any], browser: httpx.AsyncClient
+) -> tuple[AsyncOAuth2Client, dict[str, Any], str]:
+    config = await discover(provider.base)
+    rp = rp_client(provider, which)
+    verifier = secrets.token_urlsafe(48)
+    nonce = secrets.token_urlsafe(16)
+    url, state = rp.create_authorization_url(
+        config["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+    )
+    location = await sign_in_through_pages(browser, url)
+    assert location.startswith(which["client"]["redirectUris"][0] + "?")
+    assert parse_qs(urlsplit(location).query)["state"] == [state]
+    token = await rp.fetch_token(
+        config["token_endpoint"], authorization_response=location, code_verifier=verifier
+    )
+    return rp, dict(token), nonce
+
+
+async def check_id_token(provider: Provider, id_token: str, client_id: str) -> dict[str, Any]:
+    config = await discover(provider.base)
+    jwks = jwt.PyJWKClient(config["jwks_uri"])
+    key = await asyncio.to_thread(jwks.get_signing_key_from_jwt, id_token)
+    claims: dict[str, Any] = jwt.decode(
+        id_token, key.key, algorithms=["RS256"], audience=client_id, issuer=config["issuer"]
+    )
+    return claims
+
+
+@pytest.fixture
+async def browser(provider: Provider) -> Any:
+    async with httpx.AsyncClient(base_url=provider.base) as http:
+        yield http
+
+
+async def introspect(provider: Provider, token: str) -> dict[str, Any]:
+    service = provider.service
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{provider.base}/oauth2/introspect",
+            data={"token": token},
+            auth=(service["client"]["id"], service["clientSecret"]),
+        )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_code_flow_pkce_id_token_userinfo_refresh_revoke(
+    provider: Provider, browser: httpx.AsyncClient
+) -> None:
+    which = provider.confidential
+    client_id = which["client"]["id"]
+    rp, token, nonce = await run_flow(provider, which, browser)
+    claims = await check_id_token(provider, token["id_token"], client_id)
+    assert claims["email"] == USER_EMAIL
+    assert claims["email_verified"] is True
+    assert claims["name"] == "Ada Lovelace"
+    assert claims["nonce"] == nonce
+    assert claims["amr"] == ["pwd"]
+    assert isinstance(claims["auth_time"], int)
+    digest = hashlib.sha256(token["access_token"].encode()).digest()[:16]
+    assert claims["at_hash"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    access = jwt.decode(token["access_token"], options={"verify_signature": False})
+    assert access["client_id"] == client_id
+    assert "openid" in access["scope"].split()
+    assert access["aud"] == provider.base
+
+    info = await rp.get(f"{provider.base}/oauth2/userinfo")
+    assert info.status_code == 200
+    assert info.json() == {
+        "sub": claims["sub"],
+        "email": USER_EMAIL,
+        "email_verified": True,
+        "name": "Ada Lovelace",
+    }
+    assert (await introspect(provider, token["access_token"]))["active"] is True
+
+    # Refresh rotates; the old refresh token presented again ends the whole grant.
+    first_refresh = token["refresh_token"]
+    refreshed = await rp.refresh_token(f"{provider.base}/oauth2/token", refresh_token=first_refresh)
+    assert refreshed["refresh_token"] != first_refresh
+    with pytest.raises(OAuth2Error) as reuse:
+        await rp.refresh_token(f"{provider.base}/oauth2/token", refresh_token=first_refresh)
+    assert reuse.value.error == "invalid_grant"
+    assert (await introspect(provider, refreshed["access_token"]))["active"] is False
+    assert (await introspect(provider, refreshed["refresh_token"]))["active"] is False
+
+    # A new grant: revoking its access token (RFC 7009) makes it inactive.
+    rp2, second, _ = await run_flow(provider, which, browser)  # consent remembered
+    revoked = await rp2.revoke_token(f"{provider.base}/oauth2/revoke", token=second["access_token"])
+    assert revoked.status_code == 200
+    assert (await introspect(provider, second["access_token"]))["active"] is False
+    gone = await rp2.get(f"{provider.base}/oauth2/userinfo")
+    assert gone.status_code == 401
+
+
+async def test_code_replay_revokes_the_first_tokens(
+    provider: Provider, browser: httpx.AsyncClient
+) -> None:
+    which = provider.first_party
+    config = await discover(provider.base)
+    rp = rp_client(provider, which)
+    verifier = secrets.token_urlsafe(48)
+    url, _ = rp.create_authorization_url(config["authorization_endpoint"], code_verifier=verifier)
+    location = await sign_in_through_pages(browser, url, consent=False)
+    token = await rp.fetch_token(
+        config["token_endpoint"], authorization_response=location, code_verifier=verifier
+    )
+    assert (await introspect(provider, token["access_token"]))["active"] is True
+    with pytest.raises(OAuth2Error) as replay:
+        await rp.fetch_token(
+            config["token_endpoint"], authorization_response=location, code_verifier=verifier
+        )
+    assert replay.value.error == "invalid_grant"
+    assert (await introspect(provider, token["access_token"]))["active"] is False
+
+
+async def test_public_client_needs_s256_and_plain_is_refused(
+    provider: Provider, browser: httpx.AsyncClient
+) -> None:
+    client_id = provider.public["client"]["id"]
+    base = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": NATIVE,
+        "scope": "openid",
+        "state": "s1",
+    }
+    for extra in ({}, {"code_challenge": "a" * 43, "code_challenge_method": "plain"}):
+        response = await browser.get("/oauth2/authorize", params={**base, **extra})
+        assert response.status_code == 302
+        query = parse_qs(urlsplit(response.headers["location"]).query)
+        assert query["error"] == ["invalid_request"]
+        assert query["state"] == ["s1"]
+    # The same public client with S256 gets through, first party: no consent screen.
+    rp = rp_client(provider, provider.public, scope="openid email")
+    config = await discover(provider.base)
+    verifier = secrets.token_urlsafe(48)
+    url, _ = rp.create_authorization_url(config["authorization_endpoint"], code_verifier=verifier)
+    location = await sign_in_through_pages(browser, url, consent=False)
+    token = await rp.fetch_token(
+        config["token_endpoint"], authorization_response=location, code_verifier=verifier
+    )
+    assert "refresh_token" not in token
+    # A wrong verifier fails (a stolen code without the verifier is worthless).
+    url, _ = rp.create_authorization_url(config["authorization_endpoint"], code_verifier=verifier)
+    location = (await browser.get(url)).headers["location"]
+    with pytest.raises(OAuth2Error) as wrong:
+        await rp.fetch_token(
+            config["token_endpoint"],
+            authorization_response=location,
+            code_verifier=secrets.token_urlsafe(48),
+        )
+    assert wrong.value.error == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        RP + "x",  # suffix
+        RP + "/../../evil",  # path traversal
+        RP + "#fragment",
+        "https://rp.example.com.evil.example/callback",
+        "https://evil.example/callback",
+    ],
+)
+async def test_redirect_uri_tricks_are_refused_without_redirecting(
+    provider: Provider, browser: httpx.AsyncClient, redirect_uri: str
+) -> None:
+    response = await browser.get(
+        "/oauth2/authorize",
+        params={
+            "response_type": "code",
+            "client_id": provider.confidential["client"]["id"],
+            "redirect_uri": redirect_uri,
+            "scope": "openid",
+            "state": "x",
+        },
+    )
+    assert response.status_code == 400
+    assert "location" not in response.headers
+
+
+async def test_prompt_none_without_a_session_is_login_required(provider: Provider) -> None:
+    async with httpx.AsyncClient(base_url=provider.base) as fresh:
+        response = await fresh.get(
+            "/oauth2/authorize",
+            params={
+                "response_type": "code",
+                "client_id": provider.first_party["client"]["id"],
+                "redirect_uri": RP,
+                "scope": "openid",
+                "state": "st",
+                "prompt": "none",
+            },
+        )
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert query["error"] == ["login_required"]
+    assert query["state"] == ["st"]
+
+
+async def test_client_credentials(provider: Provider) -> None:
+    service = provider.service
+    config = await discover(provider.base)
+    async with AsyncOAuth2Client(
+        client_id=service["client"]["id"],
+        client_secret=service["clientSecret"],
+        scope="invoices:read",
+    ) as machine:
+        token = await machine.fetch_token(config["token_endpoint"], grant_type="client_credentials")
+    claims = jwt.decode(token["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == service["client"]["id"]
+    assert claims["aud"] == "https://billing.example.com"
+    assert claims["scope"] == "invoices:read"
+    assert "refresh_token" not in token
+    assert (await introspect(provider, token["access_token"]))["active"] is True
+    async with AsyncOAuth2Client(client_id=service["client"]["id"], client_secret="wrong") as bad:
+        with pytest.raises(OAuth2Error) as refused:
+            await bad.fetch_token(config["token_endpoint"], grant_type="client_credentials")
+    assert refused.value.error == "invalid_client"
