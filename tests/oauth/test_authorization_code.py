@@ -311,3 +311,34 @@ async def test_client_credentials(provider: Provider) -> None:
         with pytest.raises(OAuth2Error) as refused:
             await bad.fetch_token(config["token_endpoint"], grant_type="client_credentials")
     assert refused.value.error == "invalid_client"
+
+
+async def test_prompt_login_asks_again_and_a_forged_form_is_refused(
+    provider: Provider, browser: httpx.AsyncClient
+) -> None:
+    rp = rp_client(provider, provider.first_party, scope="openid")
+    config = await discover(provider.base)
+    verifier = secrets.token_urlsafe(48)
+    url, _ = rp.create_authorization_url(config["authorization_endpoint"], code_verifier=verifier)
+    await sign_in_through_pages(browser, url, consent=False)  # a session now exists
+    silent, _ = rp.create_authorization_url(
+        config["authorization_endpoint"], code_verifier=verifier, prompt="none"
+    )
+    assert "code=" in (await browser.get(silent)).headers["location"]
+    again, _ = rp.create_authorization_url(
+        config["authorization_endpoint"], code_verifier=verifier, prompt="login"
+    )
+    response = await browser.get(again)
+    assert "/oauth2/login?challenge=" in response.headers["location"]
+    page = await browser.get(response.headers["location"])
+    forged = await browser.post(
+        "/oauth2/login",
+        data={
+            "challenge": hidden(page.text, "challenge"),
+            "csrf": "guessed",
+            "email": USER_EMAIL,
+            "password": PASSWORD,
+        },
+    )
+    assert forged.status_code == 400
+    assert "set-cookie" not in forged.headers
