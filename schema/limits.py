@@ -108,6 +108,7 @@ LIST_SIZES: Mapping[str, ListSize] = {
     "Query.myTrustedDevices": ListSize(maximum=20),
     "UserPasskeys.passkeys": ListSize(maximum=20),
     # One per configured provider.
+    "Query.socialProviders": ListSize(maximum=20),
     "User.identities": ListSize(maximum=20),
     "UserIdentities.identities": ListSize(maximum=20),
     "Query.apiKeys": ListSize(maximum=50),
