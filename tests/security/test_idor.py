@@ -8,6 +8,7 @@ that name an object, ``revokeSession(id)``, ``renamePasskey(id)``, ``removePassk
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,6 +21,7 @@ from domain.identity.documents import User
 from domain.mfa.documents import TrustedDevice
 from domain.passkeys.documents import Passkey
 from domain.sessions.documents import Session
+from domain.social.documents import SocialIdentity
 from tests.api.identity_ops import (
     LOGOUT_ALL,
     ME,
@@ -40,7 +42,17 @@ from tests.support.webauthn_authenticator import SoftwareAuthenticator
 
 EVENTS = "query { mySecurityEvents(first: 100) { event actorId targetId details } }"
 # Self-service fields that name an object by id; each is attacked below.
-ADDRESSING_AN_OBJECT = {"revokeSession", "renamePasskey", "removePasskey", "revokeTrustedDevice"}
+ADDRESSING_AN_OBJECT = {
+    "revokeSession",
+    "renamePasskey",
+    "removePasskey",
+    "revokeTrustedDevice",
+    "unlinkSocialIdentity",
+}
+UNLINK = """
+mutation Unlink($id: ID!) {
+  unlinkSocialIdentity(id: $id) { __typename ... on UserError { code } }
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +173,21 @@ async def test_revoking_someone_elses_trusted_device_is_not_found(
     assert revoked["data"]["revokeTrustedDevice"]["__typename"] == "NotFound"
     assert await TrustedDevice.get(PydanticObjectId(device_id)) is not None
     assert await devices.trusts(PydanticObjectId(alice["id"]), granted, Actor.system())
+
+
+async def test_unlinking_someone_elses_social_identity_is_not_found(
+    client: httpx.AsyncClient, alice_and_bob: dict[str, Any]
+) -> None:
+    alice, bob = alice_and_bob["alice"], alice_and_bob["bob"]
+    identity = SocialIdentity(
+        _id="example:alice-subject",
+        user_id=PydanticObjectId(alice["id"]),
+        provider="example",
+        subject="alice-subject",
+        created_at=datetime.now(UTC),
+    )
+    await identity.insert()
+    bob_token = (await login(client, bob["email"]))["accessToken"]
+    answer = await call(client, UNLINK, {"id": identity.id}, bob_token)
+    assert answer["data"]["unlinkSocialIdentity"]["__typename"] == "NotFound", answer
+    assert await SocialIdentity.get(identity.id) is not None
