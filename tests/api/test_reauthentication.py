@@ -121,6 +121,19 @@ LASTING_CONTROL: dict[str, tuple[int, str]] = {
         f'currentPassword: "{WRONG}") {{ $R }} }}',
     ),
     "createApiKey": (300, 'mutation { createApiKey(name: "k", scopes: []) { $R } }'),
+    "createOAuthClient": (
+        300,
+        'mutation { createOAuthClient(clientType: PUBLIC, client: {name: "rp", '
+        'redirectUris: ["https://rp.example.com/cb"]}) { $R } }',
+    ),
+    "updateOAuthClient": (
+        300,
+        'mutation($id: ID!) { updateOAuthClient(id: $id, client: {name: "rp2"}) { $R } }',
+    ),
+    "rotateOAuthClientSecret": (
+        300,
+        "mutation($id: ID!) { rotateOAuthClientSecret(id: $id) { $R } }",
+    ),
     "createWebhookEndpoint": (
         300,
         "mutation { createWebhookEndpoint("
