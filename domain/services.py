@@ -82,6 +82,7 @@ from domain.social.linking import LinkRequests
 from domain.social.pending import PendingSignIns
 from domain.social.prove import ProviderGateway
 from domain.social.sign_in import SocialSignIn
+from domain.social.tokens import ProviderTokenVault
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
 from domain.webhooks.events import Enqueue as EnqueueDelivery
@@ -126,6 +127,7 @@ class Services:
     social_sign_in: SocialSignIn
     social_links: LinkRequests
     social_identities: SocialIdentities
+    social_tokens: ProviderTokenVault
     oauth_clients: OAuthClients
     oauth: OAuthProvider
 
@@ -232,6 +234,8 @@ def build_services(
     # every call to a provider.
     social = ProviderGateway(settings, clock, PendingSignIns(settings, redis, clock), social_http)
     social_links = LinkRequests(settings, redis, clock, audit, outbox)
+    # The provider's own tokens: kept sealed with the TOTP key only where the setting asks.
+    social_tokens = ProviderTokenVault(settings, clock, box, social.refresh)
     # The OpenID provider: clients as data, RS256 tokens, codes and grants in Redis.
     oauth_clients = OAuthClients(clock, audit, max_access_ttl=settings.access_token_ttl_seconds)
     oauth = OAuthProvider(
@@ -334,9 +338,12 @@ def build_services(
             outbox=outbox,
         ),
         passkeys=PasskeyManagement(audit, outbox, trusted),
-        social_sign_in=SocialSignIn(clock, social, social_links, login=login, audit=audit),
+        social_sign_in=SocialSignIn(
+            clock, social, social_links, login=login, audit=audit, tokens=social_tokens
+        ),
         social_links=social_links,
-        social_identities=SocialIdentities(clock, social, audit, outbox),
+        social_identities=SocialIdentities(settings, clock, social, audit, outbox, social_tokens),
+        social_tokens=social_tokens,
         oauth_clients=oauth_clients,
         oauth=oauth,
     )

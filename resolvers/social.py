@@ -63,10 +63,16 @@ async def complete_social_sign_in(
     state: str,
     code: str | None = None,
     error: str | None = None,
+    device_token: str | None = None,
 ) -> AuthPayload | MfaRequired | AccountLinkRequired:
     await limit(info, Operation.LOGIN)
     outcome = await info.context.services.social_sign_in.complete(
-        provider=provider, code=code, state=state, error=error, actor=actor_of(info)
+        provider=provider,
+        code=code,
+        state=state,
+        error=error,
+        actor=actor_of(info),
+        device_token=device_token,
     )
     if isinstance(outcome, LinkRequired):
         return AccountLinkRequired(

@@ -65,8 +65,8 @@ FIELD_COSTS: Mapping[str, int] = {
     "Query.topOperations": LOOKUP_COST,
     # Batched per page (schema/loaders.py): one lookup for the page, a little per row.
     "User.twoFactorEnabled": 2,
-    # Batched the same way: a lookup each of passwords, passkeys and TOTP for the page.
-    "User.signInMethods": 3,
+    # Batched the same way: a lookup each of passwords, passkeys, identities and TOTP.
+    "User.signInMethods": 4,
 }
 
 

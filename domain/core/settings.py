@@ -293,6 +293,9 @@ class Settings(BaseSettings):
     social_http_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     # How long discovery documents and key sets are kept (an unknown key id refetches).
     social_metadata_ttl_seconds: int = Field(default=3600, ge=0)
+    # Keep the provider's access and refresh tokens (sealed, domain/social/tokens.py) for
+    # the app to call the provider's API; off: nothing a provider issues is kept.
+    social_store_provider_tokens: bool = False
 
     # --- frontend links in emails ---
     frontend_url: str = "http://localhost:3000"

@@ -5,6 +5,10 @@ Keyed ``"<provider>:<subject>"`` so a sign-in finds it with a filter of exactly
 identity linked twice. A user's identities are read by ``user_id``: the ``user`` index
 on MongoDB; on FerretDB a scan of this collection (a few documents per account that
 uses social sign-in; only ``me { identities }``, the admin view and unlinking read it).
+
+The provider's own tokens are kept only where ``GATEHOUSE_SOCIAL_STORE_PROVIDER_TOKENS``
+asks (domain/social/tokens.py), sealed with AES-GCM and bound to the identity's id, so a
+copied ciphertext opens for no other identity; they go with the identity when unlinked.
 """
 
 from __future__ import annotations
@@ -12,8 +16,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from beanie import Document, PydanticObjectId
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel
+
+
+class SealedProviderTokens(BaseModel):
+    """The provider's tokens, each sealed (domain/core/secret_box.py)."""
+
+    access_token: str
+    refresh_token: str | None = None
+    # When the access token stops working, by our clock (None: the provider did not say).
+    expires_at: datetime | None = None
+    scope: str | None = None
 
 
 class SocialIdentity(Document):
@@ -28,6 +42,7 @@ class SocialIdentity(Document):
     picture: str | None = None
     created_at: datetime
     last_used_at: datetime | None = None
+    provider_tokens: SealedProviderTokens | None = None
 
     class Settings:
         name = "social_identities"

@@ -100,6 +100,35 @@ async def exchange_code(
     return dict(token)
 
 
+async def refresh_tokens(
+    provider: Provider,
+    token_endpoint: str,
+    *,
+    refresh_token: str,
+    http_timeout: float,
+    clock: Clock,
+) -> dict[str, Any]:
+    """A fresh access token for a kept refresh token (RFC 6749 §6).
+
+    Raises: ProviderRefusedError (the grant ended: revoked, expired, rotated away),
+    ProviderUnavailableError."""
+    # No redirect happens in a refresh; authlib's client only wants the field set.
+    async with _client(provider, "", http_timeout, clock) as client:
+        try:
+            token = await client.refresh_token(
+                token_endpoint,
+                refresh_token=refresh_token,
+                headers={"Accept": "application/json"},
+            )
+        except OAuthError as error:
+            raise ProviderRefusedError(str(error.error)) from error
+        except (httpx.HTTPError, ValueError) as error:
+            raise ProviderUnavailableError(f"token endpoint: {type(error).__name__}") from error
+    if not isinstance(token, dict) or "access_token" not in token:
+        raise ProviderRefusedError("no_token")
+    return dict(token)
+
+
 async def github_profile(
     http: httpx.AsyncClient, provider: Provider, access_token: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -1,9 +1,10 @@
 """A user's linked identities: listed, linked by the signed-in owner, unlinked, and seen
 and removed by administrators (the rank rules of every admin action).
 
-Unlinking never removes the last way into an account: a password, a passkey, or
-another linked identity must remain. Every link and unlink is audited (webhooks follow
-the audit trail) and emailed to the owner.
+Unlinking never removes the last way into an account: a password, a passkey, another
+linked identity, or a code emailed to a verified address (where the deployment offers
+emailed codes) must remain. Every link and unlink is audited (webhooks follow the audit
+trail) and emailed to the owner; the provider's tokens, where kept, go with the identity.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import ForbiddenError, NotFoundError
 from domain.core.roles import may_act_on
+from domain.core.settings import Settings
 from domain.email.outbox import Outbox
 from domain.identity import repository as users
 from domain.identity.documents import User
@@ -27,24 +29,39 @@ from domain.social.errors import SocialFailure, SocialSignInFailedError
 from domain.social.linking import link_identity
 from domain.social.prove import ProviderGateway, check_email
 from domain.social.sign_in import BegunSignIn
+from domain.social.tokens import ProviderTokenVault
 
 _NOT_YOURS = "No linked identity of this account has that id."
 _LAST = "This is the only way into your account: set a password or add another way first."
 
 
 async def social_identities_of(user_id: PydanticObjectId) -> list[SocialIdentity]:
-    """The identities linked to an account, oldest first (for ``signInMethods``)."""
+    """The identities linked to an account, oldest first."""
     return await repository.of_user(user_id)
+
+
+async def accounts_with_identities(user_ids: list[PydanticObjectId]) -> set[PydanticObjectId]:
+    """Which of these accounts have a linked identity (``signInMethods`` of a page of
+    users: one query for the page, not one ``social_identities_of`` per row)."""
+    return await repository.owners_among(user_ids)
 
 
 class SocialIdentities:
     def __init__(
-        self, clock: Clock, gateway: ProviderGateway, audit: AuditService, outbox: Outbox
+        self,
+        settings: Settings,
+        clock: Clock,
+        gateway: ProviderGateway,
+        audit: AuditService,
+        outbox: Outbox,
+        tokens: ProviderTokenVault,
     ) -> None:
+        self._email_sign_in = settings.email_sign_in_enabled
         self._clock = clock
         self._gateway = gateway
         self._audit = audit
         self._outbox = outbox
+        self._tokens = tokens
 
     async def of_user(self, user_id: PydanticObjectId) -> list[SocialIdentity]:
         return await repository.of_user(user_id)
@@ -70,7 +87,9 @@ class SocialIdentities:
         need not match the account's (both were proven just now).
 
         Raises: SocialSignInFailedError, SocialIdentityTakenError, NotFoundError."""
-        pending, identity = await self._gateway.prove(provider, code=code, state=state, error=error)
+        pending, identity, tokens = await self._gateway.prove(
+            provider, code=code, state=state, error=error
+        )
         if pending.link_user_id != str(user_id):
             # Begun by another account, or as a sign-in: a callback lured into another
             # session must not link (login CSRF, RFC 9700 §4.7).
@@ -85,6 +104,7 @@ class SocialIdentities:
             audit=self._audit,
             outbox=self._outbox,
             proof="signed_in",
+            tokens=self._tokens.seal(identity.key, tokens),
         )
 
     async def unlink(self, user_id: PydanticObjectId, key: str, actor: Actor) -> None:
@@ -104,6 +124,10 @@ class SocialIdentities:
     async def _has_another_way(self, user: User, leaving: SocialIdentity | None) -> bool:
         assert user.id is not None
         if user.password_hash:
+            return True
+        # An emailed code signs in to the address; an unverified one may not be the
+        # owner's (whoever registered it), so it is no way in to count on.
+        if self._email_sign_in and user.email_verified:
             return True
         if await passkeys.count_of_user(user.id) > 0:
             return True

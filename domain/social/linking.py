@@ -6,7 +6,9 @@ and links nothing by itself. The person then proves they own the account either 
 signing in to it (password with its second factor, or a passkey) and redeeming the
 token as that account (``confirm_signed_in``), or by asking for an email to the
 account's address (``send_email``) and following its link (``confirm_email``): a
-second token that only the mailbox sees. Each token is taken once (GETDEL).
+second token that only the mailbox sees. Each token is taken once (GETDEL). The
+provider's tokens, where kept (tokens.py), wait in the record sealed as they will be
+stored.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from domain.email.outbox import Outbox
 from domain.identity import repository as users
 from domain.identity.documents import User, UserStatus
 from domain.social import repository
-from domain.social.documents import SocialIdentity
+from domain.social.documents import SealedProviderTokens, SocialIdentity
 from domain.social.errors import SocialIdentityTakenError, SocialLinkExpiredError
 from domain.social.profile import ExternalIdentity
 
@@ -47,12 +49,15 @@ class LinkRequests:
         self._ttl = settings.social_link_ttl_seconds
         self._prefix = f"{settings.redis_key_prefix}social:link:"
 
-    async def request(self, user: User, identity: ExternalIdentity) -> tuple[str, datetime]:
+    async def request(
+        self, user: User, identity: ExternalIdentity, tokens: SealedProviderTokens | None = None
+    ) -> tuple[str, datetime]:
         token = new_token()
         expires_at = self._clock.now() + timedelta(seconds=self._ttl)
-        await self._put(
-            token, {"u": str(user.id), "i": asdict(identity), "e": expires_at.timestamp()}
-        )
+        record = {"u": str(user.id), "i": asdict(identity), "e": expires_at.timestamp()}
+        if tokens is not None:
+            record["t"] = tokens.model_dump(mode="json")
+        await self._put(token, record)
         return token, expires_at
 
     async def _put(self, token: str, record: dict[str, Any]) -> None:
@@ -120,6 +125,7 @@ class LinkRequests:
         if user is None or user.id is None or user.status is UserStatus.DELETED:
             raise SocialLinkExpiredError
         identity = ExternalIdentity(**record["i"])
+        kept = record.get("t")
         return await link_identity(
             user,
             identity,
@@ -128,6 +134,7 @@ class LinkRequests:
             audit=self._audit,
             outbox=self._outbox,
             proof=method,
+            tokens=SealedProviderTokens.model_validate(kept) if kept else None,
         )
 
 
@@ -140,9 +147,11 @@ async def link_identity(
     audit: AuditService,
     outbox: Outbox,
     proof: str,
+    tokens: SealedProviderTokens | None = None,
 ) -> SocialIdentity:
     """Link, audit (a webhook follows the audit event) and email the owner. Linking an
-    identity the account already has is a no-op. Raises: SocialIdentityTakenError."""
+    identity the account already has is a no-op. ``tokens``: the provider's, sealed,
+    where kept. Raises: SocialIdentityTakenError."""
     assert user.id is not None
     existing = await repository.get(identity.key)
     if existing is not None:
@@ -159,6 +168,7 @@ async def link_identity(
         email_verified=identity.email_verified,
         picture=identity.picture,
         created_at=now,
+        provider_tokens=tokens,
     )
     if not await repository.insert(linked):
         raise SocialIdentityTakenError

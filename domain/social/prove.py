@@ -19,12 +19,14 @@ from domain.social.exchange import (
     authorization_url,
     exchange_code,
     github_profile,
+    refresh_tokens,
 )
 from domain.social.id_token import InvalidIdTokenError, validate_id_token
 from domain.social.metadata import ProviderMetadata, ProviderUnavailableError
 from domain.social.pending import PendingSignIn, PendingSignIns
 from domain.social.presets import Provider, build_providers
 from domain.social.profile import ExternalIdentity, from_github, from_oidc_claims
+from domain.social.tokens import ProviderTokens, from_token_response
 
 # The error a provider sends back when the person declined (RFC 6749 §4.1.2.1).
 _DENIED = frozenset({"access_denied", "consent_required", "login_required", "user_cancelled_login"})
@@ -92,8 +94,9 @@ class ProviderGateway:
 
     async def prove(
         self, name: object, *, code: object, state: object, error: object = None
-    ) -> tuple[PendingSignIn, ExternalIdentity]:
-        """Raises: SocialSignInFailedError."""
+    ) -> tuple[PendingSignIn, ExternalIdentity, ProviderTokens]:
+        """The sign-in, who the provider says it is, and the provider's tokens (kept
+        only where the deployment asks: tokens.py). Raises: SocialSignInFailedError."""
         provider = self.provider(name)
         pending = await self._pending.take(state)
         if pending is None or pending.provider != provider.name:
@@ -106,7 +109,7 @@ class ProviderGateway:
         if not isinstance(code, str) or not code or len(code) > 2048:
             raise SocialSignInFailedError(SocialFailure.PROVIDER_ERROR, detail="no code")
         try:
-            identity = await self._identity(provider, pending, code)
+            identity, tokens = await self._identity(provider, pending, code)
         except ProviderRefusedError as refused:
             raise SocialSignInFailedError(
                 SocialFailure.PROVIDER_ERROR, detail=str(refused)[:100]
@@ -120,11 +123,32 @@ class ProviderGateway:
             raise SocialSignInFailedError(
                 SocialFailure.INVALID_ID_TOKEN, detail=str(invalid)
             ) from invalid
-        return pending, identity
+        return pending, identity, tokens
+
+    async def refresh(self, name: str, refresh_token: str) -> ProviderTokens:
+        """New tokens for a kept refresh token. Raises: ProviderRefusedError,
+        ProviderUnavailableError (also when the provider is no longer configured: its
+        tokens are kept for when it is back)."""
+        provider = self.providers.get(name)
+        if provider is None:
+            raise ProviderUnavailableError("provider not configured")
+        endpoint = (
+            provider.endpoints.token
+            if provider.endpoints is not None
+            else (await self.metadata.discovery(provider)).token_endpoint
+        )
+        token = await refresh_tokens(
+            provider,
+            endpoint,
+            refresh_token=refresh_token,
+            http_timeout=self._timeout,
+            clock=self._clock,
+        )
+        return from_token_response(token, self._clock.now(), refresh_token=refresh_token)
 
     async def _identity(
         self, provider: Provider, pending: PendingSignIn, code: str
-    ) -> ExternalIdentity:
+    ) -> tuple[ExternalIdentity, ProviderTokens]:
         if provider.endpoints is not None:  # GitHub: OAuth2 and its API
             token = await exchange_code(
                 provider,
@@ -136,7 +160,9 @@ class ProviderGateway:
                 clock=self._clock,
             )
             user, emails = await github_profile(self._http, provider, str(token["access_token"]))
-            return from_github(provider.name, user, emails)
+            return from_github(provider.name, user, emails), from_token_response(
+                token, self._clock.now()
+            )
         discovery = await self.metadata.discovery(provider)
         token = await exchange_code(
             provider,
@@ -153,7 +179,9 @@ class ProviderGateway:
         claims = await validate_id_token(
             id_token, provider, self.metadata, nonce=pending.nonce, now=self._clock.now()
         )
-        return from_oidc_claims(provider.name, claims)
+        return from_oidc_claims(provider.name, claims), from_token_response(
+            token, self._clock.now()
+        )
 
 
 def check_email(provider: Provider, identity: ExternalIdentity, *, need_verified: bool) -> str:

@@ -9,7 +9,7 @@ from pymongo.errors import OperationFailure
 
 from domain.core.by_id import delete_by_id, update_by_id
 from domain.core.duplicates import is_unique_violation
-from domain.social.documents import SocialIdentity
+from domain.social.documents import SealedProviderTokens, SocialIdentity
 
 
 async def get(key: str) -> SocialIdentity | None:
@@ -32,8 +32,35 @@ async def insert(identity: SocialIdentity) -> bool:
     return True
 
 
-async def touch(key: str, at: datetime) -> None:
-    await update_by_id(SocialIdentity.get_pymongo_collection(), key, {"$set": {"last_used_at": at}})
+async def owners_among(user_ids: list[PydanticObjectId]) -> set[PydanticObjectId]:
+    """Which of these accounts have a linked identity: one query for them all."""
+    if not user_ids:
+        return set()
+    cursor = SocialIdentity.get_pymongo_collection().find(
+        {"user_id": {"$in": user_ids}}, {"user_id": 1, "_id": 0}
+    )
+    return {PydanticObjectId(row["user_id"]) async for row in cursor}
+
+
+async def touch(key: str, at: datetime, tokens: SealedProviderTokens | None) -> None:
+    """A sign-in used the identity: its time, and the provider's tokens it brought
+    (``None`` removes any kept before, as when the setting was turned off)."""
+    update: dict[str, object] = {"$set": {"last_used_at": at}}
+    if tokens is not None:
+        update["$set"] = {"last_used_at": at, "provider_tokens": tokens.model_dump()}
+    else:
+        update["$unset"] = {"provider_tokens": ""}
+    await update_by_id(SocialIdentity.get_pymongo_collection(), key, update)
+
+
+async def set_tokens(key: str, tokens: SealedProviderTokens | None) -> bool:
+    """Replace (or with ``None`` drop) the kept tokens; False if the identity is gone."""
+    update = (
+        {"$set": {"provider_tokens": tokens.model_dump()}}
+        if tokens is not None
+        else {"$unset": {"provider_tokens": ""}}
+    )
+    return await update_by_id(SocialIdentity.get_pymongo_collection(), key, update)
 
 
 async def delete(key: str, user_id: PydanticObjectId) -> bool:

@@ -9,6 +9,9 @@
 - A new identity whose verified email already has an account is never linked on its
   own (pre-account takeover): the answer is ``LinkRequired`` with a link token; the
   person proves they own the account (linking.py), and then it is linked.
+
+A trusted device (``deviceToken``) skips the second factor as it does for a password.
+The provider's tokens are kept (sealed) only where the deployment asks (tokens.py).
 """
 
 from __future__ import annotations
@@ -28,13 +31,13 @@ from domain.identity.errors import AccountDisabledError, AccountLockedError
 from domain.identity.login import LoginOutcome, LoginService
 from domain.social import repository
 from domain.social.accounts import create_social_user
-from domain.social.documents import SocialIdentity
+from domain.social.documents import SealedProviderTokens, SocialIdentity
 from domain.social.errors import SocialFailure, SocialSignInFailedError
 from domain.social.linking import LinkRequests
-from domain.social.pending import PendingSignIn
 from domain.social.presets import Provider
 from domain.social.profile import ExternalIdentity
 from domain.social.prove import ProviderGateway, check_email
+from domain.social.tokens import ProviderTokenVault
 from domain.tokens.methods import sign_in_methods
 
 
@@ -68,12 +71,14 @@ class SocialSignIn:
         *,
         login: LoginService,
         audit: AuditService,
+        tokens: ProviderTokenVault,
     ) -> None:
         self._clock = clock
         self._gateway = gateway
         self._links = links
         self._login = login
         self._audit = audit
+        self._tokens = tokens
 
     def providers(self) -> list[Provider]:
         return [self._gateway.providers[name] for name in sorted(self._gateway.providers)]
@@ -84,11 +89,20 @@ class SocialSignIn:
         return BegunSignIn(url, pending.expires_at)
 
     async def complete(
-        self, *, provider: object, code: object, state: object, error: object, actor: Actor
+        self,
+        *,
+        provider: object,
+        code: object,
+        state: object,
+        error: object,
+        actor: Actor,
+        device_token: object = None,
     ) -> SocialOutcome:
-        """Raises: SocialSignInFailedError, AccountLockedError, AccountDisabledError."""
+        """``device_token``: a trusted device of the account skips its second factor.
+
+        Raises: SocialSignInFailedError, AccountLockedError, AccountDisabledError."""
         try:
-            pending, identity = await self._gateway.prove(
+            pending, identity, provider_tokens = await self._gateway.prove(
                 provider, code=code, state=state, error=error
             )
             if pending.link_user_id is not None:
@@ -101,16 +115,17 @@ class SocialSignIn:
         except SocialSignInFailedError as failed:
             await self._failed(None, provider, failed, actor)
             raise
+        sealed = self._tokens.seal(identity.key, provider_tokens)
         if linked is not None:
-            return await self._returning(linked, identity, actor)
+            return await self._returning(linked, identity, sealed, actor, device_token)
         existing = await users.find_by_email(identity.email or "")
         if existing is not None and existing.status is not UserStatus.DELETED:
-            return await self._link_required(existing, identity, pending, actor)
+            return await self._link_required(existing, identity, sealed, actor)
         user = await create_social_user(self._clock, identity)
         if user is None:  # the address was taken a moment ago: the same rule as above
             existing = await users.find_by_email(identity.email or "")
             assert existing is not None
-            return await self._link_required(existing, identity, pending, actor)
+            return await self._link_required(existing, identity, sealed, actor)
         assert user.id is not None
         await self._audit.record(
             "user.registered",
@@ -120,11 +135,16 @@ class SocialSignIn:
             after={"email": user.email},
             details={"method": "social", "provider": identity.provider},
         )
-        await self._link(user.id, identity)
-        return await self._sign_in(user, identity, actor)
+        await self._link(user.id, identity, sealed)
+        return await self._sign_in(user, identity, actor, device_token)
 
     async def _returning(
-        self, linked: SocialIdentity, identity: ExternalIdentity, actor: Actor
+        self,
+        linked: SocialIdentity,
+        identity: ExternalIdentity,
+        sealed: SealedProviderTokens | None,
+        actor: Actor,
+        device_token: object,
     ) -> SocialOutcome:
         user = await users.get(linked.user_id)
         if user is None or user.status is UserStatus.DELETED:
@@ -136,10 +156,13 @@ class SocialSignIn:
         if user.status is UserStatus.DEACTIVATED:
             await self._failed(user, identity.provider, None, actor, reason="deactivated")
             raise AccountDisabledError
-        await repository.touch(linked.id, self._clock.now())
-        return await self._sign_in(user, identity, actor)
+        # Setting off: any tokens kept while it was on are dropped now.
+        await repository.touch(linked.id, self._clock.now(), sealed)
+        return await self._sign_in(user, identity, actor, device_token)
 
-    async def _sign_in(self, user: User, identity: ExternalIdentity, actor: Actor) -> LoginOutcome:
+    async def _sign_in(
+        self, user: User, identity: ExternalIdentity, actor: Actor, device_token: object
+    ) -> LoginOutcome:
         assert user.id is not None
         provider = self._gateway.provider(identity.provider)
         trusted_mfa = provider.settings.trust_provider_mfa and identity.mfa_asserted
@@ -153,13 +176,20 @@ class SocialSignIn:
         if trusted_mfa:
             amr = sign_in_methods((FEDERATED,), multi_factor=True)
             return await self._login.sign_in_proven(user, actor, amr=amr)
-        # A two-factor account answers its own factor (the challenge remembers ``fed``).
-        return await self._login.second_step(user, actor, first=(FEDERATED,))
+        # A two-factor account answers its own factor (the challenge remembers ``fed``),
+        # unless this device is trusted for it.
+        return await self._login.second_step(
+            user, actor, first=(FEDERATED,), device_token=device_token
+        )
 
     async def _link_required(
-        self, user: User, identity: ExternalIdentity, pending: PendingSignIn, actor: Actor
+        self,
+        user: User,
+        identity: ExternalIdentity,
+        sealed: SealedProviderTokens | None,
+        actor: Actor,
     ) -> LinkRequired:
-        token, expires_at = await self._links.request(user, identity)
+        token, expires_at = await self._links.request(user, identity, sealed)
         await self._audit.record(
             "user.social_link_required",
             AuditAction.SECURITY,
@@ -169,7 +199,12 @@ class SocialSignIn:
         )
         return LinkRequired(token, identity.provider, expires_at)
 
-    async def _link(self, user_id: PydanticObjectId, identity: ExternalIdentity) -> None:
+    async def _link(
+        self,
+        user_id: PydanticObjectId,
+        identity: ExternalIdentity,
+        sealed: SealedProviderTokens | None,
+    ) -> None:
         await repository.insert(
             SocialIdentity(
                 id=identity.key,
@@ -181,6 +216,7 @@ class SocialSignIn:
                 picture=identity.picture,
                 created_at=self._clock.now(),
                 last_used_at=self._clock.now(),
+                provider_tokens=sealed,
             )
         )
 

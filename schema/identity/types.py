@@ -20,8 +20,8 @@ RoleEnum = strawberry.enum(Role, name="Role", description="What a user may do.")
 SignInMethodEnum = strawberry.enum(
     SignInMethod,
     name="SignInMethod",
-    description="A way into an account: a first step (`PASSWORD`, `PASSKEY`, `EMAIL_CODE`) "
-    "or the second factor (`TOTP`).",
+    description="A way into an account: a first step (`PASSWORD`, `PASSKEY`, `SOCIAL` for "
+    "a linked provider identity, `EMAIL_CODE`) or the second factor (`TOTP`).",
 )
 
 
@@ -67,7 +67,8 @@ class UserType:
         resolver=_sign_in_methods,
         description="How this account can sign in: a password (absent once an emailed code "
         "verified an address registered by someone who had not proved it; `resetPassword` "
-        "sets one), passkeys, an emailed code (where offered), and TOTP as second factor.",
+        "sets one), passkeys, a linked provider (`SOCIAL`; which ones: `identities`), an "
+        "emailed code (where offered), and TOTP as second factor.",
     )
     identities: list[SocialIdentityType] | None = strawberry.field(
         resolver=identities_of_viewer,

@@ -115,7 +115,8 @@ class SocialMutation:
         graphql_type=CompleteSocialSignInResult,
         description="Finish a provider sign-in with the callback's `code` and `state` (or "
         "its `error`): signed in, a second factor to answer, or an existing account to "
-        "prove before linking.",
+        "prove before linking. `deviceToken`: a trusted device's token (as for `login`) "
+        "skips the second factor.",
     )
     begin_social_link = strawberry.mutation(
         resolver=social.begin_social_link,

@@ -19,14 +19,17 @@ from tests.passkeys.support import result
 REDIRECT_URI = "https://app.example.com/auth/callback"
 CLIENT_SECRET = "s3cret-of-the-gatehouse-client"
 ERRORS = "... on UserError { code message }"
-AUTH = "... on AuthPayload { accessToken refreshToken user { id email firstName emailVerified } }"
+AUTH = """... on AuthPayload { accessToken refreshToken deviceToken
+    user { id email firstName emailVerified } }"""
 
 BEGIN = f"""mutation($provider: String!, $redirectUri: String!) {{
   beginSocialSignIn(provider: $provider, redirectUri: $redirectUri) {{ __typename
     ... on SocialAuthorization {{ authorizationUrl expiresAt }}
     ... on SocialSignInFailed {{ reason }} {ERRORS} }} }}"""
-COMPLETE = f"""mutation($provider: String!, $code: String, $state: String!, $error: String) {{
-  completeSocialSignIn(provider: $provider, code: $code, state: $state, error: $error) {{
+COMPLETE = f"""mutation($provider: String!, $code: String, $state: String!, $error: String,
+    $deviceToken: String) {{
+  completeSocialSignIn(provider: $provider, code: $code, state: $state, error: $error,
+      deviceToken: $deviceToken) {{
     __typename {AUTH}
     ... on MfaRequired {{ challengeToken }}
     ... on AccountLinkRequired {{ linkToken provider expiresAt }}
@@ -128,10 +131,31 @@ async def complete(
 
 
 async def social_sign_in(
-    client: httpx.AsyncClient, iam: Any, person: Any, provider: str = "iam"
+    client: httpx.AsyncClient,
+    iam: Any,
+    person: Any,
+    provider: str = "iam",
+    device_token: str | None = None,
 ) -> dict[str, Any]:
-    """Begin, the provider's login and consent, and complete: the completion's answer."""
+    """Begin, the provider's login and consent, and complete: the completion's answer
+    (``device_token``: a trusted device's, sent with the completion)."""
     begun = await begin(client, provider)
     assert begun["__typename"] == "SocialAuthorization", begun
     callback = authorize(iam, begun["authorizationUrl"], person)
-    return await complete(client, provider, code=callback["code"], state=callback["state"])
+    answer = {"code": callback["code"], "state": callback["state"]}
+    if device_token is not None:
+        answer["deviceToken"] = device_token
+    return await complete(client, provider, **answer)
+
+
+async def link_another(
+    client: httpx.AsyncClient, iam: Any, token: str, email: str
+) -> dict[str, Any]:
+    """Link a (new) identity at the provider with ``email`` to the signed-in account:
+    ``linkSocialIdentity``'s answer."""
+    variables = {"provider": "iam", "redirectUri": REDIRECT_URI}
+    begun = result(await call(client, BEGIN_LINK, variables, token))
+    assert begun["__typename"] == "SocialAuthorization", begun
+    callback = authorize(iam, begun["authorizationUrl"], provider_user(iam, email))
+    answer = {"provider": "iam", "code": callback["code"], "state": callback["state"]}
+    return result(await call(client, LINK, answer, token))

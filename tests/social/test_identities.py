@@ -2,6 +2,9 @@
 the emailed confirmation of a link (the proof for a person who cannot sign in to the
 account otherwise), the unlinking rules (never the last way in; a recent sign-in), and
 an administrator's view and removal of a user's identities.
+
+Emailed sign-in codes are off here, so a social account's identities are its only ways
+in (with them on, a verified address is one more: test_ways_in.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 
 from domain.audit.documents import AuditEvent
 from domain.core.clock import FrozenClock
@@ -30,6 +34,7 @@ from tests.social.support import (
     USER_IDENTITIES,
     authorize,
     complete,
+    link_another,
     provider_user,
     social_sign_in,
 )
@@ -37,6 +42,11 @@ from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 
 CLOCK_START = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def social_settings(social_settings: dict[str, Any]) -> dict[str, Any]:
+    return {**social_settings, "email_sign_in_enabled": False}
 
 
 async def emails(to: str, template: str) -> list[EmailMessage]:
@@ -60,24 +70,6 @@ async def social_account(client: httpx.AsyncClient, provider: Any) -> tuple[Any,
     signed_in = await social_sign_in(client, provider, person)
     assert signed_in["__typename"] == "AuthPayload", signed_in
     return person, signed_in
-
-
-async def link_another(
-    client: httpx.AsyncClient, provider: Any, token: str, email: str
-) -> dict[str, Any]:
-    """Link a second identity at the provider to the signed-in account."""
-    variables = {"provider": "iam", "redirectUri": "https://app.example.com/auth/callback"}
-    begun = result(await call(client, BEGIN_LINK, variables, token))
-    assert begun["__typename"] == "SocialAuthorization", begun
-    callback = authorize(provider, begun["authorizationUrl"], provider_user(provider, email))
-    return result(
-        await call(
-            client,
-            LINK,
-            {"provider": "iam", "code": callback["code"], "state": callback["state"]},
-            token,
-        )
-    )
 
 
 async def test_a_link_confirmed_by_the_emailed_link(

@@ -238,4 +238,5 @@ async def test_there_is_no_implicit_flow(client: httpx.AsyncClient) -> None:
     )
     fields = {f["name"]: f for f in body["data"]["__type"]["fields"]}
     arguments = {a["name"] for a in fields["completeSocialSignIn"]["args"]}
-    assert arguments == {"provider", "code", "state", "error"}
+    # ``deviceToken`` is Gatehouse's own trusted-device token, not the provider's.
+    assert arguments == {"provider", "code", "state", "error", "deviceToken"}

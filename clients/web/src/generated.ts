@@ -62,11 +62,12 @@ export type Role =
   | 'STUDENT'
   | 'SUPER_ADMIN';
 
-/** A way into an account: a first step (`PASSWORD`, `PASSKEY`, `EMAIL_CODE`) or the second factor (`TOTP`). */
+/** A way into an account: a first step (`PASSWORD`, `PASSKEY`, `SOCIAL` for a linked provider identity, `EMAIL_CODE`) or the second factor (`TOTP`). */
 export type SignInMethod =
   | 'EMAIL_CODE'
   | 'PASSKEY'
   | 'PASSWORD'
+  | 'SOCIAL'
   | 'TOTP';
 
 /** Why a social sign-in failed. */
