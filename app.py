@@ -45,6 +45,7 @@ from resolvers.http.middleware import (
     SecurityHeadersMiddleware,
 )
 from resolvers.http.oauth import endpoints as oauth
+from resolvers.http.oauth import logout as oauth_logout
 from resolvers.http.oauth import pages as oauth_pages
 from resolvers.http.openapi import openapi
 from resolvers.http.slow_clients import HeaderDeadlineProtocol
@@ -163,6 +164,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route(oauth_pages.LOGIN_PATH, oauth_pages.login, methods=["GET", "POST"]),
         Route(oauth_pages.MFA_PATH, oauth_pages.login_mfa, methods=["POST"]),
         Route(oauth_pages.CONSENT_PATH, oauth_pages.consent, methods=["GET", "POST"]),
+        Route(oauth_logout.LOGOUT_PATH, oauth_logout.end_session, methods=["GET", "POST"]),
+        Route(oauth_logout.CONFIRM_PATH, oauth_logout.confirm, methods=["POST"]),
         *(Route(path, graphql_view(path), methods=["GET", "POST"]) for path in GRAPHQL_PATHS),
         *(WebSocketRoute(path, graphql_view(path)) for path in GRAPHQL_PATHS),
     ]

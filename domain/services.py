@@ -57,6 +57,7 @@ from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import FactorChange, MfaService
 from domain.mfa.trusted_devices import TrustedDevices
 from domain.oauth.clients import OAuthClients
+from domain.oauth.logout import EndSession
 from domain.oauth.provider import OAuthProvider
 from domain.oauth.signing import load_oidc_keys
 from domain.oauth.store import OAuthStore
@@ -130,6 +131,7 @@ class Services:
     social_tokens: ProviderTokenVault
     oauth_clients: OAuthClients
     oauth: OAuthProvider
+    oauth_logout: EndSession
 
 
 def build_services(
@@ -238,14 +240,9 @@ def build_services(
     social_tokens = ProviderTokenVault(settings, clock, box, social.refresh)
     # The OpenID provider: clients as data, RS256 tokens, codes and grants in Redis.
     oauth_clients = OAuthClients(clock, audit, max_access_ttl=settings.access_token_ttl_seconds)
-    oauth = OAuthProvider(
-        clock,
-        oauth_clients,
-        OAuthStore(redis, settings),
-        OAuthTokens(load_oidc_keys(settings), clock, settings.public_url.rstrip("/")),
-        users,
-        revocations,
-    )
+    oauth_store = OAuthStore(redis, settings)
+    oauth_tokens = OAuthTokens(load_oidc_keys(settings), clock, settings.public_url.rstrip("/"))
+    oauth = OAuthProvider(clock, oauth_clients, oauth_store, oauth_tokens, users, revocations)
     return Services(
         access_tokens=access_tokens,
         authenticator=authenticator,
@@ -346,4 +343,5 @@ def build_services(
         social_tokens=social_tokens,
         oauth_clients=oauth_clients,
         oauth=oauth,
+        oauth_logout=EndSession(oauth_clients, oauth_store, oauth_tokens, sessions),
     )

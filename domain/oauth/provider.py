@@ -239,13 +239,18 @@ class OAuthProvider(Hooks):
         await self.store.save_code(code, record)
 
     async def take_code(self, code: str) -> CodeRecord | None:
-        return await self.store.take_code(code)
+        # A code whose session ended (logout) is refused as invalid_grant here, before
+        # authlib's ``authenticate_user`` would answer invalid_request.
+        record = await self.store.take_code(code)
+        if record is None or await self.live_subject(record.subject) is None:
+            return None
+        return record
 
     async def take_refresh(self, token: str) -> RefreshRecord | None:
         record = await self.store.take_refresh(token)
         if record is None or record.expires_at <= self._now():
             return None
-        if await self.store.is_revoked(grant_id=record.grant_id, jti=None):
+        if await self.live_subject(record.subject) is None:  # grant revoked, session over
             return None
         return record
 

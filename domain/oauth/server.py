@@ -194,6 +194,14 @@ class GatehouseServer(AuthorizationServer):  # type: ignore[misc]
         refresh = include_refresh_token and "offline_access" in (scope or "").split()
         return self.hooks.generate_token(client, user, scope or "", refresh)
 
+    def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        try:
+            return super().get_authorization_grant(request)
+        except ValueError as exc:
+            # authlib quotes the response_type in its error description and refuses to
+            # build the error when that holds characters RFC 6749 §4.1.2.1 forbids there.
+            raise InvalidRequestError("Unsupported response_type.") from exc
+
     def query_client(self, client_id: str) -> ClientModel | None:
         if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
             return None

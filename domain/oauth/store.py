@@ -220,6 +220,21 @@ class OAuthStore:
     async def drop_challenge(self, challenge_id: str) -> None:
         await self._redis.delete(self._key("challenge", challenge_id))
 
+    # --- logout requests waiting for the person's confirmation ---
+    async def save_logout(self, request_id: str, request: Any) -> None:
+        await self._redis.set(
+            self._key("logout", request_id), json.dumps(asdict(request)), ex=CHALLENGE_TTL_SECONDS
+        )
+
+    async def logout(self, request_id: str) -> dict[str, Any] | None:
+        if not request_id or len(request_id) > 100:
+            return None
+        raw = await self._redis.get(self._key("logout", request_id))
+        return dict(json.loads(raw)) if raw is not None else None
+
+    async def drop_logout(self, request_id: str) -> None:
+        await self._redis.delete(self._key("logout", request_id))
+
 
 def _refresh(raw: bytes | str) -> RefreshRecord:
     data = json.loads(raw)

@@ -126,6 +126,29 @@ class OAuthTokens:
             return None
         return claims
 
+    def verify_id_token_hint(self, token: str) -> dict[str, Any] | None:
+        """The claims of an ID token we issued (signature by one of our keys, ``iss``,
+        ``aud`` and ``sid`` present), else None. Its lifetime is not checked: RP-Initiated
+        Logout §2 asks the provider to accept a hint whose ``exp`` has passed."""
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return None
+        key = self.keys.by_kid(str(header.get("kid", "")))
+        if key is None or header.get("alg") != "RS256" or header.get("typ") != "JWT":
+            return None
+        try:
+            claims: dict[str, Any] = _JWT.decode(
+                token, key.public_key, algorithms=["RS256"], issuer=self.issuer
+            )
+        except jwt.PyJWTError:
+            return None
+        if not all(isinstance(claims.get(name), str) for name in ("aud", "sid", "sub")):
+            return None
+        return claims
+
 
 def user_claims(subject: Subject, scope: str) -> dict[str, Any]:
     """The standard claims each scope releases (OIDC Core §5.4)."""

@@ -24,6 +24,7 @@ from tests.oauth.support import create_client
 from tests.support.processes import ROOT, settings_env
 
 RP = "https://rp.example.com/callback"
+RP_SIGNED_OUT = "https://rp.example.com/signed-out?from=gatehouse"
 NATIVE = "http://127.0.0.1:7777/callback"
 USER_EMAIL = "ada@example.com"
 
@@ -83,6 +84,7 @@ async def provider(server: str, settings: Settings, database: None) -> AsyncIter
         scopes = ["openid", "email", "profile", "offline_access"]
         confidential = await create_client(
             http, token, "CONFIDENTIAL", name="Wiki", redirectUris=[RP],
+            postLogoutRedirectUris=[RP_SIGNED_OUT],
             grantTypes=["AUTHORIZATION_CODE", "REFRESH_TOKEN"], scopes=scopes,
         )  # fmt: skip
         public = await create_client(
@@ -98,6 +100,13 @@ async def provider(server: str, settings: Settings, database: None) -> AsyncIter
             scopes=["invoices:read"], audience="https://billing.example.com",
         )  # fmt: skip
         yield Provider(server, confidential, public, first_party, service, token)
+
+
+@pytest.fixture
+async def browser(provider: Provider) -> AsyncIterator[httpx.AsyncClient]:
+    """A person's browser: keeps the provider's cookies, follows nothing by itself."""
+    async with httpx.AsyncClient(base_url=provider.base) as http:
+        yield http
 
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -21,6 +21,7 @@ USERINFO_PATH = "/oauth2/userinfo"
 REVOKE_PATH = "/oauth2/revoke"
 INTROSPECT_PATH = "/oauth2/introspect"
 JWKS_PATH = "/.well-known/jwks.json"
+END_SESSION_PATH = "/oauth2/logout"
 
 
 def discovery_document(settings: Settings) -> dict[str, Any]:
@@ -33,6 +34,7 @@ def discovery_document(settings: Settings) -> dict[str, Any]:
         "revocation_endpoint": base + REVOKE_PATH,
         "introspection_endpoint": base + INTROSPECT_PATH,
         "jwks_uri": base + JWKS_PATH,
+        "end_session_endpoint": base + END_SESSION_PATH,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],

@@ -19,6 +19,14 @@ STRINGS = {
     "deny": "Deny",
     "error_title": "This sign-in cannot continue",
     "to": "to continue to {client}",
+    "sign_out_title": "Sign out of Gatehouse?",
+    "sign_out_lead": "You will be signed out of every app you signed in to from here.",
+    "sign_out_from": "{client} asked to sign you out.",
+    "sign_out": "Sign out",
+    "stay": "Stay signed in",
+    "signed_out_title": "You are signed out",
+    "signed_out_lead": "You can close this page.",
+    "still_signed_in_title": "You are still signed in",
 }
 SCOPE_TEXT = {
     "openid": "Know who you are",
@@ -111,3 +119,22 @@ def error_page(message: str) -> str:
     return _page(
         STRINGS["error_title"], f"<h1>{escape(STRINGS['error_title'])}</h1>{_error(message)}"
     )
+
+
+def logout_page(client_name: str | None, action: str, hidden: dict[str, str]) -> str:
+    s = STRINGS
+    asked = f"<p>{escape(s['sign_out_from'].format(client=client_name))}</p>" if client_name else ""
+    body = (
+        f"<h1>{escape(s['sign_out_title'])}</h1>{asked}<p>{escape(s['sign_out_lead'])}</p>"
+        f'<form method="post" action="{escape(action)}">{_hidden(hidden)}'
+        f'<button type="submit" name="decision" value="logout">{escape(s["sign_out"])}</button> '
+        f'<button type="submit" name="decision" value="stay">{escape(s["stay"])}</button></form>'
+    )
+    return _page(s["sign_out_title"], body)
+
+
+def notice_page(title_key: str, lead_key: str = "signed_out_lead") -> str:
+    """A page that only says what happened (``signed_out_title``, ...)."""
+    s = STRINGS
+    body = f"<h1>{escape(s[title_key])}</h1><p>{escape(s[lead_key])}</p>"
+    return _page(s[title_key], body)

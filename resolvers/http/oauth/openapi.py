@@ -22,6 +22,7 @@ def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 
 
 _TEXT = {"type": "string"}
+_LOGOUT_PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
 _CLIENT_ERRORS = {
     "400": _json(_ERROR, "Invalid request."),
     "401": _json(_ERROR, "Client authentication failed."),
@@ -101,14 +102,16 @@ def oauth_paths() -> dict[str, Any]:
             }
         },
         "/oauth2/userinfo": {
-            "get": {
-                "operationId": "userinfo",
+            # OIDC Core §5.3.1: GET and POST, the access token as a bearer token.
+            method: {
+                "operationId": "userinfo" if method == "get" else "userinfoPost",
                 "summary": "The signed-in person's claims, for an access token with `openid`.",
                 "responses": {
                     "200": _json(_OBJECT, "Claims."),
                     "401": _json(_ERROR, "Invalid token."),
                 },
             }
+            for method in ("get", "post")
         },
         "/oauth2/revoke": {
             "post": {
@@ -117,6 +120,40 @@ def oauth_paths() -> dict[str, Any]:
                 "requestBody": _form(token_param, ["token"]),
                 "responses": {"200": _json(_OBJECT, "Revoked (or unknown)."), **_CLIENT_ERRORS},
             }
+        },
+        "/oauth2/logout": {
+            method: {
+                "operationId": "endSession" if method == "get" else "endSessionPost",
+                "summary": "RP-initiated logout: ends the session an `id_token_hint` names, "
+                "or asks the person first; back to a registered post-logout URI with `state`.",
+                **(
+                    {
+                        "parameters": [
+                            {"name": name, "in": "query", "required": False, "schema": _TEXT}
+                            for name in _LOGOUT_PARAMS
+                        ]
+                    }
+                    if method == "get"
+                    else {
+                        "requestBody": {
+                            **_form({name: _TEXT for name in _LOGOUT_PARAMS}, []),
+                            "required": False,
+                        }
+                    }
+                ),
+                "responses": {
+                    "200": {
+                        "description": "The confirmation or signed-out page.",
+                        "content": {"text/html": {"schema": _TEXT}},
+                    },
+                    "303": {"description": "Back to the registered post-logout URI."},
+                    "400": {
+                        "description": "An unknown hint or unregistered URI: an error page.",
+                        "content": {"text/html": {"schema": _TEXT}},
+                    },
+                },
+            }
+            for method in ("get", "post")
         },
         "/oauth2/introspect": {
             "post": {

@@ -29,7 +29,7 @@ CONSENT_PATH = "/oauth2/consent"
 AUTHORIZE_PATH = "/oauth2/authorize"
 
 
-def _html(body: str, csp: str, status: int = 200) -> HTMLResponse:
+def page_response(body: str, csp: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
         body,
         status_code=status,
@@ -38,7 +38,7 @@ def _html(body: str, csp: str, status: int = 200) -> HTMLResponse:
 
 
 def error_page(message: str, status: int = 400) -> Response:
-    return _html(html.error_page(message), html.page_csp([]), status)
+    return page_response(html.error_page(message), html.page_csp([]), status)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -76,7 +76,7 @@ async def login(request: Request) -> Response:
             )
         challenge, name, uris = found
         hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
-        return _html(html.login_page(name, LOGIN_PATH, hidden, None), html.page_csp(uris))
+        return page_response(html.login_page(name, LOGIN_PATH, hidden, None), html.page_csp(uris))
     form = await _form(request)
     found = await _pending(request, form.get("challenge", ""))
     if found is None or not _csrf_ok(found[0], form):
@@ -99,10 +99,10 @@ async def login(request: Request) -> Response:
         )
     except DomainError as error:
         page = html.login_page(name, LOGIN_PATH, hidden, error.message, email=email)
-        return _html(page, html.page_csp(uris), 400)
+        return page_response(page, html.page_csp(uris), 400)
     if outcome.challenge is not None:
         hidden["mfa"] = outcome.challenge.token
-        return _html(html.mfa_page(name, MFA_PATH, hidden, None), html.page_csp(uris))
+        return page_response(html.mfa_page(name, MFA_PATH, hidden, None), html.page_csp(uris))
     return await _signed_in(request, challenge, outcome, mfa=False)
 
 
@@ -129,7 +129,9 @@ async def login_mfa(request: Request) -> Response:
         )
     except DomainError as error:
         hidden = {"challenge": challenge.id, "csrf": challenge.csrf, "mfa": mfa_token}
-        return _html(html.mfa_page(name, MFA_PATH, hidden, error.message), html.page_csp(uris), 400)
+        return page_response(
+            html.mfa_page(name, MFA_PATH, hidden, error.message), html.page_csp(uris), 400
+        )
     return await _signed_in(request, challenge, outcome, mfa=True)
 
 
@@ -167,7 +169,9 @@ async def consent(request: Request) -> Response:
     scopes = sorted({s for k, v in challenge.params if k == "scope" for s in v.split()})
     if request.method == "GET":
         hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
-        return _html(html.consent_page(name, scopes, CONSENT_PATH, hidden), html.page_csp(uris))
+        return page_response(
+            html.consent_page(name, scopes, CONSENT_PATH, hidden), html.page_csp(uris)
+        )
     if not _csrf_ok(challenge, form):
         return error_page("This sign-in request has expired. Go back to the app and start again.")
     if form.get("decision") == "allow":
