@@ -33,6 +33,7 @@ from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 from tests.support.processes import running_worker
 from tests.support.smtp import MailInbox
+from tests.tokens.support import rsa_pem
 
 UNLOCK = """
 mutation Unlock($token: String!) {
@@ -356,8 +357,11 @@ async def test_production_gives_no_field_suggestions(open_client: ClientFactory)
     production = {
         "environment": "production",
         "jwt_private_keys": _fresh_pem(),
+        "oidc_signing_keys": rsa_pem(),
         "public_url": "https://auth.example.com",
         "totp_encryption_key": "A" * 43,
+        "passkey_rp_id": "example.com",
+        "passkey_origins": ["https://app.example.com"],
     }
     async with open_client(**production) as client:
         response = await client.post("/graphql", json={"query": "{ serverInfo { nme } }"})
