@@ -44,6 +44,7 @@ from resolvers.http.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from resolvers.http.oauth import device as oauth_device
 from resolvers.http.oauth import endpoints as oauth
 from resolvers.http.oauth import logout as oauth_logout
 from resolvers.http.oauth import pages as oauth_pages
@@ -166,6 +167,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route(oauth_pages.CONSENT_PATH, oauth_pages.consent, methods=["GET", "POST"]),
         Route(oauth_logout.LOGOUT_PATH, oauth_logout.end_session, methods=["GET", "POST"]),
         Route(oauth_logout.CONFIRM_PATH, oauth_logout.confirm, methods=["POST"]),
+        Route(oauth.DEVICE_PATH, oauth.device_authorization, methods=["POST"]),
+        Route(oauth_device.ENTER_PATH, oauth_device.enter_code, methods=["GET", "POST"]),
+        Route(oauth_device.APPROVE_PATH, oauth_device.approve, methods=["GET", "POST"]),
         *(Route(path, graphql_view(path), methods=["GET", "POST"]) for path in GRAPHQL_PATHS),
         *(WebSocketRoute(path, graphql_view(path)) for path in GRAPHQL_PATHS),
     ]

@@ -57,6 +57,8 @@ from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import FactorChange, MfaService
 from domain.mfa.trusted_devices import TrustedDevices
 from domain.oauth.clients import OAuthClients
+from domain.oauth.device import VERIFICATION_PATH, DeviceFlow
+from domain.oauth.device_grant import DeviceGrants
 from domain.oauth.logout import EndSession
 from domain.oauth.provider import OAuthProvider
 from domain.oauth.signing import load_oidc_keys
@@ -132,6 +134,7 @@ class Services:
     oauth_clients: OAuthClients
     oauth: OAuthProvider
     oauth_logout: EndSession
+    oauth_devices: DeviceGrants
 
 
 def build_services(
@@ -344,4 +347,9 @@ def build_services(
         oauth_clients=oauth_clients,
         oauth=oauth,
         oauth_logout=EndSession(oauth_clients, oauth_store, oauth_tokens, sessions),
+        oauth_devices=DeviceGrants(
+            oauth,
+            DeviceFlow(redis, settings, clock),
+            settings.public_url.rstrip("/") + VERIFICATION_PATH,
+        ),
     )

@@ -258,10 +258,15 @@ def _consistency_errors(client: OAuthClient) -> list[FieldError]:
                 "redirectUris", "The authorization code grant needs a redirect URI.", "REQUIRED"
             )
         )
-    if GrantType.REFRESH_TOKEN in grants and GrantType.AUTHORIZATION_CODE not in grants:
+    if GrantType.REFRESH_TOKEN in grants and not grants & {
+        GrantType.AUTHORIZATION_CODE,
+        GrantType.DEVICE_CODE,
+    }:
         errors.append(
             FieldError(
-                "grantTypes", "Refresh tokens come with the authorization code grant.", "INVALID"
+                "grantTypes",
+                "Refresh tokens come with the authorization code or device code grant.",
+                "INVALID",
             )
         )
     return errors

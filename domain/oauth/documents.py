@@ -21,6 +21,8 @@ class GrantType(StrEnum):
     AUTHORIZATION_CODE = "authorization_code"
     REFRESH_TOKEN = "refresh_token"
     CLIENT_CREDENTIALS = "client_credentials"
+    # RFC 8628: devices without a browser (CLIs, TVs); the person approves elsewhere.
+    DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 class OAuthClient(Document):

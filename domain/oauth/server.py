@@ -168,7 +168,8 @@ class Hooks:
         raise NotImplementedError
 
 
-def _run(call: Callable[..., Awaitable[T]], *args: Any) -> T:
+def on_loop(call: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """From authlib's worker thread: run ``call`` on the event loop and wait for it."""
     return from_thread.run(call, *args)  # type: ignore[arg-type]
 
 
@@ -205,11 +206,11 @@ class GatehouseServer(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: str) -> ClientModel | None:
         if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
             return None
-        client = _run(self.hooks.query_client, client_id)
+        client = on_loop(self.hooks.query_client, client_id)
         return ClientModel(client) if client is not None else None
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        _run(self.hooks.save_token, token, request)
+        on_loop(self.hooks.save_token, token, request)
 
     def create_oauth2_request(self, request: HttpRequest | OAuth2Request) -> OAuth2Request:
         return request if isinstance(request, OAuth2Request) else _Request(request)
@@ -233,12 +234,12 @@ def _code_grant(hooks: Hooks) -> type[grants.AuthorizationCodeGrant]:
         TOKEN_ENDPOINT_AUTH_METHODS = [*SECRET_METHODS, "none"]
 
         def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
-            _run(hooks.save_code, code, request)
+            on_loop(hooks.save_code, code, request)
 
         def query_authorization_code(self, code: str, client: ClientModel) -> CodeRecord | None:
             if not isinstance(code, str) or len(code) > 200:
                 return None
-            record = _run(hooks.take_code, code)
+            record = on_loop(hooks.take_code, code)
             if record is None or record.client_id != client.get_client_id():
                 return None
             return record
@@ -247,7 +248,7 @@ def _code_grant(hooks: Hooks) -> type[grants.AuthorizationCodeGrant]:
             """Already gone: ``take_code`` consumed it."""
 
         def authenticate_user(self, authorization_code: CodeRecord) -> Subject | None:
-            return _run(hooks.live_subject, authorization_code.subject)
+            return on_loop(hooks.live_subject, authorization_code.subject)
 
     return CodeGrant
 
@@ -260,10 +261,10 @@ def _refresh_grant(hooks: Hooks) -> type[grants.RefreshTokenGrant]:
         def authenticate_refresh_token(self, refresh_token: str) -> RefreshRecord | None:
             if not isinstance(refresh_token, str) or len(refresh_token) > 200:
                 return None
-            return _run(hooks.take_refresh, refresh_token)
+            return on_loop(hooks.take_refresh, refresh_token)
 
         def authenticate_user(self, refresh_token: RefreshRecord) -> Subject | None:
-            return _run(hooks.live_subject, refresh_token.subject)
+            return on_loop(hooks.live_subject, refresh_token.subject)
 
         def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
             """Already consumed by ``take_refresh``; its marker catches a reuse."""

@@ -98,6 +98,9 @@ class Challenge:
     signed_in_session: str | None = None
     # The user who approved the consent screen for this request.
     consented_by: str | None = None
+    # Where the sign-in page sends the browser afterwards; the authorization endpoint
+    # when None (the device flow's approval page sets its own).
+    resume: str | None = None
 
 
 def _subject(data: dict[str, Any]) -> Subject:

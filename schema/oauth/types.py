@@ -21,6 +21,7 @@ class OAuthGrantTypeEnum(Enum):
     AUTHORIZATION_CODE = GrantType.AUTHORIZATION_CODE.value
     REFRESH_TOKEN = GrantType.REFRESH_TOKEN.value
     CLIENT_CREDENTIALS = GrantType.CLIENT_CREDENTIALS.value
+    DEVICE_CODE = GrantType.DEVICE_CODE.value
 
 
 @strawberry.type(name="OAuthClient", description="An app that signs people in with Gatehouse.")

@@ -48,6 +48,7 @@ export type OAuthClientType =
 export type OAuthGrantType =
   | 'AUTHORIZATION_CODE'
   | 'CLIENT_CREDENTIALS'
+  | 'DEVICE_CODE'
   | 'REFRESH_TOKEN';
 
 /** Whether the passkey lives on one device or is synced. */

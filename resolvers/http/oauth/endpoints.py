@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from domain.core.settings import Settings
+from domain.oauth.device import DEVICE_AUTHORIZATION_PATH
+from domain.oauth.documents import GrantType
 from domain.oauth.outcomes import ErrorPage, NeedConsent, NeedSignIn, Redirect
 from resolvers.http.oauth import pages
 from resolvers.http.oauth.adapter import oauth_request, state_of, to_response
@@ -22,6 +24,7 @@ REVOKE_PATH = "/oauth2/revoke"
 INTROSPECT_PATH = "/oauth2/introspect"
 JWKS_PATH = "/.well-known/jwks.json"
 END_SESSION_PATH = "/oauth2/logout"
+DEVICE_PATH = DEVICE_AUTHORIZATION_PATH
 
 
 def discovery_document(settings: Settings) -> dict[str, Any]:
@@ -35,9 +38,10 @@ def discovery_document(settings: Settings) -> dict[str, Any]:
         "introspection_endpoint": base + INTROSPECT_PATH,
         "jwks_uri": base + JWKS_PATH,
         "end_session_endpoint": base + END_SESSION_PATH,
+        "device_authorization_endpoint": base + DEVICE_AUTHORIZATION_PATH,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": [grant.value for grant in GrantType],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
@@ -101,6 +105,11 @@ async def revoke(request: Request) -> Response:
 async def introspect(request: Request) -> Response:
     provider = state_of(request).services.oauth
     return to_response(await provider.introspect(await oauth_request(request)))
+
+
+async def device_authorization(request: Request) -> Response:
+    devices = state_of(request).services.oauth_devices
+    return to_response(await devices.device_authorization(await oauth_request(request)))
 
 
 async def userinfo(request: Request) -> Response:

@@ -27,6 +27,15 @@ STRINGS = {
     "signed_out_title": "You are signed out",
     "signed_out_lead": "You can close this page.",
     "still_signed_in_title": "You are still signed in",
+    "device_title": "Connect a device",
+    "device_lead": "Enter the code your device shows.",
+    "device_code": "Code",
+    "device_approve_title": "Allow {client} on your device?",
+    "device_check": "Only continue if your device shows this code: {code}",
+    "device_signed_in_as": "Signed in as {email}",
+    "device_approved_title": "Your device is connected",
+    "device_denied_title": "Your device was not connected",
+    "device_return": "You can return to your device.",
 }
 SCOPE_TEXT = {
     "openid": "Know who you are",
@@ -138,3 +147,40 @@ def notice_page(title_key: str, lead_key: str = "signed_out_lead") -> str:
     s = STRINGS
     body = f"<h1>{escape(s[title_key])}</h1><p>{escape(s[lead_key])}</p>"
     return _page(s[title_key], body)
+
+
+def device_code_page(action: str, user_code: str, error: str | None) -> str:
+    s = STRINGS
+    body = (
+        f"<h1>{escape(s['device_title'])}</h1><p>{escape(s['device_lead'])}</p>"
+        f'{_error(error)}<form method="post" action="{escape(action)}">'
+        f'<p><label for="user_code">{escape(s["device_code"])}</label><br>'
+        '<input id="user_code" name="user_code" autocomplete="off" autocapitalize="characters" '
+        f'spellcheck="false" required value="{escape(user_code)}"></p>'
+        f'<p><button type="submit">{escape(s["continue"])}</button></p></form>'
+    )
+    return _page(s["device_title"], body)
+
+
+def device_approve_page(
+    client_name: str,
+    scopes: list[str],
+    user_code: str,
+    email: str,
+    action: str,
+    hidden: dict[str, str],
+) -> str:
+    """RFC 8628 §5.4: the code is shown again, so a person sent someone else's code
+    (remote phishing) can notice before approving."""
+    s = STRINGS
+    items = "".join(f"<li>{escape(SCOPE_TEXT.get(scope, scope))}</li>" for scope in scopes)
+    body = (
+        f"<h1>{escape(s['device_approve_title'].format(client=client_name))}</h1>"
+        f"<p><strong>{escape(s['device_check'].format(code=user_code))}</strong></p>"
+        f"<p>{escape(s['consent_lead'].format(client=client_name))}</p><ul>{items}</ul>"
+        f"<p>{escape(s['device_signed_in_as'].format(email=email))}</p>"
+        f'<form method="post" action="{escape(action)}">{_hidden(hidden)}'
+        f'<button type="submit" name="decision" value="allow">{escape(s["allow"])}</button> '
+        f'<button type="submit" name="decision" value="deny">{escape(s["deny"])}</button></form>'
+    )
+    return _page(s["device_approve_title"].format(client=client_name), body)

@@ -81,7 +81,8 @@ def oauth_paths() -> dict[str, Any]:
         "/oauth2/token": {
             "post": {
                 "operationId": "token",
-                "summary": "Token endpoint: authorization_code, refresh_token, client_credentials.",
+                "summary": "Token endpoint: authorization_code, refresh_token, client_credentials, "
+                "the device code (RFC 8628).",
                 "requestBody": _form(
                     {
                         name: _TEXT
@@ -91,6 +92,7 @@ def oauth_paths() -> dict[str, Any]:
                             "redirect_uri",
                             "code_verifier",
                             "refresh_token",
+                            "device_code",
                             "scope",
                             "client_id",
                             "client_secret",
@@ -99,6 +101,20 @@ def oauth_paths() -> dict[str, Any]:
                     ["grant_type"],
                 ),
                 "responses": {"200": _json(_OBJECT, "Tokens."), **_CLIENT_ERRORS},
+            }
+        },
+        "/oauth2/device_authorization": {
+            "post": {
+                "operationId": "deviceAuthorization",
+                "summary": "RFC 8628 device authorization: a device code to poll the token "
+                "endpoint with, and a user code for the person to enter at verification_uri.",
+                "requestBody": _form(
+                    {name: _TEXT for name in ("client_id", "client_secret", "scope")}, []
+                ),
+                "responses": {
+                    "200": _json(_OBJECT, "device_code, user_code, verification_uri, …"),
+                    **_CLIENT_ERRORS,
+                },
             }
         },
         "/oauth2/userinfo": {

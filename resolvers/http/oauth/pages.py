@@ -64,7 +64,7 @@ def _csrf_ok(challenge: Challenge, form: dict[str, str]) -> bool:
 
 
 def _continue(challenge: Challenge) -> str:
-    return f"{AUTHORIZE_PATH}?{urlencode({'challenge': challenge.id})}"
+    return challenge.resume or f"{AUTHORIZE_PATH}?{urlencode({'challenge': challenge.id})}"
 
 
 async def login(request: Request) -> Response:
