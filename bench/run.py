@@ -30,7 +30,7 @@ sys.path[:0] = [str(_HERE.parent), str(_HERE.parents[1]), str(_HERE.parents[1] /
 
 import services  # noqa: E402  (scripts/services.py: FerretDB, Redis)
 from ferretdb_indexes import add_id_indexes  # noqa: E402
-from harness import ceilings, gatehouse, procs, scenarios, wrk  # noqa: E402
+from harness import ceilings, gatehouse, gh_flows, procs, scenarios, wrk  # noqa: E402
 from harness.bench import Bench, Options, mib, rss_now  # noqa: E402
 from harness.peer_runs import run_peers  # noqa: E402
 from harness.report import Report, render  # noqa: E402
@@ -158,7 +158,7 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
     sqlite_dir = tmp / "ferretdb" / "sqlite"
     with bench.phase(f"seed Gatehouse to {label(first)} users"):
         # As `make run` does: every collection and its _id index before the API writes.
-        procs.services.prepare_gatehouse_collections(
+        services.prepare_gatehouse_collections(
             mongodb_url, settings.mongodb_database, tmp / "ferretdb"
         )
         gatehouse.seed(settings, users, first, bulk_hash)
@@ -245,9 +245,13 @@ def run(bench: Bench, stack: contextlib.ExitStack, run_id: str) -> None:
     fanout = f"refresh x{scenarios.FANOUT} concurrent"
     refresh = gatehouse.refresh_tokens(gh.url, (emails * 4)[: 2 * conns])
     results[fanout] = gh_load(fanout, scenarios.gh_refresh_fanout(refresh), first)
+    # Issues 18 and 20: passkey and password sign-in through one generator, the OpenID
+    # provider's token endpoint and introspection.
+    flows = gh_flows.run(bench, gh.url, emails, gh_pids)
+    results.update(flows)
     # Registration last: it adds users, and its emails keep the worker busy afterwards.
     results["register"] = gh_load("register", scenarios.gh_register(run_id), first)
-    for scenario in ("trivial query", "me", "login", "refresh", fanout, "register"):
+    for scenario in ("trivial query", "me", "login", "refresh", fanout, "register", *flows):
         report.peers[("Gatehouse", scenario)] = results[scenario]
     for scenario in ("me", "login", "admin users page", "admin search"):
         report.scale[(label(first), scenario)] = results[scenario]

@@ -98,8 +98,9 @@ class Bench:
         """One wrk run. With ``pids``, the processes' RSS is sampled meanwhile; with ``peer``
         too, the peak counts towards that system's line in the peers table."""
         name = f"{system}-{scenario}".replace(" ", "-")
-        with self.phase(f"wrk {system} {scenario}"), RssSampler(pids or _no_pids) as sampler:
-            result = wrk.run(
+
+        def run_wrk() -> wrk.Result:
+            return wrk.run(
                 url,
                 spec,
                 name=name,
@@ -108,6 +109,20 @@ class Bench:
                 connections=connections or self.opts.connections,
                 log=self.logs / "wrk.log",
             )
+
+        return self.measure(f"wrk {system} {scenario}", run_wrk, pids=pids, peer=peer)
+
+    def measure(
+        self,
+        phase: str,
+        run: Callable[[], wrk.Result],
+        *,
+        pids: Pids | None = None,
+        peer: str | None = None,
+    ) -> wrk.Result:
+        """One load run by any generator (wrk, harness/loadgen.py), as ``load`` describes."""
+        with self.phase(phase), RssSampler(pids or _no_pids) as sampler:
+            result = run()
         self.last_peak = sampler.peak
         if peer is not None and sampler.peak:
             peaks = self.report.peer_rss_peak.setdefault(peer, {})

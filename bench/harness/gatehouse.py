@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from bson import ObjectId
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pymongo.errors import BulkWriteError, OperationFailure
 
@@ -27,6 +28,10 @@ ADMIN_EMAIL = "admin@bench.example"
 BATCH = 10_000
 DUPLICATE_KEY = 11000
 WORKERS = 2  # one uvicorn worker per core
+# The web app's origin: CORS, and the page passkeys are created and used on (the load
+# generator writes it into clientDataJSON as a browser would).
+APP_ORIGIN = "https://app.bench.invalid"
+PASSKEY_RP_ID = "bench.invalid"
 
 LOGIN = (
     "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
@@ -36,8 +41,11 @@ LOGIN = (
 
 def production_env(mongodb_url: str, redis_url: str, tmp: Path) -> dict[str, str]:
     """Production settings with throwaway keys; the loopback load generator is allowlisted."""
-    key = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    pem = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+    key = Ed25519PrivateKey.generate().private_bytes(*pem, serialization.NoEncryption())
+    # The OpenID provider signs RS256 (production refuses to start without its keys).
+    oidc_key = rsa.generate_private_key(65537, 2048).private_bytes(
+        *pem, serialization.NoEncryption()
     )
     return {
         "GATEHOUSE_ENVIRONMENT": "production",
@@ -47,7 +55,9 @@ def production_env(mongodb_url: str, redis_url: str, tmp: Path) -> dict[str, str
         "GATEHOUSE_LOG_LEVEL": "INFO",
         "GATEHOUSE_GRAPHIQL_ENABLED": "false",
         "GATEHOUSE_INTROSPECTION_ENABLED": "false",
-        "GATEHOUSE_CORS_ORIGINS": "https://app.bench.invalid",
+        "GATEHOUSE_CORS_ORIGINS": APP_ORIGIN,
+        "GATEHOUSE_PASSKEY_RP_ID": PASSKEY_RP_ID,
+        "GATEHOUSE_PASSKEY_ORIGINS": APP_ORIGIN,
         "GATEHOUSE_HSTS": "true",
         "GATEHOUSE_MONGODB_URL": mongodb_url,
         "GATEHOUSE_MONGODB_DATABASE": DATABASE,
@@ -56,6 +66,7 @@ def production_env(mongodb_url: str, redis_url: str, tmp: Path) -> dict[str, str
         "GATEHOUSE_EMAIL_BACKEND": "file",
         "GATEHOUSE_MAIL_DIR": str(tmp / "mail"),
         "GATEHOUSE_JWT_PRIVATE_KEYS": key.decode(),
+        "GATEHOUSE_OIDC_SIGNING_KEYS": oidc_key.decode(),
         "GATEHOUSE_TOTP_ENCRYPTION_KEY": secrets.token_urlsafe(32),
         # Rate limiting stays on; wrk's address is trusted so the limits do not cap it.
         "GATEHOUSE_RATE_LIMIT_ALLOWLIST": "127.0.0.1/32",
@@ -63,8 +74,8 @@ def production_env(mongodb_url: str, redis_url: str, tmp: Path) -> dict[str, str
 
 
 def settings_from(env: dict[str, str]) -> Settings:
-    values = {k.removeprefix("GATEHOUSE_").lower(): v for k, v in env.items()}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    values: dict[str, Any] = {k.removeprefix("GATEHOUSE_").lower(): v for k, v in env.items()}
+    return Settings(_env_file=None, **values)
 
 
 @dataclass

@@ -157,6 +157,8 @@ def realm() -> dict[str, Any]:
                 "publicClient": False,
                 "secret": CLIENT_SECRET,
                 "directAccessGrantsEnabled": True,
+                # The client credentials grant, to compare with Gatehouse's (issue 20).
+                "serviceAccountsEnabled": True,
                 "standardFlowEnabled": False,
                 "protocol": "openid-connect",
                 # Without the client in `aud`, introspection answers {"active": false}.

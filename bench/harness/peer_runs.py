@@ -15,8 +15,10 @@ from harness.users import BenchUser, HashCost
 
 FU, SDA, KC = "fastapi-users", "strawberry-django-auth", "Keycloak"
 FANOUT = f"refresh x{scenarios.FANOUT} concurrent"
+PASSKEY, PASSWORD_LOADGEN = scenarios.PASSKEY_LOGIN, scenarios.PASSWORD_LOADGEN
+CODE, CLIENT_CREDENTIALS = scenarios.CODE_EXCHANGE, scenarios.CLIENT_CREDENTIALS
 # What Keycloak is measured on (issue 17): `me` is its OIDC userinfo endpoint.
-KC_SCENARIOS = ("me", "login", "refresh", "introspection")
+KC_SCENARIOS = ("me", "login", "refresh", "introspection", CLIENT_CREDENTIALS)
 NOT_MEASURED = [
     (FU, "trivial query", "REST only, no GraphQL (its framework floor: the bare route)"),
     (FU, "refresh", "its JWT strategy issues no refresh token"),
@@ -24,13 +26,23 @@ NOT_MEASURED = [
     (SDA, FANOUT, "not run: the scenario measures Gatehouse's refresh grace (issue 16)"),
     (FU, "admin users page", "no user list route (users router: me and by id)"),
     (SDA, "admin users page", "gqlauth has no user list query (me, publicUser)"),
-    ("Gatehouse", "introspection", "no token introspection endpoint yet"),
     (FU, "introspection", "no token introspection endpoint"),
     (SDA, "introspection", "not run (gqlauth's nearest is its verifyToken mutation)"),
     (KC, "trivial query", "OAuth 2 / OIDC endpoints only, no GraphQL"),
     (KC, "register", "self-registration is a browser form flow (no API for it)"),
     (KC, FANOUT, "not run: the scenario measures Gatehouse's refresh grace (issue 16)"),
     (KC, "admin users page", "not run: issue 17 compares login, refresh, userinfo"),
+    (FU, PASSKEY, "no passkeys (WebAuthn) in fastapi-users"),
+    (SDA, PASSKEY, "no passkeys (WebAuthn) in gqlauth"),
+    (KC, PASSKEY, "not run: its passkeys are steps of its browser login pages, no API"),
+    (FU, PASSWORD_LOADGEN, "not run: Gatehouse's baseline for its passkey ratio"),
+    (SDA, PASSWORD_LOADGEN, "not run: Gatehouse's baseline for its passkey ratio"),
+    (KC, PASSWORD_LOADGEN, "not run: Gatehouse's baseline for its passkey ratio"),
+    (FU, CODE, "not an OAuth provider"),
+    (SDA, CODE, "not an OAuth provider"),
+    (KC, CODE, "not run: each code needs a sign-in through its browser login pages"),
+    (FU, CLIENT_CREDENTIALS, "not an OAuth provider"),
+    (SDA, CLIENT_CREDENTIALS, "not an OAuth provider"),
 ]
 
 
@@ -174,6 +186,8 @@ def _measure_keycloak(
         forms = [keycloak.login_form(e) for e in random.sample(emails, len(emails))]
         kc_load("login", scenarios.kc_login(forms), scenarios.kc_login(forms))
         kc_load("refresh", scenarios.kc_refresh(pools[0]), scenarios.kc_refresh(pools[1]))
+        client_credentials = scenarios.kc_client_credentials()
+        kc_load(CLIENT_CREDENTIALS, client_credentials, client_credentials)
     finally:
         kc.stop()  # before Gatehouse's scale levels, also when a step failed
     report.notes.append(
@@ -185,7 +199,8 @@ def _measure_keycloak(
         " (`revokeRefreshToken`, `refreshTokenMaxReuse` 0). `me` is its userinfo (tokens with"
         " the `openid` scope), `login` its password grant without `openid` (access and refresh"
         " token, no ID token), `refresh` its refresh_token grant, `introspection` its token"
-        " introspection of the `me` tokens. Each scenario ran once unrecorded first (JIT"
+        " introspection of the `me` tokens, `token: client_credentials` the bench client's"
+        " service account (`serviceAccountsEnabled`). Each scenario ran once unrecorded first (JIT"
         " warm-up), then measured once the JVM was idle."
     )
 

@@ -13,6 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -89,7 +90,8 @@ class Peer:
 
 
 def seed_fastapi_users(mongodb_url: str, users: list[BenchUser], total: int, bulk_hash: str) -> int:
-    with pymongo.MongoClient(mongodb_url) as client:
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongodb_url)
+    with client:
         collection = client[FASTAPI_DB]["users"]
         # The app's declared index (one at a time on FerretDB), then the same users.
         collection.create_index("email", name="email_unique", unique=True)

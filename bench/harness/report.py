@@ -16,6 +16,10 @@ SCENARIOS = (
     "refresh x4 concurrent",
     "register",
     "admin users page",
+    "password login (loadgen)",
+    "passkey login",
+    "token: authorization_code",
+    "token: client_credentials",
     "introspection",
 )
 

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import json
 
-from harness import keycloak
+from harness import keycloak, oidc
 from harness.users import PASSWORD, REGISTER_PASSWORD
 from harness.wrk import Spec
+
+# Rows of issues 18 and 20 (the others are named where they are run).
+PASSKEY_LOGIN = "passkey login"
+PASSWORD_LOADGEN = "password login (loadgen)"
+CODE_EXCHANGE = "token: authorization_code"
+CLIENT_CREDENTIALS = "token: client_credentials"
+INTROSPECTION = "introspection"
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -102,6 +109,27 @@ def gh_admin_search(admin_token: str, prefixes: list[str]) -> Spec:
     body = _gql(query, {"s": "{{ITEM}}"})
     headers = {**JSON, "Authorization": f"Bearer {admin_token}"}
     return Spec("POST", "/graphql", '"totalCount"', body, headers, prefixes, "body")
+
+
+# Gatehouse as an OpenID provider (issue 20): form-encoded, client_secret_post.
+
+
+def gh_client_credentials(service: oidc.Client) -> Spec:
+    body = f"grant_type=client_credentials&scope={oidc.SERVICE_SCOPE}&{service.form}"
+    return Spec("POST", oidc.TOKEN_PATH, '"access_token"', body, FORM)
+
+
+def gh_code_exchange(forms: list[str]) -> Spec:
+    # Each body holds its own code (single use, 60 s): every code is sent once.
+    return Spec(
+        "POST", oidc.TOKEN_PATH, '"id_token"', "{{ITEM}}", FORM, forms, "body", single_use=True
+    )
+
+
+def gh_introspect(service: oidc.Client, tokens: list[str]) -> Spec:
+    # The resource server asks about the web app's access tokens (RS256 JWTs of people).
+    body = f"{service.form}&token={{{{ITEM}}}}"
+    return Spec("POST", oidc.INTROSPECT_PATH, '"active":%s*true', body, FORM, tokens, "body")
 
 
 # -------------------------------------------------------------------- fastapi-users
@@ -196,6 +224,12 @@ def kc_refresh(refresh_tokens: list[str]) -> Spec:
 def kc_userinfo(tokens: list[str]) -> Spec:
     # Keycloak's `me`: OIDC userinfo (the tokens carry the `openid` scope it requires).
     return Spec("GET", keycloak.USERINFO_PATH, '"email"', None, {}, tokens, "auth:Bearer ")
+
+
+def kc_client_credentials() -> Spec:
+    # The bench client's service account (serviceAccountsEnabled); no refresh token.
+    body = f"grant_type=client_credentials&{keycloak.CLIENT_FORM}"
+    return Spec("POST", keycloak.TOKEN_PATH, '"access_token"', body, FORM)
 
 
 def kc_introspect(tokens: list[str]) -> Spec:

@@ -29,6 +29,9 @@ class Spec:
     fanout: int | None = None  # with rotate: presentations of each item at once
     group: str | None = None  # with fanout: the rotation a successor belongs to
     lost: list[str] | None = None  # body texts that mean a lost session
+    # Each item sent once and never put back (authorization codes): an empty pool is
+    # counted as such, the request then carries "pool-exhausted".
+    single_use: bool = False
 
 
 @dataclass
@@ -78,6 +81,8 @@ def _write_spec(spec: Spec, workdir: Path, name: str) -> Path:
             lines.append(f"{key}={value}")
     if spec.lost:
         lines.append(f"lost={','.join(spec.lost)}")
+    if spec.single_use:
+        lines.append("single_use=1")
     path = workdir / f"{name}.spec"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -15,6 +15,8 @@
 --   group=<lua pattern>          with fanout: the part of a successor naming its rotation
 --                                (session and generation); two different successors of one
 --                                rotation are counted as forks
+--   single_use=1                 each pool item is sent once and never put back (authorization
+--                                codes); requests past the last item count as exhausted
 --   lost=<text>[,<text>...]      a body holding one of these is a lost session (counted apart)
 --   expect=<lua pattern>         a 2xx response is a success only if its body matches this
 --   unique=<prefix>              {{N}} becomes <prefix><counter> (fresh emails)
@@ -92,7 +94,7 @@ local function next_item()
       return nil
    end
    local item = pool[head]
-   if spec.rotate then
+   if spec.rotate or spec.single_use then
       pool[head] = nil
       head = head + 1
    else
