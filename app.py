@@ -17,7 +17,6 @@ from loguru import logger
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -44,6 +43,7 @@ from resolvers.http.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from resolvers.http.oauth import cors as oauth_cors
 from resolvers.http.oauth import device as oauth_device
 from resolvers.http.oauth import endpoints as oauth
 from resolvers.http.oauth import logout as oauth_logout
@@ -159,8 +159,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route(oauth.DISCOVERY_PATH, oauth.discovery, methods=["GET"]),
         Route(oauth.AUTHORIZE_PATH, oauth.authorize, methods=["GET"]),
         Route(oauth.TOKEN_PATH, oauth.token, methods=["POST"]),
+        Route(oauth.TOKEN_PATH, oauth_cors.preflight, methods=["OPTIONS"]),
         Route(oauth.USERINFO_PATH, oauth.userinfo, methods=["GET", "POST"]),
+        Route(oauth.USERINFO_PATH, oauth_cors.preflight, methods=["OPTIONS"]),
         Route(oauth.REVOKE_PATH, oauth.revoke, methods=["POST"]),
+        Route(oauth.REVOKE_PATH, oauth_cors.preflight, methods=["OPTIONS"]),
         Route(oauth.INTROSPECT_PATH, oauth.introspect, methods=["POST"]),
         Route(oauth_pages.LOGIN_PATH, oauth_pages.login, methods=["GET", "POST"]),
         Route(oauth_pages.MFA_PATH, oauth_pages.login_mfa, methods=["POST"]),
@@ -188,8 +191,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             hsts=settings.hsts,
             hsts_max_age=settings.hsts_max_age_seconds,
         ),
+        # The GraphQL API's origins; the OAuth token endpoints allow public clients'
+        # own origins instead (resolvers/http/oauth/cors.py).
         Middleware(
-            CORSMiddleware,
+            oauth_cors.CorsExceptOAuth,
             allow_origins=settings.cors_origins,
             allow_credentials=settings.cors_allow_credentials,
             allow_methods=["GET", "POST", "OPTIONS"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ _LOOPBACK = frozenset({"127.0.0.1", "[::1]", "::1", "localhost"})
 MIN_TTL_SECONDS = 60
 MAX_REFRESH_TTL_SECONDS = 365 * 24 * 3600
 MAX_LISTED = 100  # the admin list (schema/limits.py counts on it)
+ORIGINS_FRESH_SECONDS = 5.0  # how long this process trusts its list of public origins
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +69,26 @@ def redirect_uri_problem(uri: str) -> str | None:
     return None if "." in parts.scheme else "private-use schemes look like com.example.app"
 
 
+def origins_of(client: OAuthClient) -> frozenset[str]:
+    """The web origins of a client's redirect URIs (scheme, host, port unless default):
+    where its browser code runs, so where its cross-origin token requests come from."""
+    origins = set()
+    for uri in client.redirect_uris:
+        parts = urlsplit(uri)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            continue
+        default = 443 if parts.scheme == "https" else 80
+        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        port = f":{parts.port}" if parts.port not in (None, default) else ""
+        origins.add(f"{parts.scheme}://{host}{port}")
+    return frozenset(origins)
+
+
 class OAuthClients:
     def __init__(self, clock: Clock, audit: AuditService, *, max_access_ttl: int) -> None:
         self._clock = clock
         self._audit = audit
+        self._public_origins: tuple[float, frozenset[str]] | None = None
         # Never longer than first-party access tokens: a session's revocation marker
         # (domain/sessions/revocation.py) must outlive every token of that session.
         self._max_access_ttl = max_access_ttl
@@ -84,6 +102,21 @@ class OAuthClients:
     async def active(self, client_id: str) -> OAuthClient | None:
         client = await self.get(client_id)
         return client if client is not None and client.disabled_at is None else None
+
+    async def public_origins(self) -> frozenset[str]:
+        """Every origin an active public client's redirect URIs name: the CORS preflight
+        (which carries no client_id) asks this. A few seconds old at most; this process's
+        own changes clear it at once."""
+        cached = self._public_origins
+        if cached is not None and time.monotonic() - cached[0] < ORIGINS_FRESH_SECONDS:
+            return cached[1]
+        # A scan on FerretDB (only _id filters use an index): clients are few.
+        clients = await OAuthClient.find(
+            {"client_type": ClientType.PUBLIC.value, "disabled_at": None}
+        ).to_list()
+        origins = frozenset().union(*(origins_of(c) for c in clients))
+        self._public_origins = (time.monotonic(), origins)
+        return origins
 
     async def create(
         self, *, actor: Actor, client_type: ClientType, spec: ClientSpec
@@ -217,6 +250,7 @@ class OAuthClients:
     async def _record(
         self, event: str, action: AuditAction, actor: Actor, client: OAuthClient
     ) -> None:
+        self._public_origins = None
         await self._audit.record(
             event,
             action,

@@ -82,9 +82,9 @@ class OAuthProvider(Hooks):
         )
         return response
 
-    async def userinfo(self, bearer: str) -> dict[str, Any] | None:
-        """The claims the token's scope releases, or None for a token that is not an
-        active access token of a person with the ``openid`` scope."""
+    async def userinfo(self, bearer: str) -> tuple[dict[str, Any], str] | None:
+        """The claims the token's scope releases and the client it was issued to, or None
+        for a token that is not an active access token of a person with ``openid``."""
         view = await self.lookup_token(bearer, "access_token")
         if (
             view is None
@@ -96,10 +96,8 @@ class OAuthProvider(Hooks):
         user = await self._users.get_active(view.sub)
         if user is None:
             return None
-        return {
-            "sub": view.sub,
-            **user_claims(with_profile(Subject(view.sub, "", 0, []), user), view.scope),
-        }
+        claims = user_claims(with_profile(Subject(view.sub, "", 0, []), user), view.scope)
+        return {"sub": view.sub, **claims}, view.client_id
 
     # --- the authorization request ---
     async def authorize(self, request: HttpRequest, browser_token: str | None) -> AuthorizeOutcome:

@@ -13,14 +13,15 @@ from domain.core.settings import Settings
 from domain.oauth.device import DEVICE_AUTHORIZATION_PATH
 from domain.oauth.documents import GrantType
 from domain.oauth.outcomes import ErrorPage, NeedConsent, NeedSignIn, Redirect
-from resolvers.http.oauth import pages
+from domain.oauth.server import HttpRequest
+from resolvers.http.oauth import cors, pages
 from resolvers.http.oauth.adapter import oauth_request, state_of, to_response
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 AUTHORIZE_PATH = "/oauth2/authorize"
-TOKEN_PATH = "/oauth2/token"
-USERINFO_PATH = "/oauth2/userinfo"
-REVOKE_PATH = "/oauth2/revoke"
+TOKEN_PATH = cors.TOKEN_PATH
+USERINFO_PATH = cors.USERINFO_PATH
+REVOKE_PATH = cors.REVOKE_PATH
 INTROSPECT_PATH = "/oauth2/introspect"
 JWKS_PATH = "/.well-known/jwks.json"
 END_SESSION_PATH = "/oauth2/logout"
@@ -94,12 +95,23 @@ async def discovery(request: Request) -> Response:
 
 async def token(request: Request) -> Response:
     provider = state_of(request).services.oauth
-    return to_response(await provider.token(await oauth_request(request)))
+    given = await oauth_request(request)
+    response = to_response(await provider.token(given))
+    await cors.allow_client_origin(request, response, _client_id(given))
+    return response
 
 
 async def revoke(request: Request) -> Response:
     provider = state_of(request).services.oauth
-    return to_response(await provider.revoke(await oauth_request(request)))
+    given = await oauth_request(request)
+    response = to_response(await provider.revoke(given))
+    await cors.allow_client_origin(request, response, _client_id(given))
+    return response
+
+
+def _client_id(given: HttpRequest) -> str | None:
+    """The client a browser app names in the form (public clients authenticate so)."""
+    return next((value for name, value in given.params if name == "client_id"), None)
 
 
 async def introspect(request: Request) -> Response:
@@ -114,16 +126,21 @@ async def device_authorization(request: Request) -> Response:
 
 async def userinfo(request: Request) -> Response:
     scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
-    claims = None
+    found = None
     if scheme.lower() == "bearer" and bearer:
-        claims = await state_of(request).services.oauth.userinfo(bearer.strip())
-    if claims is None:
-        return JSONResponse(
+        found = await state_of(request).services.oauth.userinfo(bearer.strip())
+    if found is None:
+        refused = JSONResponse(
             {"error": "invalid_token"},
             status_code=401,
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-    return JSONResponse(claims, headers={"Cache-Control": "no-store"})
+        await cors.allow_public_origin(request, refused)
+        return refused
+    claims, client_id = found
+    response = JSONResponse(claims, headers={"Cache-Control": "no-store"})
+    await cors.allow_client_origin(request, response, client_id)
+    return response
 
 
 async def authorize(request: Request) -> Response:
