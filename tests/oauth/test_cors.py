@@ -160,3 +160,12 @@ async def test_responses_are_readable_by_the_calling_clients_own_origin_only(
         )
         assert server.status_code == 400
         assert "access-control-allow-origin" not in server.headers
+
+
+async def test_discovery_and_the_keys_are_readable_from_any_origin(op: LocalProvider) -> None:
+    async with op.http() as page:
+        for path in ("/.well-known/openid-configuration", "/.well-known/jwks.json"):
+            response = await page.get(path, headers={"Origin": "https://any.example"})
+            assert response.status_code == 200
+            assert response.headers["access-control-allow-origin"] == "*"
+            assert "access-control-allow-credentials" not in response.headers

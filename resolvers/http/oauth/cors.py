@@ -6,15 +6,17 @@ origin only when that origin is the calling client's own. No credentials: tokens
 in the body or the Authorization header, never in cookies.
 
 The preflight carries no client, so it is allowed for any public client's origin; the
-response that follows is readable only by the client's own origin.
+response that follows is readable only by the client's own origin. Discovery and the
+JWKS are public documents: any origin may read them.
 """
 
 from __future__ import annotations
 
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from domain.oauth.clients import origins_of
 from resolvers.http.oauth.adapter import state_of
@@ -28,14 +30,33 @@ ALLOWED_HEADERS = "Authorization, Content-Type"
 MAX_AGE_SECONDS = 600
 
 
+# Public documents a relying party's browser code reads from any origin (discovery,
+# the keys that verify ID tokens); they hold nothing private.
+PUBLIC_DOCUMENTS = frozenset({"/.well-known/openid-configuration", "/.well-known/jwks.json"})
+
+
 class CorsExceptOAuth(CORSMiddleware):
-    """Starlette's CORS for everything else; the OAuth paths answer for themselves."""
+    """Starlette's CORS for everything else; the OAuth paths answer for themselves, and
+    the provider's public documents are readable from any origin."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] in CORS_METHODS:
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "http" and scope["path"] in PUBLIC_DOCUMENTS:
+            await self.app(scope, receive, _any_origin(send))
+            return
         await super().__call__(scope, receive, send)
+
+
+def _any_origin(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            headers["Access-Control-Allow-Origin"] = "*"
+        await send(message)
+
+    return sending
 
 
 async def preflight(request: Request) -> Response:
