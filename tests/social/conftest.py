@@ -1,10 +1,14 @@
 """Fixtures of the social tests: Canaille (pytest-iam) as the provider, and an app that
-signs in with it. The module clock starts at the real time: the provider stamps its ID
-tokens with the real clock, and Gatehouse checks them against the injected one."""
+signs in with it. The module clock starts at the real time when the module's first test
+runs, and is brought up to the real time before each test: the provider stamps its ID
+tokens with the real clock, and Gatehouse checks them against the injected one (a
+module-level ``datetime.now()`` was read when the whole suite was collected, minutes
+before these tests ran in a full run, and every ID token looked issued in the future)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,6 +21,19 @@ from tests.support.asgi import AppWith, LifespanManager, asgi_client
 # The ``email_verified`` claim: "true" (as Apple sends it) unless the person's
 # department says otherwise, so a test picks a verified or an unverified email.
 EMAIL_VERIFIED = "{% if user.department != 'unverified' %}true{% endif %}"
+
+
+@pytest.fixture(scope="module")
+def clock(frozen_clock: Callable[..., FrozenClock]) -> FrozenClock:
+    return frozen_clock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture(autouse=True)
+def clock_at_real_time(clock: FrozenClock) -> None:
+    """Never behind the provider's clock when a test starts (a test may move it on)."""
+    behind = datetime.now(UTC) - clock.now()
+    if behind.total_seconds() > 0:
+        clock.advance(behind)
 
 
 @pytest.fixture(scope="session")

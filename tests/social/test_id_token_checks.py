@@ -11,7 +11,7 @@ check that failed, and creates nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -33,8 +33,6 @@ from tests.social.support import (
     social_sign_in,
     with_query,
 )
-
-CLOCK_START = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ in (with them on, a verified address is one more: test_ways_in.py).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -40,8 +40,6 @@ from tests.social.support import (
 )
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
-
-CLOCK_START = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,11 @@ documents follow the last app started, so no other test may run after it in a mo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from domain.core.clock import FrozenClock
 from tests.social.support import begin
 from tests.support.asgi import AppWith, asgi_client
-
-CLOCK_START = datetime.now(UTC).replace(microsecond=0)
 
 
 async def test_the_providers_client_is_closed_on_shutdown(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,7 +21,6 @@ from tests.social.conftest import provider_settings
 from tests.social.slow_provider import SlowProvider, closed_port
 from tests.social.support import REDIRECT_URI, begin, complete
 
-CLOCK_START = datetime.now(UTC).replace(microsecond=0)
 TIMEOUT_SECONDS = 0.5
 DELAY_SECONDS = 3.0
 

@@ -34,8 +34,6 @@ from tests.social.support import (
 from tests.support.accounts import staff_account
 from tests.support.asgi import AppWith, LifespanManager, asgi_client
 
-CLOCK_START = datetime.now(UTC).replace(microsecond=0)
-
 
 @pytest.fixture(scope="module")
 def social_settings(social_settings: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,6 @@ silently; the state is single use; the callback's error is a typed failure.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,8 +34,6 @@ from tests.social.support import (
 )
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
-
-CLOCK_START = datetime.now(UTC).replace(microsecond=0)
 
 
 async def test_the_authorization_url_carries_pkce_state_and_nonce(

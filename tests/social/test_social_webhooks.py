@@ -9,7 +9,6 @@ actor makes it (``deliveries.deliver``), so no worker process is needed.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -35,7 +34,6 @@ from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 from tests.webhooks.receiver import Receiver
 
-CLOCK_START = datetime.now(UTC).replace(microsecond=0)
 EVENTS = ["user.identity_linked", "user.identity_unlinked"]
 
 

@@ -11,7 +11,6 @@ default):
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -31,7 +30,6 @@ from tests.social.support import UNLINK, link_another, provider_user, social_sig
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 
-CLOCK_START = datetime.now(UTC).replace(microsecond=0)
 USERS = "query { users(first: 50) { edges { node { email signInMethods } } } }"
 
 
