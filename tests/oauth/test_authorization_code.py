@@ -246,3 +246,21 @@ async def test_an_unprintable_response_type_is_an_error_page(
     )
     assert response.status_code == 400
     assert "location" not in response.headers
+
+
+async def test_tokens_issued_to_a_client_are_no_key_to_gatehouses_own_api(
+    provider: Provider, browser: httpx.AsyncClient
+) -> None:
+    # A relying party holds the person's tokens for its own use: neither its access token
+    # nor its ID token may act on the account through the first-party GraphQL API.
+    _, token, _ = await run_flow(provider, provider.confidential, browser)
+    async with httpx.AsyncClient(base_url=provider.base, timeout=10) as api:
+        for presented in (token["access_token"], token["id_token"]):
+            answer = await api.post(
+                "/graphql",
+                json={"query": "{ me { id email } }"},
+                headers={"Authorization": f"Bearer {presented}"},
+            )
+            body = answer.json()
+            assert body.get("data") in (None, {"me": None}), body
+            assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
