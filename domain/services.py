@@ -56,6 +56,7 @@ from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import FactorChange, MfaService
 from domain.mfa.trusted_devices import TrustedDevices
+from domain.oauth.client_cache import CachedClients
 from domain.oauth.clients import OAuthClients
 from domain.oauth.device import VERIFICATION_PATH, DeviceFlow
 from domain.oauth.device_grant import DeviceGrants
@@ -242,7 +243,12 @@ def build_services(
     # The provider's own tokens: kept sealed with the TOTP key only where the setting asks.
     social_tokens = ProviderTokenVault(settings, clock, box, social.refresh)
     # The OpenID provider: clients as data, RS256 tokens, codes and grants in Redis.
-    oauth_clients = OAuthClients(clock, audit, max_access_ttl=settings.access_token_ttl_seconds)
+    oauth_clients = OAuthClients(
+        clock,
+        audit,
+        max_access_ttl=settings.access_token_ttl_seconds,
+        cache=CachedClients(redis, settings),
+    )
     oauth_store = OAuthStore(redis, settings)
     oauth_tokens = OAuthTokens(load_oidc_keys(settings), clock, settings.public_url.rstrip("/"))
     oauth = OAuthProvider(clock, oauth_clients, oauth_store, oauth_tokens, users, revocations)

@@ -19,6 +19,7 @@ from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import FieldError, NotFoundError, ValidationError
 from domain.core.secrets import token_hash
+from domain.oauth.client_cache import CachedClients
 from domain.oauth.documents import ClientType, GrantType, OAuthClient
 
 # The scopes OpenID Connect defines; a client may also be given API scopes ("orders:read").
@@ -85,9 +86,17 @@ def origins_of(client: OAuthClient) -> frozenset[str]:
 
 
 class OAuthClients:
-    def __init__(self, clock: Clock, audit: AuditService, *, max_access_ttl: int) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        audit: AuditService,
+        *,
+        max_access_ttl: int,
+        cache: CachedClients | None = None,
+    ) -> None:
         self._clock = clock
         self._audit = audit
+        self._cache = cache
         self._public_origins: tuple[float, frozenset[str]] | None = None
         # Never longer than first-party access tokens: a session's revocation marker
         # (domain/sessions/revocation.py) must outlive every token of that session.
@@ -100,7 +109,8 @@ class OAuthClients:
         return await OAuthClient.find_one({"_id": client_id})
 
     async def active(self, client_id: str) -> OAuthClient | None:
-        client = await self.get(client_id)
+        """The client unless disabled; read through the cache (every OAuth request asks)."""
+        client = await (self._cache.get(client_id) if self._cache else self.get(client_id))
         return client if client is not None and client.disabled_at is None else None
 
     async def public_origins(self) -> frozenset[str]:
@@ -251,6 +261,8 @@ class OAuthClients:
         self, event: str, action: AuditAction, actor: Actor, client: OAuthClient
     ) -> None:
         self._public_origins = None
+        if self._cache is not None:
+            await self._cache.invalidate(client.id)
         await self._audit.record(
             event,
             action,

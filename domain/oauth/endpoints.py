@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from anyio import from_thread
 from authlib.oauth2.rfc6749 import OAuth2Request  # type: ignore[import-untyped]
 from authlib.oauth2.rfc7009 import RevocationEndpoint  # type: ignore[import-untyped]
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint  # type: ignore[import-untyped]
 
+from domain.oauth.answered import ask
 from domain.oauth.server import SECRET_METHODS, ClientModel
 
 
@@ -48,6 +48,7 @@ class TokenView:
         return not self.active
 
 
+TOKEN_QUESTION = "token"  # (raw, hint): what introspection and revocation look up
 Lookup = Callable[[str, str | None], Awaitable[TokenView | None]]
 Revoke = Callable[[TokenView], Awaitable[None]]
 
@@ -61,10 +62,10 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         self._revoke = revoke
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenView | None:
-        return cast(TokenView | None, from_thread.run(self._lookup, token_string, token_type_hint))  # type: ignore[arg-type]
+        return ask(TOKEN_QUESTION, self._lookup, token_string, token_type_hint)
 
     def revoke_token(self, token: TokenView, request: OAuth2Request) -> None:
-        from_thread.run(self._revoke, token)  # type: ignore[arg-type]
+        ask("revoke", self._revoke, token)
 
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
@@ -75,7 +76,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         self._lookup = lookup
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenView | None:
-        return cast(TokenView | None, from_thread.run(self._lookup, token_string, token_type_hint))  # type: ignore[arg-type]
+        return ask(TOKEN_QUESTION, self._lookup, token_string, token_type_hint)
 
     def check_permission(
         self, token: TokenView, client: ClientModel, request: OAuth2Request

@@ -19,9 +19,10 @@ from domain.core.clock import Clock
 from domain.core.secrets import token_hash
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User
+from domain.oauth.answered import Question, answers
 from domain.oauth.clients import OAuthClients
 from domain.oauth.documents import OAuthClient, OAuthConsent
-from domain.oauth.endpoints import Introspection, Revocation, TokenView
+from domain.oauth.endpoints import TOKEN_QUESTION, Introspection, Revocation, TokenView
 from domain.oauth.outcomes import (
     AuthorizeOutcome,
     ErrorPage,
@@ -32,7 +33,15 @@ from domain.oauth.outcomes import (
     outcome_of,
     with_profile,
 )
-from domain.oauth.server import ClientModel, GatehouseServer, Hooks, HttpRequest, HttpResponse
+from domain.oauth.server import (
+    CLIENT_QUESTION,
+    ClientModel,
+    GatehouseServer,
+    Hooks,
+    HttpRequest,
+    HttpResponse,
+    presented_client_ids,
+)
 from domain.oauth.store import Challenge, CodeRecord, OAuthStore, RefreshRecord, Subject
 from domain.oauth.tokens import OAuthTokens, user_claims
 from domain.sessions.documents import Session
@@ -77,9 +86,23 @@ class OAuthProvider(Hooks):
         return response
 
     async def introspect(self, request: HttpRequest) -> HttpResponse:
-        response: HttpResponse = await to_thread.run_sync(
-            self.server.create_endpoint_response, "introspection", request
-        )
+        """Inline on the loop, the client and token read first (domain/oauth/answered.py)."""
+        table: dict[Question, Any] = {}
+        confidential = False
+        for client_id in presented_client_ids(request):
+            client = await self.query_client(client_id)
+            table[(CLIENT_QUESTION, (client_id,))] = client
+            confidential = confidential or (client is not None and not client.is_public)
+        form = dict(reversed(request.params))  # the first value of each, as authlib reads
+        token = form.get("token")
+        # Only a caller naming a confidential client costs a token lookup; the rest are
+        # refused by authlib before it asks.
+        if confidential and token:
+            hint = form.get("token_type_hint")
+            known = {key[1][0]: client for key, client in table.items()}
+            table[(TOKEN_QUESTION, (token, hint))] = await self.lookup_token(token, hint, known)
+        with answers(table):
+            response: HttpResponse = self.server.create_endpoint_response("introspection", request)
         return response
 
     async def userinfo(self, bearer: str) -> tuple[dict[str, Any], str] | None:
@@ -307,14 +330,18 @@ class OAuthProvider(Hooks):
         )
 
     # --- tokens presented to revocation, introspection and userinfo ---
-    async def lookup_token(self, raw: str, hint: str | None) -> TokenView | None:
+    async def lookup_token(
+        self, raw: str, hint: str | None, known: dict[str, OAuthClient | None] | None = None
+    ) -> TokenView | None:
+        """The token as the endpoints see it; ``known`` holds clients this request has
+        already read (the introspecting one, often the token's own)."""
         if not isinstance(raw, str) or not raw:
             return None
         if raw.count(".") == 2:
             claims = self.tokens.verify_access(raw)
             if claims is None:
                 return None
-            active = await self._access_active(claims)
+            active = await self._access_active(claims, known or {})
             return TokenView(
                 "access_token",
                 raw,
@@ -348,13 +375,18 @@ class OAuthProvider(Hooks):
             record.grant_id,
         )
 
-    async def _access_active(self, claims: dict[str, Any]) -> bool:
+    async def _access_active(
+        self, claims: dict[str, Any], known: dict[str, OAuthClient | None]
+    ) -> bool:
         if await self.store.is_revoked(grant_id=claims.get("gid"), jti=claims.get("jti")):
             return False
         sid = claims.get("sid")
         if isinstance(sid, str) and await self._revocations.is_revoked(sid):
             return False
-        return await self.clients.active(claims["client_id"]) is not None
+        client_id = claims["client_id"]
+        if client_id in known:
+            return known[client_id] is not None
+        return await self.clients.active(client_id) is not None
 
     async def revoke_token(self, view: TokenView) -> None:
         if view.kind == "refresh_token":

@@ -18,15 +18,18 @@ from anyio import from_thread
 from authlib.oauth2.rfc6749 import AuthorizationServer, JsonRequest, OAuth2Request, grants  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.errors import InvalidRequestError  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, JsonPayload  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.util import extract_basic_authorization  # type: ignore[import-untyped]
 from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
 from authlib.oidc.core import grants as oidc_grants  # type: ignore[import-untyped]
 
+from domain.oauth.answered import ask
 from domain.oauth.documents import GrantType, OAuthClient
 from domain.oauth.store import CodeRecord, RefreshRecord, Subject
 
 T = TypeVar("T")
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
+CLIENT_QUESTION = "client"  # (client_id,): the client a request's credentials name
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,22 @@ class _Request(OAuth2Request):  # type: ignore[misc]
     def form(self) -> dict[str, str]:
         fields: dict[str, str] = self._fields
         return fields
+
+
+def presented_client_ids(request: HttpRequest) -> list[str]:
+    """Every client id the request's credentials name (HTTP Basic, then the form's
+    first ``client_id``), as authlib's client authentication will look them up."""
+    found: list[str] = []
+    basic_id, _ = extract_basic_authorization(request.headers)
+    form_id = next((value for name, value in request.params if name == "client_id"), None)
+    for client_id in (basic_id, form_id):
+        if isinstance(client_id, str) and _plausible_client_id(client_id):
+            found.append(client_id)
+    return found
+
+
+def _plausible_client_id(client_id: str) -> bool:
+    return bool(client_id) and len(client_id) <= 100
 
 
 class ClientModel:
@@ -204,9 +223,9 @@ class GatehouseServer(AuthorizationServer):  # type: ignore[misc]
             raise InvalidRequestError("Unsupported response_type.") from exc
 
     def query_client(self, client_id: str) -> ClientModel | None:
-        if not isinstance(client_id, str) or not client_id or len(client_id) > 100:
+        if not isinstance(client_id, str) or not _plausible_client_id(client_id):
             return None
-        client = on_loop(self.hooks.query_client, client_id)
+        client = ask(CLIENT_QUESTION, self.hooks.query_client, client_id)
         return ClientModel(client) if client is not None else None
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:

@@ -41,6 +41,7 @@ from tests.api.identity_ops import (
     login,
     unique_email,
 )
+from tests.oauth.support import create_client
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager, asgi_client
 from tests.support.commands import COMMANDS, Recording
@@ -74,6 +75,7 @@ BUDGETS = {
     "user": Budget(ferretdb=6, mongodb=6, redis=2),
     "auditEvents": Budget(ferretdb=2, mongodb=2, redis=1),
     "mySessions": Budget(ferretdb=2, mongodb=2, redis=1),
+    "introspection": Budget(ferretdb=0, mongodb=0, redis=2),
 }
 
 USERS_PAGE = """
@@ -267,3 +269,26 @@ async def test_audit_events(manager: LifespanManager, http: httpx.AsyncClient) -
         body = await call(http, AUDIT_EVENTS, {"first": 20}, token=token)
     assert body["data"]["auditEvents"]["edges"], body
     within("auditEvents", sent)
+
+
+async def test_introspection(manager: LifespanManager, http: httpx.AsyncClient) -> None:
+    """A resource server introspects on every call it serves: its client is read from the
+    client cache (domain/oauth/client_cache.py), the token checked in Redis, no database."""
+    created = await create_client(
+        http,
+        await admin_token(manager, http),
+        "CONFIDENTIAL",
+        name="orders-api",
+        grantTypes=["CLIENT_CREDENTIALS"],
+        scopes=["orders:read"],
+    )
+    auth = (created["client"]["id"], created["clientSecret"])
+    issued = await http.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth)
+    assert issued.status_code == 200, issued.text
+    form = {"token": issued.json()["access_token"]}
+    await http.post("/oauth2/introspect", data=form, auth=auth)  # the client cached
+    with COMMANDS.counting() as sent:
+        seen = await http.post("/oauth2/introspect", data=form, auth=auth)
+    assert seen.json()["active"] is True, seen.text
+    within("introspection", sent)
+    assert len(sent) == 0, sent.summary()

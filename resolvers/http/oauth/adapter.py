@@ -38,7 +38,16 @@ async def oauth_request(request: Request) -> HttpRequest:
         except ValueError:  # too many fields: authlib answers invalid_request
             params = []
     headers = {k.title(): v for k, v in request.headers.items()}
-    return HttpRequest(request.method, str(request.url), headers, params)
+    return HttpRequest(request.method, public_url_of(request), headers, params)
+
+
+def public_url_of(request: Request) -> str:
+    """The request's URL under the configured public origin (the issuer's; https in
+    production), not the one the socket saw: behind a TLS-terminating proxy that is
+    plain http, which authlib's transport check would refuse."""
+    base = state_of(request).settings.public_url.rstrip("/")
+    query = request.url.query
+    return f"{base}{request.url.path}" + (f"?{query}" if query else "")
 
 
 async def form_fields(request: Request) -> list[tuple[str, str]]:
