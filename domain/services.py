@@ -51,6 +51,7 @@ from domain.identity.reauthentication import Reauthentication
 from domain.identity.registration import RegistrationService
 from domain.identity.replay_notice import TotpReplayNotice
 from domain.identity.two_factor import TwoFactorService
+from domain.identity.ways_in import Credential, WaysIn
 from domain.lockout.counter import AttemptCounter
 from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
@@ -65,6 +66,7 @@ from domain.oauth.provider import OAuthProvider
 from domain.oauth.signing import load_oidc_keys
 from domain.oauth.store import OAuthStore
 from domain.oauth.tokens import OAuthTokens
+from domain.passkeys import repository as passkey_store
 from domain.passkeys.challenges import ChallengeStore
 from domain.passkeys.management import PasskeyManagement
 from domain.passkeys.reauthentication import PasskeyReauthentication
@@ -81,6 +83,7 @@ from domain.sessions.principal import Authenticator
 from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.sessions.watch import SessionWatch
+from domain.social import repository as social_store
 from domain.social.identities import SocialIdentities
 from domain.social.linking import LinkRequests
 from domain.social.pending import PendingSignIns
@@ -242,6 +245,14 @@ def build_services(
     social_links = LinkRequests(settings, redis, clock, audit, outbox)
     # The provider's own tokens: kept sealed with the TOTP key only where the setting asks.
     social_tokens = ProviderTokenVault(settings, clock, box, social.refresh)
+    # What an owner may remove and still get in (passkeys, linked identities).
+    ways_in = WaysIn(
+        {
+            Credential.PASSKEY: passkey_store.count_of_user,
+            Credential.SOCIAL: social_store.count_of_user,
+        },
+        email_sign_in=settings.email_sign_in_enabled,
+    )
     # The OpenID provider: clients as data, RS256 tokens, codes and grants in Redis.
     oauth_clients = OAuthClients(
         clock,
@@ -343,12 +354,12 @@ def build_services(
             audit=audit,
             outbox=outbox,
         ),
-        passkeys=PasskeyManagement(audit, outbox, trusted),
+        passkeys=PasskeyManagement(audit, outbox, trusted, ways_in),
         social_sign_in=SocialSignIn(
             clock, social, social_links, login=login, audit=audit, tokens=social_tokens
         ),
         social_links=social_links,
-        social_identities=SocialIdentities(settings, clock, social, audit, outbox, social_tokens),
+        social_identities=SocialIdentities(clock, social, audit, outbox, social_tokens, ways_in),
         social_tokens=social_tokens,
         oauth_clients=oauth_clients,
         oauth=oauth,

@@ -1,8 +1,8 @@
 """A user's passkeys, seen and changed by their owner or by an administrator.
 
 The owner lists, renames and removes their own (removal needs a recent sign-in, which
-the resolver checks); never the last way into an account without a password (an
-emailed code is not counted: a deployment may turn it off). An
+the resolver checks); never the last way into the account (domain/identity/ways_in.py:
+a password, another passkey, a linked identity, or emailed codes to a verified address). An
 administrator lists and removes a user's passkeys under the same rank rules as every
 admin action (``roles.may_act_on``; never their own account here), and may remove the
 last one: the owner can still set a password through a reset email. Every removal
@@ -21,7 +21,7 @@ from domain.core.roles import may_act_on
 from domain.email.outbox import Outbox
 from domain.identity import repository as users
 from domain.identity.documents import User
-from domain.identity.login import has_password
+from domain.identity.ways_in import Credential, WaysIn
 from domain.mfa.trusted_devices import TrustedDevices
 from domain.passkeys import repository
 from domain.passkeys.documents import Passkey
@@ -32,7 +32,10 @@ _NOT_YOURS = "No passkey of this account has that id."
 
 
 class PasskeyManagement:
-    def __init__(self, audit: AuditService, outbox: Outbox, trusted: TrustedDevices) -> None:
+    def __init__(
+        self, audit: AuditService, outbox: Outbox, trusted: TrustedDevices, ways_in: WaysIn
+    ) -> None:
+        self._ways_in = ways_in
         self._audit = audit
         self._outbox = outbox
         self._trusted = trusted
@@ -66,11 +69,11 @@ class PasskeyManagement:
         user = await users.get(user_id)
         if user is None:
             raise NotFoundError(_NOT_YOURS)
-        if not has_password(user) and await repository.count_of_user(user_id) <= 1:
+        if not await self._ways_in.remain(user, leaving=Credential.PASSKEY):
             raise LastSignInMethodError
         if not await repository.delete(passkey.id, user_id):
             raise NotFoundError(_NOT_YOURS)
-        if not has_password(user) and await repository.count_of_user(user_id) == 0:
+        if not await self._ways_in.remain(user):
             # Another removal ran beside this one and took the other passkey: put this
             # one back rather than leave the account with no way in.
             await repository.insert(passkey)

@@ -17,11 +17,10 @@ from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import ForbiddenError, NotFoundError
 from domain.core.roles import may_act_on
-from domain.core.settings import Settings
 from domain.email.outbox import Outbox
 from domain.identity import repository as users
 from domain.identity.documents import User
-from domain.passkeys import repository as passkeys
+from domain.identity.ways_in import Credential, WaysIn
 from domain.passkeys.errors import LastSignInMethodError
 from domain.social import repository
 from domain.social.documents import SocialIdentity
@@ -49,14 +48,14 @@ async def accounts_with_identities(user_ids: list[PydanticObjectId]) -> set[Pyda
 class SocialIdentities:
     def __init__(
         self,
-        settings: Settings,
         clock: Clock,
         gateway: ProviderGateway,
         audit: AuditService,
         outbox: Outbox,
         tokens: ProviderTokenVault,
+        ways_in: WaysIn,
     ) -> None:
-        self._email_sign_in = settings.email_sign_in_enabled
+        self._ways_in = ways_in
         self._clock = clock
         self._gateway = gateway
         self._audit = audit
@@ -111,30 +110,15 @@ class SocialIdentities:
         """Raises: NotFoundError, LastSignInMethodError."""
         identity = await _owned(user_id, key)
         user = await _user(str(user_id))
-        if not await self._has_another_way(user, identity):
+        if not await self._ways_in.remain(user, leaving=Credential.SOCIAL):
             raise LastSignInMethodError(_LAST)
         if not await repository.delete(identity.id, user_id):
             raise NotFoundError(_NOT_YOURS)
-        if not await self._has_another_way(user, None):
+        if not await self._ways_in.remain(user):
             # A removal beside this one took the other way in: put this one back.
             await repository.insert(identity)
             raise LastSignInMethodError(_LAST)
         await self._unlinked(user, identity, actor, event="user.social_unlinked")
-
-    async def _has_another_way(self, user: User, leaving: SocialIdentity | None) -> bool:
-        assert user.id is not None
-        if user.password_hash:
-            return True
-        # An emailed code signs in to the address; an unverified one may not be the
-        # owner's (whoever registered it), so it is no way in to count on.
-        if self._email_sign_in and user.email_verified:
-            return True
-        if await passkeys.count_of_user(user.id) > 0:
-            return True
-        others = [
-            i for i in await repository.of_user(user.id) if leaving is None or i.id != leaving.id
-        ]
-        return bool(others)
 
     async def list_for_admin(self, actor: Actor, user_id: str) -> list[SocialIdentity]:
         """Raises: NotFoundError."""

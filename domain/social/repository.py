@@ -21,6 +21,10 @@ async def of_user(user_id: PydanticObjectId) -> list[SocialIdentity]:
     return sorted(found, key=lambda i: (i.created_at, i.id))
 
 
+async def count_of_user(user_id: PydanticObjectId) -> int:
+    return await SocialIdentity.find({"user_id": user_id}).count()
+
+
 async def insert(identity: SocialIdentity) -> bool:
     """False when the identity is already linked (to anyone)."""
     try:

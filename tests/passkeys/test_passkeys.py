@@ -226,8 +226,11 @@ async def test_rename_remove_and_the_last_way_in(
         "NOT_FOUND"
     )
 
-    # An account without a password keeps its last passkey.
-    await User.find_one({"_id": PydanticObjectId(user_id)}).update({"$set": {"password_hash": ""}})
+    # An account without a password (nor a verified address for emailed codes) keeps
+    # its last passkey.
+    await User.find_one({"_id": PydanticObjectId(user_id)}).update(
+        {"$set": {"password_hash": "", "email_verified": False}}
+    )
     assert result(await call(client, REMOVE, {"id": one}, token))["__typename"] == "PasskeyRemoved"
     (removed_mail,) = await emails(email, "passkey_removed")
     assert removed_mail is not None
@@ -244,6 +247,23 @@ async def test_rename_remove_and_the_last_way_in(
     assert stale["__typename"] == "ReauthenticationRequired"
     stale_begin = result(await call(client, BEGIN_REGISTRATION, token=token))
     assert stale_begin["__typename"] == "ReauthenticationRequired"
+
+
+async def test_the_last_passkey_goes_when_another_way_in_remains(
+    client: httpx.AsyncClient, manager: LifespanManager, clock: FrozenClock
+) -> None:
+    """The rule unlinking a provider follows too (domain/identity/ways_in.py): a code
+    emailed to a verified address is a way in where the deployment offers such codes."""
+    email = await account(manager, clock)
+    signed_in = await login(client, email)
+    token, user_id = signed_in["accessToken"], signed_in["user"]["id"]
+    only = (await register_passkey(client, token, SoftwareAuthenticator()))["passkey"]["id"]
+    await User.find_one({"_id": PydanticObjectId(user_id)}).update(
+        {"$set": {"password_hash": "", "email_verified": True}}
+    )
+    removed = result(await call(client, REMOVE, {"id": only}, token))
+    assert removed == {"__typename": "PasskeyRemoved", "id": only}
+    assert await Passkey.get(only) is None
 
 
 async def test_administrators_list_and_remove_under_the_rank_rules(
