@@ -31,6 +31,7 @@ from domain.documents import DOCUMENT_MODELS
 from domain.email.transport import create_transport
 from domain.identity import email_lookup
 from domain.identity.passwords import create_password_hasher
+from domain.mfa.rekey import rekey_totp_credentials
 from domain.services import build_services
 from domain.social.prove import provider_http_client
 from resolvers.http import health
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         try:
             flavour = await init_database(database, DOCUMENT_MODELS, settings.database_flavour)
             await email_lookup.email_lookup_for(flavour).prepare(app_clock.now())
+            await rekey_totp_credentials()
             transport = create_transport(settings)
             services = build_services(
                 settings,

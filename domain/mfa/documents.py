@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from beanie import Document, PydanticObjectId
-from pydantic import Field
+from pydantic import Field, model_validator
 from pymongo import ASCENDING, IndexModel
 
 
 class TotpCredential(Document):
     """A user's TOTP secret; pending until ``confirmed_at`` is set.
 
-    ``encrypted_secret`` is a ``SecretBox`` value bound to the user id, never the
-    base32 secret itself.
+    ``_id`` is the user's id (one credential per user), so the check every sign-in makes
+    is one read by ``_id``, the only filter FerretDB answers from an index; ``user_id``
+    repeats it for queries by owner. Credentials stored before that are re-keyed at
+    start-up (domain/mfa/rekey.py). ``encrypted_secret`` is a ``SecretBox`` value bound
+    to the user id, never the base32 secret itself.
     """
 
     user_id: PydanticObjectId
@@ -23,10 +26,17 @@ class TotpCredential(Document):
     # The last time step accepted; a step at or before it is refused (RFC 6238 5.2).
     last_used_step: int | None = None
 
+    @model_validator(mode="after")
+    def _keyed_by_user(self) -> TotpCredential:
+        # Never a credential sign-in cannot find: the id is the owner's, always.
+        self.id = self.user_id
+        return self
+
     class Settings:
         name = "totp_credentials"
         use_state_management = False
-        indexes = [IndexModel([("user_id", ASCENDING)], name="user_unique", unique=True)]
+        # None: ``_id`` is the user id. (The former unique index on ``user_id`` is
+        # dropped by the re-keying, which needs two documents of one user for a moment.)
 
 
 class BackupCode(Document):

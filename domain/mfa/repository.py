@@ -16,6 +16,6 @@ async def users_with_two_factor(user_ids: Iterable[str]) -> set[str]:
     if not wanted:
         return set()
     found = await TotpCredential.find(
-        In(TotpCredential.user_id, list(wanted)), NE(TotpCredential.confirmed_at, None)
+        In(TotpCredential.id, list(wanted)), NE(TotpCredential.confirmed_at, None)
     ).to_list()
     return {str(credential.user_id) for credential in found}

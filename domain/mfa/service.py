@@ -40,6 +40,7 @@ from loguru import logger
 from pymongo.errors import DuplicateKeyError
 
 from domain.core.actor import Actor
+from domain.core.by_id import delete_by_id, update_by_id
 from domain.core.claims import claim_once
 from domain.core.clock import Clock
 from domain.core.secret_box import SecretBox
@@ -163,8 +164,9 @@ class MfaService:
             except DuplicateKeyError:
                 pass  # a concurrent begin created it: replace that one below
         if not inserted:
-            result = await TotpCredential.get_pymongo_collection().update_one(
-                {"user_id": uid, "confirmed_at": None},
+            replaced = await update_by_id(
+                TotpCredential.get_pymongo_collection(),
+                uid,
                 {
                     "$set": {
                         "encrypted_secret": encrypted,
@@ -172,8 +174,9 @@ class MfaService:
                         "last_used_step": None,
                     }
                 },
+                guard={"confirmed_at": None},
             )
-            if result.matched_count != 1:
+            if not replaced:
                 raise TotpAlreadyEnabledError  # confirmed meanwhile
         uri = self._totp(secret).provisioning_uri(name=account_name, issuer_name=self._issuer)
         return Enrollment(
@@ -214,15 +217,13 @@ class MfaService:
             expires_at=now + _CONFIRM_CLAIM_TTL,
         ):
             raise TotpAlreadyEnabledError
-        result = await TotpCredential.get_pymongo_collection().update_one(
-            {
-                "_id": credential.id,
-                "confirmed_at": None,
-                "encrypted_secret": credential.encrypted_secret,
-            },
+        confirmed = await update_by_id(
+            TotpCredential.get_pymongo_collection(),
+            credential.id,
             {"$set": {"confirmed_at": now}},
+            guard={"confirmed_at": None, "encrypted_secret": credential.encrypted_secret},
         )
-        if result.matched_count != 1:
+        if not confirmed:
             raise NoPendingEnrollmentError  # replaced by a new begin, or removed
         codes = await self._replace_backup_codes(uid)
         await self._changed(uid, FactorChange.ENABLED)
@@ -305,11 +306,11 @@ class MfaService:
         # Only a confirmed factor is news to its owner; a pending enrollment is not.
         was_enabled = await self.is_enabled(uid)
         # The credential first: once it is gone, TOTP is off, whatever happens next.
-        result = await TotpCredential.get_pymongo_collection().delete_many({"user_id": uid})
+        deleted = await delete_by_id(TotpCredential.get_pymongo_collection(), uid)
         await BackupCode.find(BackupCode.user_id == uid).delete()
-        if was_enabled and result.deleted_count > 0:
+        if was_enabled and deleted:
             await self._changed(uid, change)
-        return result.deleted_count > 0
+        return deleted
 
     # -- internals --------------------------------------------------------------
 
@@ -348,13 +349,14 @@ class MfaService:
         if not await claim_once(f"totp:{uid}:{matched}", now=now, expires_at=expires_at):
             await self._replayed(uid, actor)
             raise TotpCodeReplayedError
-        # Best effort (not atomic on FerretDB); the claim above is what decides.
-        await TotpCredential.get_pymongo_collection().update_one(
-            {
-                "_id": credential.id,
-                "$or": [{"last_used_step": None}, {"last_used_step": {"$lt": matched}}],
-            },
+        # Best effort, from the step as read: the claim above is what decides (a
+        # request that moved the step meanwhile keeps its later step).
+        await update_by_id(
+            TotpCredential.get_pymongo_collection(),
+            credential.id,
             {"$set": {"last_used_step": matched}},
+            guard={"last_used_step": credential.last_used_step},
+            as_read={"last_used_step": credential.last_used_step},
         )
         credential.last_used_step = matched
         return True
@@ -364,7 +366,7 @@ class MfaService:
 
 
 async def _credential(uid: PydanticObjectId) -> TotpCredential | None:
-    return await TotpCredential.find_one(TotpCredential.user_id == uid)
+    return await TotpCredential.get(uid)
 
 
 def _oid(user_id: UserId) -> PydanticObjectId:
