@@ -52,6 +52,7 @@ from domain.identity.registration import RegistrationService
 from domain.identity.replay_notice import TotpReplayNotice
 from domain.identity.two_factor import TwoFactorService
 from domain.identity.ways_in import Credential, WaysIn
+from domain.location.notices import SignInLocations
 from domain.lockout.counter import AttemptCounter
 from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
@@ -229,7 +230,6 @@ def build_services(
         settings,
         clock,
         hasher,
-        outbox,
         sessions,
         lockout,
         audit,
@@ -238,6 +238,7 @@ def build_services(
         mfa_challenges,
         trusted,
         has_passkey=passkey_reauthentication.has_passkey,
+        locations=SignInLocations(settings, audit, outbox),
     )
     # Social sign-in: the gateway's HTTP client (its own unless one is given) times out
     # every call to a provider.

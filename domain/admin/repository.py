@@ -11,7 +11,12 @@ from domain.core.roles import Role
 from domain.identity.documents import User, UserStatus
 
 # What the users page shows of an account; never its password material.
-LISTING_FIELDS = {"password_hash": 0, "password_history": 0, "known_devices": 0}
+LISTING_FIELDS = {
+    "password_hash": 0,
+    "password_history": 0,
+    "known_devices": 0,
+    "known_countries": 0,
+}
 
 
 async def find_page(query: dict[str, Any], *, sort: str, limit: int) -> list[User]:

@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.core.database_flavour import FlavourSetting
+from domain.core.location_settings import LocationSettings
 from domain.core.roles import Role
 from domain.core.social_settings import SocialProviderSettings
 
@@ -53,7 +54,7 @@ def _hash_threads_per_process() -> int:
     return max(1, (os.cpu_count() or 2) // processes)
 
 
-class Settings(BaseSettings):
+class Settings(LocationSettings, BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GATEHOUSE_",
         env_file=(".env", os.environ.get("GATEHOUSE_ENV_FILE", ".env.local")),

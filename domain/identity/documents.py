@@ -46,6 +46,12 @@ class User(Document):
     # Device labels this user has signed in from (most recent last), so telling a new
     # device from a known one needs no query over the user's sessions.
     known_devices: list[str] = Field(default_factory=list)
+    # The countries signed in from (ISO 3166 codes, most recent last), and the last one
+    # with its time: the history the location signals read (domain/location/), written
+    # with the sign-in's own update.
+    known_countries: list[str] = Field(default_factory=list)
+    last_country: str | None = None
+    last_country_at: datetime | None = None
     version: int = 1
 
     class Settings:

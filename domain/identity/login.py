@@ -5,7 +5,10 @@ unknown address, a wrong password, an account without a password and a locked ac
 cost the same hashing work. Other first steps (an emailed code, a passkey) hand their
 proven user to ``second_step``; every sign-in ends in ``_finish_login``, which records
 how it was proved (RFC 8176 ``amr``, domain/tokens/methods.py) on the session. A device
-trusted after a second factor (``deviceToken``, domain/mfa/trusted_devices.py) skips it.
+trusted after a second factor (``deviceToken``, domain/mfa/trusted_devices.py) skips it,
+unless the sign-in comes from a country new to the account and the settings say that
+needs the factor (domain/location/). The end of every sign-in tells the owner of a new
+device or an unusual location (domain/location/notices.py).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.errors import FieldError
 from domain.core.settings import Settings
-from domain.email.outbox import Outbox
 from domain.identity import repository
 from domain.identity.action_tokens import InvalidActionTokenError
 from domain.identity.cache import CachedUsers
@@ -37,6 +39,8 @@ from domain.identity.errors import (
 from domain.identity.passwords import PasswordHasher
 from domain.identity.ports import AccountLock
 from domain.identity.validation import validate_email
+from domain.location.notices import Recipient, SignInLocations
+from domain.location.signals import LocationHistory
 from domain.mfa.challenges import Challenge, MfaChallenges
 from domain.mfa.errors import InvalidMfaCodeError
 from domain.mfa.service import MfaService
@@ -83,7 +87,6 @@ class LoginService:
         settings: Settings,
         clock: Clock,
         hasher: PasswordHasher,
-        mailer: Outbox,
         sessions: SessionService,
         lockout: AccountLock,
         audit: AuditService,
@@ -92,11 +95,11 @@ class LoginService:
         challenges: MfaChallenges,
         trusted: TrustedDevices,
         has_passkey: PasskeyCheck,
+        locations: SignInLocations,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._hasher = hasher
-        self._mailer = mailer
         self._sessions = sessions
         self._lockout = lockout
         self._audit = audit
@@ -105,6 +108,7 @@ class LoginService:
         self._challenges = challenges
         self._trusted = trusted
         self._has_passkey = has_passkey
+        self._locations = locations
 
     async def login(
         self, *, email: object, password: object, actor: Actor, device_token: object = None
@@ -171,12 +175,22 @@ class LoginService:
         assert user.id is not None
         if not await self._mfa.is_enabled(user.id):
             return await self._finish_login(user, actor, sign_in_methods(first, multi_factor=False))
-        if device_token is not None and await self._trusted.trusts(user.id, device_token, actor):
+        location = self._locations.assess(_history(user), actor.ip, self._clock.now())
+        forced = self._locations.forces_second_factor(location)
+        if (
+            device_token is not None
+            and not forced
+            and await self._trusted.trusts(user.id, device_token, actor)
+        ):
             amr = sign_in_methods(first, multi_factor=True)
             return await self._finish_login(user, actor, amr, trusted_device=True)
         challenge = await self._challenges.issue(str(user.id), first)
         await self._audit.record(
-            "user.mfa_challenged", AuditAction.LOGIN, actor=actor, target_id=str(user.id)
+            "user.mfa_challenged",
+            AuditAction.LOGIN,
+            actor=actor,
+            target_id=str(user.id),
+            details={"new_country": forced} if forced else None,
         )
         methods = ["totp", "backup_code"]
         if HARDWARE_KEY not in first and await self._has_passkey(user.id):
@@ -247,21 +261,27 @@ class LoginService:
         devices = user.known_devices
         if not devices or devices[-1] != device:
             devices = [*(d for d in devices if d != device), device][-MAX_KNOWN_DEVICES:]
+        location = self._locations.assess(_history(user), ip, now)
         await self._users.update(
-            user, now, last_login_at=now, failed_login_count=0, known_devices=devices
+            user,
+            now,
+            last_login_at=now,
+            failed_login_count=0,
+            known_devices=devices,
+            **location.remembered,
         )
         await self._lockout.clear_failures(user.email)
         mfa = is_multi_factor(amr)
         tokens = await self._sessions.start(user, user_agent=user_agent, ip=ip, mfa=mfa, amr=amr)
-        if not first_login and not known_device:
-            await self._mailer.send(
-                "new_device_login",
-                user.email,
-                name=user.first_name,
-                device=device,
-                ip=ip,
-                when=now.strftime("%Y-%m-%d %H:%M UTC"),
-            )
+        await self._locations.announce(
+            Recipient(str(user.id), user.email, user.first_name),
+            actor,
+            location,
+            device=device,
+            new_device=not first_login and not known_device,
+            now=now,
+            multi_factor=mfa,
+        )
         logger.bind(user_id=str(user.id), session_id=tokens.session_id).info("login")
         await self._audit.record(
             "user.login",
@@ -312,3 +332,7 @@ class LoginService:
             target_id=str(user.id) if user else None,
             details=details,
         )
+
+
+def _history(user: User) -> LocationHistory:
+    return LocationHistory(user.known_countries, user.last_country, user.last_country_at)
