@@ -4,35 +4,35 @@ client context a refresh is compared by (user-agent family, IP network)."""
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from ua_parser import parse as ua_parse
 
-_BROWSERS = (
-    ("Edge", re.compile(r"Edg(?:e|A|iOS)?/")),
-    ("Opera", re.compile(r"OPR/|Opera")),
-    ("Samsung Internet", re.compile(r"SamsungBrowser/")),
-    ("Chrome", re.compile(r"Chrome/|CriOS/")),
-    ("Firefox", re.compile(r"Firefox/|FxiOS/")),
-    ("Safari", re.compile(r"Version/[\d.]+.*Safari/")),
-    ("curl", re.compile(r"^curl/")),
-    ("Python", re.compile(r"python-httpx|python-requests|aiohttp", re.IGNORECASE)),
-    ("Okhttp", re.compile(r"okhttp", re.IGNORECASE)),
-)
-_SYSTEMS = (
-    ("iOS", re.compile(r"iPhone|iPad|iPod")),
-    ("Android", re.compile(r"Android")),
-    ("Windows", re.compile(r"Windows")),
-    ("macOS", re.compile(r"Mac OS X|Macintosh")),
-    ("ChromeOS", re.compile(r"CrOS")),
-    ("Linux", re.compile(r"Linux")),
-)
+# ua-parser's family names where a shorter one reads better in a label, and keeps the
+# labels accounts already know ("Safari on iOS", "Chrome on Android") as they were.
+_BROWSER_NAMES = {
+    "Chrome Mobile": "Chrome",
+    "Chrome Mobile iOS": "Chrome",
+    "Chrome Mobile WebView": "Chrome",
+    "Mobile Safari": "Safari",
+    "Mobile Safari UI/WKWebView": "Safari",
+    "Firefox Mobile": "Firefox",
+    "Firefox iOS": "Firefox",
+    "Edge Mobile": "Edge",
+    "Opera Mobile": "Opera",
+    "okhttp": "Okhttp",
+}
+_SYSTEM_NAMES = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
+UNKNOWN = "Other"  # ua-parser's family when nothing matched
 
 
 def device_label(user_agent: str) -> str:
-    ua = user_agent[:512]
-    browser = next((name for name, pattern in _BROWSERS if pattern.search(ua)), None)
-    system = next((name for name, pattern in _SYSTEMS if pattern.search(ua)), None)
+    """"Firefox on Linux": the browser and system families ua-parser finds (a maintained
+    list of patterns, refreshed with its ``ua-parser-builtins`` release), no versions."""
+    parsed = ua_parse(user_agent[:512])
+    browser = parsed.user_agent.family if parsed.user_agent is not None else UNKNOWN
+    system = parsed.os.family if parsed.os is not None else UNKNOWN
+    browser = _BROWSER_NAMES.get(browser, browser) if browser != UNKNOWN else ""
+    system = _SYSTEM_NAMES.get(system, system) if system != UNKNOWN else ""
     if browser and system:
         return f"{browser} on {system}"
     return browser or system or "Unknown device"

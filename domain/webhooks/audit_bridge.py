@@ -105,6 +105,23 @@ def _refresh_reuse(record: AuditEvent) -> Mapped:
     return "security.refresh_reuse", {**_user(record), "session_id": record.details.get("session")}
 
 
+def _new_country(record: AuditEvent) -> Mapped:
+    return "security.new_country_sign_in", {
+        **_user(record),
+        "country": record.details.get("country"),
+    }
+
+
+def _impossible_travel(record: AuditEvent) -> Mapped:
+    return "security.impossible_travel", {
+        **_user(record),
+        "country": record.details.get("country"),
+        "previous_country": record.details.get("previous_country"),
+        "distance_km": record.details.get("distance_km"),
+        "minutes": record.details.get("minutes"),
+    }
+
+
 def _plain(event_type: str) -> Callable[[AuditEvent], Mapped]:
     def mapped(record: AuditEvent) -> Mapped:
         return event_type, _user(record)
@@ -128,6 +145,8 @@ _MAPPERS: dict[str, Callable[[AuditEvent], Mapped]] = {
     "session.revoked": _session_revoked,
     "session.revoked_all": _sessions_revoked,
     "session.refresh_reuse": _refresh_reuse,
+    "security.new_country_sign_in": _new_country,
+    "security.impossible_travel": _impossible_travel,
 }
 
 

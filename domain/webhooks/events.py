@@ -24,6 +24,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "user.identity_unlinked",
         "session.revoked",
         "security.refresh_reuse",
+        "security.new_country_sign_in",
+        "security.impossible_travel",
     }
 )
 # Sent by a test ping only; not subscribable, delivered once, even to inactive endpoints.

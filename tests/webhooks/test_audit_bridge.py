@@ -114,6 +114,33 @@ def audit(event: str, **fields: Any) -> AuditEvent:
             ("admin.user_identity_removed", dict(actor_id="a1", details={"provider": "github"})),
             ("user.identity_unlinked", {"user_id": "u1", "provider": "github", "actor_id": "a1"}),
         ),
+        (
+            ("security.new_country_sign_in", dict(details={"country": "DE", "mfa": False})),
+            ("security.new_country_sign_in", {"user_id": "u1", "country": "DE"}),
+        ),
+        (
+            (
+                "security.impossible_travel",
+                dict(
+                    details={
+                        "country": "JP",
+                        "previous_country": "DE",
+                        "distance_km": 8810,
+                        "minutes": 60,
+                    }
+                ),
+            ),
+            (
+                "security.impossible_travel",
+                {
+                    "user_id": "u1",
+                    "country": "JP",
+                    "previous_country": "DE",
+                    "distance_km": 8810,
+                    "minutes": 60,
+                },
+            ),
+        ),
         (("user.social_link_required", {}), None),
         (("user.login", {}), None),
         (("admin.user_viewed", {}), None),
