@@ -51,9 +51,11 @@ def test_the_table_names_and_places_countries() -> None:
     assert country_name("DE") == "Germany"
     assert country_name("JP") == "Japan"
     assert country_name("EU") == "EU"  # a registry block the table does not have
-    assert "AT" in table["DE"].neighbours and "DE" in table["AT"].neighbours
+    assert "AT" in table["DE"].neighbours
+    assert "DE" in table["AT"].neighbours
     for country in table.values():
-        assert len(country.code) == 2 and country.code.isupper()
+        assert len(country.code) == 2
+        assert country.code.isupper()
         assert all(-90 <= lat <= 90 and -180 <= lon <= 180 for lat, lon in country.points)
 
 
@@ -64,9 +66,11 @@ def test_distances_between_countries() -> None:
     # Between the nearest reference points (centroid or capital): Washington to London
     # for the United States and the United Kingdom, not the middle of Kansas.
     us_gb = distance_km("US", "GB")
-    assert us_gb is not None and 5500 < us_gb < 6000
+    assert us_gb is not None
+    assert 5500 < us_gb < 6000
     de_jp = distance_km("DE", "JP")
-    assert de_jp is not None and 8500 < de_jp < 9500
+    assert de_jp is not None
+    assert 8500 < de_jp < 9500
     assert distance_km("JP", "DE") == de_jp
 
 
@@ -83,7 +87,9 @@ def test_the_first_country_is_learnt_silently() -> None:
 def test_a_new_country_and_a_known_one() -> None:
     history = LocationHistory(["DE", "FR"], "FR", NOW - timedelta(days=3))
     new = assess(history, "JP", NOW, **LIMITS)
-    assert new.new_country and new.travel is None and new.risky
+    assert new.new_country
+    assert new.travel is None
+    assert new.risky
     assert new.remembered["known_countries"] == ["DE", "FR", "JP"]
     known = assess(history, "DE", NOW, **LIMITS)
     assert not known.risky
@@ -107,7 +113,8 @@ def test_impossible_travel_needs_more_than_the_speed_allows() -> None:
     # A clock that went backwards is no time at all, not a negative one.
     future = LocationHistory(["DE"], "DE", NOW + timedelta(minutes=5))
     travel = assess(future, "US", NOW, **LIMITS).travel
-    assert travel is not None and travel.minutes == 0
+    assert travel is not None
+    assert travel.minutes == 0
 
 
 def test_no_country_gives_no_signal_and_changes_nothing() -> None:
@@ -122,7 +129,8 @@ def test_the_history_is_bounded() -> None:
     remembered = assess(history, "DE", NOW, **LIMITS).remembered["known_countries"]
     assert isinstance(remembered, list)
     assert len(remembered) == MAX_KNOWN_COUNTRIES
-    assert remembered[-1] == "DE" and codes[0] not in remembered
+    assert remembered[-1] == "DE"
+    assert codes[0] not in remembered
 
 
 @pytest.mark.parametrize(
