@@ -66,6 +66,9 @@ BUDGETS = {
     "me": Budget(ferretdb=0, mongodb=0, redis=2),
     # Audit events are written in bulk by the API's flusher (domain/audit/buffer.py).
     "login": Budget(ferretdb=6, mongodb=5, redis=6),
+    # A login's and the new-country alert's (domain/location/notices.py): the webhook
+    # subscribers read for its event, the email's outbox record and job, the event's bus.
+    "login (new country)": Budget(ferretdb=8, mongodb=7, redis=8),
     "refresh": Budget(ferretdb=3, mongodb=3, redis=5),
     "register": Budget(ferretdb=7, mongodb=5, redis=5),
     "logout": Budget(ferretdb=6, mongodb=5, redis=4),
@@ -187,6 +190,34 @@ async def test_login(manager: LifespanManager, http: httpx.AsyncClient) -> None:
     assert body["data"]["login"]["__typename"] == "AuthPayload", body
     within("login", sent)
     by_id_only(sent)
+
+
+async def test_login_from_a_country(manager: LifespanManager) -> None:
+    """A sign-in whose address has a country (domain/location/) keeps the login budget:
+    the country history rides on the sign-in's own user update. A new country costs its
+    alert: the webhook subscribers' look-up, the email's outbox record and its job."""
+    user = await member(manager, "located")
+    warm = await member(manager, "located-warm")
+    async with (
+        asgi_client(manager, ("85.214.132.117", 40000)) as germany,
+        asgi_client(manager, ("90.0.0.1", 40000)) as france,
+    ):
+        for account in (user, warm):
+            await login(germany, account.email, user_agent=FIREFOX)  # Germany known from here
+        # Another account's alert first, so the broker's scripts are loaded.
+        await login(france, warm.email, user_agent=FIREFOX)
+        with COMMANDS.counting() as sent:
+            body = await call(
+                germany, LOGIN, {"email": user.email, "password": PASSWORD}, user_agent=FIREFOX
+            )
+        assert body["data"]["login"]["__typename"] == "AuthPayload", body
+        within("login", sent)
+        with COMMANDS.counting() as sent:
+            body = await call(
+                france, LOGIN, {"email": user.email, "password": PASSWORD}, user_agent=FIREFOX
+            )
+        assert body["data"]["login"]["__typename"] == "AuthPayload", body
+        within("login (new country)", sent)
 
 
 async def test_refresh(manager: LifespanManager, http: httpx.AsyncClient) -> None:
