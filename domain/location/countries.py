@@ -44,7 +44,7 @@ def countries() -> dict[str, Country]:
 
 
 def country_name(code: str) -> str:
-    """ "Germany" for "DE"; the code itself when the table has no name for it."""
+    """The English name of ``code`` ("Germany" for "DE"); the code itself when unknown."""
     country = countries().get(code)
     return country.name if country is not None else code
 

@@ -41,7 +41,7 @@ class Recipient:
 
 
 def _where(country: str | None) -> str:
-    """ "Germany (DE)"; empty when the address has no country."""
+    """The country for an email ("Germany (DE)"); empty when there is none."""
     return f"{country_name(country)} ({country})" if country else ""
 
 

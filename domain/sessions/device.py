@@ -26,7 +26,7 @@ UNKNOWN = "Other"  # ua-parser's family when nothing matched
 
 
 def device_label(user_agent: str) -> str:
-    """"Firefox on Linux": the browser and system families ua-parser finds (a maintained
+    """The browser and system families ua-parser finds ("Firefox on Linux"; a maintained
     list of patterns, refreshed with its ``ua-parser-builtins`` release), no versions."""
     parsed = ua_parse(user_agent[:512])
     browser = parsed.user_agent.family if parsed.user_agent is not None else UNKNOWN
