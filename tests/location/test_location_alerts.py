@@ -1,7 +1,8 @@
 """Location-aware sign-in alerts through GraphQL, on real FerretDB, Redis, a worker process
 delivering to a real SMTP server, and a real HTTP webhook receiver.
 
-The client's address comes in ``X-Forwarded-For`` from a trusted proxy (127.0.0.1, the
+(Webhooks: test_location_webhooks.py, without a worker.) The client's address comes in
+``X-Forwarded-For`` from a trusted proxy (127.0.0.1, the
 in-process client's peer), as behind a production load balancer; the clock is the app's
 injected one. The addresses are registry allocations that have stayed put for years:
 85.214.132.117 Germany, 80.120.0.1 Austria, 90.0.0.1 France, 1.0.16.1 Japan, 8.8.8.8
@@ -10,29 +11,24 @@ the United States (tests/location/test_signals.py checks each look-up).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import orjson
 import pyotp
 import pytest
 
 from domain.audit.documents import AuditEvent
-from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
 from domain.core.roles import Role
 from domain.identity.documents import User
-from domain.webhooks.documents import WebhookDelivery
-from domain.webhooks.signing import verify_signature
 from tests.api.identity_ops import PASSWORD, unique_email
 from tests.passkeys.support import enable_totp
 from tests.passwordless.support import COMPLETE, COMPLETE_MFA, LOGIN, REQUEST, answer, emailed
 from tests.support.accounts import staff_account
 from tests.support.asgi import AppWith, LifespanManager, asgi_client
 from tests.support.smtp import MailInbox
-from tests.webhooks.receiver import Receiver
 
 CLOCK_START = datetime(2026, 7, 6, 9, 0, tzinfo=UTC)
 GERMANY, AUSTRIA, FRANCE, JAPAN, USA = (
@@ -243,48 +239,6 @@ async def test_an_emailed_code_sign_in_carries_the_signals(
     done = answer(await post(client, COMPLETE, {"email": email, "code": code}, ip=JAPAN))
     assert done["__typename"] == "AuthPayload", done
     assert [e.event for e in await signals(user_id)] == list(SIGNALS)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver().start()
-    yield server
-    server.stop()
-
-
-async def test_the_signals_reach_webhook_receivers(
-    client: httpx.AsyncClient, manager: LifespanManager, clock: FrozenClock, receiver: Receiver
-) -> None:
-    webhooks = manager.state.services.webhooks
-    _, secret = await webhooks.endpoints.create(Actor.system(), receiver.url(), list(SIGNALS))
-    email, user_id = await account(manager, "hooked")
-    await sign_in(client, email, FRANCE)
-    clock.advance(timedelta(minutes=10))
-    await sign_in(client, email, USA)
-
-    pending = await WebhookDelivery.find({"status": "pending"}).to_list()
-    async with httpx.AsyncClient(trust_env=False) as http:
-        for delivery in pending:
-            await webhooks.deliveries.deliver(delivery.id, http, Actor.system())
-    bodies = []
-    for request in receiver.wait_for(len(pending)):
-        assert verify_signature(
-            secret,
-            request.headers["gatehouse-signature"],
-            request.headers["gatehouse-timestamp"],
-            request.body,
-            now=clock.now().timestamp(),
-        )
-        bodies.append(orjson.loads(request.body))
-    mine = sorted(
-        (b for b in bodies if b["data"]["user_id"] == user_id), key=lambda b: str(b["type"])
-    )
-    assert [b["type"] for b in mine] == sorted(SIGNALS)
-    travel, new_country = (b["data"] for b in mine)
-    assert new_country == {"user_id": user_id, "country": "US"}
-    assert travel["previous_country"] == "FR"
-    assert travel["country"] == "US"
-    assert travel["minutes"] == 10
 
 
 # -- an app of its own (last in the module): a new country forces the second factor --
