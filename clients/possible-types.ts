@@ -133,6 +133,10 @@
       "RateLimited",
       "ValidationFailed"
     ],
+    "EndImpersonationResult": [
+      "Forbidden",
+      "ImpersonationEnded"
+    ],
     "FinishPasskeyLoginResult": [
       "AccountDisabled",
       "AccountLocked",
@@ -148,6 +152,13 @@
       "InvalidPasskey",
       "PasskeyAdded",
       "PasskeyChallengeExpired",
+      "ReauthenticationRequired",
+      "ValidationFailed"
+    ],
+    "ImpersonateUserResult": [
+      "Forbidden",
+      "ImpersonationStarted",
+      "NotFound",
       "ReauthenticationRequired",
       "ValidationFailed"
     ],

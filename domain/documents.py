@@ -11,6 +11,7 @@ from domain.email.outbox import EmailMessage
 from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
 from domain.identity.identifiers import LoginIdentifier
+from domain.impersonation.documents import ImpersonationRecord
 from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
 from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.passkeys.documents import Passkey
@@ -39,4 +40,5 @@ DOCUMENT_MODELS: list[type[Document]] = [
     WebhookEndpoint,
     WebhookEvent,
     WebhookDelivery,
+    ImpersonationRecord,
 ]

@@ -52,6 +52,7 @@ from domain.identity.registration import RegistrationService
 from domain.identity.replay_notice import TotpReplayNotice
 from domain.identity.two_factor import TwoFactorService
 from domain.identity.ways_in import Credential, WaysIn
+from domain.impersonation.service import ImpersonationService
 from domain.location.notices import SignInLocations
 from domain.lockout.counter import AttemptCounter
 from domain.lockout.service import LockoutService
@@ -140,6 +141,7 @@ class Services:
     oauth: OAuthProvider
     oauth_logout: EndSession
     oauth_devices: DeviceGrants
+    impersonation: ImpersonationService
 
 
 def build_services(
@@ -369,5 +371,8 @@ def build_services(
             oauth,
             DeviceFlow(redis, settings, clock),
             settings.public_url.rstrip("/") + VERIFICATION_PATH,
+        ),
+        impersonation=ImpersonationService(
+            settings, clock, access_tokens, sessions, users, audit, outbox
         ),
     )

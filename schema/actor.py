@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from domain.core.actor import Actor
-from schema.context import Info
+from schema.context import Context, Info
 
 
 def actor_of(info: Info) -> Actor:
     """Who is calling (the signed-in user, or nobody) and from where: the IP the
     middleware resolved behind trusted proxies, the user agent and the request id."""
-    context = info.context
+    return actor_of_context(info.context)
+
+
+def actor_of_context(context: Context) -> Actor:
+    """``actor_of`` where there is a context but no field (schema extensions)."""
     principal = context.principal
     meta = context.meta
     return Actor(
@@ -18,4 +22,7 @@ def actor_of(info: Info) -> Actor:
         ip=meta.ip,
         user_agent=meta.user_agent,
         request_id=meta.request_id or None,
+        impersonator_id=principal.impersonation.actor_id
+        if principal is not None and principal.impersonation is not None
+        else None,
     )

@@ -22,6 +22,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from schema.document_limits import DocumentLimits, document_refusals
+from schema.impersonation.gate import impersonation_refusal
 from schema.limits import introspection_refusal
 
 CACHED_DOCUMENTS = 1024  # bounded: query texts are client-chosen
@@ -132,7 +133,7 @@ class GatehouseExtension(SchemaExtension):
             )
         yield
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context
         if self._policy.admin_only_introspection:
             refusal = introspection_refusal(
@@ -140,6 +141,9 @@ class GatehouseExtension(SchemaExtension):
             )
             if refusal is not None:
                 ctx.result = refusal
+        if ctx.result is None:
+            # An impersonation's mutation: audited, and refused unless its mode allows it.
+            ctx.result = await impersonation_refusal(ctx)
         yield
 
     def _record_operation(self) -> None:

@@ -115,3 +115,24 @@ def permission_guard(permission: Permission) -> list[type[BasePermission]]:
     """Signed in (UNAUTHENTICATED), holding ``permission`` (FORBIDDEN), and with the
     second factor the role needs (MFA_REQUIRED), checked in that order."""
     return [IsAuthenticated, HasPermission(permission), SecondFactorFor(permission.value)]
+
+
+def SessionWithSecondFactor(needs: str) -> type[BasePermission]:  # noqa: N802 - a class
+    """Refuses with MFA_REQUIRED a session not signed in with a second factor, whatever
+    the role's settings say: for the powers that must never rest on a password alone
+    (``impersonateUser``)."""
+
+    class _SessionWithSecondFactor(BasePermission):
+        message = "This needs a session signed in with two-factor authentication."
+        error_extensions = {"code": "MFA_REQUIRED"}
+        second_factor = True
+
+        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            principal = info.context.principal
+            if principal is not None and principal.mfa:
+                return True
+            await audit_denial(info, f"{needs}+mfa")
+            return False
+
+    _SessionWithSecondFactor.__name__ = f"SessionWithSecondFactor_{needs.replace(':', '_')}"
+    return _SessionWithSecondFactor

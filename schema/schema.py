@@ -22,6 +22,7 @@ from schema.email.operations import EmailMutation, EmailQuery
 from schema.error_mapping import schema_fields, union_mismatches, user_error_handlers
 from schema.extensions import GatehouseExtension, OperationPolicy
 from schema.identity.operations import IdentityMutation, IdentityQuery
+from schema.impersonation.operations import ImpersonationMutation
 from schema.live import Subscription
 from schema.oauth.operations import OAuthMutation, OAuthQuery
 from schema.passkeys.operations import PasskeyMutation, PasskeyQuery
@@ -63,6 +64,7 @@ class Mutation(
     AdminMutation,
     EmailMutation,
     WebhookMutation,
+    ImpersonationMutation,
 ):
     pass
 

@@ -184,7 +184,11 @@ class AdmittedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
         context = self.context
         principal = context.require_principal()
         services = context.services
-        self._watcher = services.session_watch.watch(principal.session_id)
+        # An impersonation's socket also closes when the administrator's session ends.
+        watched = [principal.session_id]
+        if principal.parent_session_id is not None:
+            watched.append(principal.parent_session_id)
+        self._watcher = services.session_watch.watch(*watched)
         interval = context.settings.websocket_recheck_seconds
         while True:
             remaining = interval
@@ -197,8 +201,9 @@ class AdmittedSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
             reason = await self._watcher.wait(remaining)
             if reason is None:
                 try:
-                    if await services.revocations.is_revoked(principal.session_id):
-                        reason = "revoked"
+                    for session_id in watched:
+                        if await services.revocations.is_revoked(session_id):
+                            reason = "revoked"
                 except RedisError:
                     continue  # Redis away: the next subscribe answers 1013
             if reason is not None:

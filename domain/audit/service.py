@@ -84,6 +84,9 @@ class AuditService:
         """Write one event: who acted and from where come from ``actor``; ``actor_type``
         names a kind other than the default (a user when signed in, else anonymous)."""
         now = self._clock.now()
+        if actor.impersonator_id is not None:
+            # Done while impersonated: the administrator is named beside the user.
+            details = {**(details or {}), "impersonator_id": actor.impersonator_id}
         record = AuditEvent(
             event=event,
             action=action,

@@ -18,6 +18,9 @@ class Actor:
     ip: str
     user_agent: str
     request_id: str | None
+    # The administrator really acting when ``user_id`` is being impersonated
+    # (domain/impersonation/): every audit event then names both.
+    impersonator_id: str | None = None
 
     @classmethod
     def system(cls, request_id: str | None = None) -> Actor:

@@ -30,4 +30,11 @@ def may_grant(actor: Role, role: Role) -> bool:
     return may_act_on(actor, role)
 
 
+def may_impersonate(actor: Role, target: Role) -> bool:
+    """Strictly a lower rank: unlike ``may_act_on``, super-admins do not impersonate each
+    other, so nobody can borrow the powers of an equal (and whoever holds the top rank
+    cannot be seen through by anyone)."""
+    return target.rank < actor.rank
+
+
 DEFAULT_ROLE = Role.STUDENT

@@ -16,6 +16,11 @@ class Permission(StrEnum):
     OAUTH_CLIENTS_MANAGE = "oauthclients:manage"
     ANALYTICS_READ = "analytics:read"
     SCHEMA_INTROSPECT = "schema:introspect"
+    # Acting as a lower-ranked user for a short read-only (by default) session
+    # (domain/impersonation/). Super-admins only: an impersonation token is the user's
+    # token to every service that trusts Gatehouse's JWKS, so it stays with the fewest
+    # people; admins keep ``users:read`` (a user's sessions and events) for support.
+    USERS_IMPERSONATE = "users:impersonate"
 
 
 _ADMIN = frozenset(
@@ -34,7 +39,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STUDENT: frozenset(),
     Role.INSTRUCTOR: frozenset({Permission.USERS_READ}),
     Role.ADMIN: _ADMIN,
-    Role.SUPER_ADMIN: _ADMIN | {Permission.WEBHOOKS_MANAGE},
+    Role.SUPER_ADMIN: _ADMIN | {Permission.WEBHOOKS_MANAGE, Permission.USERS_IMPERSONATE},
 }
 
 

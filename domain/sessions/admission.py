@@ -36,13 +36,18 @@ from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
 from domain.tokens.access import InvalidAccessToken
 
-# KEYS: revocation record, activity marker, door bucket if live, door bucket if revoked.
+# KEYS: revocation record, activity marker, door bucket if live, door bucket if revoked,
+# then (an impersonation) the revocation record of the administrator's session.
 # ARGV: now_ms, marker ttl, door on ("1"/"0"), live limit, live window_ms, revoked
-# limit, revoked window_ms, member. Returns {revoked, mark_activity, door reply...}.
+# limit, revoked window_ms, member, parent ("1"/"0"). Returns {revoked, mark_activity,
+# door reply...}: an impersonation ends in the same round trip as its parent session.
 _ADMISSION_LUA = (
     SLIDING_WINDOW_LUA
     + """
 local revoked = redis.call('EXISTS', KEYS[1])
+if revoked == 0 and ARGV[9] == '1' then
+  revoked = redis.call('EXISTS', KEYS[#KEYS])
+end
 local mark = 0
 if revoked == 0 and redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
   mark = 1
@@ -132,7 +137,18 @@ class RequestAdmission:
         )
         marker, marker_ttl = self._sessions.seen_marker(claimed.session_id)
         keys = [self._revocations.key(claimed.session_id), marker]
-        args: list[int | str] = [limits.now_ms(), marker_ttl, "0", 0, 0, 0, 0, new_member()]
+        parent = claimed.parent_session_id
+        args: list[int | str] = [
+            limits.now_ms(),
+            marker_ttl,
+            "0",
+            0,
+            0,
+            0,
+            0,
+            new_member(),
+            "0" if parent is None else "1",
+        ]
         if live_door is not None and revoked_door is not None:
             keys += [limits.limiter.key(*live_door), limits.limiter.key(*revoked_door)]
             args[2:7] = [
@@ -142,6 +158,8 @@ class RequestAdmission:
                 revoked_door[0].limit,
                 revoked_door[0].window_seconds * 1000,
             ]
+        if parent is not None:
+            keys.append(self._revocations.key(parent))
         try:
             revoked, mark, *door = await self._script(keys=keys, args=args)
         except RedisError as error:

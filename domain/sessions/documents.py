@@ -5,10 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from beanie import Document, PydanticObjectId
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from domain.tokens.methods import legacy_methods
+
+
+class SessionImpersonation(BaseModel):
+    """An administrator's short session as the user (domain/impersonation/): shown to the
+    user in ``mySessions``; it has no refresh family and ends with ``parent_session_id``."""
+
+    admin_id: str
+    admin_name: str
+    parent_session_id: str
+    reason: str
+    read_only: bool
 
 
 class Session(Document):
@@ -29,6 +40,8 @@ class Session(Document):
     amr: list[str] | None = None
     # The last ``reauthenticate`` (domain/identity/reauthentication.py); None: only the sign-in.
     authenticated_at: datetime | None = None
+    # Set only on an impersonation session.
+    impersonation: SessionImpersonation | None = None
 
     @property
     def methods(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from domain.core.roles import Role
 from domain.sessions.revocation import SessionRevocations
 from domain.tokens.access import AccessTokenService, InvalidAccessToken
+from domain.tokens.delegation import Delegation
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,13 @@ class Principal:
     mfa: bool = False
     # When the access token stops being valid: a long-lived WebSocket ends then.
     expires_at: datetime | None = None
+    # An administrator impersonating ``user_id`` (the token's ``act`` claim): the
+    # session lives only while theirs does (``parent_session_id``).
+    impersonation: Delegation | None = None
+
+    @property
+    def parent_session_id(self) -> str | None:
+        return self.impersonation.actor_session_id if self.impersonation else None
 
 
 class Authenticator:
@@ -36,6 +44,9 @@ class Authenticator:
         principal = self.claimed_principal(token)
         if await self._revocations.is_revoked(principal.session_id):
             raise InvalidAccessToken(reason="session revoked")
+        parent = principal.parent_session_id
+        if parent is not None and await self._revocations.is_revoked(parent):
+            raise InvalidAccessToken(reason="impersonating session ended")
         return principal
 
     def claimed_principal(self, token: str) -> Principal:
@@ -56,6 +67,7 @@ class Authenticator:
             token_id=claims.jti,
             mfa=claims.mfa,
             expires_at=claims.exp,
+            impersonation=claims.act,
         )
 
 

@@ -23,10 +23,11 @@ _RETRY_SECONDS = 1.0
 
 
 class SessionEnded:
-    """Resolved with the reason once the watched session ends."""
+    """Resolved with the reason once the watched session ends (or any of them: an
+    impersonation ends with the administrator's session too)."""
 
-    def __init__(self, session_id: str) -> None:
-        self.session_id = session_id
+    def __init__(self, *session_ids: str) -> None:
+        self.session_ids = session_ids
         self._done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
     def end(self, reason: str) -> None:
@@ -46,20 +47,22 @@ class SessionWatch:
         self._watchers: defaultdict[str, set[SessionEnded]] = defaultdict(set)
         self._listener: asyncio.Task[None] | None = None
 
-    def watch(self, session_id: str) -> SessionEnded:
-        watcher = SessionEnded(session_id)
-        self._watchers[session_id].add(watcher)
+    def watch(self, *session_ids: str) -> SessionEnded:
+        watcher = SessionEnded(*session_ids)
+        for session_id in session_ids:
+            self._watchers[session_id].add(watcher)
         if self._listener is None or self._listener.done():
             self._listener = asyncio.create_task(self._listen())
         return watcher
 
     def unwatch(self, watcher: SessionEnded) -> None:
-        watchers = self._watchers.get(watcher.session_id)
-        if watchers is None:
-            return
-        watchers.discard(watcher)
-        if not watchers:
-            del self._watchers[watcher.session_id]
+        for session_id in watcher.session_ids:
+            watchers = self._watchers.get(session_id)
+            if watchers is None:
+                continue
+            watchers.discard(watcher)
+            if not watchers:
+                del self._watchers[session_id]
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -23,6 +23,7 @@ from jwt.types import Options
 from domain.core.clock import Clock
 from domain.core.errors import CoreErrorCode, UnauthenticatedError
 from domain.core.settings import Settings
+from domain.tokens.delegation import Delegation, MalformedDelegation, delegation_of
 from domain.tokens.keys import KeySet
 from domain.tokens.methods import PASSWORD, is_multi_factor, legacy_methods
 
@@ -77,6 +78,8 @@ class AccessClaims:
     # OIDC ``auth_time``: the session's last sign-in or ``reauthenticate``, kept across
     # refreshes. None only in tokens signed before the claim existed.
     auth_time: datetime | None = None
+    # RFC 8693 ``act``: an administrator impersonating ``sub`` (domain/tokens/delegation.py).
+    act: Delegation | None = None
 
     @property
     def mfa(self) -> bool:
@@ -155,25 +158,33 @@ class AccessTokenService:
         mfa: bool = False,
         auth_time: datetime | None = None,
         amr: Sequence[str] | None = None,
+        act: Delegation | None = None,
+        expires_at: datetime | None = None,
     ) -> tuple[str, AccessClaims]:
         """Sign a token with the active key; the claims are returned for the caller's use.
 
         ``auth_time`` is when the session last proved who it is (now, if not given);
-        ``amr`` how it did (without it: a password, and a code when ``mfa``).
+        ``amr`` how it did (without it: a password, and a code when ``mfa``); ``act`` who
+        acts as the user (an impersonation); ``expires_at`` an earlier end than the usual
+        lifetime (never a later one: revocation records live only that long).
         """
         key = self.keys.active
         assert key.private_key is not None  # KeySet refuses a verify-only active key
         # Whole seconds, so the returned claims equal what verify() reads back.
         now = self._clock.now().astimezone(UTC).replace(microsecond=0)
+        expiry = now + self._ttl
+        if expires_at is not None:
+            expiry = min(expiry, _whole_seconds(expires_at))
         claims = AccessClaims(
             sub=user_id,
             sid=session_id,
             jti=secrets.token_urlsafe(16),
             role=role,
             iat=now,
-            exp=now + self._ttl,
+            exp=expiry,
             amr=tuple(amr) if amr is not None else legacy_methods(mfa),
             auth_time=now if auth_time is None else _whole_seconds(auth_time),
+            act=act,
         )
         assert claims.auth_time is not None
         issued_at = int(now.timestamp())
@@ -190,6 +201,7 @@ class AccessTokenService:
             "iat": issued_at,
             "nbf": issued_at,
             "exp": int(claims.exp.timestamp()),
+            **(act.claims() if act is not None else {}),
         }
         token = _JWT.encode(
             payload,
@@ -257,6 +269,10 @@ class AccessTokenService:
             expires_at = datetime.fromtimestamp(exp, UTC)
         except (OverflowError, OSError, ValueError) as exc:
             raise InvalidAccessToken("time out of range") from exc
+        try:
+            act = delegation_of(payload)
+        except MalformedDelegation as exc:
+            raise InvalidAccessToken(str(exc)) from exc
         return AccessClaims(
             sub=_text_claim(payload, "sub"),
             sid=_text_claim(payload, "sid"),
@@ -266,4 +282,5 @@ class AccessTokenService:
             exp=expires_at,
             amr=_methods_claim(payload),
             auth_time=_auth_time_claim(payload),
+            act=act,
         )

@@ -95,6 +95,16 @@ class UserType:
         )
 
 
+@strawberry.type(
+    name="SessionImpersonation",
+    description="An administrator's session as you (issue 21): who, why, and its mode.",
+)
+class SessionImpersonationType:
+    administrator: str = strawberry.field(description="The administrator's name.")
+    reason: str
+    read_only: bool
+
+
 @strawberry.type(name="Session", description="A signed-in device.")
 class SessionType:
     id: strawberry.ID
@@ -105,9 +115,15 @@ class SessionType:
     last_seen_at: datetime
     expires_at: datetime
     current: bool = strawberry.field(description="True for the session making this request.")
+    impersonation: SessionImpersonationType | None = strawberry.field(
+        default=None,
+        description="Set when an administrator opened this session to act as you: who, "
+        "why, and whether it can change anything. End it like any other session.",
+    )
 
     @classmethod
     def from_document(cls, session: Session, *, current_session_id: str | None) -> SessionType:
+        mark = session.impersonation
         return cls(
             id=strawberry.ID(str(session.id)),
             device=session.device,
@@ -117,6 +133,11 @@ class SessionType:
             last_seen_at=session.last_seen_at,
             expires_at=session.expires_at,
             current=str(session.id) == current_session_id,
+            impersonation=SessionImpersonationType(
+                administrator=mark.admin_name, reason=mark.reason, read_only=mark.read_only
+            )
+            if mark is not None
+            else None,
         )
 
 

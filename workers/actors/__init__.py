@@ -12,6 +12,7 @@ ALL_ACTORS: tuple[Actor[Any, Any], ...] = (
     system.ping,
     maintenance.purge_expired_records,
     maintenance.audit_retention,
+    maintenance.sweep_impersonations,
     email.send_email,
     email.sweep_outbox,
     webhooks.deliver_webhook,
@@ -22,6 +23,7 @@ ALL_ACTORS: tuple[Actor[Any, Any], ...] = (
 PERIODIC_ACTORS: tuple[Actor[Any, Any], ...] = (
     maintenance.purge_expired_records,
     maintenance.audit_retention,
+    maintenance.sweep_impersonations,
     email.sweep_outbox,
     webhooks.retry_stale_webhooks,
     webhooks.purge_webhook_deliveries,

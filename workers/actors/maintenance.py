@@ -22,3 +22,11 @@ async def audit_retention() -> None:
     await purge_audit(
         get_services().audit, SystemClock().now(), get_settings().audit_retention_days
     )
+
+
+@dramatiq.actor(actor_name="impersonation.sweep", max_retries=2, time_limit=600_000)
+async def sweep_impersonations() -> None:
+    """Record the end of impersonations that expired or whose administrator's session
+    ended (domain/impersonation/service.py)."""
+    await ensure_database()
+    await get_services().impersonation.sweep()
