@@ -129,6 +129,8 @@ GUARDS: dict[str, tuple[str, Role | None]] = {
     "mutation.rotateWebhookSecret": ("webhooks:manage", Role.SUPER_ADMIN),
     "mutation.redeliverWebhook": ("webhooks:manage", Role.SUPER_ADMIN),
     "mutation.testWebhook": ("webhooks:manage", Role.SUPER_ADMIN),
+    "mutation.impersonateUser": ("users:impersonate", Role.SUPER_ADMIN),
+    "mutation.endImpersonation": (SIGNED_IN, Role.STUDENT),
     "subscription.auditEvents": ("audit:read", Role.ADMIN),
     "subscription.sessionRevoked": (SIGNED_IN, Role.STUDENT),
 }
