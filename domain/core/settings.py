@@ -263,9 +263,7 @@ class Settings(LocationSettings, BaseSettings):
     # How long a device that answered the second factor with `rememberDevice` may skip
     # it (domain/mfa/trusted_devices.py); 0 remembers no device.
     trusted_device_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=0, le=365 * 24 * 3600)
-    # How long an administrator's impersonation session lasts (domain/impersonation/),
-    # capped by the access token lifetime: it has no refresh token.
-    impersonation_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    impersonation_ttl_seconds: int = Field(default=900, ge=60, le=3600)  # capped: access TTL
 
     # --- sign-in with an emailed code or link (domain/passwordless/) ---
     email_sign_in_enabled: bool = True
