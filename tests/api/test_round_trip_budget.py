@@ -24,11 +24,13 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
 from domain.core.database_flavour import DatabaseFlavour, bound_flavour
 from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User
+from domain.sessions.principal import Principal
 from tests.api.identity_ops import (
     LOGIN,
     LOGOUT,
@@ -332,4 +334,25 @@ async def test_introspection(manager: LifespanManager, http: httpx.AsyncClient) 
         seen = await http.post("/oauth2/introspect", data=form, auth=auth)
     assert seen.json()["active"] is True, seen.text
     within("introspection", sent)
+
+
+async def test_me_as_an_impersonation_costs_what_me_costs(
+    manager: LifespanManager, http: httpx.AsyncClient
+) -> None:
+    """The administrator's session is checked in the same admission round trip."""
+    boss = await member(manager, "impersonator", Role.SUPER_ADMIN)
+    admin_session = await login(http, boss.email, user_agent=FIREFOX)
+    user = await member(manager, "impersonated")
+    started = await manager.state.services.impersonation.start(
+        Principal(str(boss.id), admin_session["sessionId"], Role.SUPER_ADMIN, "t", mfa=True),
+        user_id=str(user.id),
+        reason="budget measurement",
+        read_only=True,
+        actor=Actor.anonymous("198.51.100.1", FIREFOX, None).as_user(str(boss.id)),
+    )
+    await call(http, ME, token=started.access_token)  # the user is cached from here on
+    with COMMANDS.counting() as sent:
+        body = await call(http, ME, token=started.access_token)
+    assert body["data"]["me"]["email"] == "impersonated@example.com"
+    within("me", sent)
     assert len(sent) == 0, sent.summary()
