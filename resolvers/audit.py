@@ -27,7 +27,8 @@ async def my_security_events(info: Info, first: int | None = 20) -> list[AuditEv
     roles: dict[str | None, str] = {}
     for event in events:
         if event.actor_id is None or event.actor_id == principal.user_id:
-            shown.append(AuditEventType.from_document(event))
+            seen = AuditService.as_seen_by(event, principal.user_id)
+            shown.append(AuditEventType.from_document(seen))
             continue
         if event.actor_id not in roles:
             roles[event.actor_id] = await _actor_role(info, event)

@@ -138,8 +138,10 @@ class ImpersonationService:
         session = Session(
             user_id=target.id,
             device="Impersonation",
-            user_agent=actor.user_agent[:512],
-            ip=actor.ip,
+            # The administrator's network details stay in the audit trail, not in the
+            # user's mySessions (as in mySecurityEvents: who they were, not where from).
+            user_agent="",
+            ip="",
             created_at=now,
             last_seen_at=now,
             expires_at=expires_at,
@@ -183,7 +185,6 @@ class ImpersonationService:
             target_id=str(target.id),
             details={
                 "session": str(session.id),
-                "admin_session": admin.session_id,
                 "reason": text,
                 "read_only": read_only,
                 "expires_at": claims.exp,
@@ -206,17 +207,12 @@ class ImpersonationService:
         Raises:
             NotImpersonatingError: the caller's session is not an impersonation.
         """
-        delegation = principal.impersonation
-        if delegation is None:
+        if principal.impersonation is None:
             raise NotImpersonatingError
         session = await Session.get(PydanticObjectId(principal.session_id))
         if session is not None and session.revoked_at is None:
             await self._sessions.revoke(session, reason="impersonation_ended", actor=actor)
-        await self._record_end(
-            PydanticObjectId(principal.session_id),
-            "ended",
-            _as_administrator(actor, delegation.actor_id),
-        )
+        await self._record_end(PydanticObjectId(principal.session_id), "ended", actor)
 
     async def sweep(self) -> int:
         """Record the end of every impersonation that ended without ``endImpersonation``;
@@ -246,7 +242,8 @@ class ImpersonationService:
         return None
 
     async def _record_end(self, record_id: PydanticObjectId, how: str, actor: Actor) -> bool:
-        """Audit the end once, whoever sees it first (endImpersonation, two sweeps)."""
+        """Audit the end once, whoever sees it first (endImpersonation, two sweeps); the
+        administrator is its actor, from wherever the end was seen (the sweep: nowhere)."""
         now = self._clock.now()
         if not await claim_once(
             f"impersonation-end:{record_id}", now=now, expires_at=now + _END_CLAIM
@@ -263,9 +260,9 @@ class ImpersonationService:
         await self._audit.record(
             "impersonation.ended",
             AuditAction.SECURITY,
-            actor=actor,
+            actor=_as_administrator(actor, record.admin_id),
             target_id=record.user_id,
-            details={"session": str(record_id), "admin_id": record.admin_id, "how": how},
+            details={"session": str(record_id), "how": how},
         )
         return True
 

@@ -61,7 +61,7 @@ mutation($id: ID!, $reason: String!, $readOnly: Boolean! = true) {
 END = """mutation { endImpersonation {
   __typename ... on ImpersonationEnded { sessionId } ... on UserError { code } } }"""
 MY_SESSIONS = """query { mySessions {
-  id current device impersonation { administrator reason readOnly } } }"""
+  id current device ip userAgent impersonation { administrator reason readOnly } } }"""
 MY_EVENTS = "query { mySecurityEvents(first: 50) { event actorRole actorId details } }"
 BEGIN = "mutation { beginTotpEnrollment { __typename ... on TotpEnrollment { secret } } }"
 CONFIRM = """mutation($code: String!) { confirmTotpEnrollment(code: $code) { __typename } }"""
@@ -285,6 +285,7 @@ async def test_read_only_session_sees_what_the_user_sees_and_changes_nothing(
     sessions = (await call(client, MY_SESSIONS, token=own))["data"]["mySessions"]
     (shown,) = [s for s in sessions if s["impersonation"] is not None]
     assert shown["id"] == started["sessionId"]
+    assert (shown["ip"], shown["userAgent"]) == ("", "")  # the admin's stay in the trail
     assert shown["impersonation"] == {
         "administrator": f"Staff {Role.SUPER_ADMIN.value}",
         "reason": REASON,
@@ -335,6 +336,10 @@ async def test_read_write_session_never_gets_lasting_control(
     assert changed["data"]["updateProfile"]["__typename"] == "ProfileUpdated", changed
     (profile_event,) = await events(event="user.profile_updated", target_id=str(admin.id))
     assert profile_event.details["impersonator_id"] == boss.id
+    own = (await login(client, admin.email))["accessToken"]
+    seen = (await call(client, MY_EVENTS, token=own))["data"]["mySecurityEvents"]
+    (shown,) = [e for e in seen if e["event"] == "user.profile_updated"]
+    assert shown["details"] == {"impersonated": True}  # said, without the admin's id
 
     nested = {"id": str(student.id), "reason": REASON}
     for document, variables in (
@@ -400,6 +405,7 @@ async def test_expires_after_fifteen_minutes_and_cannot_be_refreshed(
     assert await sweep(manager) == 1
     (ended,) = await events(event="impersonation.ended", target_id=str(student.id))
     assert ended.details["how"] == "expired"
+    assert ended.actor_id == boss.id
 
 
 async def expect_close(socket: AsgiWebSocket, wait: float = 5) -> SocketClosedError:
