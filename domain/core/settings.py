@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.core.database_flavour import FlavourSetting
 from domain.core.location_settings import LocationSettings
+from domain.core.production_checks import is_loopback_url, passkey_problems
 from domain.core.roles import Role
 from domain.core.social_settings import SocialProviderSettings
 
@@ -348,9 +349,9 @@ class Settings(LocationSettings, BaseSettings):
             problems.append("GATEHOUSE_TOTP_ENCRYPTION_KEY must hold a 32-byte base64url key")
         if "*" in self.cors_origins and self.cors_allow_credentials:
             problems.append("wildcard GATEHOUSE_CORS_ORIGINS cannot be used with credentials")
-        if self.public_url.startswith("http://") and not _is_loopback_url(self.public_url):
+        if self.public_url.startswith("http://") and not is_loopback_url(self.public_url):
             problems.append("GATEHOUSE_PUBLIC_URL must be https")
-        problems.extend(_passkey_problems(self.passkey_rp_id, self.passkey_origins))
+        problems.extend(passkey_problems(self.passkey_rp_id, self.passkey_origins))
         if problems:
             raise UnsafeSettingsError("unsafe production settings: " + "; ".join(problems))
         return self
@@ -370,29 +371,6 @@ class Settings(LocationSettings, BaseSettings):
     @property
     def mail_outbox(self) -> Path:
         return self.mail_dir or self.var_dir / "mail"
-
-
-def _url_host(url: str) -> str:
-    return url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]").lower()
-
-
-def _is_loopback_url(url: str) -> bool:
-    return _url_host(url) in {"localhost", "127.0.0.1", "::1"}
-
-
-def _passkey_problems(rp_id: str, origins: list[str]) -> list[str]:
-    """A passkey is bound to the RP ID, and a browser creates one only on a page whose
-    host is the RP ID or below it: a mismatch would fail every ceremony at run time."""
-    if not rp_id or not origins:
-        return ["GATEHOUSE_PASSKEY_RP_ID and GATEHOUSE_PASSKEY_ORIGINS must be set"]
-    problems = []
-    for origin in origins:
-        host = _url_host(origin)
-        if not origin.startswith("https://") and not _is_loopback_url(origin):
-            problems.append(f"passkey origin {origin} must be https")
-        if host != rp_id.lower() and not host.endswith("." + rp_id.lower()):
-            problems.append(f"passkey origin {origin} is not on GATEHOUSE_PASSKEY_RP_ID {rp_id}")
-    return problems
 
 
 @lru_cache(maxsize=1)
