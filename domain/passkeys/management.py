@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from beanie import PydanticObjectId
 
-from domain.audit.documents import AuditAction, AuditResult
+from domain.audit.admin_rank import require_rank_over
+from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
 from domain.core.actor import Actor
-from domain.core.errors import ForbiddenError, NotFoundError
-from domain.core.roles import may_act_on
+from domain.core.errors import NotFoundError
 from domain.email.outbox import Outbox
 from domain.identity import repository as users
 from domain.identity.documents import User
@@ -120,27 +120,7 @@ class PasskeyManagement:
         await self._trusted.end_all(user.id, "passkey_removed", actor)
 
     async def _may_act_on(self, actor: Actor, user: User) -> None:
-        """The admin rules of domain/admin/users.py: a higher rank, never oneself."""
-        rule = None
-        if str(user.id) == actor.user_id:
-            rule = "self_action"
-        elif actor.role is None or not may_act_on(actor.role, user.role):
-            rule = "target_outranks_actor"
-        if rule is None:
-            return
-        await self._audit.record(
-            "admin.action_denied",
-            AuditAction.SECURITY,
-            actor=actor,
-            result=AuditResult.FAILURE,
-            target_id=str(user.id),
-            details={"rule": rule},
-        )
-        raise ForbiddenError(
-            "You cannot act on your own account here; another administrator can."
-            if rule == "self_action"
-            else "Only a higher rank can act on this account."
-        )
+        await require_rank_over(self._audit, actor, str(user.id), user.role)
 
 
 async def _user(user_id: str) -> User:
