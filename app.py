@@ -34,7 +34,7 @@ from domain.identity.passwords import create_password_hasher
 from domain.mfa.rekey import rekey_totp_credentials
 from domain.services import build_services
 from domain.social.prove import provider_http_client
-from resolvers.http import health
+from resolvers.http import health, privacy_export
 from resolvers.http.client_ip import parse_networks
 from resolvers.http.errors import domain_error_handler, http_exception_handler
 from resolvers.http.jwks import jwks
@@ -56,6 +56,7 @@ from schema.graphiql import STATIC_DIR as GRAPHIQL_STATIC_DIR
 from schema.schema import build_schema, schema_hash
 from schema.view import GatehouseGraphQL
 from workers.actors.email import send_email
+from workers.actors.privacy import enqueue_export
 from workers.actors.webhooks import enqueue_delivery
 from workers.broker import setup_broker
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 transport=transport,
                 enqueue_email=_enqueue_email,
                 enqueue_delivery=enqueue_delivery,
+                enqueue_export=enqueue_export,
                 social_http=social_http,
             )
             state = AppState(
@@ -175,6 +177,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route(oauth.DEVICE_PATH, oauth.device_authorization, methods=["POST"]),
         Route(oauth_device.ENTER_PATH, oauth_device.enter_code, methods=["GET", "POST"]),
         Route(oauth_device.APPROVE_PATH, oauth_device.approve, methods=["GET", "POST"]),
+        Route(settings.export_download_path, privacy_export.download_export, methods=["GET"]),
         *(Route(path, graphql_view(path), methods=["GET", "POST"]) for path in GRAPHQL_PATHS),
         *(WebSocketRoute(path, graphql_view(path)) for path in GRAPHQL_PATHS),
     ]

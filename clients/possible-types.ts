@@ -133,9 +133,9 @@
       "RateLimited",
       "ValidationFailed"
     ],
-    "EndImpersonationResult": [
-      "Forbidden",
-      "ImpersonationEnded"
+    "ExportUserDataResult": [
+      "DataExportRequested",
+      "NotFound"
     ],
     "FinishPasskeyLoginResult": [
       "AccountDisabled",
@@ -152,13 +152,6 @@
       "InvalidPasskey",
       "PasskeyAdded",
       "PasskeyChallengeExpired",
-      "ReauthenticationRequired",
-      "ValidationFailed"
-    ],
-    "ImpersonateUserResult": [
-      "Forbidden",
-      "ImpersonationStarted",
-      "NotFound",
       "ReauthenticationRequired",
       "ValidationFailed"
     ],
@@ -234,6 +227,10 @@
       "NotFound",
       "PasskeyRenamed",
       "ValidationFailed"
+    ],
+    "RequestDataExportResult": [
+      "DataExportRequested",
+      "ReauthenticationRequired"
     ],
     "RequestEmailChangeResult": [
       "AccountLocked",

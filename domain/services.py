@@ -78,6 +78,9 @@ from domain.passkeys.sign_in import PasskeySignIn
 from domain.passwordless.codes import EmailCodes, code_key
 from domain.passwordless.email_sign_in import EmailSignIn
 from domain.persisted_queries.store import PersistedQueryStore
+from domain.privacy.export import EnqueueExport
+from domain.privacy.subjects import PersonKeys
+from domain.privacy.wiring import Privacy, build_privacy
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.documents import Session
@@ -142,6 +145,7 @@ class Services:
     oauth_logout: EndSession
     oauth_devices: DeviceGrants
     impersonation: ImpersonationService
+    privacy: Privacy
 
 
 def build_services(
@@ -153,6 +157,7 @@ def build_services(
     transport: EmailTransport,
     enqueue_email: EnqueueEmail,
     enqueue_delivery: EnqueueDelivery,
+    enqueue_export: EnqueueExport,
     social_http: httpx.AsyncClient | None = None,
 ) -> Services:
     access_tokens = AccessTokenService(load_key_set(settings), settings, clock)
@@ -266,6 +271,8 @@ def build_services(
     oauth_store = OAuthStore(redis, settings)
     oauth_tokens = OAuthTokens(load_oidc_keys(settings), clock, settings.public_url.rstrip("/"))
     oauth = OAuthProvider(clock, oauth_clients, oauth_store, oauth_tokens, users, revocations)
+    # Privacy (domain/privacy/): data exports.
+    person_keys = PersonKeys(settings)
     return Services(
         access_tokens=access_tokens,
         authenticator=authenticator,
@@ -374,5 +381,13 @@ def build_services(
         ),
         impersonation=ImpersonationService(
             settings, clock, access_tokens, sessions, users, audit, outbox
+        privacy=build_privacy(
+            settings,
+            clock,
+            keys=person_keys,
+            link_tokens=link_tokens,
+            outbox=outbox,
+            audit=audit,
+            enqueue_export=enqueue_export,
         ),
     )

@@ -27,6 +27,7 @@ from schema.live import Subscription
 from schema.oauth.operations import OAuthMutation, OAuthQuery
 from schema.passkeys.operations import PasskeyMutation, PasskeyQuery
 from schema.passwordless.operations import PasswordlessMutation
+from schema.privacy.operations import PrivacyMutation
 from schema.social.operations import SocialMutation, SocialQuery
 from schema.trusted_devices.operations import TrustedDeviceMutation, TrustedDeviceQuery
 from schema.types.server_info import ServerInfo
@@ -65,6 +66,7 @@ class Mutation(
     EmailMutation,
     WebhookMutation,
     ImpersonationMutation,
+    PrivacyMutation,
 ):
     pass
 

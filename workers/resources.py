@@ -45,6 +45,12 @@ def _enqueue_delivery(delivery_id: str) -> None:
     enqueue_delivery(delivery_id)
 
 
+def _enqueue_export(job_id: str, user_id: str) -> None:
+    from workers.actors.privacy import enqueue_export
+
+    enqueue_export(job_id, user_id)
+
+
 def get_services() -> Services:
     """The services of the running event loop, built once (the worker's composition root).
 
@@ -62,6 +68,7 @@ def get_services() -> Services:
             transport=create_transport(settings),
             enqueue_email=_enqueue_email,
             enqueue_delivery=_enqueue_delivery,
+            enqueue_export=_enqueue_export,
         )
         _services_by_loop[loop_id] = services
     return services

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from domain.core.database_flavour import FlavourSetting
 from domain.core.location_settings import LocationSettings
 from domain.core.production_checks import is_loopback_url, passkey_problems
+from domain.core.privacy_settings import PrivacySettings
 from domain.core.roles import Role
 from domain.core.social_settings import SocialProviderSettings
 
@@ -55,7 +56,7 @@ def _hash_threads_per_process() -> int:
     return max(1, (os.cpu_count() or 2) // processes)
 
 
-class Settings(LocationSettings, BaseSettings):
+class Settings(LocationSettings, PrivacySettings, BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GATEHOUSE_",
         env_file=(".env", os.environ.get("GATEHOUSE_ENV_FILE", ".env.local")),

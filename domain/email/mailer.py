@@ -22,6 +22,7 @@ _ACTIONS = {
     "password_reset": "Reset password",
     "account_locked": "Unlock account",
     "email_change_confirm": "Confirm new email",
+    "data_export_ready": "Download your data",
 }
 
 

@@ -27,6 +27,8 @@ class ActionPurpose(StrEnum):
     RESET_PASSWORD = "reset_password"
     CHANGE_EMAIL = "change_email"
     UNLOCK_ACCOUNT = "unlock_account"
+    # domain/privacy/: a data export's download.
+    DOWNLOAD_EXPORT = "download_export"
 
 
 class InvalidActionTokenError(DomainError):

@@ -176,6 +176,7 @@ LASTING_CONTROL: dict[str, tuple[int, str]] = {
         300,
         'mutation($id: ID!) { impersonateUser(id: $id, reason: "ticket 1") { $R } }',
     ),
+    "requestDataExport": (300, "mutation { requestDataExport { $R } }"),
 }
 # Refused first for a session without a second factor, whatever its age (the boss below
 # signs in with a password alone): its staleness is tested in tests/api/test_impersonation.py.

@@ -6,7 +6,7 @@ from typing import Any
 
 from dramatiq import Actor
 
-from workers.actors import email, maintenance, system, webhooks
+from workers.actors import email, maintenance, privacy, system, webhooks
 
 ALL_ACTORS: tuple[Actor[Any, Any], ...] = (
     system.ping,
@@ -18,6 +18,8 @@ ALL_ACTORS: tuple[Actor[Any, Any], ...] = (
     webhooks.deliver_webhook,
     webhooks.retry_stale_webhooks,
     webhooks.purge_webhook_deliveries,
+    privacy.build_export,
+    privacy.privacy_sweep,
 )
 
 PERIODIC_ACTORS: tuple[Actor[Any, Any], ...] = (
@@ -27,4 +29,5 @@ PERIODIC_ACTORS: tuple[Actor[Any, Any], ...] = (
     email.sweep_outbox,
     webhooks.retry_stale_webhooks,
     webhooks.purge_webhook_deliveries,
+    privacy.privacy_sweep,
 )
