@@ -42,6 +42,10 @@
       "TotpAlreadyEnabled",
       "TotpEnrollment"
     ],
+    "CancelAccountDeletionResult": [
+      "AccountDeletionCancelled",
+      "InvalidToken"
+    ],
     "ChangePasswordResult": [
       "AccountLocked",
       "InvalidCredentials",
@@ -113,6 +117,11 @@
       "OAuthClientCreated",
       "ReauthenticationRequired",
       "ValidationFailed"
+    ],
+    "DeleteMyAccountResult": [
+      "AccountDeletionScheduled",
+      "LastSuperAdmin",
+      "ReauthenticationRequired"
     ],
     "DisableOAuthClientResult": [
       "NotFound",
@@ -321,6 +330,7 @@
       "InvalidRefreshToken",
       "InvalidToken",
       "LastSignInMethod",
+      "LastSuperAdmin",
       "NoPendingEnrollment",
       "NotFound",
       "PasskeyChallengeExpired",

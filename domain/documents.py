@@ -15,6 +15,7 @@ from domain.impersonation.documents import ImpersonationRecord
 from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
 from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.passkeys.documents import Passkey
+from domain.privacy.documents import EmailTombstone, PendingErasure
 from domain.sessions.documents import RefreshFamily, RefreshToken, Session
 from domain.social.documents import SocialIdentity
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -41,4 +42,6 @@ DOCUMENT_MODELS: list[type[Document]] = [
     WebhookEvent,
     WebhookDelivery,
     ImpersonationRecord,
+    PendingErasure,
+    EmailTombstone,
 ]

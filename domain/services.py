@@ -78,9 +78,7 @@ from domain.passkeys.sign_in import PasskeySignIn
 from domain.passwordless.codes import EmailCodes, code_key
 from domain.passwordless.email_sign_in import EmailSignIn
 from domain.persisted_queries.store import PersistedQueryStore
-from domain.privacy.export import EnqueueExport
-from domain.privacy.subjects import PersonKeys
-from domain.privacy.wiring import Privacy, build_privacy
+from domain.privacy.wiring import EnqueueExport, Privacy, PrivacyBase, build_privacy
 from domain.ratelimit.policy import RateLimitService
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.documents import Session
@@ -271,8 +269,21 @@ def build_services(
     oauth_store = OAuthStore(redis, settings)
     oauth_tokens = OAuthTokens(load_oidc_keys(settings), clock, settings.public_url.rstrip("/"))
     oauth = OAuthProvider(clock, oauth_clients, oauth_store, oauth_tokens, users, revocations)
-    # Privacy (domain/privacy/): data exports.
-    person_keys = PersonKeys(settings)
+    # Privacy (domain/privacy/): exports, deletion with an undo window, the erasure sweep.
+    privacy_base = PrivacyBase.build(settings, clock)
+    erasure_schedule, is_reserved = privacy_base.schedule, privacy_base.tombstones.is_reserved
+    super_admin_changes = SuperAdminChanges(redis, settings.redis_key_prefix)
+    admin_users = AdminUsers(
+        clock,
+        audit,
+        sessions,
+        users,
+        mfa,
+        super_admin_changes,
+        lockout,
+        on_deleted=lambda user_id: erasure_schedule.schedule(user_id, "admin"),
+        on_restored=erasure_schedule.unschedule,
+    )
     return Services(
         access_tokens=access_tokens,
         authenticator=authenticator,
@@ -281,7 +292,7 @@ def build_services(
         session_watch=SessionWatch(bus),
         sessions=sessions,
         registration=RegistrationService(
-            settings, clock, hasher, outbox, link_tokens, quiet_mail, audit, users
+            settings, clock, hasher, outbox, link_tokens, quiet_mail, audit, users, is_reserved
         ),
         login=login,
         credentials=CredentialsService(
@@ -314,15 +325,7 @@ def build_services(
             passkeys=passkey_reauthentication,
         ),
         audit=audit,
-        admin_users=AdminUsers(
-            clock,
-            audit,
-            sessions,
-            users,
-            mfa,
-            SuperAdminChanges(redis, settings.redis_key_prefix),
-            lockout,
-        ),
+        admin_users=admin_users,
         users=users,
         analytics=AnalyticsService(settings, redis, clock),
         mfa=mfa,
@@ -381,13 +384,18 @@ def build_services(
         ),
         impersonation=ImpersonationService(
             settings, clock, access_tokens, sessions, users, audit, outbox
+        ),
         privacy=build_privacy(
             settings,
             clock,
-            keys=person_keys,
+            privacy_base,
             link_tokens=link_tokens,
             outbox=outbox,
             audit=audit,
+            users=users,
+            sessions=sessions,
+            super_admin_changes=super_admin_changes,
+            listing_changed=admin_users.changed,
             enqueue_export=enqueue_export,
         ),
     )

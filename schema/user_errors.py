@@ -39,6 +39,7 @@ from domain.passkeys.errors import (
     PasskeyChallengeExpiredError,
 )
 from domain.passwordless.errors import EmailSignInDisabledError, InvalidEmailCodeError
+from domain.privacy.errors import LastSuperAdminError
 from domain.sessions.errors import (
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
@@ -202,6 +203,13 @@ class SocialLinkExpired(UserError):
     pass
 
 
+@strawberry.type(
+    description="The last active super-admin cannot delete their account: appoint another first."
+)
+class LastSuperAdmin(UserError):
+    pass
+
+
 @strawberry.type
 class RateLimited(UserError):
     retry_after_seconds: int
@@ -252,6 +260,7 @@ USER_ERROR_TYPES: Mapping[type[DomainError], type[UserError]] = {
     SocialSignInFailedError: SocialSignInFailed,
     SocialIdentityTakenError: SocialIdentityTaken,
     SocialLinkExpiredError: SocialLinkExpired,
+    LastSuperAdminError: LastSuperAdmin,
 }
 
 

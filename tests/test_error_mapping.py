@@ -169,4 +169,5 @@ def test_mapped_error_codes_are_enum_members_with_unchanged_values() -> None:
         "PASSKEY_CHALLENGE_EXPIRED", "LAST_SIGN_IN_METHOD",
         "INVALID_EMAIL_CODE", "EMAIL_CODE_EXPIRED", "EMAIL_SIGN_IN_DISABLED",
         "SOCIAL_SIGN_IN_FAILED", "SOCIAL_IDENTITY_TAKEN", "SOCIAL_LINK_EXPIRED",
+        "LAST_SUPER_ADMIN",
     }  # fmt: skip

@@ -10,7 +10,7 @@ Every change and every refusal is audited.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,6 +36,9 @@ from domain.mfa.service import MfaService
 from domain.sessions.documents import Session
 from domain.sessions.service import SessionService
 
+# The privacy slice's erasure schedule (domain/privacy/schedule.py), given by the root.
+ErasureHook = Callable[[PydanticObjectId], Awaitable[object]]
+
 
 def _snapshot(user: User) -> dict[str, Any]:
     return {
@@ -56,7 +59,13 @@ class AdminUsers:
         mfa: MfaService,
         super_admin_changes: SuperAdminChanges,
         lockout: LockoutService,
+        *,
+        on_deleted: ErasureHook,
+        on_restored: ErasureHook,
     ) -> None:
+        # A soft-deleted account is erased after the grace period unless restored first.
+        self._on_deleted = on_deleted
+        self._on_restored = on_restored
         self._lockout = lockout
         self._super_admin_changes = super_admin_changes
         self._users = users
@@ -72,6 +81,11 @@ class AdminUsers:
 
     def _listing(self) -> UserListing:
         return self._listings[bound_flavour()]
+
+    async def changed(self, user_id: PydanticObjectId) -> None:
+        """Another slice changed the account (its owner deleted it, say): the users page
+        shows the change."""
+        await self._listing().changed(user_id)
 
     async def find_users(
         self, criteria: UserFilter, *, sort: str, after: str | None, limit: int
@@ -215,6 +229,7 @@ class AdminUsers:
         assert user.id is not None
         await self._listing().changed(user.id)
         await self._sessions.revoke_all(user.id, reason="deleted", actor=actor)
+        await self._on_deleted(user.id)
         await self._audit.record(
             "admin.user_deleted",
             AuditAction.DELETE,
@@ -233,6 +248,7 @@ class AdminUsers:
         before = _snapshot(user)
         await self._users.update(user, self._clock.now(), status=UserStatus.ACTIVE)
         assert user.id is not None
+        await self._on_restored(user.id)
         await self._listing().changed(user.id)
         await self._audit.record(
             "admin.user_restored",

@@ -19,3 +19,8 @@ class PrivacySettings(BaseModel):
     export_link_ttl_seconds: int = Field(default=48 * 3600, ge=600, le=7 * 24 * 3600)
     # Where the download link points (the API's own REST route, below public_url).
     export_download_path: str = "/api/privacy/export"
+    # How long a deleted account can still be restored, and how long afterwards its
+    # address stays reserved (the tombstone).
+    account_deletion_grace_days: int = Field(default=14, ge=1, le=365)
+    # The frontend page the cancel link opens (it calls cancelAccountDeletion).
+    cancel_deletion_path: str = "/cancel-deletion"

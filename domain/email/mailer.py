@@ -23,6 +23,7 @@ _ACTIONS = {
     "account_locked": "Unlock account",
     "email_change_confirm": "Confirm new email",
     "data_export_ready": "Download your data",
+    "account_deletion_scheduled": "Keep my account",
 }
 
 

@@ -27,8 +27,9 @@ class ActionPurpose(StrEnum):
     RESET_PASSWORD = "reset_password"
     CHANGE_EMAIL = "change_email"
     UNLOCK_ACCOUNT = "unlock_account"
-    # domain/privacy/: a data export's download.
+    # domain/privacy/: a data export's download, an account deletion's undo.
     DOWNLOAD_EXPORT = "download_export"
+    CANCEL_DELETION = "cancel_deletion"
 
 
 class InvalidActionTokenError(DomainError):

@@ -7,6 +7,7 @@ and the same reads and writes are made.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from loguru import logger
@@ -27,6 +28,9 @@ from domain.identity.passwords import PasswordHasher
 from domain.identity.quiet_mail import QuietMail
 from domain.identity.validation import check_password_policy, validate_email, validate_name
 
+# Whether an address is reserved after its account was erased (domain/privacy/tombstones.py).
+IsReserved = Callable[[str], Awaitable[bool]]
+
 
 class RegistrationService:
     def __init__(
@@ -39,7 +43,9 @@ class RegistrationService:
         quiet: QuietMail,
         audit: AuditService,
         users: CachedUsers,
+        is_reserved: IsReserved,
     ) -> None:
+        self._is_reserved = is_reserved
         self._settings = settings
         self._clock = clock
         self._hasher = hasher
@@ -90,6 +96,11 @@ class RegistrationService:
             created_at=now,
             updated_at=now,
         )
+        # An erased account's address stays reserved for the grace period: the answer
+        # (and the work) of a taken address. One _id read, made for every address.
+        if await self._is_reserved(normalized):
+            await self._register_existing(normalized, actor)
+            return
         # The unique email index decides, in one indexed write: no lookup first. From
         # here both outcomes make the same writes and reads in the same collections
         # (the email pointed and looked up, Redis cooldown, audit, token, outbox),

@@ -29,6 +29,7 @@ from domain.identity.identifiers import LoginIdentifier
 from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
 from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.passkeys.documents import Passkey
+from domain.privacy.documents import EmailTombstone, PendingErasure
 from domain.sessions.documents import RefreshFamily, RefreshToken, Session
 from domain.social.documents import SocialIdentity
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -121,6 +122,13 @@ def _api_key_steps(subject: Subject) -> list[Step]:
 
 
 PERSONAL_DATA: tuple[PersonalData, ...] = (
+    PersonalData(
+        PendingErasure,
+        Handling.DELETE,
+        "the deletion request itself",
+        find=lambda s: {"_id": s.user_id},
+        export=("requested_at", "erase_after", "requested_by"),
+    ),
     PersonalData(
         Session,
         Handling.DELETE,
@@ -278,6 +286,11 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         WebhookDelivery,
         Handling.NOT_PERSONAL,
         "attempts to send an event: ids, statuses (the event's data is the event's entry)",
+    ),
+    PersonalData(
+        EmailTombstone,
+        Handling.NOT_PERSONAL,
+        "a keyed hash of an erased address, no address; expires after the grace period",
     ),
 )
 

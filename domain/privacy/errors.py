@@ -8,7 +8,16 @@ from domain.core.errors import DomainError
 class PrivacyErrorCode(StrEnum):
     """The privacy slice's error codes, as clients see them (part of the API contract)."""
 
+    LAST_SUPER_ADMIN = "LAST_SUPER_ADMIN"
     EXPORT_UNAVAILABLE = "EXPORT_UNAVAILABLE"
+
+
+class LastSuperAdminError(DomainError):
+    code = PrivacyErrorCode.LAST_SUPER_ADMIN
+    status_code = 409
+    default_message = (
+        "This is the last active super-admin account; appoint another super-admin first."
+    )
 
 
 class ExportUnavailableError(DomainError):

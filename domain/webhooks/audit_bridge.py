@@ -64,6 +64,12 @@ def _deleted(record: AuditEvent) -> Mapped:
     return "user.deleted", {**_user(record), "actor_id": record.actor_id}
 
 
+def _erased(record: AuditEvent) -> Mapped:
+    # The erasure sweep (domain/privacy/erasure.py): the data is gone here; receivers
+    # erase theirs. Sent after the grace period, besides the one at deletion time.
+    return "user.deleted", {**_user(record), "actor_id": None, "erased": True}
+
+
 def _identity_linked(record: AuditEvent) -> Mapped:
     # ``proof``: how the owner showed the account was theirs ("sign_in", "email", or
     # "signed_in" for a link begun from the account).
@@ -139,6 +145,8 @@ _MAPPERS: dict[str, Callable[[AuditEvent], Mapped]] = {
     "user.password_reset": _password("reset"),
     "admin.user_updated": _role_changed,
     "admin.user_deleted": _deleted,
+    "user.deletion_requested": _deleted,
+    "privacy.user_erased": _erased,
     "user.social_linked": _identity_linked,
     "user.social_unlinked": _identity_unlinked,
     "admin.user_identity_removed": _identity_unlinked,

@@ -8,8 +8,12 @@ from strawberry.permission import BasePermission
 from domain.identity.permissions import Permission
 from resolvers import privacy
 from schema.permissions import IsAuthenticated, permission_guard
-from schema.privacy.types import DataExportRequested
-from schema.user_errors import NotFound, ReauthenticationRequired
+from schema.privacy.types import (
+    AccountDeletionCancelled,
+    AccountDeletionScheduled,
+    DataExportRequested,
+)
+from schema.user_errors import InvalidToken, LastSuperAdmin, NotFound, ReauthenticationRequired
 
 RequestDataExportResult = Annotated[
     DataExportRequested | ReauthenticationRequired, strawberry.union("RequestDataExportResult")
@@ -17,6 +21,14 @@ RequestDataExportResult = Annotated[
 ExportUserDataResult = Annotated[
     DataExportRequested | NotFound, strawberry.union("ExportUserDataResult")
 ]
+DeleteMyAccountResult = Annotated[
+    AccountDeletionScheduled | LastSuperAdmin | ReauthenticationRequired,
+    strawberry.union("DeleteMyAccountResult"),
+]
+CancelAccountDeletionResult = Annotated[
+    AccountDeletionCancelled | InvalidToken, strawberry.union("CancelAccountDeletionResult")
+]
+
 _AUTH: list[type[BasePermission]] = [IsAuthenticated]
 _WRITE: list[type[BasePermission]] = permission_guard(Permission.USERS_WRITE)
 
@@ -36,4 +48,16 @@ class PrivacyMutation:
         graphql_type=ExportUserDataResult,
         description="On a user's request: email them (not the administrator) a link to "
         "their data. Audited.",
+    )
+    delete_my_account = strawberry.mutation(
+        resolver=privacy.delete_my_account,
+        permission_classes=_AUTH,
+        graphql_type=DeleteMyAccountResult,
+        description="Delete the caller's account: signed out everywhere at once, erased "
+        "after the grace period unless cancelled by the emailed link. Needs a recent sign-in.",
+    )
+    cancel_account_deletion = strawberry.mutation(
+        resolver=privacy.cancel_account_deletion,
+        graphql_type=CancelAccountDeletionResult,
+        description="Restore an account deleted by its owner (the emailed link's token).",
     )

@@ -10,6 +10,16 @@ from domain.core.settings import Settings
 ERRORS = "... on UserError { code message }"
 REQUEST_EXPORT = f"mutation {{ requestDataExport {{ __typename {ERRORS} }} }}"
 EXPORT_USER = f"mutation($id: ID!) {{ exportUserData(id: $id) {{ __typename {ERRORS} }} }}"
+DELETE_ME = (
+    "mutation { deleteMyAccount { __typename "
+    f"... on AccountDeletionScheduled {{ eraseAfter }} {ERRORS} }} }}"
+)
+CANCEL = (
+    "mutation($token: String!) { cancelAccountDeletion(token: $token) { "
+    f"__typename {ERRORS} }} }}"
+)
+DELETE_USER = f"mutation($id: ID!) {{ deleteUser(id: $id) {{ __typename {ERRORS} }} }}"
+RESTORE_USER = f"mutation($id: ID!) {{ restoreUser(id: $id) {{ __typename {ERRORS} }} }}"
 
 
 def answer(body: dict[str, Any], field: str) -> dict[str, Any]:

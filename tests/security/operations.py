@@ -47,6 +47,7 @@ PUBLIC = frozenset(
         "completeSocialSignIn",
         "requestSocialLinkEmail",
         "confirmSocialLinkEmail",
+        "cancelAccountDeletion",
     }
 )
 

@@ -1,5 +1,6 @@
-"""Privacy actors: build a requested data export; the periodic sweep that removes
-expired export files (domain/privacy/)."""
+"""Privacy actors: build a requested data export; the periodic sweep that erases
+accounts past their grace period, lifts expired tombstones and removes expired
+export files (domain/privacy/)."""
 
 from __future__ import annotations
 
@@ -23,5 +24,8 @@ async def build_export(job_id: str, user_id: str) -> None:
 @dramatiq.actor(actor_name="privacy.sweep", max_retries=2, time_limit=600_000)
 async def privacy_sweep() -> None:
     await ensure_database()
-    files = await get_services().privacy.exports.purge_expired()
-    logger.bind(export_files=files).info("privacy sweep")
+    privacy = get_services().privacy
+    erased = await privacy.erasure.erase_due()
+    files = await privacy.exports.purge_expired()
+    stones = await privacy.tombstones.purge_expired()
+    logger.bind(erased=erased, export_files=files, tombstones=stones).info("privacy sweep")
