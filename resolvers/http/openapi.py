@@ -73,6 +73,24 @@ def build_openapi() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/privacy/export": {
+                "get": {
+                    "operationId": "downloadDataExport",
+                    "summary": "The emailed data-export link: the archive, once.",
+                    "parameters": [
+                        {
+                            "name": "token",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object"}, "The JSON archive (an attachment)."),
+                        "404": _json(_ERROR, "Unknown, used or expired link (EXPORT_UNAVAILABLE)."),
+                    },
+                }
+            },
             **oauth_paths(),
         },
         "components": {
