@@ -142,6 +142,10 @@
       "RateLimited",
       "ValidationFailed"
     ],
+    "EndImpersonationResult": [
+      "Forbidden",
+      "ImpersonationEnded"
+    ],
     "ExportUserDataResult": [
       "DataExportRequested",
       "NotFound"
@@ -161,6 +165,13 @@
       "InvalidPasskey",
       "PasskeyAdded",
       "PasskeyChallengeExpired",
+      "ReauthenticationRequired",
+      "ValidationFailed"
+    ],
+    "ImpersonateUserResult": [
+      "Forbidden",
+      "ImpersonationStarted",
+      "NotFound",
       "ReauthenticationRequired",
       "ValidationFailed"
     ],

@@ -59,15 +59,11 @@ from domain.lockout.service import LockoutService
 from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import FactorChange, MfaService
 from domain.mfa.trusted_devices import TrustedDevices
-from domain.oauth.client_cache import CachedClients
+from domain.oauth.assembly import build_oauth
 from domain.oauth.clients import OAuthClients
-from domain.oauth.device import VERIFICATION_PATH, DeviceFlow
 from domain.oauth.device_grant import DeviceGrants
 from domain.oauth.logout import EndSession
 from domain.oauth.provider import OAuthProvider
-from domain.oauth.signing import load_oidc_keys
-from domain.oauth.store import OAuthStore
-from domain.oauth.tokens import OAuthTokens
 from domain.passkeys import repository as passkey_store
 from domain.passkeys.challenges import ChallengeStore
 from domain.passkeys.management import PasskeyManagement
@@ -259,16 +255,16 @@ def build_services(
         },
         email_sign_in=settings.email_sign_in_enabled,
     )
-    # The OpenID provider: clients as data, RS256 tokens, codes and grants in Redis.
-    oauth_clients = OAuthClients(
+    # The OpenID provider (domain/oauth/assembly.py).
+    oauth = build_oauth(
+        settings,
         clock,
-        audit,
-        max_access_ttl=settings.access_token_ttl_seconds,
-        cache=CachedClients(redis, settings),
+        redis,
+        audit=audit,
+        users=users,
+        revocations=revocations,
+        sessions=sessions,
     )
-    oauth_store = OAuthStore(redis, settings)
-    oauth_tokens = OAuthTokens(load_oidc_keys(settings), clock, settings.public_url.rstrip("/"))
-    oauth = OAuthProvider(clock, oauth_clients, oauth_store, oauth_tokens, users, revocations)
     # Privacy (domain/privacy/): exports, deletion with an undo window, the erasure sweep.
     privacy_base = PrivacyBase.build(settings, clock)
     erasure_schedule, is_reserved = privacy_base.schedule, privacy_base.tombstones.is_reserved
@@ -374,14 +370,10 @@ def build_services(
         social_links=social_links,
         social_identities=SocialIdentities(clock, social, audit, outbox, social_tokens, ways_in),
         social_tokens=social_tokens,
-        oauth_clients=oauth_clients,
-        oauth=oauth,
-        oauth_logout=EndSession(oauth_clients, oauth_store, oauth_tokens, sessions),
-        oauth_devices=DeviceGrants(
-            oauth,
-            DeviceFlow(redis, settings, clock),
-            settings.public_url.rstrip("/") + VERIFICATION_PATH,
-        ),
+        oauth_clients=oauth.clients,
+        oauth=oauth.provider,
+        oauth_logout=oauth.logout,
+        oauth_devices=oauth.devices,
         impersonation=ImpersonationService(
             settings, clock, access_tokens, sessions, users, audit, outbox
         ),

@@ -18,8 +18,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.core.database_flavour import FlavourSetting
 from domain.core.location_settings import LocationSettings
-from domain.core.production_checks import is_loopback_url, passkey_problems
 from domain.core.privacy_settings import PrivacySettings
+from domain.core.production_checks import is_loopback_url, passkey_problems
 from domain.core.roles import Role
 from domain.core.social_settings import SocialProviderSettings
 

@@ -588,7 +588,9 @@ async def test_every_lasting_control_mutation_needs_a_recent_sign_in(
         "Reauthenticated"
     )
     # No wrong guesses to count.
-    for name in LASTING_CONTROL.keys() - TAKES_THE_PASSWORD - SECOND_FACTOR_FIRST - ENDS_THE_SESSION:
+    for name in (
+        LASTING_CONTROL.keys() - TAKES_THE_PASSWORD - SECOND_FACTOR_FIRST - ENDS_THE_SESSION
+    ):
         body = await call(client, document(name), arguments(name), token)
         assert answer(body)["__typename"] != "ReauthenticationRequired", (name, body)
 

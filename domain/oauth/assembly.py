@@ -1,0 +1,63 @@
+"""The OpenID provider's parts, built together for the composition root
+(domain/services.py): clients as data (read through their Redis copy), RS256 tokens,
+codes and grants in Redis, RP-initiated logout and the device grant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from domain.audit.service import AuditService
+from domain.core.clock import Clock
+from domain.core.settings import Settings
+from domain.identity.cache import CachedUsers
+from domain.oauth.client_cache import CachedClients
+from domain.oauth.clients import OAuthClients
+from domain.oauth.device import VERIFICATION_PATH, DeviceFlow
+from domain.oauth.device_grant import DeviceGrants
+from domain.oauth.logout import EndSession
+from domain.oauth.provider import OAuthProvider
+from domain.oauth.signing import load_oidc_keys
+from domain.oauth.store import OAuthStore
+from domain.oauth.tokens import OAuthTokens
+from domain.sessions.revocation import SessionRevocations
+from domain.sessions.service import SessionService
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthParts:
+    clients: OAuthClients
+    provider: OAuthProvider
+    logout: EndSession
+    devices: DeviceGrants
+
+
+def build_oauth(
+    settings: Settings,
+    clock: Clock,
+    redis: Redis,
+    *,
+    audit: AuditService,
+    users: CachedUsers,
+    revocations: SessionRevocations,
+    sessions: SessionService,
+) -> OAuthParts:
+    issuer = settings.public_url.rstrip("/")
+    clients = OAuthClients(
+        clock,
+        audit,
+        max_access_ttl=settings.access_token_ttl_seconds,
+        cache=CachedClients(redis, settings),
+    )
+    store = OAuthStore(redis, settings)
+    tokens = OAuthTokens(load_oidc_keys(settings), clock, issuer)
+    provider = OAuthProvider(clock, clients, store, tokens, users, revocations)
+    return OAuthParts(
+        clients=clients,
+        provider=provider,
+        logout=EndSession(clients, store, tokens, sessions),
+        devices=DeviceGrants(
+            provider, DeviceFlow(redis, settings, clock), issuer + VERIFICATION_PATH
+        ),
+    )
