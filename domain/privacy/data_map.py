@@ -26,6 +26,7 @@ from domain.email.outbox import EmailMessage
 from domain.identity.action_tokens import ActionToken
 from domain.identity.documents import User
 from domain.identity.identifiers import LoginIdentifier
+from domain.impersonation.documents import ImpersonationRecord
 from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
 from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.passkeys.documents import Passkey
@@ -113,6 +114,16 @@ def _webhook_event_steps(subject: Subject) -> list[Step]:
             {"data.user_id": str(subject.user_id)},
             {"$set": {"data": {"user_id": subject.pseudonym}}},
         )
+    ]
+
+
+def _impersonation_steps(subject: Subject) -> list[Step]:
+    # Impersonations of the person go with them; those they did as an administrator
+    # stay in the other account's history, under the pseudonym.
+    uid = str(subject.user_id)
+    return [
+        ({"user_id": uid}, None),
+        ({"admin_id": uid}, {"$set": {"admin_id": subject.pseudonym, "admin_session_id": ""}}),
     ]
 
 
@@ -254,6 +265,15 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         anonymise=_webhook_event_steps,
     ),
     # Last: the account itself, once nothing else needs to find it.
+    PersonalData(
+        ImpersonationRecord,
+        Handling.ANONYMISE,
+        "support staff seeing the account as the person (the administrator not named, as in "
+        "mySessions), and impersonations the person did as an administrator",
+        find=lambda s: {"$or": [{"user_id": str(s.user_id)}, {"admin_id": str(s.user_id)}]},
+        export=("_id", "reason", "read_only", "started_at", "expires_at", "ended_at", "end_reason"),
+        anonymise=_impersonation_steps,
+    ),
     PersonalData(
         User,
         Handling.DELETE,
