@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 audit_flusher.cancel()
                 await _bounded("audit flush", audit_flusher)
                 await _bounded("session watch", services.session_watch.close())
+                await _bounded("breached-password range", services.breached_passwords.aclose())
         finally:
             logger.info("gatehouse stopping: closing connection pools")
             await _bounded("redis close", redis.aclose())

@@ -27,6 +27,8 @@ from domain.admin.users import AdminUsers
 from domain.analytics.service import AnalyticsService
 from domain.apikeys.service import ApiKey, ApiKeyService
 from domain.audit.service import AuditService
+from domain.breached.checker import BreachedPasswords
+from domain.breached.loading import build_breached_passwords
 from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.sealing import sealing_box
@@ -41,6 +43,7 @@ from domain.email.transport import EmailTransport
 from domain.events.bus import EventBus
 from domain.identity import repository as user_repository
 from domain.identity.action_tokens import ActionTokens
+from domain.identity.breached_sign_in import BreachedSignIn
 from domain.identity.cache import CachedUsers
 from domain.identity.credentials import CredentialsService
 from domain.identity.login import LoginService
@@ -140,6 +143,8 @@ class Services:
     oauth_devices: DeviceGrants
     impersonation: ImpersonationService
     privacy: Privacy
+    # Breached passwords (domain/breached/): the lists loaded at start-up, the range API.
+    breached_passwords: BreachedPasswords
 
 
 def build_services(
@@ -199,6 +204,8 @@ def build_services(
         on_all_ended=trusted.end_all,
     )
     link_tokens = ActionTokens(clock)
+    # Raises BreachedListError when a configured filter is missing: start-up stops.
+    breached = build_breached_passwords(settings)
     quiet_mail = QuietMail(settings, redis, link_tokens, outbox)
     lockout = LockoutService(
         settings,
@@ -240,6 +247,7 @@ def build_services(
         trusted,
         has_passkey=passkey_reauthentication.has_passkey,
         locations=SignInLocations(settings, audit, outbox),
+        breached=BreachedSignIn(settings, clock, breached, users, link_tokens, outbox, audit),
     )
     # Social sign-in: the gateway's HTTP client (its own unless one is given) times out
     # every call to a provider.
@@ -288,7 +296,16 @@ def build_services(
         session_watch=SessionWatch(bus),
         sessions=sessions,
         registration=RegistrationService(
-            settings, clock, hasher, outbox, link_tokens, quiet_mail, audit, users, is_reserved
+            settings,
+            clock,
+            hasher,
+            outbox,
+            link_tokens,
+            quiet_mail,
+            audit,
+            users,
+            is_reserved,
+            breached,
         ),
         login=login,
         credentials=CredentialsService(
@@ -302,6 +319,7 @@ def build_services(
             lockout,
             audit,
             users,
+            breached,
         ),
         profile=ProfileService(clock, audit, users),
         two_factor=TwoFactorService(hasher, lockout, audit, mfa),
@@ -390,4 +408,5 @@ def build_services(
             listing_changed=admin_users.changed,
             enqueue_export=enqueue_export,
         ),
+        breached_passwords=breached,
     )

@@ -14,6 +14,7 @@ from domain.identity.errors import (
     EmailNotVerifiedError,
     EmailTakenError,
     InvalidCredentialsError,
+    PasswordChangeRequiredError,
 )
 from domain.identity.login import LoginOutcome
 from domain.mfa.errors import (
@@ -115,6 +116,7 @@ def login_result(info: Info, outcome: LoginOutcome) -> AuthPayload | MfaRequired
     AccountDisabledError,
     AccountLockedError,
     RateLimitedError,
+    PasswordChangeRequiredError,
 )
 async def login(
     info: Info, email: str, password: str, device_token: str | None = None
@@ -133,6 +135,7 @@ async def login(
     AccountLockedError,
     AccountDisabledError,
     RateLimitedError,
+    PasswordChangeRequiredError,
 )
 async def complete_mfa_login(
     info: Info,

@@ -12,6 +12,7 @@ from domain.identity.errors import (
     AccountLockedError,
     EmailNotVerifiedError,
     InvalidCredentialsError,
+    PasswordChangeRequiredError,
 )
 from domain.passkeys.errors import (
     InvalidPasskeyError,
@@ -90,6 +91,8 @@ async def begin_passkey_login(
     AccountDisabledError,
     EmailNotVerifiedError,
     RateLimitedError,
+    # A passkey answering a password's second factor: the password may be a breached one.
+    PasswordChangeRequiredError,
 )
 async def finish_passkey_login(
     info: Info, attempt_id: str, credential: JSON, device_token: str | None = None

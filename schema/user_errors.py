@@ -7,6 +7,7 @@ member each domain error becomes; schema/error_mapping.py applies it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 import strawberry
 
@@ -25,6 +26,7 @@ from domain.identity.errors import (
     EmailNotVerifiedError,
     EmailTakenError,
     InvalidCredentialsError,
+    PasswordChangeRequiredError,
     ReauthenticationRequiredError,
 )
 from domain.mfa.errors import (
@@ -230,6 +232,17 @@ class ReauthenticationRequired(UserError):
     )
 
 
+@strawberry.type(
+    description="The password was right, but it appears in a list of passwords exposed in "
+    "data breaches and this deployment requires a new one: no session was opened. Send a new "
+    "password with `token` to `resetPassword` (it can do nothing else, works once and expires "
+    "at `expiresAt`), then sign in with the new password."
+)
+class PasswordChangeRequired(UserError):
+    token: str
+    expires_at: datetime
+
+
 # The one table from a domain error to the union member a client sees. A subclass maps
 # with its base: a replayed TOTP code (TotpCodeReplayedError) is an InvalidMfaCode that
 # keeps its own code, refused but not counted as a guess.
@@ -261,6 +274,7 @@ USER_ERROR_TYPES: Mapping[type[DomainError], type[UserError]] = {
     SocialIdentityTakenError: SocialIdentityTaken,
     SocialLinkExpiredError: SocialLinkExpired,
     LastSuperAdminError: LastSuperAdmin,
+    PasswordChangeRequiredError: PasswordChangeRequired,
 }
 
 
@@ -298,6 +312,10 @@ def to_user_error(error: DomainError) -> UserError:
             code=error.code,
             max_age_seconds=error.max_age_seconds,
             methods=list(error.methods),
+        )
+    if isinstance(error, PasswordChangeRequiredError):
+        return PasswordChangeRequired(
+            message=error.message, code=error.code, token=error.token, expires_at=error.expires_at
         )
     if isinstance(error, SocialSignInFailedError):
         return SocialSignInFailed(message=error.message, code=error.code, reason=error.reason)

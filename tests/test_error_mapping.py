@@ -170,4 +170,5 @@ def test_mapped_error_codes_are_enum_members_with_unchanged_values() -> None:
         "INVALID_EMAIL_CODE", "EMAIL_CODE_EXPIRED", "EMAIL_SIGN_IN_DISABLED",
         "SOCIAL_SIGN_IN_FAILED", "SOCIAL_IDENTITY_TAKEN", "SOCIAL_LINK_EXPIRED",
         "LAST_SUPER_ADMIN",
+        "PASSWORD_CHANGE_REQUIRED",
     }  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.core.breached_settings import BreachedPasswordSettings
 from domain.core.database_flavour import FlavourSetting
 from domain.core.location_settings import LocationSettings
 from domain.core.privacy_settings import PrivacySettings
@@ -56,7 +57,7 @@ def _hash_threads_per_process() -> int:
     return max(1, (os.cpu_count() or 2) // processes)
 
 
-class Settings(LocationSettings, PrivacySettings, BaseSettings):
+class Settings(LocationSettings, PrivacySettings, BreachedPasswordSettings, BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="GATEHOUSE_",
         env_file=(".env", os.environ.get("GATEHOUSE_ENV_FILE", ".env.local")),

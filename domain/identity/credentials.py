@@ -11,6 +11,7 @@ from pymongo.errors import PyMongoError
 
 from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
+from domain.breached.checker import BreachedPasswords
 from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.duplicates import unique_violation_as
@@ -46,6 +47,7 @@ class CredentialsService:
         lockout: AccountLock,
         audit: AuditService,
         users: CachedUsers,
+        breached: BreachedPasswords,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -57,6 +59,7 @@ class CredentialsService:
         self._lockout = lockout
         self._audit = audit
         self._users = users
+        self._breached = breached
 
     async def _check_new_password(self, user: User, new_password: object, field: str) -> str:
         errors = check_password_policy(
@@ -66,6 +69,7 @@ class CredentialsService:
             field=field,
         )
         raise_if(errors)
+        raise_if(await self._breached.new_password_problems(new_password, field))
         assert isinstance(new_password, str)
         size = self._settings.password_history_size
         recent = [user.password_hash, *user.password_history][:size]
@@ -94,6 +98,7 @@ class CredentialsService:
             password_history=history,
             password_changed_at=now,
             failed_login_count=0,
+            password_breached_at=None,
         )
 
     async def change_password(

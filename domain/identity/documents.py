@@ -52,6 +52,9 @@ class User(Document):
     known_countries: list[str] = Field(default_factory=list)
     last_country: str | None = None
     last_country_at: datetime | None = None
+    # When a sign-in found the password on a breached-password list (domain/breached/);
+    # cleared when the password changes or a sign-in finds it no longer listed.
+    password_breached_at: datetime | None = None
     version: int = 1
 
     class Settings:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 
 from domain.core.errors import DomainError
@@ -16,6 +17,7 @@ class IdentityErrorCode(StrEnum):
     ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
     INVALID_TOKEN = "INVALID_TOKEN"
     REAUTHENTICATION_REQUIRED = "REAUTHENTICATION_REQUIRED"
+    PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
 
 
 class InvalidCredentialsError(DomainError):
@@ -65,3 +67,22 @@ class ReauthenticationRequiredError(DomainError):
         self.max_age_seconds = max_age_seconds
         # The proofs this account can give to ``reauthenticate``: "password", "totp", ...
         self.methods = tuple(methods)
+
+
+class PasswordChangeRequiredError(DomainError):
+    """The password was right but is on a breached-password list, and the deployment
+    requires a new one before signing in (``breached_password_sign_in=require``)."""
+
+    code = IdentityErrorCode.PASSWORD_CHANGE_REQUIRED
+    status_code = 403
+    default_message = (
+        "This password appears in a list of passwords exposed in data breaches. Choose a "
+        'new password before signing in again (or use "Forgot password").'
+    )
+
+    def __init__(self, token: str, expires_at: datetime) -> None:
+        super().__init__()
+        # A password-reset token (domain/identity/action_tokens.py): it sets a new
+        # password and nothing else, and dies when the password changes.
+        self.token = token
+        self.expires_at = expires_at

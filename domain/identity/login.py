@@ -27,6 +27,7 @@ from domain.core.errors import FieldError
 from domain.core.settings import Settings
 from domain.identity import repository
 from domain.identity.action_tokens import InvalidActionTokenError
+from domain.identity.breached_sign_in import BreachedSignIn
 from domain.identity.cache import CachedUsers
 from domain.identity.common import fingerprint, raise_if
 from domain.identity.documents import User, UserStatus
@@ -96,6 +97,7 @@ class LoginService:
         trusted: TrustedDevices,
         has_passkey: PasskeyCheck,
         locations: SignInLocations,
+        breached: BreachedSignIn,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -109,12 +111,14 @@ class LoginService:
         self._trusted = trusted
         self._has_passkey = has_passkey
         self._locations = locations
+        self._breached = breached
 
     async def login(
         self, *, email: object, password: object, actor: Actor, device_token: object = None
     ) -> LoginOutcome:
         """Raises: ValidationError, InvalidCredentialsError, EmailNotVerifiedError,
-        AccountDisabledError."""
+        AccountDisabledError, PasswordChangeRequiredError (a breached password, under
+        ``breached_password_sign_in=require``)."""
         normalized, errors = validate_email(email)
         if not isinstance(password, str) or not password:
             errors.append(FieldError("password", "Enter your password.", "REQUIRED"))
@@ -164,6 +168,9 @@ class LoginService:
             raise EmailNotVerifiedError
         if result.new_hash is not None:
             await self._users.update(user, now, password_hash=result.new_hash)
+        # Only now, with the password proved right: nothing about it is looked up for
+        # a wrong password or an unknown address (domain/identity/breached_sign_in.py).
+        await self._breached.password_proved(user, password, actor)
         return await self.second_step(user, actor, first=(PASSWORD,), device_token=device_token)
 
     async def second_step(
@@ -210,7 +217,7 @@ class LoginService:
         device a trusted-device token (returned on the outcome).
 
         Raises: InvalidActionTokenError (expired or used challenge), InvalidMfaCodeError,
-        AccountLockedError, AccountDisabledError.
+        AccountLockedError, AccountDisabledError, PasswordChangeRequiredError.
         """
         user_id = await self._challenges.peek(challenge)
         user = await repository.get(user_id) if user_id else None
@@ -252,6 +259,8 @@ class LoginService:
         backup: bool = False,
         trusted_device: bool = False,
     ) -> LoginOutcome:
+        # A breached password under "require" opens no session, whatever the second step.
+        await self._breached.hold_if_required(user, amr)
         user_agent, ip = actor.user_agent, actor.ip
         now = self._clock.now()
         first_login = user.last_login_at is None

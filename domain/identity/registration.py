@@ -15,6 +15,7 @@ from pymongo.errors import PyMongoError
 
 from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
+from domain.breached.checker import BreachedPasswords
 from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.settings import Settings
@@ -44,6 +45,7 @@ class RegistrationService:
         audit: AuditService,
         users: CachedUsers,
         is_reserved: IsReserved,
+        breached: BreachedPasswords,
     ) -> None:
         self._is_reserved = is_reserved
         self._settings = settings
@@ -54,6 +56,7 @@ class RegistrationService:
         self._quiet = quiet
         self._audit = audit
         self._users = users
+        self._breached = breached
 
     async def register(
         self,
@@ -77,7 +80,12 @@ class RegistrationService:
         context = [v for v in (normalized, first, last) if v]
         if normalized:
             context.append(normalized.split("@", 1)[0])
-        errors += check_password_policy(password, settings=self._settings, user_inputs=context)
+        password_errors = check_password_policy(
+            password, settings=self._settings, user_inputs=context
+        )
+        if not password_errors:
+            password_errors = await self._breached.new_password_problems(password, "password")
+        errors += password_errors
         raise_if(errors)
         assert normalized
         assert first

@@ -40,6 +40,7 @@ from schema.user_errors import (
     NoPendingEnrollment,
     NotFound,
     PasskeyChallengeExpired,
+    PasswordChangeRequired,
     RateLimited,
     ReauthenticationRequired,
     RefreshTokenReused,
@@ -67,7 +68,8 @@ LoginResult = Annotated[
     | EmailNotVerified
     | AccountDisabled
     | AccountLocked
-    | RateLimited,
+    | RateLimited
+    | PasswordChangeRequired,
     strawberry.union("LoginResult"),
 ]
 RefreshResult = Annotated[
@@ -114,7 +116,13 @@ ConfirmEmailChangeResult = Annotated[
 ]
 
 CompleteMfaLoginResult = Annotated[
-    AuthPayload | InvalidMfaCode | InvalidToken | AccountLocked | AccountDisabled | RateLimited,
+    AuthPayload
+    | InvalidMfaCode
+    | InvalidToken
+    | AccountLocked
+    | AccountDisabled
+    | RateLimited
+    | PasswordChangeRequired,
     strawberry.union("CompleteMfaLoginResult"),
 ]
 BeginTotpResult = Annotated[

@@ -58,6 +58,11 @@ class UserType:
     updated_at: datetime
     last_login_at: datetime | None
     password_changed_at: datetime
+    password_breached: bool = strawberry.field(
+        default=False,
+        description="A sign-in found the password on a list of passwords exposed in data "
+        "breaches: change it. Cleared by a new password.",
+    )
 
     two_factor_enabled: bool = strawberry.field(
         resolver=_two_factor_enabled,
@@ -92,6 +97,7 @@ class UserType:
             updated_at=user.updated_at,
             last_login_at=user.last_login_at,
             password_changed_at=user.password_changed_at,
+            password_breached=user.password_breached_at is not None,
         )
 
 
@@ -159,6 +165,12 @@ class AuthPayload:
         "this device and send it as `deviceToken` when signing in, to skip the second factor "
         "until it expires (`myTrustedDevices`). Null otherwise.",
     )
+    password_breached: bool = strawberry.field(
+        default=False,
+        description="The password of this sign-in appears in a list of passwords exposed in "
+        "data breaches: ask the person to change it (`changePassword`). Also on "
+        "`user.passwordBreached` until they do.",
+    )
 
     @classmethod
     def build(
@@ -174,6 +186,7 @@ class AuthPayload:
             session_id=strawberry.ID(tokens.session_id),
             user=UserType.from_document(user),
             device_token=device_token,
+            password_breached=user.password_breached_at is not None,
         )
 
 

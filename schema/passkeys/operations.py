@@ -31,6 +31,7 @@ from schema.user_errors import (
     LastSignInMethod,
     NotFound,
     PasskeyChallengeExpired,
+    PasswordChangeRequired,
     RateLimited,
     ReauthenticationRequired,
     ValidationFailed,
@@ -61,7 +62,8 @@ FinishPasskeyLoginResult = Annotated[
     | AccountLocked
     | AccountDisabled
     | EmailNotVerified
-    | RateLimited,
+    | RateLimited
+    | PasswordChangeRequired,
     strawberry.union("FinishPasskeyLoginResult"),
 ]
 BeginPasskeyReauthenticationResult = Annotated[

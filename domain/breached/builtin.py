@@ -1,0 +1,32 @@
+"""The built-in list: the 30,000 most common passwords that zxcvbn ships.
+
+zxcvbn (MIT licence, already the strength estimator, domain/identity/validation.py)
+carries them as its ``passwords`` frequency list, drawn from leaked password corpora.
+zxcvbn's score already refuses most of them as new passwords; this list also serves
+sign-in (an old password set before the policy, or imported) and deployments that lower
+``password_min_strength``. Compiled at start-up: ~50 ms and ~110 KB at the default rate.
+Exact matches only: zxcvbn keeps them lower-case, so "Password" is not in it.
+"""
+
+from __future__ import annotations
+
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from domain.breached.bloom_list import DEFAULT_FALSE_POSITIVE_RATE, BreachedList, build
+from domain.breached.bloom_list import password_digest as _digest
+
+BUILTIN_SOURCE = "zxcvbn 4.5 passwords list (MIT)"
+
+
+def builtin_passwords() -> list[str]:
+    return list(FREQUENCY_LISTS["passwords"])
+
+
+def builtin_list(false_positive_rate: float = DEFAULT_FALSE_POSITIVE_RATE) -> BreachedList:
+    passwords = builtin_passwords()
+    return build(
+        (_digest(p) for p in passwords),
+        len(passwords),
+        false_positive_rate=false_positive_rate,
+        source=BUILTIN_SOURCE,
+    )
