@@ -16,8 +16,8 @@ false-positive rate it was built for, and never "absent" for one that was.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +32,6 @@ _HEADER = len(MAGIC) + 8 + _CHECKSUM
 # file costs time linear in its size and no more.
 MAX_LINE_BYTES = 1024
 DEFAULT_FALSE_POSITIVE_RATE = 1e-6
-_HIBP_LINE = re.compile(rb"^([0-9A-Fa-f]{40})(?::[0-9]+)?$")
 
 LineFormat = Literal["auto", "sha1", "plain"]
 
@@ -61,12 +60,23 @@ def line_digest(line: bytes, line_format: LineFormat = "auto") -> bytes | None:
     if not line or len(line) > MAX_LINE_BYTES:
         return None
     if line_format != "plain":
-        found = _HIBP_LINE.match(line.strip())
-        if found is not None:
-            return bytes.fromhex(found.group(1).decode("ascii"))
+        digest = _hibp_digest(line.strip())
+        if digest is not None:
+            return digest
         if line_format == "sha1" or line.startswith(b"#"):
             return None
     return hashlib.sha1(line, usedforsecurity=False).digest()
+
+
+def _hibp_digest(line: bytes) -> bytes | None:
+    """The digest of a ``HASH`` or ``HASH:COUNT`` line, else None. Without a regex: this
+    runs once per line of lists of a billion lines (half the build time was the regex)."""
+    if len(line) < 40 or (len(line) > 40 and (line[40:41] != b":" or not line[41:].isdigit())):
+        return None
+    try:
+        return binascii.unhexlify(line[:40])
+    except binascii.Error:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
