@@ -71,6 +71,7 @@
       "AuthPayload",
       "InvalidMfaCode",
       "InvalidToken",
+      "PasswordChangeRequired",
       "RateLimited"
     ],
     "CompleteSocialSignInResult": [
@@ -158,6 +159,7 @@
       "InvalidPasskey",
       "MfaRequired",
       "PasskeyChallengeExpired",
+      "PasswordChangeRequired",
       "RateLimited"
     ],
     "FinishPasskeyRegistrationResult": [
@@ -189,6 +191,7 @@
       "EmailNotVerified",
       "InvalidCredentials",
       "MfaRequired",
+      "PasswordChangeRequired",
       "RateLimited",
       "ValidationFailed"
     ],
@@ -345,6 +348,7 @@
       "NoPendingEnrollment",
       "NotFound",
       "PasskeyChallengeExpired",
+      "PasswordChangeRequired",
       "RateLimited",
       "ReauthenticationRequired",
       "RefreshTokenReused",
