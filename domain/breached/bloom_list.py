@@ -32,6 +32,8 @@ _HEADER = len(MAGIC) + 8 + _CHECKSUM
 # file costs time linear in its size and no more.
 MAX_LINE_BYTES = 1024
 DEFAULT_FALSE_POSITIVE_RATE = 1e-6
+# A rate of 1e-12 needs 40 hashes; no useful filter has more than this.
+MAX_HASHES = 64
 
 LineFormat = Literal["auto", "sha1", "plain"]
 
@@ -134,13 +136,16 @@ def to_bytes(breached: BreachedList) -> bytes:
 
 def from_bytes(data: bytes, source: str = "") -> BreachedList:
     """Raises: BreachedListError for anything that is not a filter this module wrote."""
-    # rbloom's own bytes start with its 8-byte hash count and hold at least one word.
-    if len(data) < _HEADER + 16 or not data.startswith(MAGIC):
+    # rbloom's own bytes: its hash count (8 bytes, little-endian), then the bit array.
+    if len(data) < _HEADER + 9 or not data.startswith(MAGIC):
         raise BreachedListError(f"{source or 'data'} is not a breached-password filter")
     entries = int.from_bytes(data[len(MAGIC) : len(MAGIC) + 8], "big")
     body = memoryview(data)[_HEADER:]
     if hashlib.sha256(body).digest() != data[_HEADER - _CHECKSUM : _HEADER]:
         raise BreachedListError(f"{source or 'data'} is a damaged filter (checksum)")
+    # Each lookup loops once per hash: a count no sizing produces would stall every one.
+    if not 1 <= int.from_bytes(body[:8], "little") <= MAX_HASHES:
+        raise BreachedListError(f"{source or 'data'} has an impossible hash count")
     return BreachedList(Bloom.load_bytes(bytes(body), digest_key), entries, source)
 
 

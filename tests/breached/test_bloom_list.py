@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from domain.breached.bloom_list import (
+    MAGIC,
     BreachedListError,
     build,
     from_bytes,
@@ -69,6 +70,14 @@ def test_a_filter_holds_what_was_added_and_round_trips() -> None:
     assert "nope" not in again
 
 
+@pytest.mark.parametrize("size", [1, 10, 1000])
+def test_filters_of_any_size_round_trip(size: int) -> None:
+    listed = build((password_digest(f"p{i}") for i in range(size)), size)
+    again = from_bytes(to_bytes(listed))
+    assert again.entries == size
+    assert all(f"p{i}" in again for i in range(size))
+
+
 def test_a_saved_filter_answers_the_same_in_another_process(tmp_path: Path) -> None:
     # rbloom's default hash (Python's hash) is salted per process: ours must not be.
     source = tmp_path / "list.txt"
@@ -102,6 +111,17 @@ def test_a_damaged_or_foreign_file_is_refused_not_loaded(tmp_path: Path, damage:
     path.write_bytes(data)
     with pytest.raises(BreachedListError):
         load(path)
+
+
+def test_an_impossible_hash_count_is_refused_even_with_a_good_checksum() -> None:
+    # A lookup loops once per hash: 10**9 of them would stall every sign-in.
+    good = to_bytes(build([password_digest("hunter2")], 1))
+    header = len(MAGIC) + 8
+    body = bytearray(good[header + 32 :])
+    body[:8] = (10**9).to_bytes(8, "little")
+    forged = good[:header] + hashlib.sha256(bytes(body)).digest() + bytes(body)
+    with pytest.raises(BreachedListError, match="hash count"):
+        from_bytes(forged)
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
