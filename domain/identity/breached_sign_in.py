@@ -89,7 +89,7 @@ class BreachedSignIn:
             url=self._frontend_url,
         )
 
-    async def hold_if_required(self, user: User, amr: Sequence[str]) -> None:
+    async def hold_if_required(self, user: User, amr: Sequence[str], actor: Actor) -> None:
         """Before a session opens: under ``require``, a flagged password sign-in ends in
         PasswordChangeRequired instead.
 
@@ -104,5 +104,12 @@ class BreachedSignIn:
             user.id,
             self._ttl,
             fingerprint=fingerprint(user.password_hash),
+        )
+        await self._audit.record(
+            "user.password_change_required",
+            AuditAction.LOGIN,
+            actor=actor.as_user(str(user.id)),
+            target_id=str(user.id),
+            details={"amr": " ".join(amr)},
         )
         raise PasswordChangeRequiredError(token, self._clock.now() + self._ttl)

@@ -260,7 +260,7 @@ class LoginService:
         trusted_device: bool = False,
     ) -> LoginOutcome:
         # A breached password under "require" opens no session, whatever the second step.
-        await self._breached.hold_if_required(user, amr)
+        await self._breached.hold_if_required(user, amr, actor)
         user_agent, ip = actor.user_agent, actor.ip
         now = self._clock.now()
         first_login = user.last_login_at is None

@@ -294,6 +294,10 @@ async def test_require_holds_the_sign_in_until_a_new_password_is_set(
     expires = datetime.fromisoformat(held["expiresAt"])
     assert expires == clock.now() + timedelta(seconds=600)
     assert await Session.find(Session.user_id == user.id).count() == 0
+    held_events = await AuditEvent.find(
+        AuditEvent.event == "user.password_change_required", AuditEvent.target_id == str(user.id)
+    ).to_list()
+    assert len(held_events) == 1
 
     token = held["token"]
     refused = (await call(strict, RESET, {"token": token, "password": LISTED_TOO}))["data"]
