@@ -16,8 +16,6 @@ changed); the passkeys' re-authentication before the re-authentication that asks
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 from beanie import PydanticObjectId
 from redis.asyncio import Redis
@@ -26,8 +24,6 @@ from domain.admin.super_admins import SuperAdminChanges
 from domain.admin.users import AdminUsers
 from domain.analytics.service import AnalyticsService
 from domain.apikeys.service import ApiKey, ApiKeyService
-from domain.audit.service import AuditService
-from domain.breached.checker import BreachedPasswords
 from domain.breached.loading import build_breached_passwords
 from domain.core.actor import Actor
 from domain.core.clock import Clock
@@ -63,10 +59,6 @@ from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import FactorChange, MfaService
 from domain.mfa.trusted_devices import TrustedDevices
 from domain.oauth.assembly import build_oauth
-from domain.oauth.clients import OAuthClients
-from domain.oauth.device_grant import DeviceGrants
-from domain.oauth.logout import EndSession
-from domain.oauth.provider import OAuthProvider
 from domain.passkeys import repository as passkey_store
 from domain.passkeys.challenges import ChallengeStore
 from domain.passkeys.management import PasskeyManagement
@@ -77,8 +69,9 @@ from domain.passkeys.sign_in import PasskeySignIn
 from domain.passwordless.codes import EmailCodes, code_key
 from domain.passwordless.email_sign_in import EmailSignIn
 from domain.persisted_queries.store import PersistedQueryStore
-from domain.privacy.wiring import EnqueueExport, Privacy, PrivacyBase, build_privacy
+from domain.privacy.wiring import EnqueueExport, PrivacyBase, build_privacy
 from domain.ratelimit.policy import RateLimitService
+from domain.registry import Services as Services
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.documents import Session
 from domain.sessions.principal import Authenticator
@@ -95,56 +88,7 @@ from domain.social.tokens import ProviderTokenVault
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
 from domain.webhooks.events import Enqueue as EnqueueDelivery
-from domain.webhooks.wiring import Webhooks, build_audit_and_webhooks
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """What the API (through the GraphQL context) and the workers call."""
-
-    access_tokens: AccessTokenService
-    authenticator: Authenticator
-    admission: RequestAdmission
-    revocations: SessionRevocations
-    session_watch: SessionWatch
-    sessions: SessionService
-    registration: RegistrationService
-    login: LoginService
-    credentials: CredentialsService
-    profile: ProfileService
-    two_factor: TwoFactorService
-    lockout: LockoutService
-    rate_limits: RateLimitService
-    api_keys: ApiKeyService
-    reauthentication: Reauthentication
-    audit: AuditService
-    admin_users: AdminUsers
-    users: CachedUsers
-    analytics: AnalyticsService
-    mfa: MfaService
-    bus: EventBus
-    outbox: Outbox
-    email_delivery: EmailDelivery
-    webhooks: Webhooks
-    persisted_queries: PersistedQueryStore
-    passkey_reauthentication: PasskeyReauthentication
-    trusted_devices: TrustedDevices
-    email_sign_in: EmailSignIn
-    passkey_registration: PasskeyRegistration
-    passkey_sign_in: PasskeySignIn
-    passkeys: PasskeyManagement
-    social_sign_in: SocialSignIn
-    social_links: LinkRequests
-    social_identities: SocialIdentities
-    social_tokens: ProviderTokenVault
-    oauth_clients: OAuthClients
-    oauth: OAuthProvider
-    oauth_logout: EndSession
-    oauth_devices: DeviceGrants
-    impersonation: ImpersonationService
-    privacy: Privacy
-    # Breached passwords (domain/breached/): the lists loaded at start-up, the range API.
-    breached_passwords: BreachedPasswords
+from domain.webhooks.wiring import build_audit_and_webhooks
 
 
 def build_services(
