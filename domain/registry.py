@@ -26,6 +26,7 @@ from domain.mfa.service import MfaService
 from domain.mfa.trusted_devices import TrustedDevices
 from domain.oauth.clients import OAuthClients
 from domain.oauth.device_grant import DeviceGrants
+from domain.oauth.headless import HeadlessChallenges
 from domain.oauth.logout import EndSession
 from domain.oauth.provider import OAuthProvider
 from domain.passkeys.management import PasskeyManagement
@@ -92,6 +93,7 @@ class Services:
     oauth: OAuthProvider
     oauth_logout: EndSession
     oauth_devices: DeviceGrants
+    oauth_headless: HeadlessChallenges
     impersonation: ImpersonationService
     privacy: Privacy
     # Breached passwords (domain/breached/): the lists loaded at start-up, the range API.

@@ -207,6 +207,16 @@ def build_services(
         },
         email_sign_in=settings.email_sign_in_enabled,
     )
+    reauthentication = Reauthentication(
+        settings,
+        clock,
+        hasher,
+        mfa,
+        audit,
+        lockout.record_failed_attempt,
+        access_tokens,
+        passkeys=passkey_reauthentication,
+    )
     # The OpenID provider (domain/oauth/assembly.py).
     oauth = build_oauth(
         settings,
@@ -216,6 +226,7 @@ def build_services(
         users=users,
         revocations=revocations,
         sessions=sessions,
+        reauthentication=reauthentication,
     )
     # Privacy (domain/privacy/): exports, deletion with an undo window, the erasure sweep.
     privacy_base = PrivacyBase.build(settings, clock)
@@ -272,16 +283,7 @@ def build_services(
         api_keys=ApiKeyService(
             clock, audit, on_created=api_key_created, max_rate_limit=settings.api_key_max_rate_limit
         ),
-        reauthentication=Reauthentication(
-            settings,
-            clock,
-            hasher,
-            mfa,
-            audit,
-            lockout.record_failed_attempt,
-            access_tokens,
-            passkeys=passkey_reauthentication,
-        ),
+        reauthentication=reauthentication,
         audit=audit,
         admin_users=admin_users,
         users=users,
@@ -336,6 +338,7 @@ def build_services(
         oauth=oauth.provider,
         oauth_logout=oauth.logout,
         oauth_devices=oauth.devices,
+        oauth_headless=oauth.headless,
         impersonation=ImpersonationService(
             settings, clock, access_tokens, sessions, users, audit, outbox
         ),

@@ -184,6 +184,7 @@ class Settings(LocationSettings, PrivacySettings, BreachedPasswordSettings, Base
     # that sign ID tokens and OAuth access tokens with RS256, which every OpenID provider
     # must offer. The first signs, the rest still verify (rotation as for the JWT keys).
     oidc_signing_keys: SecretStr | None = None
+    oidc_login_ui_url: str | None = None  # headless login UI (domain/oauth/headless.py)
     jwt_issuer: str = "gatehouse"
     jwt_audience: str = "gatehouse-api"
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)

@@ -1,6 +1,6 @@
 """The OpenID provider's parts, built together for the composition root
 (domain/services.py): clients as data (read through their Redis copy), RS256 tokens,
-codes and grants in Redis, RP-initiated logout and the device grant."""
+codes and grants in Redis, RP-initiated logout, the device grant and headless login."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from domain.audit.service import AuditService
 from domain.core.clock import Clock
 from domain.core.settings import Settings
 from domain.identity.cache import CachedUsers
+from domain.identity.reauthentication import Reauthentication
 from domain.oauth.client_cache import CachedClients
 from domain.oauth.clients import OAuthClients
 from domain.oauth.device import VERIFICATION_PATH, DeviceFlow
 from domain.oauth.device_grant import DeviceGrants
+from domain.oauth.headless import HeadlessChallenges
 from domain.oauth.logout import EndSession
 from domain.oauth.provider import OAuthProvider
 from domain.oauth.signing import load_oidc_keys
@@ -31,6 +33,7 @@ class OAuthParts:
     provider: OAuthProvider
     logout: EndSession
     devices: DeviceGrants
+    headless: HeadlessChallenges
 
 
 def build_oauth(
@@ -42,6 +45,7 @@ def build_oauth(
     users: CachedUsers,
     revocations: SessionRevocations,
     sessions: SessionService,
+    reauthentication: Reauthentication,
 ) -> OAuthParts:
     issuer = settings.public_url.rstrip("/")
     clients = OAuthClients(
@@ -60,4 +64,5 @@ def build_oauth(
         devices=DeviceGrants(
             provider, DeviceFlow(redis, settings, clock), issuer + VERIFICATION_PATH
         ),
+        headless=HeadlessChallenges(clock, provider, users, reauthentication, issuer),
     )

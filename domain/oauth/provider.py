@@ -152,7 +152,10 @@ class OAuthProvider(Hooks):
             if "none" in prompts:
                 return self._error(grant, LoginRequiredError())
             challenge = challenge or Challenge(
-                secrets.token_urlsafe(24), list(params), grant.client.client.id
+                secrets.token_urlsafe(24),
+                list(params),
+                grant.client.client.id,
+                created_at=self._now(),
             )
             await self.store.save_challenge(challenge)
             return NeedSignIn(challenge)
@@ -168,8 +171,9 @@ class OAuthProvider(Hooks):
                 if "none" in prompts:
                     return self._error(grant, ConsentRequiredError())
                 challenge = challenge or Challenge(
-                    secrets.token_urlsafe(24), list(params), client.id
+                    secrets.token_urlsafe(24), list(params), client.id, created_at=self._now()
                 )
+                challenge.consent_for = subject.user_id
                 await self.store.save_challenge(challenge)
                 return NeedConsent(challenge, client, scopes)
         response: HttpResponse = await to_thread.run_sync(
@@ -199,17 +203,27 @@ class OAuthProvider(Hooks):
         return outcome_of(self.server.handle_error_response(grant.request, error))
 
     async def signed_in(
-        self, challenge: Challenge, user: User, session_id: str, *, mfa: bool
+        self,
+        challenge: Challenge,
+        user: User,
+        session_id: str,
+        *,
+        mfa: bool,
+        amr: list[str] | None = None,
+        auth_time: int | None = None,
     ) -> str:
-        """The sign-in page proved who this is: a browser session for the provider, and
-        the request marked as signed in by it. Returns the browser session's token."""
-        subject = Subject(str(user.id), session_id, self._now(), ["pwd", "otp"] if mfa else ["pwd"])
+        """The sign-in page (or a headless login UI's session, with its own ``amr`` and
+        ``auth_time``) proved who this is: a browser session for the provider, and the
+        request marked as signed in by it. Returns the browser session's token."""
+        methods = amr if amr is not None else (["pwd", "otp"] if mfa else ["pwd"])
+        when = auth_time if auth_time is not None else self._now()
+        subject = Subject(str(user.id), session_id, when, methods)
         browser = await self.store.open_browser_session(subject)
         challenge.signed_in_session = token_hash(browser)
         await self.store.save_challenge(challenge)
         return browser
 
-    async def deny(self, challenge: Challenge, url: str, subject: Subject) -> str | None:
+    async def deny(self, challenge: Challenge, url: str, subject: Subject | None) -> str | None:
         """The person refused: back to the client with ``access_denied``."""
         await self.store.drop_challenge(challenge.id)
         request = HttpRequest("GET", url, {}, challenge.params)

@@ -101,6 +101,12 @@ class Challenge:
     # Where the sign-in page sends the browser afterwards; the authorization endpoint
     # when None (the device flow's approval page sets its own).
     resume: str | None = None
+    # When the request was first held (unix seconds): a headless login UI's session
+    # must have signed in after it for ``prompt=login`` (domain/oauth/headless.py).
+    created_at: int = 0
+    # The user the consent step is for (set when the consent screen is asked for): only
+    # that user's session may accept or reject it in headless mode.
+    consent_for: str | None = None
 
 
 def _subject(data: dict[str, Any]) -> Subject:
@@ -222,6 +228,35 @@ class OAuthStore:
 
     async def drop_challenge(self, challenge_id: str) -> None:
         await self._redis.delete(self._key("challenge", challenge_id))
+
+    async def claim_challenge_step(self, challenge_id: str, step: str) -> bool:
+        """True for the first caller only (SET NX): a headless accept or reject of one
+        step of a challenge wins once, however many race for it."""
+        claimed = await self._redis.set(
+            self._key("challenge-claim", f"{challenge_id}:{step}"),
+            b"1",
+            nx=True,
+            ex=CHALLENGE_TTL_SECONDS,
+        )
+        return bool(claimed)
+
+    # --- the return trip from a headless login UI (another origin) ---
+    async def save_login_verifier(self, verifier: str, challenge_id: str, browser: str) -> None:
+        await self._redis.set(
+            self._key("login-verifier", token_hash(verifier)),
+            json.dumps([challenge_id, browser]),
+            ex=CHALLENGE_TTL_SECONDS,
+        )
+
+    async def take_login_verifier(self, verifier: str) -> tuple[str, str] | None:
+        """(challenge id, browser session token), once (GETDEL)."""
+        if not verifier or len(verifier) > 100:
+            return None
+        raw = await self._redis.getdel(self._key("login-verifier", token_hash(verifier)))
+        if raw is None:
+            return None
+        challenge_id, browser = json.loads(raw)
+        return str(challenge_id), str(browser)
 
     # --- logout requests waiting for the person's confirmation ---
     async def save_logout(self, request_id: str, request: Any) -> None:

@@ -9,6 +9,7 @@ from strawberry.permission import BasePermission
 
 from domain.identity.permissions import Permission
 from resolvers import oauth
+from schema.oauth.headless import HeadlessMutation, HeadlessQuery
 from schema.oauth.types import (
     OAuthClientCreated,
     OAuthClientSaved,
@@ -40,7 +41,7 @@ _MANAGE: list[type[BasePermission]] = permission_guard(Permission.OAUTH_CLIENTS_
 
 
 @strawberry.type
-class OAuthQuery:
+class OAuthQuery(HeadlessQuery):
     oauth_clients: list[OAuthClientType] = strawberry.field(
         resolver=oauth.oauth_clients,
         permission_classes=_MANAGE,
@@ -49,7 +50,7 @@ class OAuthQuery:
 
 
 @strawberry.type
-class OAuthMutation:
+class OAuthMutation(HeadlessMutation):
     create_oauth_client = strawberry.mutation(
         resolver=oauth.create_oauth_client,
         name="createOAuthClient",

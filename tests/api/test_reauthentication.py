@@ -178,6 +178,8 @@ LASTING_CONTROL: dict[str, tuple[int, str]] = {
     ),
     "requestDataExport": (300, "mutation { requestDataExport { $R } }"),
     "deleteMyAccount": (300, "mutation { deleteMyAccount { $R } }"),
+    "acceptLoginChallenge": (300, 'mutation { acceptLoginChallenge(challenge: "x") { $R } }'),
+    "acceptConsentChallenge": (300, 'mutation { acceptConsentChallenge(challenge: "x") { $R } }'),
 }
 # Refused first for a session without a second factor, whatever its age (the boss below
 # signs in with a password alone): its staleness is tested in tests/api/test_impersonation.py.

@@ -48,6 +48,10 @@ PUBLIC = frozenset(
         "requestSocialLinkEmail",
         "confirmSocialLinkEmail",
         "cancelAccountDeletion",
+        # Headless OIDC login UI: the challenge (192 random bits) is the capability; a
+        # consent step's rejection still needs its person's session (domain/oauth/headless.py).
+        "oauthChallenge",
+        "rejectChallenge",
     }
 )
 

@@ -135,6 +135,10 @@ GUARDS: dict[str, tuple[str, Role | None]] = {
     "mutation.testWebhook": ("webhooks:manage", Role.SUPER_ADMIN),
     "mutation.impersonateUser": ("users:impersonate", Role.SUPER_ADMIN),
     "mutation.endImpersonation": (SIGNED_IN, Role.STUDENT),
+    "query.oauthChallenge": (ANYONE, None),
+    "mutation.acceptLoginChallenge": (SIGNED_IN, Role.STUDENT),
+    "mutation.acceptConsentChallenge": (SIGNED_IN, Role.STUDENT),
+    "mutation.rejectChallenge": (ANYONE, None),
     "subscription.auditEvents": ("audit:read", Role.ADMIN),
     "subscription.sessionRevoked": (SIGNED_IN, Role.STUDENT),
 }

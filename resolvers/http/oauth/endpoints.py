@@ -12,9 +12,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from domain.core.settings import Settings
 from domain.oauth.device import DEVICE_AUTHORIZATION_PATH
 from domain.oauth.documents import GrantType
-from domain.oauth.outcomes import ErrorPage, NeedConsent, NeedSignIn, Redirect
+from domain.oauth.outcomes import AuthorizeOutcome, ErrorPage, NeedConsent, NeedSignIn, Redirect
 from domain.oauth.server import HttpRequest
-from resolvers.http.oauth import cors, pages
+from resolvers.http.oauth import cors, headless, pages
 from resolvers.http.oauth.adapter import oauth_request, state_of, to_response
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
@@ -148,9 +148,26 @@ async def authorize(request: Request) -> Response:
     error), or on to the sign-in or consent page, or an error page when the client or
     its redirect URI cannot be trusted."""
     provider = state_of(request).services.oauth
-    outcome = await provider.authorize(
-        await oauth_request(request), request.cookies.get(pages.COOKIE)
-    )
+    given = await oauth_request(request)
+    browser = request.cookies.get(pages.COOKIE)
+    try:
+        returning = await headless.returning_browser(request, given)
+    except headless.ExpiredReturnError:
+        return pages.error_page(
+            "This sign-in request has expired. Go back to the app and start again."
+        )
+    if returning is not None:
+        given, browser = returning
+    response = await _authorize_response(request, await provider.authorize(given, browser))
+    if returning is not None:
+        pages.set_browser_cookie(request, response, browser or "")
+    return response
+
+
+async def _authorize_response(request: Request, outcome: AuthorizeOutcome) -> Response:
+    headless_ui = headless.to_login_ui(request, outcome)
+    if headless_ui is not None:
+        return headless_ui
     if isinstance(outcome, Redirect):
         return RedirectResponse(outcome.location, status_code=302)
     if isinstance(outcome, NeedSignIn):

@@ -138,22 +138,28 @@ async def login_mfa(request: Request) -> Response:
 async def _signed_in(
     request: Request, challenge: Challenge, outcome: LoginOutcome, *, mfa: bool
 ) -> Response:
-    state = state_of(request)
     assert outcome.tokens is not None
-    browser = await state.services.oauth.signed_in(
+    browser = await state_of(request).services.oauth.signed_in(
         challenge, outcome.user, outcome.tokens.session_id, mfa=mfa
     )
     response = RedirectResponse(_continue(challenge), status_code=303)
+    set_browser_cookie(request, response, browser)
+    return response
+
+
+def set_browser_cookie(request: Request, response: Response, browser: str) -> None:
+    """The provider's browser session (the built-in pages, or the return trip from a
+    headless login UI): HttpOnly, SameSite=Lax, only under /oauth2."""
+    settings = state_of(request).settings
     response.set_cookie(
         COOKIE,
         browser,
-        max_age=state.settings.refresh_token_absolute_seconds,
+        max_age=settings.refresh_token_absolute_seconds,
         path="/oauth2",
         httponly=True,
-        secure=state.settings.public_url.startswith("https://"),
+        secure=settings.public_url.startswith("https://"),
         samesite="lax",
     )
-    return response
 
 
 async def consent(request: Request) -> Response:
