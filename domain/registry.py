@@ -25,6 +25,7 @@ from domain.lockout.service import LockoutService
 from domain.mfa.service import MfaService
 from domain.mfa.trusted_devices import TrustedDevices
 from domain.oauth.clients import OAuthClients
+from domain.oauth.consents import AuthorizedApps
 from domain.oauth.device_grant import DeviceGrants
 from domain.oauth.headless import HeadlessChallenges
 from domain.oauth.logout import EndSession
@@ -94,6 +95,7 @@ class Services:
     oauth_logout: EndSession
     oauth_devices: DeviceGrants
     oauth_headless: HeadlessChallenges
+    oauth_authorized_apps: AuthorizedApps
     impersonation: ImpersonationService
     privacy: Privacy
     # Breached passwords (domain/breached/): the lists loaded at start-up, the range API.

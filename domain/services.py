@@ -339,6 +339,7 @@ def build_services(
         oauth_logout=oauth.logout,
         oauth_devices=oauth.devices,
         oauth_headless=oauth.headless,
+        oauth_authorized_apps=oauth.authorized_apps,
         impersonation=ImpersonationService(
             settings, clock, access_tokens, sessions, users, audit, outbox
         ),

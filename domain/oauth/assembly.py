@@ -1,6 +1,7 @@
 """The OpenID provider's parts, built together for the composition root
 (domain/services.py): clients as data (read through their Redis copy), RS256 tokens,
-codes and grants in Redis, RP-initiated logout, the device grant and headless login."""
+codes and grants in Redis, RP-initiated logout, the device grant, headless login and
+each person's authorized apps."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from domain.identity.cache import CachedUsers
 from domain.identity.reauthentication import Reauthentication
 from domain.oauth.client_cache import CachedClients
 from domain.oauth.clients import OAuthClients
+from domain.oauth.consents import AuthorizedApps
 from domain.oauth.device import VERIFICATION_PATH, DeviceFlow
 from domain.oauth.device_grant import DeviceGrants
+from domain.oauth.grants import GrantLedger
 from domain.oauth.headless import HeadlessChallenges
 from domain.oauth.logout import EndSession
 from domain.oauth.provider import OAuthProvider
@@ -34,6 +37,7 @@ class OAuthParts:
     logout: EndSession
     devices: DeviceGrants
     headless: HeadlessChallenges
+    authorized_apps: AuthorizedApps
 
 
 def build_oauth(
@@ -56,7 +60,8 @@ def build_oauth(
     )
     store = OAuthStore(redis, settings)
     tokens = OAuthTokens(load_oidc_keys(settings), clock, issuer)
-    provider = OAuthProvider(clock, clients, store, tokens, users, revocations)
+    grants = GrantLedger(clock, store, audit)
+    provider = OAuthProvider(clock, clients, store, tokens, users, revocations, grants)
     return OAuthParts(
         clients=clients,
         provider=provider,
@@ -65,4 +70,5 @@ def build_oauth(
             provider, DeviceFlow(redis, settings, clock), issuer + VERIFICATION_PATH
         ),
         headless=HeadlessChallenges(clock, provider, users, reauthentication, issuer),
+        authorized_apps=AuthorizedApps(clients, grants, audit),
     )

@@ -72,6 +72,8 @@ class OAuthConsent(Document):
     class Settings:
         name = "oauth_consents"
         use_state_management = False
+        # myAuthorizedApps (a settings page, not a hot path; FerretDB scans anyway).
+        indexes = [IndexModel([("user_id", ASCENDING)], name="user_id")]
 
     @staticmethod
     def key(user_id: str, client_id: str) -> str:

@@ -120,14 +120,9 @@ class HeadlessChallenges:
             raise InvalidChallengeError
         if not await self._provider.store.claim_challenge_step(challenge.id, "login"):
             raise InvalidChallengeError
-        browser = await self._provider.signed_in(
-            challenge,
-            user,
-            principal.session_id,
-            mfa=principal.mfa,
-            amr=list(session.methods),
-            auth_time=int(utc(session.auth_time).timestamp()),
-        )
+        auth_time = int(utc(session.auth_time).timestamp())
+        subject = Subject(str(user.id), principal.session_id, auth_time, list(session.methods))
+        browser = await self._provider.signed_in_as(challenge, subject)
         verifier = secrets.token_urlsafe(32)
         await self._provider.store.save_login_verifier(verifier, challenge.id, browser)
         return (

@@ -43,6 +43,14 @@ def fields_of(subject: Subject) -> dict[str, Any]:
     return {name: getattr(subject, name) for name in Subject.__dataclass_fields__}
 
 
+def must_sign_in_again(subject: Subject, prompts: set[str], data: dict[str, Any], now: int) -> bool:
+    """``prompt=login``, or a sign-in older than the request's ``max_age``."""
+    if "login" in prompts:
+        return True
+    max_age = str(data.get("max_age", ""))
+    return max_age.isdigit() and now - subject.auth_time > int(max_age)
+
+
 def with_profile(subject: Subject, user: User) -> Subject:
     name = " ".join(part for part in (user.first_name, user.last_name) if part)
     return Subject(

@@ -23,6 +23,7 @@ from domain.oauth.answered import Question, answers
 from domain.oauth.clients import OAuthClients
 from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.oauth.endpoints import TOKEN_QUESTION, Introspection, Revocation, TokenView
+from domain.oauth.grants import GrantLedger
 from domain.oauth.outcomes import (
     AuthorizeOutcome,
     ErrorPage,
@@ -30,6 +31,7 @@ from domain.oauth.outcomes import (
     NeedSignIn,
     Redirect,
     fields_of,
+    must_sign_in_again,
     outcome_of,
     with_profile,
 )
@@ -58,8 +60,10 @@ class OAuthProvider(Hooks):
         tokens: OAuthTokens,
         users: CachedUsers,
         revocations: SessionRevocations,
+        ledger: GrantLedger,
     ) -> None:
         self._clock = clock
+        self.ledger = ledger
         self.clients = clients
         self.store = store
         self.tokens = tokens
@@ -147,16 +151,11 @@ class OAuthProvider(Hooks):
             and challenge.signed_in_session == token_hash(browser_token)
         )
         if subject is None or (
-            not signed_in_here and self._must_sign_in_again(subject, prompts, data)
+            not signed_in_here and must_sign_in_again(subject, prompts, data, self._now())
         ):
             if "none" in prompts:
                 return self._error(grant, LoginRequiredError())
-            challenge = challenge or Challenge(
-                secrets.token_urlsafe(24),
-                list(params),
-                grant.client.client.id,
-                created_at=self._now(),
-            )
+            challenge = challenge or Challenge.new(params, grant.client.client.id, self._now())
             await self.store.save_challenge(challenge)
             return NeedSignIn(challenge)
         client: OAuthClient = grant.client.client
@@ -170,9 +169,7 @@ class OAuthProvider(Hooks):
             if "consent" in prompts or consent is None or not set(scopes) <= set(consent.scopes):
                 if "none" in prompts:
                     return self._error(grant, ConsentRequiredError())
-                challenge = challenge or Challenge(
-                    secrets.token_urlsafe(24), list(params), client.id, created_at=self._now()
-                )
+                challenge = challenge or Challenge.new(params, client.id, self._now())
                 challenge.consent_for = subject.user_id
                 await self.store.save_challenge(challenge)
                 return NeedConsent(challenge, client, scopes)
@@ -189,35 +186,22 @@ class OAuthProvider(Hooks):
         except OAuth2Error as error:
             return self.server.handle_error_response(request, error)
 
-    def _must_sign_in_again(
-        self, subject: Subject, prompts: set[str], data: dict[str, Any]
-    ) -> bool:
-        if "login" in prompts:
-            return True
-        max_age = str(data.get("max_age", ""))
-        return max_age.isdigit() and self._now() - subject.auth_time > int(max_age)
-
     def _error(self, grant: Any, error: OAuth2Error) -> AuthorizeOutcome:
         error.redirect_uri = grant.redirect_uri
         error.state = grant.request.payload.state
         return outcome_of(self.server.handle_error_response(grant.request, error))
 
     async def signed_in(
-        self,
-        challenge: Challenge,
-        user: User,
-        session_id: str,
-        *,
-        mfa: bool,
-        amr: list[str] | None = None,
-        auth_time: int | None = None,
+        self, challenge: Challenge, user: User, session_id: str, *, mfa: bool
     ) -> str:
-        """The sign-in page (or a headless login UI's session, with its own ``amr`` and
-        ``auth_time``) proved who this is: a browser session for the provider, and the
-        request marked as signed in by it. Returns the browser session's token."""
-        methods = amr if amr is not None else (["pwd", "otp"] if mfa else ["pwd"])
-        when = auth_time if auth_time is not None else self._now()
-        subject = Subject(str(user.id), session_id, when, methods)
+        """The sign-in page proved who this is: see ``signed_in_as``."""
+        subject = Subject(str(user.id), session_id, self._now(), ["pwd", "otp"] if mfa else ["pwd"])
+        return await self.signed_in_as(challenge, subject)
+
+    async def signed_in_as(self, challenge: Challenge, subject: Subject) -> str:
+        """A browser session for the provider (the built-in pages, or a headless login
+        UI's session with its own ``amr`` and ``auth_time``), and the request marked as
+        signed in by it. Returns the browser session's token."""
         browser = await self.store.open_browser_session(subject)
         challenge.signed_in_session = token_hash(browser)
         await self.store.save_challenge(challenge)
@@ -272,6 +256,7 @@ class OAuthProvider(Hooks):
         )
         record.grant_id = record.subject.grant_id
         await self.store.save_code(code, record)
+        await self.ledger.issued(record.subject, record.client_id, record.scope)
 
     async def take_code(self, code: str) -> CodeRecord | None:
         # A code whose session ended (logout) is refused as invalid_grant here, before
@@ -307,6 +292,7 @@ class OAuthProvider(Hooks):
 
     async def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         refresh = token.get("refresh_token")
+        await self.ledger.tokens_issued(request, token)
         if not refresh or request.user is None:
             return
         client: OAuthClient = request.client.client

@@ -22,6 +22,7 @@ from domain.core.settings import Settings
 CODE_TTL_SECONDS = 60  # RFC 6749 §4.1.2: short-lived; 10 minutes at most
 USED_MARKER_SECONDS = 3600
 CHALLENGE_TTL_SECONDS = 600
+GRANT_MEMORY_SECONDS = 366 * 24 * 3600  # as long as a grant's revocation marker
 
 
 @dataclass(slots=True)
@@ -108,6 +109,10 @@ class Challenge:
     # that user's session may accept or reject it in headless mode.
     consent_for: str | None = None
 
+    @classmethod
+    def new(cls, params: list[tuple[str, str]], client_id: str, now: int) -> Challenge:
+        return cls(secrets.token_urlsafe(24), list(params), client_id, created_at=now)
+
 
 def _subject(data: dict[str, Any]) -> Subject:
     return Subject(**data)
@@ -188,6 +193,33 @@ class OAuthStore:
         if jti:
             keys.append(self._key("jti-revoked", jti))
         return bool(keys) and bool(await self._redis.exists(*keys))
+
+    # --- each person's grants per client (revoking an authorized app), and their last use ---
+    async def remember_grant(
+        self, user_id: str, client_id: str, grant_id: str, *, used_at: int | None
+    ) -> None:
+        pair = f"{user_id}:{client_id}"
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.sadd(self._key("grants", pair), grant_id)
+        pipe.expire(self._key("grants", pair), GRANT_MEMORY_SECONDS)
+        if used_at is not None:
+            pipe.set(self._key("used", pair), used_at, ex=GRANT_MEMORY_SECONDS)
+        await pipe.execute()
+
+    async def take_grants(self, user_id: str, client_id: str) -> list[str]:
+        """Every grant remembered for the pair, and forgets them (MULTI: one step)."""
+        key = self._key("grants", f"{user_id}:{client_id}")
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.smembers(key)
+        pipe.delete(key)
+        members, _ = await pipe.execute()
+        return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+
+    async def last_used(self, user_id: str, client_ids: list[str]) -> dict[str, int]:
+        if not client_ids:
+            return {}
+        values = await self._redis.mget([self._key("used", f"{user_id}:{c}") for c in client_ids])
+        return {c: int(v) for c, v in zip(client_ids, values, strict=True) if v is not None}
 
     # --- the sign-in page's browser sessions ---
     async def open_browser_session(self, subject: Subject) -> str:

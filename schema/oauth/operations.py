@@ -9,6 +9,7 @@ from strawberry.permission import BasePermission
 
 from domain.identity.permissions import Permission
 from resolvers import oauth
+from schema.oauth.consents import ConsentMutation, ConsentQuery
 from schema.oauth.headless import HeadlessMutation, HeadlessQuery
 from schema.oauth.types import (
     OAuthClientCreated,
@@ -41,7 +42,7 @@ _MANAGE: list[type[BasePermission]] = permission_guard(Permission.OAUTH_CLIENTS_
 
 
 @strawberry.type
-class OAuthQuery(HeadlessQuery):
+class OAuthQuery(HeadlessQuery, ConsentQuery):
     oauth_clients: list[OAuthClientType] = strawberry.field(
         resolver=oauth.oauth_clients,
         permission_classes=_MANAGE,
@@ -50,7 +51,7 @@ class OAuthQuery(HeadlessQuery):
 
 
 @strawberry.type
-class OAuthMutation(HeadlessMutation):
+class OAuthMutation(HeadlessMutation, ConsentMutation):
     create_oauth_client = strawberry.mutation(
         resolver=oauth.create_oauth_client,
         name="createOAuthClient",

@@ -139,6 +139,8 @@ GUARDS: dict[str, tuple[str, Role | None]] = {
     "mutation.acceptLoginChallenge": (SIGNED_IN, Role.STUDENT),
     "mutation.acceptConsentChallenge": (SIGNED_IN, Role.STUDENT),
     "mutation.rejectChallenge": (ANYONE, None),
+    "query.myAuthorizedApps": (SIGNED_IN, Role.STUDENT),
+    "mutation.revokeAuthorizedApp": (SIGNED_IN, Role.STUDENT),
     "subscription.auditEvents": ("audit:read", Role.ADMIN),
     "subscription.sessionRevoked": (SIGNED_IN, Role.STUDENT),
 }
