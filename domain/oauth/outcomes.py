@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from authlib.common.urls import add_params_to_uri  # type: ignore[import-untyped]
+
 from domain.identity.documents import User
 from domain.oauth.documents import OAuthClient
 from domain.oauth.server import HttpResponse
@@ -63,9 +65,12 @@ def with_profile(subject: Subject, user: User) -> Subject:
     )
 
 
-def outcome_of(response: HttpResponse) -> AuthorizeOutcome:
+def outcome_of(response: HttpResponse, issuer: str) -> AuthorizeOutcome:
+    """A redirect back to the client (a code or an error) names the issuer (RFC 9207 §2:
+    ``iss`` in every authorization response), so a client talking to several providers
+    can tell which one answered (mix-up, RFC 9700 §4.4)."""
     if response.status == 302:
         location = dict(response.headers).get("Location", "")
-        return Redirect(location)
+        return Redirect(add_params_to_uri(location, {"iss": issuer}))
     body = response.body if isinstance(response.body, dict) else {}
     return ErrorPage(str(body.get("error_description") or body.get("error") or "Invalid request."))

@@ -141,7 +141,7 @@ class OAuthProvider(Hooks):
         oauth_request = HttpRequest("GET", request.url, request.headers, params)
         found = await to_thread.run_sync(self._consent_grant, oauth_request, subject)
         if isinstance(found, HttpResponse):
-            return outcome_of(found)
+            return outcome_of(found, self.tokens.issuer)
         grant = found
         data = grant.request.payload.data
         prompts = set(str(data.get("prompt", "")).split())
@@ -178,7 +178,7 @@ class OAuthProvider(Hooks):
         )
         if challenge is not None:
             await self.store.drop_challenge(challenge.id)
-        return outcome_of(response)
+        return outcome_of(response, self.tokens.issuer)
 
     def _consent_grant(self, request: HttpRequest, subject: Subject | None) -> Any:
         try:
@@ -189,7 +189,9 @@ class OAuthProvider(Hooks):
     def _error(self, grant: Any, error: OAuth2Error) -> AuthorizeOutcome:
         error.redirect_uri = grant.redirect_uri
         error.state = grant.request.payload.state
-        return outcome_of(self.server.handle_error_response(grant.request, error))
+        return outcome_of(
+            self.server.handle_error_response(grant.request, error), self.tokens.issuer
+        )
 
     async def signed_in(
         self, challenge: Challenge, user: User, session_id: str, *, mfa: bool
@@ -213,7 +215,7 @@ class OAuthProvider(Hooks):
         request = HttpRequest("GET", url, {}, challenge.params)
         found = await to_thread.run_sync(self._consent_grant, request, subject)
         outcome = (
-            outcome_of(found)
+            outcome_of(found, self.tokens.issuer)
             if isinstance(found, HttpResponse)
             else self._error(found, AccessDeniedError())
         )

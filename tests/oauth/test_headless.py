@@ -131,6 +131,7 @@ async def test_reject_and_racing_accepts(op: LocalProvider) -> None:
         assert rejected["redirectTo"].startswith(RP + "?")
         assert query["error"] == ["access_denied"]
         assert query["state"] == ["st-1"]
+        assert query["iss"] == [BASE]  # RFC 9207, on errors too
         token = await _token(op, "hl.ada@example.com")
         assert (await answer(ui, ACCEPT_LOGIN, challenge, token))["__typename"] == "InvalidToken"
 

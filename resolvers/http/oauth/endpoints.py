@@ -82,7 +82,7 @@ def discovery_document(settings: Settings) -> dict[str, Any]:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         # RFC 9207: the issuer in the authorization response, against mix-up.
-        "authorization_response_iss_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,
     }
 
 
