@@ -34,6 +34,7 @@ def _spec(given: OAuthClientInput) -> ClientSpec:
         audience=given.audience,
         access_token_ttl_seconds=given.access_token_ttl_seconds,
         refresh_token_ttl_seconds=given.refresh_token_ttl_seconds,
+        id_token_signed_response_alg=given.id_token_signed_response_alg,
     )
 
 

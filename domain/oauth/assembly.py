@@ -52,14 +52,16 @@ def build_oauth(
     reauthentication: Reauthentication,
 ) -> OAuthParts:
     issuer = settings.public_url.rstrip("/")
+    keys = load_oidc_keys(settings)
     clients = OAuthClients(
         clock,
         audit,
         max_access_ttl=settings.access_token_ttl_seconds,
         cache=CachedClients(redis, settings),
+        id_token_algorithms=tuple(keys.algorithms),
     )
     store = OAuthStore(redis, settings)
-    tokens = OAuthTokens(load_oidc_keys(settings), clock, issuer)
+    tokens = OAuthTokens(keys, clock, issuer)
     grants = GrantLedger(clock, store, audit)
     provider = OAuthProvider(clock, clients, store, tokens, users, revocations, grants)
     return OAuthParts(

@@ -45,6 +45,7 @@ class ClientSpec:
     audience: str | None = None
     access_token_ttl_seconds: int | None = None
     refresh_token_ttl_seconds: int | None = None
+    id_token_signed_response_alg: str | None = None
 
 
 def redirect_uri_problem(uri: str) -> str | None:
@@ -93,7 +94,10 @@ class OAuthClients:
         *,
         max_access_ttl: int,
         cache: CachedClients | None = None,
+        id_token_algorithms: tuple[str, ...] = ("RS256",),
     ) -> None:
+        # The ID-token algorithms this deployment has keys for (domain/oauth/signing.py).
+        self._id_token_algorithms = id_token_algorithms
         self._clock = clock
         self._audit = audit
         self._cache = cache
@@ -245,6 +249,16 @@ class OAuthClients:
                     )
                 )
             client.access_token_ttl_seconds = spec.access_token_ttl_seconds
+        alg = spec.id_token_signed_response_alg
+        if alg is not None:
+            if alg not in self._id_token_algorithms:
+                listed = ", ".join(self._id_token_algorithms)
+                errors.append(
+                    FieldError(
+                        "idTokenSignedResponseAlg", f"This server signs with {listed}.", "INVALID"
+                    )
+                )
+            client.id_token_signed_response_alg = alg
         if spec.refresh_token_ttl_seconds is not None:
             if not 300 <= spec.refresh_token_ttl_seconds <= MAX_REFRESH_TTL_SECONDS:
                 errors.append(
@@ -276,6 +290,7 @@ class OAuthClients:
                 "scopes": ",".join(client.scopes),
                 "redirect_uris": ",".join(client.redirect_uris),
                 "first_party": client.first_party,
+                "id_token_alg": client.id_token_signed_response_alg,
                 "disabled": client.disabled_at is not None,
             },
         )

@@ -44,6 +44,8 @@ class OAuthClient(Document):
     audience: str | None = None
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    # OIDC Dynamic Registration's ``id_token_signed_response_alg``: RS256, ES256 or EdDSA.
+    id_token_signed_response_alg: str = "RS256"
     created_at: datetime
     updated_at: datetime
     secret_rotated_at: datetime | None = None

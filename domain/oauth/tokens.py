@@ -1,4 +1,5 @@
-"""OAuth access tokens (RFC 9068 JWTs) and OpenID Connect ID tokens, signed RS256.
+"""OAuth access tokens (RFC 9068 JWTs, RS256) and OpenID Connect ID tokens (RS256, or the
+client's ES256 or EdDSA).
 
 Time comes from the injected clock. An access token names its resource (``aud``), its
 ``scope`` and ``client_id``; for a person it also carries the Gatehouse session
@@ -7,17 +8,16 @@ Time comes from the injected clock. An access token names its resource (``aud``)
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from authlib.oidc.core.util import create_half_hash  # type: ignore[import-untyped]
 
 from domain.core.clock import Clock
 from domain.oauth.documents import OAuthClient
-from domain.oauth.signing import OidcKeys
+from domain.oauth.signing import RS256, OidcKeys
 from domain.oauth.store import Subject
 
 ACCESS_TYP = "at+jwt"
@@ -34,10 +34,12 @@ class AccessToken:
     claims: dict[str, Any]
 
 
-def at_hash(access_token: str) -> str:
-    """OIDC Core §3.1.3.6: the left half of the SHA-256 of the token, base64url."""
-    digest = hashlib.sha256(access_token.encode()).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+def at_hash(access_token: str, algorithm: str = RS256) -> str:
+    """OIDC Core §3.1.3.6: the left half of the token's hash under the ID token's
+    algorithm (SHA-256 for RS256 and ES256, SHA-512 for EdDSA), base64url; authlib's,
+    which relying parties on authlib check it with."""
+    half: bytes = create_half_hash(access_token, algorithm)
+    return half.decode()
 
 
 class OAuthTokens:
@@ -49,10 +51,13 @@ class OAuthTokens:
     def _now(self) -> int:
         return int(self._clock.now().timestamp())
 
-    def _sign(self, payload: dict[str, Any], typ: str) -> str:
-        key = self.keys.active
+    def _sign(self, payload: dict[str, Any], typ: str, algorithm: str = RS256) -> str:
+        key = self.keys.signer(algorithm) or self.keys.active
+        algorithm = algorithm if key is not self.keys.active else RS256
+        private = key.private_key
+        assert private is not None  # signers are loaded from private keys only
         return _JWT.encode(
-            payload, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": typ}
+            payload, private, algorithm=algorithm, headers={"kid": key.kid, "typ": typ}
         )
 
     def access_token(self, client: OAuthClient, subject: Subject | None, scope: str) -> AccessToken:
@@ -94,11 +99,12 @@ class OAuthTokens:
             "sid": subject.sid,
             **user_claims(subject, scope),
         }
+        algorithm = client.id_token_signed_response_alg
         if nonce:
             claims["nonce"] = nonce
         if access_token:
-            claims["at_hash"] = at_hash(access_token)
-        return self._sign(claims, "JWT")
+            claims["at_hash"] = at_hash(access_token, algorithm)
+        return self._sign(claims, "JWT", algorithm)
 
     def verify_access(self, token: str) -> dict[str, Any] | None:
         """The claims of a well-signed, unexpired access token of ours, else None.
@@ -136,12 +142,12 @@ class OAuthTokens:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             return None
-        key = self.keys.by_kid(str(header.get("kid", "")))
-        if key is None or header.get("alg") != "RS256" or header.get("typ") != "JWT":
+        found = self.keys.verifier(str(header.get("kid", "")))
+        if found is None or header.get("alg") != found[0] or header.get("typ") != "JWT":
             return None
         try:
             claims: dict[str, Any] = _JWT.decode(
-                token, key.public_key, algorithms=["RS256"], issuer=self.issuer
+                token, found[1], algorithms=[found[0]], issuer=self.issuer
             )
         except jwt.PyJWTError:
             return None

@@ -37,6 +37,9 @@ class OAuthClientType:
     audience: str | None = strawberry.field(description="`aud` of its access tokens.")
     access_token_ttl_seconds: int
     refresh_token_ttl_seconds: int
+    id_token_signed_response_alg: str = strawberry.field(
+        description="How its ID tokens are signed: `RS256` (the default), `ES256` or `EdDSA`."
+    )
     created_at: datetime
     secret_rotated_at: datetime | None
     disabled_at: datetime | None
@@ -55,6 +58,7 @@ class OAuthClientType:
             audience=client.audience,
             access_token_ttl_seconds=client.access_token_ttl_seconds,
             refresh_token_ttl_seconds=client.refresh_token_ttl_seconds,
+            id_token_signed_response_alg=client.id_token_signed_response_alg,
             created_at=client.created_at,
             secret_rotated_at=client.secret_rotated_at,
             disabled_at=client.disabled_at,
@@ -72,6 +76,11 @@ class OAuthClientInput:
     audience: str | None = None
     access_token_ttl_seconds: int | None = None
     refresh_token_ttl_seconds: int | None = None
+    id_token_signed_response_alg: str | None = strawberry.field(
+        default=None,
+        description="`RS256`, `ES256` or `EdDSA` (those this server has keys for; "
+        "discovery's `id_token_signing_alg_values_supported`).",
+    )
 
 
 @strawberry.type

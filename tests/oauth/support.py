@@ -11,6 +11,7 @@ from tests.api.identity_ops import call
 CLIENT_FIELDS = """
   id name clientType redirectUris grantTypes scopes firstParty audience
   accessTokenTtlSeconds refreshTokenTtlSeconds disabledAt secretRotatedAt
+  idTokenSignedResponseAlg
 """
 ERRORS = """
   ... on ValidationFailed { fieldErrors { field code } }

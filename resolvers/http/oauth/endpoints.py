@@ -28,7 +28,7 @@ END_SESSION_PATH = "/oauth2/logout"
 DEVICE_PATH = DEVICE_AUTHORIZATION_PATH
 
 
-def discovery_document(settings: Settings) -> dict[str, Any]:
+def discovery_document(settings: Settings, id_token_algorithms: list[str]) -> dict[str, Any]:
     base = settings.public_url.rstrip("/")
     return {
         "issuer": base,
@@ -44,7 +44,7 @@ def discovery_document(settings: Settings) -> dict[str, Any]:
         "response_modes_supported": ["query"],
         "grant_types_supported": [grant.value for grant in GrantType],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": id_token_algorithms,
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": [
             "sub",
@@ -87,8 +87,9 @@ def discovery_document(settings: Settings) -> dict[str, Any]:
 
 
 async def discovery(request: Request) -> Response:
+    state = state_of(request)
     return JSONResponse(
-        discovery_document(state_of(request).settings),
+        discovery_document(state.settings, state.services.oauth.tokens.keys.algorithms),
         headers={"Cache-Control": "public, max-age=300"},
     )
 
