@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
+from domain.analytics.clients import ClientSignIns
 from domain.mfa.repository import users_with_two_factor
 from domain.passwordless.methods import Credentials, credentials_of
 
@@ -30,3 +31,6 @@ class Loaders:
     two_factor_enabled: DataLoader[str, bool] = field(default_factory=_two_factor_loader)
     # What each account signs in with (User.signInMethods).
     credentials: DataLoader[str, Credentials] = field(default_factory=_credentials_loader)
+    # OAuthClient.signInCount, one loader per window in days (made by its resolver,
+    # schema/oauth/sign_ins.py): every client of a list counted in one aggregation.
+    client_sign_ins: dict[int, DataLoader[str, ClientSignIns]] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from loguru import logger
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from domain.analytics.clients import ClientSignIns, count_client_sign_ins
 from domain.audit.documents import AuditEvent
 from domain.core.clock import Clock
 from domain.core.settings import Settings
@@ -146,6 +147,12 @@ class AnalyticsService:
                 totals[name.decode() if isinstance(name, bytes) else str(name)] += float(score)
         ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
         return [OperationCount(name=name, count=int(count)) for name, count in ranked]
+
+    async def client_sign_ins(self, client_ids: list[str], days: int) -> dict[str, ClientSignIns]:
+        """Per OpenID client: grants issued and exchanged in the last ``days`` days (today
+        included), from the audit trail (domain/analytics/clients.py)."""
+        since = self._clock.now().date() - timedelta(days=days - 1)
+        return await count_client_sign_ins(client_ids, since, days)
 
     async def daily_auth_stats(self, since: date, until: date) -> list[DailyAuthStats]:
         """Per day in [since, until]: logins, failed logins, sign-ups (zeros included)."""

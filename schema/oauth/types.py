@@ -7,7 +7,11 @@ from enum import Enum
 
 import strawberry
 
+from domain.identity.permissions import Permission
 from domain.oauth.documents import ClientType, GrantType, OAuthClient
+from schema.context import Info
+from schema.oauth.sign_ins import OAuthClientSignIns, sign_ins
+from schema.permissions import permission_guard
 
 
 @strawberry.enum(name="OAuthClientType")
@@ -22,6 +26,10 @@ class OAuthGrantTypeEnum(Enum):
     REFRESH_TOKEN = GrantType.REFRESH_TOKEN.value
     CLIENT_CREDENTIALS = GrantType.CLIENT_CREDENTIALS.value
     DEVICE_CODE = GrantType.DEVICE_CODE.value
+
+
+async def _sign_in_count(root: OAuthClientType, info: Info, days: int = 30) -> OAuthClientSignIns:
+    return await sign_ins(info, str(root.id), days)
 
 
 @strawberry.type(name="OAuthClient", description="An app that signs people in with Gatehouse.")
@@ -43,6 +51,12 @@ class OAuthClientType:
     created_at: datetime
     secret_rotated_at: datetime | None
     disabled_at: datetime | None
+
+    sign_in_count: OAuthClientSignIns = strawberry.field(
+        resolver=_sign_in_count,
+        description="Its sign-ins over the last `days` days (1 to 400; today included).",
+        permission_classes=permission_guard(Permission.ANALYTICS_READ),
+    )
 
     @classmethod
     def from_document(cls, client: OAuthClient) -> OAuthClientType:

@@ -127,3 +127,31 @@ async def test_revoking_an_authorized_app_ends_its_tokens(op: LocalProvider) -> 
     exchanged = await AuditEvent.find({"event": "oauth.grant_exchanged"}).to_list()
     assert {e.details["client_id"] for e in issued + exchanged} == {notes_id}
     assert len(exchanged) == 2
+
+
+SIGN_INS = """
+query($days: Int!) { oauthClients { name signInCount(days: $days) { days issued exchanged } } }"""
+
+
+async def test_sign_ins_are_counted_per_client(op: LocalProvider) -> None:
+    """After the test above: two codes issued to Notes and both exchanged; none for the
+    service client. A window that ends before them counts nothing."""
+
+    async def counts(days: int) -> dict[str, dict[str, int]]:
+        async with op.http() as http:
+            admin = (await login(http, "op.admin@example.com"))["accessToken"]
+            body = await call(http, SIGN_INS, {"days": days}, token=admin)
+        assert "errors" not in body, body
+        return {c["name"]: c["signInCount"] for c in body["data"]["oauthClients"]}
+
+    assert await counts(7) == {
+        "Notes": {"days": 7, "issued": 2, "exchanged": 2},
+        "reports": {"days": 7, "issued": 0, "exchanged": 0},
+    }
+    assert (await counts(0))["Notes"]["days"] == 1  # the window is 1 to 400 days
+    op.clock.advance(timedelta(days=3))
+    assert (await counts(1))["Notes"] == {"days": 1, "issued": 0, "exchanged": 0}
+    async with op.http() as http:
+        ada = (await login(http, "apps.ada@example.com"))["accessToken"]
+        refused = await call(http, SIGN_INS, {"days": 7}, token=ada)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
