@@ -42,7 +42,7 @@ from tests.security.operations import OPERATIONS, _graphql_field
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 
-EXAMPLES = 120
+EXAMPLES = 200
 # Ending the caller's own sessions is the point of these; they take no hostile text.
 SKIPPED = {"logout", "logoutAll"}
 MUTATIONS = [
