@@ -114,6 +114,7 @@ LIST_SIZES: Mapping[str, ListSize] = {
     "Query.apiKeys": ListSize(maximum=50),
     # domain/oauth/clients.py MAX_LISTED.
     "Query.oauthClients": ListSize(maximum=100),
+    "Query.myAuthorizedApps": ListSize(maximum=200),  # domain/oauth/consents.py MAX_LISTED
     "Query.webhookEndpoints": ListSize(maximum=20),
     "AdminUserDetail.sessions": ListSize(maximum=20),
     "AdminUserDetail.recentEvents": ListSize(maximum=20),

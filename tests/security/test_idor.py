@@ -48,6 +48,9 @@ ADDRESSING_AN_OBJECT = {
     "removePasskey",
     "revokeTrustedDevice",
     "unlinkSocialIdentity",
+    # The caller's own consent for that client; another person's call is NotFound and
+    # changes nothing: tests/oauth/test_authorized_apps.py.
+    "revokeAuthorizedApp",
 }
 UNLINK = """
 mutation Unlink($id: ID!) {
