@@ -6,6 +6,17 @@
       }
       const result: PossibleTypesResultData = {
   "possibleTypes": {
+    "AcceptConsentChallengeResult": [
+      "Forbidden",
+      "InvalidToken",
+      "OAuthChallengeAnswered",
+      "ReauthenticationRequired"
+    ],
+    "AcceptLoginChallengeResult": [
+      "InvalidToken",
+      "OAuthChallengeAnswered",
+      "ReauthenticationRequired"
+    ],
     "AdminUserResult": [
       "AdminUserDetail",
       "NotFound"
@@ -195,6 +206,10 @@
       "RateLimited",
       "ValidationFailed"
     ],
+    "OAuthChallengeResult": [
+      "InvalidToken",
+      "OAuthChallenge"
+    ],
     "ReauthenticateResult": [
       "AccountLocked",
       "InvalidCredentials",
@@ -227,6 +242,11 @@
       "RateLimited",
       "RegistrationAccepted",
       "ValidationFailed"
+    ],
+    "RejectChallengeResult": [
+      "Forbidden",
+      "InvalidToken",
+      "OAuthChallengeAnswered"
     ],
     "RemovePasskeyResult": [
       "LastSignInMethod",
@@ -287,6 +307,10 @@
     ],
     "RevokeApiKeyResult": [
       "ApiKeyRevoked",
+      "NotFound"
+    ],
+    "RevokeAuthorizedAppResult": [
+      "AuthorizedAppRevoked",
       "NotFound"
     ],
     "RevokeSessionResult": [

@@ -28,12 +28,18 @@ export type AuditEventFilter = {
   until?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+export type OAuthChallengeStage =
+  | 'CONSENT'
+  | 'LOGIN';
+
 /** A client's settings; on update, a missing field is left as it is. */
 export type OAuthClientInput = {
   accessTokenTtlSeconds?: InputMaybe<Scalars['Int']['input']>;
   audience?: InputMaybe<Scalars['String']['input']>;
   firstParty?: InputMaybe<Scalars['Boolean']['input']>;
   grantTypes?: InputMaybe<Array<OAuthGrantType>>;
+  /** `RS256`, `ES256` or `EdDSA` (those this server has keys for; discovery's `id_token_signing_alg_values_supported`). */
+  idTokenSignedResponseAlg?: InputMaybe<Scalars['String']['input']>;
   name?: InputMaybe<Scalars['String']['input']>;
   postLogoutRedirectUris?: InputMaybe<Array<Scalars['String']['input']>>;
   redirectUris?: InputMaybe<Array<Scalars['String']['input']>>;
