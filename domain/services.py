@@ -275,6 +275,7 @@ def build_services(
             audit,
             users,
             breached,
+            is_reserved,
         ),
         profile=ProfileService(clock, audit, users),
         two_factor=TwoFactorService(hasher, lockout, audit, mfa),
@@ -329,7 +330,13 @@ def build_services(
         ),
         passkeys=PasskeyManagement(audit, outbox, trusted, ways_in),
         social_sign_in=SocialSignIn(
-            clock, social, social_links, login=login, audit=audit, tokens=social_tokens
+            clock,
+            social,
+            social_links,
+            login=login,
+            audit=audit,
+            tokens=social_tokens,
+            is_reserved=is_reserved,
         ),
         social_links=social_links,
         social_identities=SocialIdentities(clock, social, audit, outbox, social_tokens, ways_in),

@@ -30,6 +30,7 @@ from domain.identity.errors import (
 from domain.identity.passwords import PasswordHasher
 from domain.identity.ports import AccountLock
 from domain.identity.quiet_mail import QuietMail
+from domain.identity.registration import IsReserved
 from domain.identity.validation import check_password_policy, validate_email
 from domain.sessions.service import SessionService
 
@@ -48,7 +49,9 @@ class CredentialsService:
         audit: AuditService,
         users: CachedUsers,
         breached: BreachedPasswords,
+        is_reserved: IsReserved,
     ) -> None:
+        self._is_reserved = is_reserved
         self._settings = settings
         self._clock = clock
         self._hasher = hasher
@@ -60,6 +63,13 @@ class CredentialsService:
         self._audit = audit
         self._users = users
         self._breached = breached
+
+    async def _taken(self, normalized_email: str) -> bool:
+        """Held by an account, or reserved after an erasure (domain/privacy/tombstones.py):
+        an erased person's address is not taken over by another account meanwhile."""
+        if await repository.find_by_email(normalized_email) is not None:
+            return True
+        return await self._is_reserved(normalized_email)
 
     async def _check_new_password(self, user: User, new_password: object, field: str) -> str:
         errors = check_password_policy(
@@ -226,7 +236,7 @@ class CredentialsService:
             raise ValidationError(
                 [FieldError("newEmail", "This is already your email address.", "UNCHANGED")]
             )
-        if await repository.find_by_email(normalized) is not None:
+        if await self._taken(normalized):
             raise EmailTakenError
         ttl = timedelta(seconds=self._settings.email_change_ttl_seconds)
         raw = await self._tokens.issue(
@@ -272,7 +282,7 @@ class CredentialsService:
                 raise InvalidActionTokenError
             # The common case gets a clear answer before any write; the unique index
             # decides a race, through the one mapping of its violation (core/duplicates).
-            if await repository.find_by_email(record.new_email) is not None:
+            if await self._taken(record.new_email):
                 raise EmailTakenError
             old_email = user.email
             now = self._clock.now()

@@ -28,6 +28,7 @@ class SocialFailure(StrEnum):
     EMAIL_MISSING = "email_missing"
     EMAIL_NOT_VERIFIED = "email_not_verified"
     DOMAIN_NOT_ALLOWED = "domain_not_allowed"
+    EMAIL_RESERVED = "email_reserved"
 
 
 _MESSAGES: dict[SocialFailure, str] = {
@@ -41,6 +42,11 @@ _MESSAGES: dict[SocialFailure, str] = {
     SocialFailure.EMAIL_MISSING: "The provider did not share an email address.",
     SocialFailure.EMAIL_NOT_VERIFIED: "The provider has not verified this email address.",
     SocialFailure.DOMAIN_NOT_ALLOWED: "Accounts at this email domain cannot sign in here.",
+    # Told only to whoever the provider vouches holds the address.
+    SocialFailure.EMAIL_RESERVED: (
+        "An account with this email address was deleted recently; the address cannot be "
+        "used for a new account yet."
+    ),
 }
 
 

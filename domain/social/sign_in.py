@@ -29,6 +29,7 @@ from domain.identity import repository as users
 from domain.identity.documents import User, UserStatus
 from domain.identity.errors import AccountDisabledError, AccountLockedError
 from domain.identity.login import LoginOutcome, LoginService
+from domain.identity.registration import IsReserved
 from domain.social import repository
 from domain.social.accounts import create_social_user
 from domain.social.documents import SealedProviderTokens, SocialIdentity
@@ -72,7 +73,9 @@ class SocialSignIn:
         login: LoginService,
         audit: AuditService,
         tokens: ProviderTokenVault,
+        is_reserved: IsReserved,
     ) -> None:
+        self._is_reserved = is_reserved
         self._clock = clock
         self._gateway = gateway
         self._links = links
@@ -121,6 +124,10 @@ class SocialSignIn:
         existing = await users.find_by_email(identity.email or "")
         if existing is not None and existing.status is not UserStatus.DELETED:
             return await self._link_required(existing, identity, sealed, actor)
+        if await self._is_reserved(identity.email or ""):
+            # An erased account's address (domain/privacy/tombstones.py): no new account
+            # takes it silently during the grace period.
+            raise SocialSignInFailedError(SocialFailure.EMAIL_RESERVED)
         user = await create_social_user(self._clock, identity)
         if user is None:  # the address was taken a moment ago: the same rule as above
             existing = await users.find_by_email(identity.email or "")

@@ -20,6 +20,7 @@ from tests.api.identity_ops import (
     LOGIN,
     ME,
     PASSWORD,
+    REQUEST_EMAIL_CHANGE,
     call,
     error_code,
     login,
@@ -186,6 +187,13 @@ async def test_the_address_stays_reserved_through_erasure_and_the_grace_after(
     # After erasure the tombstone answers as a taken address would, and no account appears.
     assert (await register(client, email))["__typename"] == "RegistrationAccepted"
     assert await user_repository.find_by_email(email) is None
+    # Nor does another account take the address by changing its own to it.
+    other = await verified_user(client, mail_inbox, unique_email("deletion.other"))
+    other_token = (await login(client, other))["accessToken"]
+    moved = await call(
+        client, REQUEST_EMAIL_CHANGE, {"email": email, "password": PASSWORD}, token=other_token
+    )
+    assert moved["data"]["requestEmailChange"]["__typename"] == "EmailTaken", moved
     confirmations = len([m for m in mail_inbox.all(email) if "Confirm" in m.subject])
     # Once the tombstone expires the address is free again.
     clock.advance(timedelta(days=GRACE_DAYS, seconds=1))

@@ -9,6 +9,7 @@ silently; the state is single use; the callback's error is a typed failure.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -237,3 +238,16 @@ async def test_there_is_no_implicit_flow(client: httpx.AsyncClient) -> None:
     arguments = {a["name"] for a in fields["completeSocialSignIn"]["args"]}
     # ``deviceToken`` is Gatehouse's own trusted-device token, not the provider's.
     assert arguments == {"provider", "code", "state", "error", "deviceToken"}
+
+
+async def test_an_erased_accounts_address_makes_no_new_account(
+    client: httpx.AsyncClient, provider: Any, manager: LifespanManager
+) -> None:
+    """During the grace after an erasure the address is reserved (a keyed-hash tombstone,
+    domain/privacy/tombstones.py): the provider vouches for the person, so they are told."""
+    email = unique_email("erased")
+    until = manager.state.clock.now() + timedelta(days=14)
+    await manager.state.services.privacy.tombstones.lay(email, until)
+    failed = await social_sign_in(client, provider, provider_user(provider, email))
+    assert failed["reason"] == "EMAIL_RESERVED", failed
+    assert await User.find_one({"email": email}) is None
