@@ -33,6 +33,7 @@ from domain.identity import email_lookup
 from domain.identity.passwords import create_password_hasher
 from domain.mfa.rekey import rekey_totp_credentials
 from domain.services import build_services
+from domain.social.page_callback import CALLBACK_PATH as SOCIAL_CALLBACK_PATH
 from domain.social.prove import provider_http_client
 from resolvers.http import health, privacy_export
 from resolvers.http.client_ip import parse_networks
@@ -49,6 +50,7 @@ from resolvers.http.oauth import device as oauth_device
 from resolvers.http.oauth import endpoints as oauth
 from resolvers.http.oauth import logout as oauth_logout
 from resolvers.http.oauth import pages as oauth_pages
+from resolvers.http.oauth import social_pages as oauth_social
 from resolvers.http.openapi import openapi
 from resolvers.http.slow_clients import HeaderDeadlineProtocol
 from resolvers.http.state import AppState
@@ -173,6 +175,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route(oauth_pages.LOGIN_PATH, oauth_pages.login, methods=["GET", "POST"]),
         Route(oauth_pages.MFA_PATH, oauth_pages.login_mfa, methods=["POST"]),
         Route(oauth_pages.CONSENT_PATH, oauth_pages.consent, methods=["GET", "POST"]),
+        # The sign-in page's social buttons: {provider} is a configured provider's name.
+        Route(oauth_pages.SOCIAL_PATH, oauth_social.begin, methods=["POST"]),
+        Route(SOCIAL_CALLBACK_PATH, oauth_social.callback, methods=["GET", "POST"]),
         Route(oauth_logout.LOGOUT_PATH, oauth_logout.end_session, methods=["GET", "POST"]),
         Route(oauth_logout.CONFIRM_PATH, oauth_logout.confirm, methods=["POST"]),
         Route(oauth.DEVICE_PATH, oauth.device_authorization, methods=["POST"]),

@@ -59,6 +59,8 @@ from domain.mfa.challenges import MfaChallenges
 from domain.mfa.service import FactorChange, MfaService
 from domain.mfa.trusted_devices import TrustedDevices
 from domain.oauth.assembly import build_oauth
+from domain.oauth.page_bindings import PageBindings
+from domain.oauth.page_social import SocialPageSignIns
 from domain.passkeys import repository as passkey_store
 from domain.passkeys.challenges import ChallengeStore
 from domain.passkeys.management import PasskeyManagement
@@ -231,6 +233,27 @@ def build_services(
     # Privacy (domain/privacy/): exports, deletion with an undo window, the erasure sweep.
     privacy_base = PrivacyBase.build(settings, clock)
     erasure_schedule, is_reserved = privacy_base.schedule, privacy_base.tombstones.is_reserved
+    page_bindings = PageBindings(settings, redis)
+    passkey_sign_in = PasskeySignIn(
+        settings,
+        clock,
+        relying_party,
+        passkey_challenges,
+        login=login,
+        mfa_challenges=mfa_challenges,
+        lockout=lockout,
+        audit=audit,
+        outbox=outbox,
+    )
+    social_sign_in = SocialSignIn(
+        clock,
+        social,
+        social_links,
+        login=login,
+        audit=audit,
+        tokens=social_tokens,
+        is_reserved=is_reserved,
+    )
     super_admin_changes = SuperAdminChanges(redis, settings.redis_key_prefix)
     admin_users = AdminUsers(
         clock,
@@ -317,27 +340,9 @@ def build_services(
         passkey_registration=PasskeyRegistration(
             clock, relying_party, passkey_challenges, audit, outbox
         ),
-        passkey_sign_in=PasskeySignIn(
-            settings,
-            clock,
-            relying_party,
-            passkey_challenges,
-            login=login,
-            mfa_challenges=mfa_challenges,
-            lockout=lockout,
-            audit=audit,
-            outbox=outbox,
-        ),
+        passkey_sign_in=passkey_sign_in,
         passkeys=PasskeyManagement(audit, outbox, trusted, ways_in),
-        social_sign_in=SocialSignIn(
-            clock,
-            social,
-            social_links,
-            login=login,
-            audit=audit,
-            tokens=social_tokens,
-            is_reserved=is_reserved,
-        ),
+        social_sign_in=social_sign_in,
         social_links=social_links,
         social_identities=SocialIdentities(clock, social, audit, outbox, social_tokens, ways_in),
         social_tokens=social_tokens,
@@ -347,6 +352,9 @@ def build_services(
         oauth_devices=oauth.devices,
         oauth_headless=oauth.headless,
         oauth_authorized_apps=oauth.authorized_apps,
+        oauth_social_page=SocialPageSignIns(
+            settings, page_bindings, oauth.provider.store, social, social_sign_in
+        ),
         impersonation=ImpersonationService(
             settings, clock, access_tokens, sessions, users, audit, outbox
         ),

@@ -23,6 +23,7 @@ from domain.social.exchange import (
 )
 from domain.social.id_token import InvalidIdTokenError, validate_id_token
 from domain.social.metadata import ProviderMetadata, ProviderUnavailableError
+from domain.social.page_callback import page_callback_uris
 from domain.social.pending import PendingSignIn, PendingSignIns
 from domain.social.presets import Provider, build_providers
 from domain.social.profile import ExternalIdentity, from_github, from_oidc_claims
@@ -47,7 +48,10 @@ class ProviderGateway:
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self.providers: dict[str, Provider] = build_providers(settings.social_providers)
-        self._redirects = frozenset(settings.social_redirect_uris)
+        # The built-in sign-in page's own callbacks are allowed without being listed.
+        self._redirects = frozenset(settings.social_redirect_uris) | page_callback_uris(
+            settings.public_url, self.providers
+        )
         self._timeout = settings.social_http_timeout_seconds
         self._clock = clock
         self._http = http or provider_http_client(settings)

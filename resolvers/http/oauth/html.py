@@ -36,6 +36,12 @@ STRINGS = {
     "device_approved_title": "Your device is connected",
     "device_denied_title": "Your device was not connected",
     "device_return": "You can return to your device.",
+    "social_or": "Or sign in with another account",
+    "social_button": "Continue with {provider}",
+    "social_link_required": (
+        "An account with this email address already exists. Sign in to it here, then "
+        "link {provider} in your account settings."
+    ),
 }
 SCOPE_TEXT = {
     "openid": "Know who you are",
@@ -81,8 +87,14 @@ def _error(message: str | None) -> str:
 
 
 def login_page(
-    client_name: str, action: str, hidden: dict[str, str], error: str | None, email: str = ""
+    client_name: str,
+    action: str,
+    hidden: dict[str, str],
+    error: str | None,
+    email: str = "",
+    social: list[tuple[str, str]] | None = None,
 ) -> str:
+    """``social``: (form action, provider's display name) of each provider's button."""
     s = STRINGS
     body = (
         f"<h1>{escape(s['sign_in'])}</h1><p>{escape(s['to'].format(client=client_name))}</p>"
@@ -94,8 +106,24 @@ def login_page(
         '<input id="password" name="password" type="password" '
         'autocomplete="current-password" required></p>'
         f'<p><button type="submit">{escape(s["continue"])}</button></p></form>'
+        f"{_social_buttons(social or [], hidden)}"
     )
     return _page(s["sign_in"], body)
+
+
+def _social_buttons(social: list[tuple[str, str]], hidden: dict[str, str]) -> str:
+    if not social:
+        return ""
+    forms = "".join(
+        f'<form method="post" action="{escape(action)}">{_hidden(hidden)}'
+        f'<button type="submit">{escape(STRINGS["social_button"].format(provider=label))}'
+        "</button></form>"
+        for action, label in social
+    )
+    return (
+        f'<section aria-labelledby="social-heading"><h2 id="social-heading">'
+        f"{escape(STRINGS['social_or'])}</h2>{forms}</section>"
+    )
 
 
 def mfa_page(client_name: str, action: str, hidden: dict[str, str], error: str | None) -> str:

@@ -17,8 +17,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.core.errors import DomainError
 from domain.identity.login import LoginOutcome
+from domain.oauth.page_sessions import session_subject
 from domain.oauth.store import Challenge
 from domain.ratelimit.policy import Operation
+from domain.tokens.methods import PASSWORD
 from resolvers.http.oauth import html
 from resolvers.http.oauth.adapter import actor_from, form_fields, state_of
 
@@ -27,6 +29,7 @@ LOGIN_PATH = "/oauth2/login"
 MFA_PATH = "/oauth2/login/mfa"
 CONSENT_PATH = "/oauth2/consent"
 AUTHORIZE_PATH = "/oauth2/authorize"
+SOCIAL_PATH = "/oauth2/social/{provider}"
 
 
 def page_response(body: str, csp: str, status: int = 200) -> HTMLResponse:
@@ -41,14 +44,16 @@ def error_page(message: str, status: int = 400) -> Response:
     return page_response(html.error_page(message), html.page_csp([]), status)
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
     try:
         return dict(await form_fields(request))
     except ValueError:  # more fields than any of these forms has
         return {}
 
 
-async def _pending(request: Request, challenge_id: str) -> tuple[Challenge, str, list[str]] | None:
+async def pending_request(
+    request: Request, challenge_id: str
+) -> tuple[Challenge, str, list[str]] | None:
     services = state_of(request).services
     challenge = await services.oauth.store.challenge(challenge_id)
     if challenge is None:
@@ -59,27 +64,26 @@ async def _pending(request: Request, challenge_id: str) -> tuple[Challenge, str,
     return challenge, client.name, client.redirect_uris
 
 
-def _csrf_ok(challenge: Challenge, form: dict[str, str]) -> bool:
+def csrf_ok(challenge: Challenge, form: dict[str, str]) -> bool:
     return hmac.compare_digest(challenge.csrf.encode(), form.get("csrf", "").encode())
 
 
-def _continue(challenge: Challenge) -> str:
+def continue_to(challenge: Challenge) -> str:
     return challenge.resume or f"{AUTHORIZE_PATH}?{urlencode({'challenge': challenge.id})}"
 
 
 async def login(request: Request) -> Response:
     if request.method == "GET":
-        found = await _pending(request, request.query_params.get("challenge", ""))
+        found = await pending_request(request, request.query_params.get("challenge", ""))
         if found is None:
             return error_page(
                 "This sign-in request has expired. Go back to the app and start again."
             )
         challenge, name, uris = found
-        hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
-        return page_response(html.login_page(name, LOGIN_PATH, hidden, None), html.page_csp(uris))
-    form = await _form(request)
-    found = await _pending(request, form.get("challenge", ""))
-    if found is None or not _csrf_ok(found[0], form):
+        return await login_page_response(request, challenge, name, uris, None)
+    form = await read_form(request)
+    found = await pending_request(request, form.get("challenge", ""))
+    if found is None or not csrf_ok(found[0], form):
         return error_page("This sign-in request has expired. Go back to the app and start again.")
     challenge, name, uris = found
     services = state_of(request).services
@@ -98,18 +102,40 @@ async def login(request: Request) -> Response:
             email=email, password=form.get("password", ""), actor=actor
         )
     except DomainError as error:
-        page = html.login_page(name, LOGIN_PATH, hidden, error.message, email=email)
-        return page_response(page, html.page_csp(uris), 400)
+        return await login_page_response(
+            request, challenge, name, uris, error.message, email=email, status=400
+        )
     if outcome.challenge is not None:
         hidden["mfa"] = outcome.challenge.token
         return page_response(html.mfa_page(name, MFA_PATH, hidden, None), html.page_csp(uris))
-    return await _signed_in(request, challenge, outcome, mfa=False)
+    return await signed_in(request, challenge, outcome, mfa=False)
+
+
+async def login_page_response(
+    request: Request,
+    challenge: Challenge,
+    name: str,
+    uris: list[str],
+    error: str | None,
+    *,
+    email: str = "",
+    status: int = 200,
+) -> Response:
+    """The sign-in page: email and password, and a button per social provider (their
+    authorization endpoints' origins join the CSP's ``form-action``: the button's post
+    is redirected there)."""
+    social = state_of(request).services.oauth_social_page
+    hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
+    buttons = [(SOCIAL_PATH.format(provider=b.provider), b.label) for b in social.buttons()]
+    origins = await social.form_origins() if buttons else []
+    page = html.login_page(name, LOGIN_PATH, hidden, error, email=email, social=buttons)
+    return page_response(page, html.page_csp([*uris, *origins]), status)
 
 
 async def login_mfa(request: Request) -> Response:
-    form = await _form(request)
-    found = await _pending(request, form.get("challenge", ""))
-    if found is None or not _csrf_ok(found[0], form):
+    form = await read_form(request)
+    found = await pending_request(request, form.get("challenge", ""))
+    if found is None or not csrf_ok(found[0], form):
         return error_page("This sign-in request has expired. Go back to the app and start again.")
     challenge, name, uris = found
     services = state_of(request).services
@@ -132,17 +158,27 @@ async def login_mfa(request: Request) -> Response:
         return page_response(
             html.mfa_page(name, MFA_PATH, hidden, error.message), html.page_csp(uris), 400
         )
-    return await _signed_in(request, challenge, outcome, mfa=True)
+    return await signed_in(request, challenge, outcome, mfa=True)
 
 
-async def _signed_in(
+async def signed_in(
     request: Request, challenge: Challenge, outcome: LoginOutcome, *, mfa: bool
 ) -> Response:
+    """The browser session for the session the sign-in opened, and on to the request.
+    A first step other than a password (a provider, a passkey) carries the session's
+    own ``amr``; a password's keeps the page's ``pwd`` (and ``otp``)."""
     assert outcome.tokens is not None
-    browser = await state_of(request).services.oauth.signed_in(
-        challenge, outcome.user, outcome.tokens.session_id, mfa=mfa
-    )
-    response = RedirectResponse(_continue(challenge), status_code=303)
+    provider = state_of(request).services.oauth
+    subject = await session_subject(outcome.tokens.user_id, outcome.tokens.session_id)
+    if subject is None:
+        return error_page("This sign-in request has expired. Go back to the app and start again.")
+    if PASSWORD in subject.amr:
+        browser = await provider.signed_in(
+            challenge, outcome.user, outcome.tokens.session_id, mfa=mfa
+        )
+    else:
+        browser = await provider.signed_in_as(challenge, subject)
+    response = RedirectResponse(continue_to(challenge), status_code=303)
     set_browser_cookie(request, response, browser)
     return response
 
@@ -164,8 +200,8 @@ def set_browser_cookie(request: Request, response: Response, browser: str) -> No
 
 async def consent(request: Request) -> Response:
     services = state_of(request).services
-    form = await _form(request) if request.method == "POST" else {}
-    found = await _pending(
+    form = await read_form(request) if request.method == "POST" else {}
+    found = await pending_request(
         request, form.get("challenge") or request.query_params.get("challenge", "")
     )
     subject = await services.oauth.browser_subject(request.cookies.get(COOKIE))
@@ -178,10 +214,10 @@ async def consent(request: Request) -> Response:
         return page_response(
             html.consent_page(name, scopes, CONSENT_PATH, hidden), html.page_csp(uris)
         )
-    if not _csrf_ok(challenge, form):
+    if not csrf_ok(challenge, form):
         return error_page("This sign-in request has expired. Go back to the app and start again.")
     if form.get("decision") == "allow":
         await services.oauth.consent(challenge, subject, scopes)
-        return RedirectResponse(_continue(challenge), status_code=303)
+        return RedirectResponse(continue_to(challenge), status_code=303)
     location = await services.oauth.deny(challenge, str(request.url), subject)
     return RedirectResponse(location, status_code=303) if location else error_page("Access denied.")
