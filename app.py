@@ -50,6 +50,7 @@ from resolvers.http.oauth import device as oauth_device
 from resolvers.http.oauth import endpoints as oauth
 from resolvers.http.oauth import logout as oauth_logout
 from resolvers.http.oauth import pages as oauth_pages
+from resolvers.http.oauth import passkey_pages as oauth_passkey
 from resolvers.http.oauth import social_pages as oauth_social
 from resolvers.http.openapi import openapi
 from resolvers.http.slow_clients import HeaderDeadlineProtocol
@@ -178,6 +179,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         # The sign-in page's social buttons: {provider} is a configured provider's name.
         Route(oauth_pages.SOCIAL_PATH, oauth_social.begin, methods=["POST"]),
         Route(SOCIAL_CALLBACK_PATH, oauth_social.callback, methods=["GET", "POST"]),
+        # The sign-in page's passkey button and its script.
+        Route(oauth_pages.PASSKEY_BEGIN_PATH, oauth_passkey.begin, methods=["POST"]),
+        Route(oauth_pages.PASSKEY_PATH, oauth_passkey.finish, methods=["POST"]),
+        Route(oauth_pages.PASSKEY_SCRIPT_PATH, oauth_passkey.script, methods=["GET"]),
         Route(oauth_logout.LOGOUT_PATH, oauth_logout.end_session, methods=["GET", "POST"]),
         Route(oauth_logout.CONFIRM_PATH, oauth_logout.confirm, methods=["POST"]),
         Route(oauth.DEVICE_PATH, oauth.device_authorization, methods=["POST"]),

@@ -29,6 +29,7 @@ from domain.oauth.consents import AuthorizedApps
 from domain.oauth.device_grant import DeviceGrants
 from domain.oauth.headless import HeadlessChallenges
 from domain.oauth.logout import EndSession
+from domain.oauth.page_passkey import PagePasskeys
 from domain.oauth.page_social import SocialPageSignIns
 from domain.oauth.provider import OAuthProvider
 from domain.passkeys.management import PasskeyManagement
@@ -99,6 +100,8 @@ class Services:
     oauth_authorized_apps: AuthorizedApps
     # The built-in sign-in page's social buttons (domain/oauth/page_social.py).
     oauth_social_page: SocialPageSignIns
+    # The built-in sign-in page's passkey button (domain/oauth/page_passkey.py).
+    oauth_passkey_page: PagePasskeys
     impersonation: ImpersonationService
     privacy: Privacy
     # Breached passwords (domain/breached/): the lists loaded at start-up, the range API.

@@ -60,6 +60,7 @@ from domain.mfa.service import FactorChange, MfaService
 from domain.mfa.trusted_devices import TrustedDevices
 from domain.oauth.assembly import build_oauth
 from domain.oauth.page_bindings import PageBindings
+from domain.oauth.page_passkey import PagePasskeys
 from domain.oauth.page_social import SocialPageSignIns
 from domain.passkeys import repository as passkey_store
 from domain.passkeys.challenges import ChallengeStore
@@ -355,6 +356,7 @@ def build_services(
         oauth_social_page=SocialPageSignIns(
             settings, page_bindings, oauth.provider.store, social, social_sign_in
         ),
+        oauth_passkey_page=PagePasskeys(settings, page_bindings, passkey_sign_in),
         impersonation=ImpersonationService(
             settings, clock, access_tokens, sessions, users, audit, outbox
         ),

@@ -1,8 +1,10 @@
-"""The built-in sign-in and consent pages: plain server-rendered HTML, no script, no
-external asset, every value escaped; strings in one table so they can be translated."""
+"""The built-in sign-in and consent pages: plain server-rendered HTML, no inline script,
+no external asset, every value escaped; strings in one table so they can be translated.
+The one script (the passkey button's) is Gatehouse's own file, on the sign-in page only."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
 
@@ -37,6 +39,8 @@ STRINGS = {
     "device_denied_title": "Your device was not connected",
     "device_return": "You can return to your device.",
     "social_or": "Or sign in with another account",
+    "passkey_button": "Sign in with a passkey",
+    "passkey_failed": "The passkey sign-in did not finish. Try again, or use your password.",
     "social_button": "Continue with {provider}",
     "social_link_required": (
         "An account with this email address already exists. Sign in to it here, then "
@@ -51,9 +55,17 @@ SCOPE_TEXT = {
 }
 
 
-def page_csp(redirect_uris: list[str]) -> str:
-    """No script, style or frame; forms post only here and (through the redirect that
-    follows them) to the client's own redirect origins."""
+@dataclass(frozen=True, slots=True)
+class PasskeyButton:
+    begin: str  # where the script fetches the request options
+    action: str  # where the assertion is posted
+    script: str  # the script's own path
+
+
+def page_csp(redirect_uris: list[str], *, script: bool = False) -> str:
+    """No style or frame, no script but (``script``) Gatehouse's own files and their
+    fetches to this origin; forms post only here and (through the redirect that follows
+    them) to the client's own redirect origins."""
     origins = sorted(
         {
             f"{p.scheme}://{p.netloc}"
@@ -61,8 +73,9 @@ def page_csp(redirect_uris: list[str]) -> str:
             if p.scheme in ("http", "https")
         }
     )
+    scripts = "script-src 'self'; connect-src 'self'; " if script else ""
     return (
-        "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        f"default-src 'none'; {scripts}base-uri 'none'; frame-ancestors 'none'; "
         f"form-action 'self' {' '.join(origins)}".rstrip()
     )
 
@@ -93,6 +106,7 @@ def login_page(
     error: str | None,
     email: str = "",
     social: list[tuple[str, str]] | None = None,
+    passkey: PasskeyButton | None = None,
 ) -> str:
     """``social``: (form action, provider's display name) of each provider's button."""
     s = STRINGS
@@ -106,9 +120,25 @@ def login_page(
         '<input id="password" name="password" type="password" '
         'autocomplete="current-password" required></p>'
         f'<p><button type="submit">{escape(s["continue"])}</button></p></form>'
-        f"{_social_buttons(social or [], hidden)}"
+        f"{_passkey_button(passkey, hidden)}{_social_buttons(social or [], hidden)}"
     )
     return _page(s["sign_in"], body)
+
+
+def _passkey_button(passkey: PasskeyButton | None, hidden: dict[str, str]) -> str:
+    """Hidden until the script finds WebAuthn in the browser; the assertion goes in a
+    plain form post, so the answer is a page or a redirect like the password form's."""
+    if passkey is None:
+        return ""
+    return (
+        f'<form id="passkey-form" method="post" action="{escape(passkey.action)}">'
+        f"{_hidden({**hidden, 'attempt': '', 'credential': ''})}"
+        f'<p><button type="button" id="passkey-sign-in" hidden '
+        f'data-begin="{escape(passkey.begin)}">{escape(STRINGS["passkey_button"])}</button></p>'
+        f'<p id="passkey-status" role="alert" hidden '
+        f'data-failed="{escape(STRINGS["passkey_failed"])}"></p></form>'
+        f'<script src="{escape(passkey.script)}" defer></script>'
+    )
 
 
 def _social_buttons(social: list[tuple[str, str]], hidden: dict[str, str]) -> str:

@@ -30,6 +30,9 @@ MFA_PATH = "/oauth2/login/mfa"
 CONSENT_PATH = "/oauth2/consent"
 AUTHORIZE_PATH = "/oauth2/authorize"
 SOCIAL_PATH = "/oauth2/social/{provider}"
+PASSKEY_BEGIN_PATH = "/oauth2/login/passkey/begin"
+PASSKEY_PATH = "/oauth2/login/passkey"
+PASSKEY_SCRIPT_PATH = "/oauth2/static/passkey.js"
 
 
 def page_response(body: str, csp: str, status: int = 200) -> HTMLResponse:
@@ -121,15 +124,25 @@ async def login_page_response(
     email: str = "",
     status: int = 200,
 ) -> Response:
-    """The sign-in page: email and password, and a button per social provider (their
+    """The sign-in page: email and password, a button per social provider (their
     authorization endpoints' origins join the CSP's ``form-action``: the button's post
-    is redirected there)."""
-    social = state_of(request).services.oauth_social_page
+    is redirected there), and the passkey button where passkeys work on this origin
+    (the only page whose CSP allows a script: Gatehouse's own)."""
+    services = state_of(request).services
+    social = services.oauth_social_page
     hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
     buttons = [(SOCIAL_PATH.format(provider=b.provider), b.label) for b in social.buttons()]
     origins = await social.form_origins() if buttons else []
-    page = html.login_page(name, LOGIN_PATH, hidden, error, email=email, social=buttons)
-    return page_response(page, html.page_csp([*uris, *origins]), status)
+    passkey = (
+        html.PasskeyButton(PASSKEY_BEGIN_PATH, PASSKEY_PATH, PASSKEY_SCRIPT_PATH)
+        if services.oauth_passkey_page.available
+        else None
+    )
+    page = html.login_page(
+        name, LOGIN_PATH, hidden, error, email=email, social=buttons, passkey=passkey
+    )
+    csp = html.page_csp([*uris, *origins], script=passkey is not None)
+    return page_response(page, csp, status)
 
 
 async def login_mfa(request: Request) -> Response:

@@ -1,0 +1,98 @@
+"""The built-in sign-in page's passkey button (domain/oauth/page_passkey.py).
+
+``/oauth2/static/passkey.js`` (same origin; the page's CSP allows script and fetch to
+'self' only on the sign-in page that shows the button) posts the challenge and CSRF
+token to ``/oauth2/login/passkey/begin`` for the request options, asks the browser for
+an assertion, and submits it with a plain form post to ``/oauth2/login/passkey``, which
+answers as the password form does: the code step, the page with what went wrong, or the
+browser session and the authorization request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from domain.core.errors import DomainError
+from domain.oauth.headless import InvalidChallengeError
+from domain.ratelimit.policy import Operation
+from resolvers.http.oauth import html
+from resolvers.http.oauth.adapter import actor_from, state_of
+from resolvers.http.oauth.pages import (
+    MFA_PATH,
+    csrf_ok,
+    error_page,
+    login_page_response,
+    page_response,
+    pending_request,
+    read_form,
+    signed_in,
+)
+
+EXPIRED = "This sign-in request has expired. Go back to the app and start again."
+_SCRIPT = (Path(__file__).parent / "static" / "passkey.js").read_bytes()
+
+
+async def _limit(request: Request) -> None:
+    """Raises: RateLimitedError (``beginPasskeyLogin``'s own limit, usernameless)."""
+    await state_of(request).services.rate_limits.check(
+        Operation.LOGIN,
+        ip=actor_from(request).ip,
+        account=None,
+        api_key_id=None,
+        api_key_limit=None,
+    )
+
+
+async def script(request: Request) -> Response:
+    return Response(
+        _SCRIPT,
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+async def begin(request: Request) -> Response:
+    form = await read_form(request)
+    found = await pending_request(request, form.get("challenge", ""))
+    if found is None or not csrf_ok(found[0], form):
+        return _json({"error": EXPIRED}, 400)
+    try:
+        await _limit(request)
+        begun = await state_of(request).services.oauth_passkey_page.begin(found[0])
+    except DomainError as error:
+        return _json({"error": error.message}, 400)
+    options = orjson.loads(begun.options_json)
+    return _json({"attemptId": begun.attempt_id, "options": options}, 200)
+
+
+async def finish(request: Request) -> Response:
+    form = await read_form(request)
+    found = await pending_request(request, form.get("challenge", ""))
+    if found is None or not csrf_ok(found[0], form):
+        return error_page(EXPIRED)
+    challenge, name, uris = found
+    try:
+        await _limit(request)
+        outcome = await state_of(request).services.oauth_passkey_page.finish(
+            challenge,
+            attempt_id=form.get("attempt", ""),
+            credential=form.get("credential", ""),
+            actor=actor_from(request),
+        )
+    except InvalidChallengeError:
+        return error_page(EXPIRED)
+    except DomainError as error:
+        return await login_page_response(request, challenge, name, uris, error.message, status=400)
+    if outcome.challenge is not None:  # a passkey without user verification: the code step
+        hidden = {"challenge": challenge.id, "csrf": challenge.csrf, "mfa": outcome.challenge.token}
+        code_step = html.mfa_page(name, MFA_PATH, hidden, None)
+        return page_response(code_step, html.page_csp(uris))
+    return await signed_in(request, challenge, outcome, mfa=False)
+
+
+def _json(body: dict[str, object], status: int) -> Response:
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
