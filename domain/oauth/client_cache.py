@@ -18,12 +18,16 @@ from domain.core.settings import Settings
 from domain.oauth.documents import OAuthClient
 
 CACHE_TTL_SECONDS = 300
+PARSED_KEPT = 256
 
 
 class CachedClients:
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self._redis = redis
         self._prefix = f"{settings.redis_key_prefix}oauth-client:"
+        # Parsed copies by their exact Redis bytes: Redis stays the truth (a changed or
+        # dropped client has other bytes or none), the validation is done once.
+        self._parsed: dict[bytes, OAuthClient] = {}
 
     async def get(self, client_id: str) -> OAuthClient | None:
         key = self._prefix + client_id
@@ -33,11 +37,9 @@ class CachedClients:
             logger.warning("OAuth client cache unavailable: {}", exc)
             return await _read(client_id)
         if cached is not None:
-            try:
-                found: OAuthClient = OAuthClient.model_validate_json(cached)
+            found = self._parse(cached.encode() if isinstance(cached, str) else cached)
+            if found is not None:
                 return found
-            except PydanticValidationError:
-                pass  # an older shape: read it again below
         client = await _read(client_id)
         if client is not None:
             try:
@@ -47,6 +49,21 @@ class CachedClients:
             except RedisError as exc:
                 logger.warning("OAuth client cache unavailable: {}", exc)
         return client
+
+    def _parse(self, raw: bytes) -> OAuthClient | None:
+        """The client these bytes hold (a copy: callers may change theirs), or None for
+        an older shape, read again from the database."""
+        known = self._parsed.get(raw)
+        if known is None:
+            try:
+                known = OAuthClient.model_validate_json(raw)
+            except PydanticValidationError:
+                return None
+            if len(self._parsed) >= PARSED_KEPT:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[raw] = known
+        copy: OAuthClient = known.model_copy()
+        return copy
 
     async def invalidate(self, client_id: str) -> None:
         try:

@@ -99,8 +99,7 @@ class OAuthProvider(Hooks):
             confidential = confidential or (client is not None and not client.is_public)
         form = dict(reversed(request.params))  # the first value of each, as authlib reads
         token = form.get("token")
-        # Only a caller naming a confidential client costs a token lookup; the rest are
-        # refused by authlib before it asks.
+        # Only a confidential client costs a token lookup (authlib refuses the rest).
         if confidential and token:
             hint = form.get("token_type_hint")
             known = {key[1][0]: client for key, client in table.items()}
@@ -380,10 +379,11 @@ class OAuthProvider(Hooks):
     async def _access_active(
         self, claims: dict[str, Any], known: dict[str, OAuthClient | None]
     ) -> bool:
-        if await self.store.is_revoked(grant_id=claims.get("gid"), jti=claims.get("jti")):
-            return False
         sid = claims.get("sid")
-        if isinstance(sid, str) and await self._revocations.is_revoked(sid):
+        session = (self._revocations.key(sid),) if isinstance(sid, str) else ()
+        if await self.store.is_revoked(
+            grant_id=claims.get("gid"), jti=claims.get("jti"), also=session
+        ):
             return False
         client_id = claims["client_id"]
         if client_id in known:

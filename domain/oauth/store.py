@@ -186,8 +186,12 @@ class OAuthStore:
     async def revoke_access(self, jti: str, ttl: int) -> None:
         await self._redis.set(self._key("jti-revoked", jti), b"1", ex=max(1, ttl))
 
-    async def is_revoked(self, *, grant_id: str | None, jti: str | None) -> bool:
-        keys = []
+    async def is_revoked(
+        self, *, grant_id: str | None, jti: str | None, also: tuple[str, ...] = ()
+    ) -> bool:
+        """Whether the grant or the token was revoked, or any of the records ``also``
+        names exists (a session's revocation record: one EXISTS for all of them)."""
+        keys = list(also)
         if grant_id:
             keys.append(self._key("grant-revoked", grant_id))
         if jti:
