@@ -33,6 +33,7 @@ SOCIAL_PATH = "/oauth2/social/{provider}"
 PASSKEY_BEGIN_PATH = "/oauth2/login/passkey/begin"
 PASSKEY_PATH = "/oauth2/login/passkey"
 PASSKEY_SCRIPT_PATH = "/oauth2/static/passkey.js"
+EXPIRED = "This sign-in request has expired. Go back to the app and start again."
 
 
 def page_response(body: str, csp: str, status: int = 200) -> HTMLResponse:
@@ -67,6 +68,18 @@ async def pending_request(
     return challenge, client.name, client.redirect_uris
 
 
+async def limit_sign_in(request: Request, account: str | None = None) -> None:
+    """The sign-in rate limit every way in on the pages counts against (per address, and
+    per account where one is named). Raises: RateLimitedError."""
+    await state_of(request).services.rate_limits.check(
+        Operation.LOGIN,
+        ip=actor_from(request).ip,
+        account=account,
+        api_key_id=None,
+        api_key_limit=None,
+    )
+
+
 def csrf_ok(challenge: Challenge, form: dict[str, str]) -> bool:
     return hmac.compare_digest(challenge.csrf.encode(), form.get("csrf", "").encode())
 
@@ -79,28 +92,20 @@ async def login(request: Request) -> Response:
     if request.method == "GET":
         found = await pending_request(request, request.query_params.get("challenge", ""))
         if found is None:
-            return error_page(
-                "This sign-in request has expired. Go back to the app and start again."
-            )
+            return error_page(EXPIRED)
         challenge, name, uris = found
         return await login_page_response(request, challenge, name, uris, None)
     form = await read_form(request)
     found = await pending_request(request, form.get("challenge", ""))
     if found is None or not csrf_ok(found[0], form):
-        return error_page("This sign-in request has expired. Go back to the app and start again.")
+        return error_page(EXPIRED)
     challenge, name, uris = found
     services = state_of(request).services
     hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
     email = form.get("email", "")
     actor = actor_from(request)
     try:
-        await services.rate_limits.check(
-            Operation.LOGIN,
-            ip=actor.ip,
-            account=email.strip().lower()[:320],
-            api_key_id=None,
-            api_key_limit=None,
-        )
+        await limit_sign_in(request, email.strip().lower()[:320])
         outcome = await services.login.login(
             email=email, password=form.get("password", ""), actor=actor
         )
@@ -149,7 +154,7 @@ async def login_mfa(request: Request) -> Response:
     form = await read_form(request)
     found = await pending_request(request, form.get("challenge", ""))
     if found is None or not csrf_ok(found[0], form):
-        return error_page("This sign-in request has expired. Go back to the app and start again.")
+        return error_page(EXPIRED)
     challenge, name, uris = found
     services = state_of(request).services
     actor = actor_from(request)
@@ -184,7 +189,7 @@ async def signed_in(
     provider = state_of(request).services.oauth
     subject = await session_subject(outcome.tokens.user_id, outcome.tokens.session_id)
     if subject is None:
-        return error_page("This sign-in request has expired. Go back to the app and start again.")
+        return error_page(EXPIRED)
     if PASSWORD in subject.amr:
         browser = await provider.signed_in(
             challenge, outcome.user, outcome.tokens.session_id, mfa=mfa
@@ -219,7 +224,7 @@ async def consent(request: Request) -> Response:
     )
     subject = await services.oauth.browser_subject(request.cookies.get(COOKIE))
     if found is None or subject is None:
-        return error_page("This sign-in request has expired. Go back to the app and start again.")
+        return error_page(EXPIRED)
     challenge, name, uris = found
     scopes = sorted({s for k, v in challenge.params if k == "scope" for s in v.split()})
     if request.method == "GET":
@@ -228,7 +233,7 @@ async def consent(request: Request) -> Response:
             html.consent_page(name, scopes, CONSENT_PATH, hidden), html.page_csp(uris)
         )
     if not csrf_ok(challenge, form):
-        return error_page("This sign-in request has expired. Go back to the app and start again.")
+        return error_page(EXPIRED)
     if form.get("decision") == "allow":
         await services.oauth.consent(challenge, subject, scopes)
         return RedirectResponse(continue_to(challenge), status_code=303)

@@ -18,13 +18,14 @@ from starlette.responses import JSONResponse, Response
 
 from domain.core.errors import DomainError
 from domain.oauth.headless import InvalidChallengeError
-from domain.ratelimit.policy import Operation
 from resolvers.http.oauth import html
 from resolvers.http.oauth.adapter import actor_from, state_of
 from resolvers.http.oauth.pages import (
+    EXPIRED,
     MFA_PATH,
     csrf_ok,
     error_page,
+    limit_sign_in,
     login_page_response,
     page_response,
     pending_request,
@@ -32,19 +33,7 @@ from resolvers.http.oauth.pages import (
     signed_in,
 )
 
-EXPIRED = "This sign-in request has expired. Go back to the app and start again."
 _SCRIPT = (Path(__file__).parent / "static" / "passkey.js").read_bytes()
-
-
-async def _limit(request: Request) -> None:
-    """Raises: RateLimitedError (``beginPasskeyLogin``'s own limit, usernameless)."""
-    await state_of(request).services.rate_limits.check(
-        Operation.LOGIN,
-        ip=actor_from(request).ip,
-        account=None,
-        api_key_id=None,
-        api_key_limit=None,
-    )
 
 
 async def script(request: Request) -> Response:
@@ -61,7 +50,7 @@ async def begin(request: Request) -> Response:
     if found is None or not csrf_ok(found[0], form):
         return _json({"error": EXPIRED}, 400)
     try:
-        await _limit(request)
+        await limit_sign_in(request)
         begun = await state_of(request).services.oauth_passkey_page.begin(found[0])
     except DomainError as error:
         return _json({"error": error.message}, 400)
@@ -76,7 +65,7 @@ async def finish(request: Request) -> Response:
         return error_page(EXPIRED)
     challenge, name, uris = found
     try:
-        await _limit(request)
+        await limit_sign_in(request)
         outcome = await state_of(request).services.oauth_passkey_page.finish(
             challenge,
             attempt_id=form.get("attempt", ""),

@@ -15,14 +15,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from domain.core.errors import DomainError
-from domain.ratelimit.policy import Operation
 from domain.social.sign_in import LinkRequired
 from resolvers.http.oauth import html
 from resolvers.http.oauth.adapter import actor_from, state_of
 from resolvers.http.oauth.pages import (
+    EXPIRED,
     MFA_PATH,
     csrf_ok,
     error_page,
+    limit_sign_in,
     login_page_response,
     page_response,
     pending_request,
@@ -32,18 +33,6 @@ from resolvers.http.oauth.pages import (
 
 SOCIAL_COOKIE = "gh_op_social"
 COOKIE_PATH = "/oauth2/social"
-EXPIRED = "This sign-in request has expired. Go back to the app and start again."
-
-
-async def _limit(request: Request) -> None:
-    """Raises: RateLimitedError (the GraphQL social sign-in's own limit)."""
-    await state_of(request).services.rate_limits.check(
-        Operation.LOGIN,
-        ip=actor_from(request).ip,
-        account=None,
-        api_key_id=None,
-        api_key_limit=None,
-    )
 
 
 async def begin(request: Request) -> Response:
@@ -54,7 +43,7 @@ async def begin(request: Request) -> Response:
     challenge, name, uris = found
     services = state_of(request).services
     try:
-        await _limit(request)
+        await limit_sign_in(request)
         url, browser = await services.oauth_social_page.begin(
             challenge, request.path_params["provider"]
         )
@@ -83,7 +72,7 @@ async def callback(request: Request) -> Response:
     state = fields.get("state", query.get("state"))
     page_social = state_of(request).services.oauth_social_page
     try:
-        await _limit(request)
+        await limit_sign_in(request)
         challenge = await page_social.claim(state=state, browser=request.cookies.get(SOCIAL_COOKIE))
     except DomainError:  # InvalidChallengeError, RateLimitedError
         return _forget(error_page(EXPIRED))
