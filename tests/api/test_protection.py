@@ -251,7 +251,10 @@ async def test_concurrent_failures_lock_once_and_email_once(
         kinds = [r["__typename"] for r in results]
         assert set(kinds) <= {"InvalidCredentials", "AccountLocked"}
         assert kinds.count("InvalidCredentials") == 9
-        await asyncio.sleep(0.3)
+        # The mail goes through the worker and SMTP: wait for it (a loaded machine takes
+        # longer than a fixed pause), then long enough that a second one would show.
+        await mail_inbox.wait_for(email, "was locked")
+        await asyncio.sleep(0.5)
         locks = [m for m in mail_inbox.all(email) if "was locked" in m.subject]
         assert len(locks) == 1
         user = await User.find_one(User.email == email)
