@@ -85,6 +85,11 @@ type TabMessage =
 
 const REFRESH_LOCK = "gatehouse-refresh";
 const LIVE_LOCK = "gatehouse-live";
+// A tab that waited for the refresh lock gives the holder's broadcast this long to
+// arrive (BroadcastChannel is not ordered with the lock's release) before it presents
+// the token itself; a lone tab never waits.
+const ADOPT_WAIT_MS = 250;
+const NOT_HELD = Symbol("not held");
 
 export class GatehouseClient {
   private session: Session | null = null;
@@ -202,8 +207,8 @@ export class GatehouseClient {
   refresh(): Promise<Session> {
     if (this.inflight !== null) return this.inflight;
     const presented = this.requireSession().refreshToken;
-    const run = () => this.refreshHolding(presented);
-    const inflight = (this.useLock ? this.holding(REFRESH_LOCK, run) : run()).finally(() => {
+    const run = (contended: boolean) => this.refreshHolding(presented, contended);
+    const inflight = (this.useLock ? this.holdingRefresh(run) : run(false)).finally(() => {
       this.inflight = null;
     });
     this.inflight = inflight;
@@ -219,13 +224,22 @@ export class GatehouseClient {
     this.channel?.close();
   }
 
-  private async holding<T>(name: string, task: () => Promise<T>): Promise<T> {
-    return await navigator.locks.request(name, task);
+  /** The refresh lock, and whether another tab held it first (its pair may be on its way). */
+  private async holdingRefresh(task: (contended: boolean) => Promise<Session>): Promise<Session> {
+    const free = await navigator.locks.request(REFRESH_LOCK, { ifAvailable: true }, (lock) =>
+      lock === null ? NOT_HELD : task(false),
+    );
+    if (free !== NOT_HELD) return free;
+    return await navigator.locks.request(REFRESH_LOCK, () => task(true));
   }
 
-  private async refreshHolding(presented: string): Promise<Session> {
+  private async refreshHolding(presented: string, contended: boolean): Promise<Session> {
     // A pair broadcast by the tab that held the lock before us may still be queued.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    const deadline = Date.now() + (contended ? ADOPT_WAIT_MS : 0);
+    do {
+      await new Promise((resolve) => setTimeout(resolve, contended ? 5 : 0));
+      if (this.requireSession().refreshToken !== presented || this.successors.has(presented)) break;
+    } while (Date.now() < deadline);
     const current = this.requireSession();
     if (current.refreshToken !== presented) return current;
     const known = this.successors.get(presented);
