@@ -44,8 +44,15 @@ def test_run_brings_everything_up_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             time.sleep(0.2)
         assert health.status_code == 200, health.text
         assert set(health.json()["checks"]) == {"mongo", "redis", "email", "queue"}
+        # The supervisor prints its banner once it sees the API up: maybe just after
+        # the first health answer.
+        banner = f"http://127.0.0.1:{api_port}/graphql"
+        deadline = time.monotonic() + 30
         output = (tmp_path / "run.log").read_text()
-        assert f"http://127.0.0.1:{api_port}/graphql" in output
+        while banner not in output and time.monotonic() < deadline:
+            time.sleep(0.2)
+            output = (tmp_path / "run.log").read_text()
+        assert banner in output
         assert f"http://127.0.0.1:{api_port}/api/health" in output
 
         process.send_signal(signal.SIGINT)
