@@ -202,7 +202,8 @@ class WebhookDeliveries:
         if endpoint is None:
             return await self._finish(actor, delivery, "endpoint deleted", attempt)
         if event is None:
-            return await self._finish(actor, delivery, "event purged", attempt)
+            # Purged, or never stored: the database went away while it was published.
+            return await self._finish(actor, delivery, "event not kept", attempt)
         if not endpoint.active and event.type != TEST_EVENT:
             return await self._finish(actor, delivery, "endpoint inactive", attempt)
 

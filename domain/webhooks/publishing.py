@@ -1,8 +1,12 @@
 """From an account event to delivery records and queued jobs (an outbox).
 
-Publishing records the event and one pending delivery per subscribed endpoint
-first, then enqueues a job per delivery: a Redis outage delays webhooks, it does
-not lose them (the stale sweep in ``delivery`` finds what was never picked up).
+Publishing records one pending delivery per subscribed endpoint, then the event,
+then enqueues a job per delivery: a Redis outage delays webhooks, it does not lose
+them (the stale sweep in ``delivery`` finds what was never picked up). The event is
+written last because the database has no transaction here: a stored event always
+has its deliveries, and deliveries whose event could not be stored (the database
+went away in between) fail visibly and audited when the sweep reaches them, instead
+of an event that silently never goes out.
 Every account event is already in the audit trail, so the audit service calls
 ``publish_audit`` after each insert (``audit_bridge`` says which become webhooks).
 """
@@ -54,13 +58,12 @@ class WebhookPublishing:
     async def record(
         self, event_type: str, data: Mapping[str, Any], endpoint_ids: list[str]
     ) -> list[str]:
-        """Store the event and one pending delivery per endpoint, then queue each;
-        the delivery ids."""
+        """Store one pending delivery per endpoint and then the event, then queue each
+        delivery; the delivery ids."""
         now = to_millis(self._clock.now())
         # A JSON round trip now, so the stored data is plain and every body is identical.
         plain: dict[str, Any] = orjson.loads(orjson.dumps(dict(data), default=str))
         event = WebhookEvent(_id=new_id(), type=event_type, created_at=now, data=plain)
-        await repository.insert_event(event)
         deliveries = [
             WebhookDelivery(
                 _id=new_id(),
@@ -73,8 +76,8 @@ class WebhookPublishing:
             )
             for endpoint_id in endpoint_ids
         ]
-        for delivery in deliveries:
-            await repository.insert_delivery(delivery)
+        await repository.insert_deliveries(deliveries)
+        await repository.insert_event(event)
         ids = [d.id for d in deliveries]
         for delivery_id in ids:
             await self.enqueue(delivery_id)

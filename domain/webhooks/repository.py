@@ -66,6 +66,12 @@ async def insert_delivery(delivery: WebhookDelivery) -> None:
     await delivery.insert()
 
 
+async def insert_deliveries(deliveries: list[WebhookDelivery]) -> None:
+    """In one command (ordered: a failure part-way leaves a prefix stored)."""
+    if deliveries:
+        await WebhookDelivery.insert_many(deliveries)
+
+
 async def get_delivery(delivery_id: str) -> WebhookDelivery | None:
     return await WebhookDelivery.get(delivery_id)
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import httpx
 import orjson
 import pytest
+from pymongo.errors import AutoReconnect
 
 from domain.audit.documents import AuditEvent, AuditResult
 from domain.core.actor import Actor
@@ -16,6 +17,7 @@ from domain.core.claims import Claim
 from domain.core.clock import FrozenClock
 from domain.core.errors import NotFoundError, ValidationError
 from domain.core.settings import Settings
+from domain.webhooks import repository
 from domain.webhooks.delivery import DeliveryOutcome
 from domain.webhooks.documents import DeliveryStatus, WebhookDelivery, WebhookEvent
 from domain.webhooks.signing import verify_signature
@@ -560,3 +562,41 @@ async def test_a_delivery_given_up_is_audited_and_a_failed_ping_is_not(
         "error": "HTTP 502",
         "http_status": 502,
     }
+
+
+async def test_deliveries_whose_event_was_not_stored_fail_visibly(
+    make_settings: Callable[..., Settings],
+    receiver: Receiver,
+    http: httpx.AsyncClient,
+    clock: FrozenClock,
+    clean: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database goes away between the deliveries and the event (no transaction on
+    FerretDB): no event is left without deliveries, and the orphaned deliveries end
+    failed and audited when the stale sweep reaches them, never pending for ever."""
+    await AuditEvent.get_pymongo_collection().delete_many({})
+    settings = make_settings(webhook_allow_private_targets=True, webhook_stale_after_seconds=60)
+    queued: list[str] = []
+    _, webhooks = build_audit_and_webhooks(settings, clock, bus=None, enqueue=queued.append)
+    endpoint, _ = await webhooks.endpoints.create(Actor.system(), receiver.url(), ["user.locked"])
+
+    async def database_gone(event: WebhookEvent) -> None:
+        raise AutoReconnect("connection closed")
+
+    monkeypatch.setattr(repository, "insert_event", database_gone)
+    assert await webhooks.publishing.publish("user.locked", {"user_id": "u1"}) == []
+    monkeypatch.undo()
+    assert queued == []
+    assert await WebhookEvent.count() == 0
+    [orphan] = await WebhookDelivery.find_all().to_list()
+    assert orphan.status is DeliveryStatus.PENDING
+
+    clock.advance(timedelta(seconds=61))
+    assert await webhooks.deliveries.requeue_stale() == [orphan.id]
+    outcome = await webhooks.deliveries.deliver(orphan.id, http, Actor.system())
+    assert outcome.status == "failed"
+    assert (await delivery(orphan.id)).last_error == "event not kept"
+    assert receiver.requests == []
+    [failed] = await AuditEvent.find({"event": "webhook.delivery_failed"}).to_list()
+    assert failed.target_id == endpoint.id
