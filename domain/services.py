@@ -77,6 +77,7 @@ from domain.ratelimit.policy import RateLimitService
 from domain.registry import Services as Services
 from domain.sessions.admission import RequestAdmission
 from domain.sessions.documents import Session
+from domain.sessions.family_cache import RefreshFamilies
 from domain.sessions.principal import Authenticator
 from domain.sessions.revocation import SessionRevocations
 from domain.sessions.service import SessionService
@@ -108,6 +109,7 @@ def build_services(
 ) -> Services:
     access_tokens = AccessTokenService(load_key_set(settings), settings, clock)
     revocations = SessionRevocations(redis, settings)
+    families = RefreshFamilies(redis, settings)
     box = sealing_box(settings)
     outbox = Outbox(settings, clock, box, enqueue_email)
     bus = EventBus(redis, settings.redis_key_prefix)
@@ -149,6 +151,7 @@ def build_services(
         load_active_owner=users.get_active,
         box=box,
         on_all_ended=trusted.end_all,
+        families=families,
     )
     link_tokens = ActionTokens(clock)
     # Raises BreachedListError when a configured filter is missing: start-up stops.
@@ -219,6 +222,7 @@ def build_services(
         lockout.record_failed_attempt,
         access_tokens,
         passkeys=passkey_reauthentication,
+        families=families,
     )
     # The OpenID provider (domain/oauth/assembly.py).
     oauth = build_oauth(

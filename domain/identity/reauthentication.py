@@ -52,6 +52,7 @@ from domain.mfa.errors import InvalidMfaCodeError
 from domain.mfa.service import MfaService
 from domain.sessions.activity import record_authentication
 from domain.sessions.documents import Session
+from domain.sessions.family_cache import RefreshFamilies
 from domain.sessions.principal import Principal
 from domain.tokens.access import AccessTokenService
 
@@ -99,6 +100,7 @@ class Reauthentication:
         count_failure: FailureCounter,
         access_tokens: AccessTokenService,
         passkeys: PasskeyProof,
+        families: RefreshFamilies,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -108,6 +110,7 @@ class Reauthentication:
         self._count_failure = count_failure
         self._access = access_tokens
         self._passkeys = passkeys
+        self._families = families
         self._ceiling = settings.reauthentication_max_age_seconds
 
     def max_age(self, declared_seconds: int) -> int:
@@ -192,6 +195,7 @@ class Reauthentication:
         assert session.id is not None
         if not await record_authentication(session.id, now):
             raise UnauthenticatedError(_ENDED)  # ended while the proof was checked
+        await self._families.forget(str(session.id))  # its auth_time moved
         token, claims = self._access.issue(
             str(session.user_id),
             str(session.id),

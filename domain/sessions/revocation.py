@@ -15,11 +15,13 @@ from redis.exceptions import RedisError
 
 from domain.core.settings import Settings
 from domain.events.bus import EventBus
+from domain.sessions.rotation import family_copy_key
 
 
 class SessionRevocations:
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self._redis = redis
+        self._settings = settings
         self._prefix = f"{settings.redis_key_prefix}revoked:sid:"
         self._ttl = settings.access_token_ttl_seconds + settings.jwt_leeway_seconds + 5
 
@@ -30,6 +32,9 @@ class SessionRevocations:
         pipe = self._redis.pipeline(transaction=False)
         for sid in ids:
             pipe.set(self.key(sid), b"1", ex=self._ttl)
+            # The refresh family's copy (family_cache.py): it would be refused by the
+            # record above for as long as it could live anyway.
+            pipe.delete(family_copy_key(self._settings, sid))
         await pipe.execute()
 
     def key(self, session_id: str) -> str:

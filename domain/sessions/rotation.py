@@ -6,6 +6,8 @@ presentation decides atomically: the first caller claims ``gen:<n>`` and rotates
 every later caller of generation ``n`` reads the claim (when and from which client
 context it was made), whether the successor ``n + 1`` was itself claimed (used), and
 its own retry number. The grace rule then turns that into a grace answer or reuse.
+The winning claim also moves the Redis copy of the family (family_cache.py) to the new
+generation, in the same script.
 """
 
 from __future__ import annotations
@@ -22,8 +24,19 @@ MAX_GRACE_RETRIES = 5
 
 _SCRIPT = """
 if redis.call('EXISTS', KEYS[4]) == 1 then return {2} end
+if ARGV[8] ~= '' and redis.call('EXISTS', KEYS[5]) == 0
+    and redis.call('EXISTS', KEYS[6]) == 0 then
+  redis.call('HSET', KEYS[5], 'doc', ARGV[8], 'gen', ARGV[9], 'rot', ARGV[10])
+  redis.call('EXPIRE', KEYS[5], ARGV[7])
+end
 if ARGV[1] == 'rotate' then
-  if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then return {1} end
+  if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then
+    if redis.call('HGET', KEYS[5], 'gen') == ARGV[5] then
+      redis.call('HSET', KEYS[5], 'gen', ARGV[6], 'rot', ARGV[2])
+      redis.call('EXPIRE', KEYS[5], ARGV[7])
+    end
+    return {1}
+  end
 end
 local rotated = redis.call('GET', KEYS[1]) or ''
 local used = redis.call('EXISTS', KEYS[2])
@@ -31,6 +44,21 @@ local count = redis.call('INCR', KEYS[3])
 if count == 1 then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
 return {0, rotated, used, count}
 """
+
+
+def refresh_key_prefix(settings: Settings) -> str:
+    """Where a session's refresh state lives in Redis: the ledger's claims, the copy."""
+    return f"{settings.redis_key_prefix}refresh:"
+
+
+def claim_key(settings: Settings, session_id: str, generation: int) -> str:
+    """The claim that ``generation`` of the session was rotated."""
+    return f"{refresh_key_prefix(settings)}{session_id}:gen:{generation}"
+
+
+def family_copy_key(settings: Settings, session_id: str) -> str:
+    """The Redis copy of the session's refresh family (family_cache.py)."""
+    return f"{refresh_key_prefix(settings)}{session_id}:family"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +81,16 @@ class Rotation:
 
 
 @dataclass(frozen=True, slots=True)
+class CopyFill:
+    """A family as just read from its document, for its Redis copy (family_cache.py):
+    written by the ledger's script unless a copy exists or its generation was claimed."""
+
+    doc: str
+    generation: int
+    rotation: str
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerAnswer:
     won: bool = False
     # The session's access tokens are refused already: it ended meanwhile.
@@ -65,32 +103,52 @@ class LedgerAnswer:
 class RotationLedger:
     def __init__(self, redis: Redis, settings: Settings, revoked_key_prefix: str) -> None:
         self._redis = redis
-        self._prefix = f"{settings.redis_key_prefix}refresh:"
+        self._settings = settings
+        self._prefix = refresh_key_prefix(settings)
         self._revoked = revoked_key_prefix
+        # The copy lives no longer than the revocation record of an ended session.
+        self._copy_ttl = str(settings.access_token_ttl_seconds)
         grace = settings.refresh_token_grace_seconds
         # A claim outlives any request that read the old generation before it was made.
         self._claim_ttl = str(grace + 300)
         self._retry_ttl = str(grace + 60)
         self._script = redis.register_script(_SCRIPT)
 
-    async def rotate(self, session_id: str, generation: int, rotation: Rotation) -> LedgerAnswer:
+    async def rotate(
+        self, session_id: str, generation: int, rotation: Rotation, fill: CopyFill | None
+    ) -> LedgerAnswer:
         """Claim ``generation`` for this rotation; if it was claimed first, what the claim says."""
-        return await self._run("rotate", session_id, generation, rotation.encode())
+        return await self._run("rotate", session_id, generation, rotation.encode(), fill)
 
-    async def retry(self, session_id: str, generation: int) -> LedgerAnswer:
+    async def retry(self, session_id: str, generation: int, fill: CopyFill | None) -> LedgerAnswer:
         """A presentation of an already rotated generation: its retry number and whether
         the successor was used."""
-        return await self._run("retry", session_id, generation, "")
+        return await self._run("retry", session_id, generation, "", fill)
 
-    async def _run(self, mode: str, session_id: str, generation: int, value: str) -> LedgerAnswer:
-        base = f"{self._prefix}{session_id}:"
+    async def _run(
+        self, mode: str, session_id: str, generation: int, value: str, fill: CopyFill | None
+    ) -> LedgerAnswer:
         keys = [
-            f"{base}gen:{generation}",
-            f"{base}gen:{generation + 1}",
-            f"{base}retries:{generation}",
+            claim_key(self._settings, session_id, generation),
+            claim_key(self._settings, session_id, generation + 1),
+            f"{self._prefix}{session_id}:retries:{generation}",
             f"{self._revoked}{session_id}",
+            family_copy_key(self._settings, session_id),
+            claim_key(self._settings, session_id, fill.generation if fill else 0),
         ]
-        reply = await self._script(keys=keys, args=[mode, value, self._claim_ttl, self._retry_ttl])
+        args = [
+            mode,
+            value,
+            self._claim_ttl,
+            self._retry_ttl,
+            str(generation),
+            str(generation + 1),
+            self._copy_ttl,
+            fill.doc if fill else "",
+            str(fill.generation) if fill else "",
+            fill.rotation if fill else "",
+        ]
+        reply = await self._script(keys=keys, args=args)
         if int(reply[0]) == 1:
             return LedgerAnswer(won=True)
         if int(reply[0]) == 2:

@@ -8,7 +8,8 @@ refresh grace: the immediately previous token, presented again within
 context, before the successor was used, at most five times, gets the same successor
 (two tabs refreshing at once, or a response lost on the way). Which request rotates a
 generation is decided once in Redis (domain/sessions/rotation.py); the rotation itself
-is one conditional update of the family document.
+is one conditional update of the family document, which a refresh reads from its Redis
+copy (domain/sessions/family_cache.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from domain.sessions.errors import (
     RefreshTokenReusedError,
     SessionExpiredError,
 )
+from domain.sessions.family_cache import RefreshFamilies
 from domain.sessions.issued import (
     ActiveOwnerLoader,
     AllEndedHook,
@@ -54,7 +56,6 @@ from domain.sessions.rotation import Rotation, RotationLedger, grace_allows
 from domain.tokens.access import AccessTokenService
 from domain.tokens.methods import legacy_methods
 
-# IssuedTokens and SessionOwner live in issued.py; callers import them from here too.
 __all__ = ["ActiveOwnerLoader", "IssuedTokens", "ReuseHook", "SessionOwner", "SessionService"]
 
 
@@ -73,6 +74,7 @@ class SessionService:
         load_active_owner: ActiveOwnerLoader,
         box: SecretBox,
         on_all_ended: AllEndedHook | None = None,
+        families: RefreshFamilies,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -91,6 +93,7 @@ class SessionService:
         self._absolute = timedelta(seconds=settings.refresh_token_absolute_seconds)
         self._codec = RefreshTokenCodec(box)
         self._ledger = RotationLedger(redis, settings, revocations.key(""))
+        self._families = families
         self._legacy = LegacyRefresh(self, clock)
 
     async def start(
@@ -180,9 +183,9 @@ class SessionService:
         presented = refresh_tokens.parse(raw)
         if presented is None:
             return await self._legacy.refresh(raw, actor)
-        # The family alone: it exists exactly while the session may refresh, and carries
-        # what the new pair needs. The session document is read on the rare paths.
-        family = await RefreshFamily.get(presented.session_id)
+        # The family alone (its Redis copy): it exists exactly while the session may
+        # refresh, and carries what the new pair needs. The session is read on rare paths.
+        family, fill = await self._families.load(presented.session_id)
         if family is None:
             raise InvalidRefreshTokenError
         secret = self._open(family)
@@ -200,11 +203,11 @@ class SessionService:
         context = client_context(actor.user_agent, actor.ip)
         session_id = str(family.id)
         if n == family.generation:
-            answer = await self._ledger.rotate(session_id, n, Rotation(now, context))
+            answer = await self._ledger.rotate(session_id, n, Rotation(now, context), fill)
             if answer.won:
                 return await self._rotate(family, secret, now, context, auth_time, actor)
         else:
-            answer = await self._ledger.retry(session_id, n)
+            answer = await self._ledger.retry(session_id, n, fill)
             if family.rotated_at is not None and family.rotated_context is not None:
                 answer = replace(
                     answer, rotation=Rotation(family.rotated_at, family.rotated_context)

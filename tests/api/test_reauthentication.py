@@ -33,6 +33,7 @@ from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User
 from domain.mfa.documents import TotpCredential
+from domain.sessions.family_cache import RefreshFamilies
 from domain.sessions.principal import Principal
 from domain.webhooks.documents import WebhookEndpoint
 from schema.recent_authentication import MAX_AGE_ATTRIBUTE
@@ -642,6 +643,7 @@ async def test_the_proof_ends_with_the_session_and_the_setting_caps_every_max_ag
         state.services.lockout.record_failed_attempt,
         state.services.access_tokens,
         passkeys=state.services.passkey_reauthentication,
+        families=RefreshFamilies(state.redis, strict),
     )
     assert (capped.max_age(300), capped.max_age(900), capped.max_age(60)) == (120, 120, 60)
 

@@ -27,7 +27,9 @@ from domain.sessions.errors import (
     RefreshTokenReusedError,
     SessionExpiredError,
 )
+from domain.sessions.family_cache import RefreshFamilies
 from domain.sessions.revocation import SessionRevocations
+from domain.sessions.rotation import RotationLedger, family_copy_key
 from domain.sessions.service import IssuedTokens, SessionOwner, SessionService
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
@@ -95,6 +97,7 @@ def sessions(
         on_reuse=alert,
         load_active_owner=active_owner,
         box=sealing_box(settings),
+        families=RefreshFamilies(redis, settings),
     )
     return Sessions(
         service=service,
@@ -223,3 +226,67 @@ async def test_revoking_one_or_all_sessions_refuses_their_tokens(sessions: Sessi
     await sessions.service.refresh(tablet.refresh_token, CLIENT)
     with pytest.raises(InvalidRefreshTokenError):
         await sessions.service.refresh(phone.refresh_token, CLIENT)
+
+
+# --- the family's Redis copy (domain/sessions/family_cache.py) ---
+
+
+def copy_key(settings: Settings, issued: IssuedTokens) -> str:
+    return family_copy_key(settings, issued.session_id)
+
+
+async def test_the_copy_follows_every_rotation_of_the_document(
+    sessions: Sessions, settings: Settings, redis: Redis
+) -> None:
+    _, first = await sessions.start()
+    assert not await redis.exists(copy_key(settings, first))  # kept from the first refresh
+    second = await sessions.service.refresh(first.refresh_token, CLIENT)
+    third = await sessions.service.refresh(second.refresh_token, CLIENT)
+    family = await RefreshFamily.get(PydanticObjectId(first.session_id))
+    assert family is not None
+    assert family.generation == 3
+    assert await redis.hget(copy_key(settings, first), "gen") == b"3"
+    # The copy answers the grace rule as the document would: the same successor again.
+    again = await sessions.service.refresh(second.refresh_token, CLIENT)
+    assert again.refresh_token == third.refresh_token
+
+
+async def test_a_read_that_raced_a_rotation_does_not_put_an_older_generation_back(
+    sessions: Sessions, settings: Settings, redis: Redis
+) -> None:
+    _, first = await sessions.start()
+    families = RefreshFamilies(redis, settings)
+    stale, fill = await families.load(PydanticObjectId(first.session_id))
+    assert stale is not None
+    assert fill is not None
+    assert fill.generation == 1
+    second = await sessions.service.refresh(first.refresh_token, CLIENT)  # claims gen 1
+    await redis.delete(copy_key(settings, first))
+    # The slow request's ledger call arrives with the generation it read before.
+    ledger = RotationLedger(redis, settings, sessions.revocations.key(""))
+    await ledger.retry(first.session_id, 1, fill)
+    assert not await redis.exists(copy_key(settings, first))
+    third = await sessions.service.refresh(second.refresh_token, CLIENT)
+    assert await redis.hget(copy_key(settings, first), "gen") == b"3"
+    assert third.refresh_token != second.refresh_token
+
+
+async def test_an_ended_session_is_refused_even_with_a_copy_that_outlived_it(
+    sessions: Sessions, settings: Settings, redis: Redis
+) -> None:
+    owner, first = await sessions.start()
+    second = await sessions.service.refresh(first.refresh_token, CLIENT)
+    kept = await redis.hgetall(copy_key(settings, first))
+    assert await sessions.service.revoke_by_id(
+        owner.id, first.session_id, reason="logout", actor=CLIENT
+    )
+    assert not await redis.exists(copy_key(settings, first))
+    # A lost drop, or a read that raced the end, puts the copy back: the revocation
+    # record refuses it; once that is gone the rotation finds no document.
+    await redis.hset(copy_key(settings, first), mapping=kept)
+    with pytest.raises(InvalidRefreshTokenError):
+        await sessions.service.refresh(second.refresh_token, CLIENT)
+    await redis.delete(sessions.revocations.key(first.session_id))
+    with pytest.raises(InvalidRefreshTokenError):
+        await sessions.service.refresh(second.refresh_token, CLIENT)
+    assert await RefreshFamily.get(PydanticObjectId(first.session_id)) is None
