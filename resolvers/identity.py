@@ -303,7 +303,9 @@ async def my_sessions(info: Info) -> list[SessionType]:
 
 
 async def me(info: Info) -> UserType:
-    user = await info.context.services.profile.get_user(_user_id(info))
+    user = await info.context.services.profile.get_user(
+        _user_id(info), cached=info.context.cached_account
+    )
     if user is None:
         raise NotFoundError("The account no longer exists.")
     return UserType.from_document(user)

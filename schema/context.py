@@ -39,6 +39,9 @@ class Context:
     response: Response
     principal: Principal | None = None
     api_key: ApiKeyPrincipal | None = None
+    # The principal's cached account, read in the admission's round trip (HTTP only:
+    # a socket's would grow old over its life).
+    cached_account: bytes | None = None
     connection_params: dict[str, object] | None = None
     loaders: Loaders = field(default_factory=Loaders)
 

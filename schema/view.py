@@ -142,6 +142,7 @@ class GatehouseGraphQL(GraphQL[Context, None]):
             response=response,
             principal=principal,
             api_key=api_key,
+            cached_account=admission.cached_account,
         )
         set_rate_headers(context, admission.decision)
         return context

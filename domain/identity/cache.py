@@ -30,13 +30,21 @@ class CachedUsers:
         self.hits = 0
         self.misses = 0
 
-    async def get(self, user_id: PydanticObjectId | str) -> User | None:
-        key = f"{self._prefix}{user_id}"
-        try:
-            cached = await self._redis.get(key)
-        except RedisError as exc:
-            logger.warning("user cache unavailable: {}", exc)
-            return await repository.get(user_id)
+    def key(self, user_id: PydanticObjectId | str) -> str:
+        return f"{self._prefix}{user_id}"
+
+    async def get(
+        self, user_id: PydanticObjectId | str, *, cached: bytes | str | None = None
+    ) -> User | None:
+        """``cached``: the copy a request's admission already read for this user in its
+        round trip (domain/sessions/admission.py), so it is not asked for again."""
+        key = self.key(user_id)
+        if cached is None:
+            try:
+                cached = await self._redis.get(key)
+            except RedisError as exc:
+                logger.warning("user cache unavailable: {}", exc)
+                return await repository.get(user_id)
         if cached is not None:
             try:
                 user: User | None = User.model_validate_json(cached)
@@ -65,7 +73,7 @@ class CachedUsers:
         if user_id is None:
             return
         try:
-            await self._redis.delete(f"{self._prefix}{user_id}")
+            await self._redis.delete(self.key(user_id))
         except RedisError as exc:
             logger.warning("user cache invalidation failed: {}", exc)
 

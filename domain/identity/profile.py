@@ -28,9 +28,12 @@ class ProfileService:
         self._audit = audit
         self._users = users
 
-    async def get_user(self, user_id: PydanticObjectId | str) -> User | None:
-        """The user, from the cache when possible (the hot path of ``me``)."""
-        return await self._users.get(user_id)
+    async def get_user(
+        self, user_id: PydanticObjectId | str, *, cached: bytes | None = None
+    ) -> User | None:
+        """The user, from the cache when possible (the hot path of ``me``); ``cached``:
+        the copy the request's admission read (CachedUsers.get)."""
+        return await self._users.get(user_id, cached=cached)
 
     async def update_profile(
         self,

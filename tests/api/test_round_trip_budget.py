@@ -65,7 +65,8 @@ class Budget:
 
 
 BUDGETS = {
-    "me": Budget(ferretdb=0, mongodb=0, redis=2),
+    # The cached account comes back in the admission's own round trip (session 7).
+    "me": Budget(ferretdb=0, mongodb=0, redis=1),
     # Audit events are written in bulk by the API's flusher (domain/audit/buffer.py).
     "login": Budget(ferretdb=6, mongodb=5, redis=6),
     # A login's and the new-country alert's (domain/location/notices.py): the webhook
