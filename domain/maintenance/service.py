@@ -13,6 +13,7 @@ from loguru import logger
 from domain.audit.service import AuditService
 from domain.core.claims import Claim
 from domain.identity.action_tokens import ActionToken
+from domain.impersonation.documents import ImpersonationRecord
 from domain.sessions.documents import RefreshFamily, RefreshToken, Session
 
 # Ended sessions stay listed for a while so users and admins can see what happened.
@@ -38,6 +39,10 @@ async def purge_expired(now: datetime) -> dict[str, int]:
         ),
         "sessions": await _deleted(
             await Session.find({"expires_at": {"$lt": now - SESSION_KEEP}}).delete()
+        ),
+        # Kept as long as ended sessions are listed; the audit trail keeps the events.
+        "impersonations": await _deleted(
+            await ImpersonationRecord.find({"ended_at": {"$lt": now - SESSION_KEEP}}).delete()
         ),
     }
     logger.bind(**counts).info("expired records purged")

@@ -128,6 +128,26 @@ def _impossible_travel(record: AuditEvent) -> Mapped:
     }
 
 
+def _impersonation_started(record: AuditEvent) -> Mapped:
+    # ``actor_id``: the administrator; ``reason``: what they gave (shown to the user too).
+    return "security.impersonation_started", {
+        **_user(record),
+        "actor_id": record.actor_id,
+        "session_id": record.details.get("session"),
+        "read_only": record.details.get("read_only"),
+        "reason": record.details.get("reason"),
+    }
+
+
+def _impersonation_ended(record: AuditEvent) -> Mapped:
+    return "security.impersonation_ended", {
+        **_user(record),
+        "actor_id": record.actor_id,
+        "session_id": record.details.get("session"),
+        "how": record.details.get("how"),
+    }
+
+
 def _plain(event_type: str) -> Callable[[AuditEvent], Mapped]:
     def mapped(record: AuditEvent) -> Mapped:
         return event_type, _user(record)
@@ -155,6 +175,8 @@ _MAPPERS: dict[str, Callable[[AuditEvent], Mapped]] = {
     "session.refresh_reuse": _refresh_reuse,
     "security.new_country_sign_in": _new_country,
     "security.impossible_travel": _impossible_travel,
+    "impersonation.started": _impersonation_started,
+    "impersonation.ended": _impersonation_ended,
 }
 
 

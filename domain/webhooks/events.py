@@ -26,6 +26,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "security.refresh_reuse",
         "security.new_country_sign_in",
         "security.impossible_travel",
+        "security.impersonation_started",
+        "security.impersonation_ended",
     }
 )
 # Sent by a test ping only; not subscribable, delivered once, even to inactive endpoints.

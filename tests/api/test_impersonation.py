@@ -22,12 +22,14 @@ import pytest
 from beanie import PydanticObjectId
 
 from domain.audit.documents import AuditEvent
+from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
 from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User, UserStatus
 from domain.impersonation.documents import ImpersonationRecord
 from domain.sessions.documents import Session
+from domain.webhooks.documents import WebhookEvent
 from tests.api.identity_ops import (
     LOGOUT,
     ME,
@@ -88,7 +90,10 @@ def clock() -> FrozenClock:
 @pytest.fixture(scope="module")
 def settings(make_settings: Callable[..., Settings], mail_inbox: MailInbox) -> Settings:
     return make_settings(
-        email_backend="smtp", smtp_port=mail_inbox.port, websocket_recheck_seconds=0.2
+        email_backend="smtp",
+        smtp_port=mail_inbox.port,
+        websocket_recheck_seconds=0.2,
+        webhook_allow_private_targets=True,
     )
 
 
@@ -436,3 +441,36 @@ async def test_websocket_refuses_its_mutations_and_closes_with_the_admins_sessio
     fresh = await User.get(student.id)
     assert fresh is not None
     assert fresh.first_name == "Staff"
+
+
+async def test_start_and_end_are_webhook_events(
+    client: httpx.AsyncClient, manager: LifespanManager, clock: FrozenClock, boss: Staff
+) -> None:
+    """Recorded for the subscribed endpoint with both ids. (Delivery is the worker's, on
+    the real clock, which this module's frozen one would make too old to send: the
+    delivery itself is tested in tests/webhooks/.)"""
+    kinds = ["security.impersonation_ended", "security.impersonation_started"]
+    await manager.state.services.webhooks.endpoints.create(
+        Actor.system(), "http://127.0.0.1:9/hook", kinds
+    )
+    student = await account(manager)
+    boss_session = await mfa_session(client, boss, clock)
+    started = await impersonate(client, boss_session["accessToken"], str(student.id))
+    ended = await call(client, END, token=started["accessToken"])
+    assert ended["data"]["endImpersonation"]["__typename"] == "ImpersonationEnded"
+    recorded = await WebhookEvent.find({"type": {"$in": kinds}}).sort("type").to_list()
+    assert [e.type for e in recorded] == kinds
+    end, start = (e.data for e in recorded)
+    assert start == {
+        "user_id": str(student.id),
+        "actor_id": boss.id,
+        "session_id": started["sessionId"],
+        "read_only": True,
+        "reason": REASON,
+    }
+    assert end == {
+        "user_id": str(student.id),
+        "actor_id": boss.id,
+        "session_id": started["sessionId"],
+        "how": "ended",
+    }

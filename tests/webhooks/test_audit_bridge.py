@@ -141,6 +141,36 @@ def audit(event: str, **fields: Any) -> AuditEvent:
                 },
             ),
         ),
+        (
+            (
+                "impersonation.started",
+                dict(
+                    actor_id="a1",
+                    details={"session": "s9", "reason": "ticket 42", "read_only": True},
+                ),
+            ),
+            (
+                "security.impersonation_started",
+                {
+                    "user_id": "u1",
+                    "actor_id": "a1",
+                    "session_id": "s9",
+                    "read_only": True,
+                    "reason": "ticket 42",
+                },
+            ),
+        ),
+        (
+            (
+                "impersonation.ended",
+                dict(actor_id="a1", details={"session": "s9", "how": "expired"}),
+            ),
+            (
+                "security.impersonation_ended",
+                {"user_id": "u1", "actor_id": "a1", "session_id": "s9", "how": "expired"},
+            ),
+        ),
+        (("impersonation.mutation", {}), None),
         (("user.social_link_required", {}), None),
         (("user.login", {}), None),
         (("admin.user_viewed", {}), None),

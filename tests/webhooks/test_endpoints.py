@@ -21,6 +21,8 @@ from tests.webhooks.receiver import Receiver
 
 def test_the_event_catalogue() -> None:
     assert sorted(EVENT_TYPES) == [
+        "security.impersonation_ended",
+        "security.impersonation_started",
         "security.impossible_travel",
         "security.new_country_sign_in",
         "security.refresh_reuse",

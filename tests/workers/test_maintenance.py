@@ -16,6 +16,7 @@ from domain.core.claims import Claim
 from domain.core.clock import FrozenClock
 from domain.core.settings import Settings
 from domain.identity.action_tokens import ActionPurpose, ActionToken
+from domain.impersonation.documents import ImpersonationRecord
 from domain.maintenance.service import purge_audit, purge_expired
 from domain.sessions.documents import RefreshToken, Session
 
@@ -65,6 +66,29 @@ async def test_purge_expired_keeps_live_records(database: None) -> None:
         idle_expires_at=old,
     ).insert()
 
+    for ended, key in ((old - timedelta(days=31), "i-old"), (NOW - timedelta(days=1), "i-new")):
+        await ImpersonationRecord(
+            _id=PydanticObjectId(),
+            admin_id=key,
+            admin_session_id="s",
+            user_id=str(uid),
+            reason="r",
+            read_only=True,
+            started_at=ended,
+            expires_at=ended,
+            ended_at=ended,
+        ).insert()
+    await ImpersonationRecord(
+        _id=PydanticObjectId(),
+        admin_id="i-open",
+        admin_session_id="s",
+        user_id=str(uid),
+        reason="r",
+        read_only=True,
+        started_at=NOW,
+        expires_at=NOW,
+    ).insert()
+
     counts = await purge_expired(NOW)
     assert counts == {
         "claims": 1,
@@ -72,7 +96,10 @@ async def test_purge_expired_keeps_live_records(database: None) -> None:
         "refresh_tokens": 1,
         "refresh_families": 0,
         "sessions": 1,
+        "impersonations": 1,
     }
+    left = sorted(r.admin_id for r in await ImpersonationRecord.find_all().to_list())
+    assert left == ["i-new", "i-open"]
     assert await Claim.get("fresh") is not None
     assert await ActionToken.get("t-new") is not None
     assert await Session.get(live.id) is not None
