@@ -3,8 +3,9 @@
     uv run python scripts/create_admin.py --email admin@example.com \
         --first-name Ada --last-name Admin [--role super_admin]
 
-The password is read from GATEHOUSE_ADMIN_PASSWORD or asked for (not echoed). The
-settings (GATEHOUSE_MONGODB_URL, ...) are the server's own.
+The password is read from GATEHOUSE_ADMIN_PASSWORD or asked for (not echoed), and
+meets the same policy and breached-password lists as any new password. The settings
+(GATEHOUSE_MONGODB_URL, ...) are the server's own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from domain.breached.loading import build_breached_passwords
 from domain.core.clock import SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.errors import ValidationError
@@ -30,6 +32,16 @@ from domain.identity.provisioning import create_user
 
 async def run(args: argparse.Namespace, password: str) -> int:
     settings = get_settings()
+    # The lists every other new password is checked against (an administrator's most of all).
+    breached = build_breached_passwords(settings)
+    try:
+        problems = await breached.new_password_problems(password, "password")
+    finally:
+        await breached.aclose()
+    if problems:
+        for problem in problems:
+            print(f"{problem.field}: {problem.message}", file=sys.stderr)
+        return 2
     client = create_mongo_client(settings)
     hasher = create_password_hasher(settings)
     try:
