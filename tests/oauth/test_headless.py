@@ -163,3 +163,18 @@ async def test_prompt_login_needs_a_sign_in_after_the_request(op: LocalProvider)
         fresh = await _token(op, "hl.ada@example.com")
         accepted = await answer(ui, ACCEPT_LOGIN, challenge, fresh)
         assert accepted["__typename"] == "OAuthChallengeAnswered", accepted
+
+
+async def test_max_age_needs_a_sign_in_within_that_many_seconds(op: LocalProvider) -> None:
+    async with op.http() as browser, op.http() as ui:
+        stale = await _token(op, "hl.eve@example.com")
+        op.clock.advance(timedelta(seconds=500))
+        recent = await _token(op, "hl.eve@example.com")
+        op.clock.advance(timedelta(seconds=100))
+        # The recent sign-in is 100 s old, before the request (prompt=login would refuse
+        # it), within the 300 s asked for; the other is 600 s old.
+        challenge, _ = await _start(op, browser, max_age="300")
+        refused = await answer(ui, ACCEPT_LOGIN, challenge, stale)
+        assert refused["__typename"] == "ReauthenticationRequired", refused
+        accepted = await answer(ui, ACCEPT_LOGIN, challenge, recent)
+        assert accepted["__typename"] == "OAuthChallengeAnswered", accepted
