@@ -46,7 +46,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from domain.core.dev_key import dev_key_pem
+from domain.core.derived_keys import derive_key
 from domain.core.settings import Settings
 from domain.passkeys.errors import InvalidPasskeyError
 
@@ -112,15 +112,8 @@ class KnownKey:
 
 
 def derive_decoy_key(settings: Settings) -> bytes:
-    """The key decoy credential ids are derived with: from the deployment's secrets (the
-    sealing key, else the signing keys, else the development key), never stored."""
-    for secret in (settings.totp_encryption_key, settings.jwt_private_keys):
-        if secret is not None and secret.get_secret_value():
-            seed = secret.get_secret_value().encode()
-            break
-    else:
-        seed = dev_key_pem(settings.var_dir).encode()
-    return hmac.new(seed, b"gatehouse-passkey-decoy", hashlib.sha256).digest()
+    """The key decoy credential ids are derived with (domain/core/derived_keys.py)."""
+    return derive_key(settings, b"gatehouse-passkey-decoy")
 
 
 def _as_json_object(value: object) -> dict[str, object]:

@@ -25,7 +25,7 @@ from enum import Enum
 from redis.asyncio import Redis
 
 from domain.core.clock import Clock
-from domain.core.dev_key import dev_key_pem
+from domain.core.derived_keys import derive_key
 from domain.core.secrets import new_token, token_hash
 from domain.core.settings import Settings
 
@@ -76,15 +76,8 @@ class IssuedCode:
 
 
 def code_key(settings: Settings) -> bytes:
-    """The key codes are stored under, from the deployment's secrets (the sealing key,
-    else the signing keys, else the development key), never stored itself."""
-    for secret in (settings.totp_encryption_key, settings.jwt_private_keys):
-        if secret is not None and secret.get_secret_value():
-            seed = secret.get_secret_value().encode()
-            break
-    else:
-        seed = dev_key_pem(settings.var_dir).encode()
-    return hmac.new(seed, b"gatehouse-email-sign-in-code", hashlib.sha256).digest()
+    """The key codes are stored under (domain/core/derived_keys.py)."""
+    return derive_key(settings, b"gatehouse-email-sign-in-code")
 
 
 def _text(value: bytes | str | None) -> str | None:
