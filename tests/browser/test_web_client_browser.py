@@ -13,7 +13,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -25,7 +24,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServiceUrls
-from tests.support.processes import gatehouse_env, start_api
+from tests.support.processes import create_account, gatehouse_env, start_api
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
@@ -121,25 +120,7 @@ def api(
 
 
 def _account(env: dict[str, str], email: str) -> None:
-    created = subprocess.run(
-        [
-            sys.executable,
-            "scripts/create_admin.py",
-            "--email",
-            email,
-            "--role",
-            "student",
-            "--first-name",
-            "Tab",
-            "--last-name",
-            "User",
-        ],
-        cwd=ROOT,
-        env={**env, "GATEHOUSE_ADMIN_PASSWORD": PASSWORD},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    created = create_account(env, email, PASSWORD, role="student")
     assert created.returncode == 0, created.stderr
 
 

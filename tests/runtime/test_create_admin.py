@@ -4,17 +4,12 @@ new password does."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from scripts.build_breached_filter import compile_list
 from tests.conftest import ServiceUrls
-from tests.support.processes import gatehouse_env
+from tests.support.processes import create_account, gatehouse_env
 
-ROOT = Path(__file__).resolve().parents[2]
 LEAKED = "copper harbour whistle 9043"
 FRESH = "granite meadow lantern 7719"
 
@@ -38,33 +33,11 @@ def env(
     )
 
 
-def create_admin(
-    env: dict[str, str], email: str, password: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "scripts/create_admin.py",
-            "--email",
-            email,
-            "--first-name",
-            "Ada",
-            "--last-name",
-            "Admin",
-        ],
-        cwd=ROOT,
-        env={**env, "GATEHOUSE_ADMIN_PASSWORD": password},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_a_listed_password_is_refused_and_nothing_is_created(env: dict[str, str]) -> None:
-    refused = create_admin(env, "leaked.admin@example.com", LEAKED)
+    refused = create_account(env, "leaked.admin@example.com", LEAKED)
     assert refused.returncode == 2
     assert "password: This password appears in a list of passwords exposed" in refused.stderr
     assert "Traceback" not in refused.stderr
-    again = create_admin(env, "leaked.admin@example.com", FRESH)
+    again = create_account(env, "leaked.admin@example.com", FRESH)
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("created super_admin leaked.admin@example.com")

@@ -6,7 +6,6 @@ import asyncio
 import json
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 import websockets
 
 from tests.conftest import ServiceUrls
-from tests.support.processes import gatehouse_env, start_api
+from tests.support.processes import create_account, gatehouse_env, start_api
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,25 +44,7 @@ def env(
 @pytest.fixture(scope="module")
 def two_apis(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[int]]:
     logs = tmp_path_factory.mktemp("logs")
-    created = subprocess.run(
-        [
-            sys.executable,
-            "scripts/create_admin.py",
-            "--email",
-            ADMIN,
-            "--first-name",
-            "Live",
-            "--last-name",
-            "Admin",
-            "--role",
-            "admin",
-        ],
-        cwd=ROOT,
-        env={**env, "GATEHOUSE_ADMIN_PASSWORD": PASSWORD},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    created = create_account(env, ADMIN, PASSWORD, role="admin")
     assert created.returncode == 0, created.stderr
     processes = [start_api(env, logs / f"api{i}.log") for i in range(2)]
     yield [port for _, port in processes]

@@ -23,6 +23,31 @@ def gatehouse_env(settings_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def create_account(
+    env: dict[str, str], email: str, password: str, role: str = "super_admin"
+) -> subprocess.CompletedProcess[str]:
+    """``scripts/create_admin.py`` as an operator runs it, with the app's settings."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "scripts/create_admin.py",
+            "--email",
+            email,
+            "--first-name",
+            "Ada",
+            "--last-name",
+            "Admin",
+            "--role",
+            role,
+        ],
+        cwd=ROOT,
+        env={**env, "GATEHOUSE_ADMIN_PASSWORD": password},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def start_api(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = services.free_port()
     handle = log.open("ab")
