@@ -274,7 +274,9 @@ def build_services(
     return Services(
         access_tokens=access_tokens,
         authenticator=authenticator,
-        admission=RequestAdmission(redis, authenticator, revocations, sessions, rate_limits, users),
+        admission=RequestAdmission(
+            redis, authenticator, revocations, sessions, rate_limits, users.key
+        ),
         revocations=revocations,
         session_watch=SessionWatch(bus),
         sessions=sessions,

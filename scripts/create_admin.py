@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from domain.breached.loading import build_breached_passwords
 from domain.core.clock import SystemClock
 from domain.core.db import create_mongo_client, init_database
 from domain.core.errors import ValidationError
@@ -28,12 +27,14 @@ from domain.core.settings import get_settings
 from domain.documents import DOCUMENT_MODELS
 from domain.identity.passwords import create_password_hasher
 from domain.identity.provisioning import create_user
+from workers.resources import get_services
 
 
 async def run(args: argparse.Namespace, password: str) -> int:
     settings = get_settings()
-    # The lists every other new password is checked against (an administrator's most of all).
-    breached = build_breached_passwords(settings)
+    # The lists every other new password is checked against (an administrator's most of
+    # all), from the services as the worker builds them (the one composition root).
+    breached = get_services().breached_passwords
     try:
         problems = await breached.new_password_problems(password, "password")
     finally:

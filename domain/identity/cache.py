@@ -31,6 +31,7 @@ class CachedUsers:
         self.misses = 0
 
     def key(self, user_id: PydanticObjectId | str) -> str:
+        """Where a user's account is kept (the request admission reads it too)."""
         return f"{self._prefix}{user_id}"
 
     async def get(

@@ -16,6 +16,7 @@ admission says ``unavailable`` and the transport answers SERVICE_UNAVAILABLE.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from loguru import logger
@@ -24,7 +25,6 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from domain.apikeys.service import ApiKeyPrincipal
-from domain.identity.cache import CachedUsers
 from domain.ratelimit.limiter import (
     SLIDING_WINDOW_LUA,
     Decision,
@@ -89,10 +89,12 @@ class RequestAdmission:
         revocations: SessionRevocations,
         sessions: SessionService,
         rate_limits: RateLimitService,
-        users: CachedUsers,
+        account_key: Callable[[str], str],
     ) -> None:
+        """``account_key``: where the user cache keeps a user's account (identity's
+        ``CachedUsers.key``), read in the same round trip."""
         self._authenticator = authenticator
-        self._users = users
+        self._account_key = account_key
         self._revocations = revocations
         self._sessions = sessions
         self._limits = rate_limits
@@ -148,7 +150,7 @@ class RequestAdmission:
         keys = [
             self._revocations.key(claimed.session_id),
             marker,
-            self._users.key(claimed.user_id),
+            self._account_key(claimed.user_id),
         ]
         parent = claimed.parent_session_id
         args: list[int | str] = [
