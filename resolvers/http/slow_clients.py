@@ -8,6 +8,13 @@ the request's first byte, on a kept-alive connection); otherwise the connection 
 closed. (Bodies have their own deadline
 in resolvers/http/middleware.py.) Behind a proxy, set the proxy's own timeouts as well:
 README, "Slow clients".
+
+It also closes idle kept-alive connections gently at shutdown. uvicorn closes a
+connection with no request in progress the moment it is told to stop; but a request
+the client wrote just before (a load balancer's last pick before the drain) may be in
+the socket unread, and closing then resets it. An idle connection is closed after
+``SHUTDOWN_LINGER_SECONDS`` instead; a request arriving meanwhile is answered with
+``Connection: close``.
 """
 
 from __future__ import annotations
@@ -19,12 +26,31 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from domain.core.settings import get_settings
 
+# Long enough for bytes already sent to be read on a loaded machine; short against the
+# shutdown grace period (uvicorn waits for lingering connections within it).
+SHUTDOWN_LINGER_SECONDS = 0.5
+
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timeout = get_settings().request_header_timeout_seconds
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._stopping = False
+
+    def shutdown(self) -> None:
+        self._stopping = True
+        if self.cycle is None or self.cycle.response_complete:
+            self.loop.call_later(SHUTDOWN_LINGER_SECONDS, self._close_if_idle)
+        else:
+            self.cycle.keep_alive = False
+
+    def _close_if_idle(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            if not self.transport.is_closing():
+                self.transport.close()
+        else:
+            self.cycle.keep_alive = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -38,6 +64,8 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
+        if self._stopping and self.cycle is not None:
+            self.cycle.keep_alive = False  # the last request of a stopping server
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
