@@ -84,6 +84,19 @@ def csrf_ok(challenge: Challenge, form: dict[str, str]) -> bool:
     return hmac.compare_digest(challenge.csrf.encode(), form.get("csrf", "").encode())
 
 
+async def posted_request(
+    request: Request,
+) -> tuple[dict[str, str], Challenge, str, list[str]] | None:
+    """A sign-in page's POST: its form and the pending request it answers (challenge,
+    client name, redirect URIs); None when the challenge is gone or the CSRF token is
+    wrong (the caller answers EXPIRED)."""
+    form = await read_form(request)
+    found = await pending_request(request, form.get("challenge", ""))
+    if found is None or not csrf_ok(found[0], form):
+        return None
+    return (form, *found)
+
+
 def continue_to(challenge: Challenge) -> str:
     return challenge.resume or f"{AUTHORIZE_PATH}?{urlencode({'challenge': challenge.id})}"
 
@@ -95,11 +108,10 @@ async def login(request: Request) -> Response:
             return error_page(EXPIRED)
         challenge, name, uris = found
         return await login_page_response(request, challenge, name, uris, None)
-    form = await read_form(request)
-    found = await pending_request(request, form.get("challenge", ""))
-    if found is None or not csrf_ok(found[0], form):
+    posted = await posted_request(request)
+    if posted is None:
         return error_page(EXPIRED)
-    challenge, name, uris = found
+    form, challenge, name, uris = posted
     services = state_of(request).services
     hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
     email = form.get("email", "")
@@ -151,11 +163,10 @@ async def login_page_response(
 
 
 async def login_mfa(request: Request) -> Response:
-    form = await read_form(request)
-    found = await pending_request(request, form.get("challenge", ""))
-    if found is None or not csrf_ok(found[0], form):
+    posted = await posted_request(request)
+    if posted is None:
         return error_page(EXPIRED)
-    challenge, name, uris = found
+    form, challenge, name, uris = posted
     services = state_of(request).services
     actor = actor_from(request)
     mfa_token = form.get("mfa", "")

@@ -23,13 +23,11 @@ from resolvers.http.oauth.adapter import actor_from, state_of
 from resolvers.http.oauth.pages import (
     EXPIRED,
     MFA_PATH,
-    csrf_ok,
     error_page,
     limit_sign_in,
     login_page_response,
     page_response,
-    pending_request,
-    read_form,
+    posted_request,
     signed_in,
 )
 
@@ -45,13 +43,12 @@ async def script(request: Request) -> Response:
 
 
 async def begin(request: Request) -> Response:
-    form = await read_form(request)
-    found = await pending_request(request, form.get("challenge", ""))
-    if found is None or not csrf_ok(found[0], form):
+    posted = await posted_request(request)
+    if posted is None:
         return _json({"error": EXPIRED}, 400)
     try:
         await limit_sign_in(request)
-        begun = await state_of(request).services.oauth_passkey_page.begin(found[0])
+        begun = await state_of(request).services.oauth_passkey_page.begin(posted[1])
     except DomainError as error:
         return _json({"error": error.message}, 400)
     options = orjson.loads(begun.options_json)
@@ -59,11 +56,10 @@ async def begin(request: Request) -> Response:
 
 
 async def finish(request: Request) -> Response:
-    form = await read_form(request)
-    found = await pending_request(request, form.get("challenge", ""))
-    if found is None or not csrf_ok(found[0], form):
+    posted = await posted_request(request)
+    if posted is None:
         return error_page(EXPIRED)
-    challenge, name, uris = found
+    form, challenge, name, uris = posted
     try:
         await limit_sign_in(request)
         outcome = await state_of(request).services.oauth_passkey_page.finish(

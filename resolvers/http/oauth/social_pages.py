@@ -21,12 +21,12 @@ from resolvers.http.oauth.adapter import actor_from, state_of
 from resolvers.http.oauth.pages import (
     EXPIRED,
     MFA_PATH,
-    csrf_ok,
     error_page,
     limit_sign_in,
     login_page_response,
     page_response,
     pending_request,
+    posted_request,
     read_form,
     signed_in,
 )
@@ -36,11 +36,10 @@ COOKIE_PATH = "/oauth2/social"
 
 
 async def begin(request: Request) -> Response:
-    form = await read_form(request)
-    found = await pending_request(request, form.get("challenge", ""))
-    if found is None or not csrf_ok(found[0], form):
+    posted = await posted_request(request)
+    if posted is None:
         return error_page(EXPIRED)
-    challenge, name, uris = found
+    _, challenge, name, uris = posted
     services = state_of(request).services
     try:
         await limit_sign_in(request)
