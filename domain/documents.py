@@ -16,7 +16,7 @@ from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
 from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.passkeys.documents import Passkey
 from domain.privacy.documents import EmailTombstone, PendingErasure
-from domain.sessions.documents import RefreshFamily, RefreshToken, Session
+from domain.sessions.documents import RefreshFamily, RefreshRotation, RefreshToken, Session
 from domain.social.documents import SocialIdentity
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -25,6 +25,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     LoginIdentifier,
     Session,
     RefreshFamily,
+    RefreshRotation,
     RefreshToken,
     ActionToken,
     Claim,

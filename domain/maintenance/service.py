@@ -14,7 +14,7 @@ from domain.audit.service import AuditService
 from domain.core.claims import Claim
 from domain.identity.action_tokens import ActionToken
 from domain.impersonation.documents import ImpersonationRecord
-from domain.sessions.documents import RefreshFamily, RefreshToken, Session
+from domain.sessions.documents import RefreshFamily, RefreshRotation, RefreshToken, Session
 
 # Ended sessions stay listed for a while so users and admins can see what happened.
 SESSION_KEEP = timedelta(days=30)
@@ -36,6 +36,10 @@ async def purge_expired(now: datetime) -> dict[str, int]:
         "refresh_families": await _deleted(
             # Kept to the session's absolute end, so a replay stays reuse until then.
             await RefreshFamily.find({"expires_at": {"$lt": now}}).delete()
+        ),
+        "refresh_rotations": await _deleted(
+            # Kept as long as their family: a replay of a rotated token stays reuse.
+            await RefreshRotation.find({"expires_at": {"$lt": now}}).delete()
         ),
         "sessions": await _deleted(
             await Session.find({"expires_at": {"$lt": now - SESSION_KEEP}}).delete()

@@ -31,7 +31,7 @@ from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
 from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.passkeys.documents import Passkey
 from domain.privacy.documents import EmailTombstone, PendingErasure
-from domain.sessions.documents import RefreshFamily, RefreshToken, Session
+from domain.sessions.documents import RefreshFamily, RefreshRotation, RefreshToken, Session
 from domain.social.documents import SocialIdentity
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -159,6 +159,13 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         ),
     ),
     PersonalData(RefreshFamily, Handling.DELETE, "refresh secrets (sealed)", find=_by_user),
+    PersonalData(
+        RefreshRotation,
+        Handling.DELETE,
+        "refresh rotations: when, browser family and IP network",
+        find=_by_user,
+        export=("at", "context", "expires_at"),
+    ),
     PersonalData(RefreshToken, Handling.DELETE, "refresh token digests", find=_by_user),
     PersonalData(
         ActionToken,

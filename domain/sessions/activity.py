@@ -9,22 +9,25 @@ from beanie import PydanticObjectId
 
 from domain.core.by_id import update_by_id
 from domain.sessions.documents import RefreshFamily, Session
+from domain.sessions.family_cache import RefreshFamilies
 from domain.sessions.issued import utc
 
 
-async def live_sessions(user_id: PydanticObjectId, now: datetime) -> list[Session]:
-    """Live sessions, most recently seen first. A refresh is activity too; it is
-    recorded on the family (one write per rotation), so it is read from there."""
+async def live_sessions(
+    user_id: PydanticObjectId, now: datetime, families: RefreshFamilies
+) -> list[Session]:
+    """Live sessions, most recently seen first. A refresh is activity too; a rotation
+    moves its family's Redis copy (rotation_records.py), so it is read from there."""
     sessions = await Session.find(
         Session.user_id == user_id,
         Session.revoked_at == None,  # noqa: E711
         Session.expires_at > now,
     ).to_list()
-    families = await RefreshFamily.find({"_id": {"$in": [s.id for s in sessions]}}).to_list()
-    rotated = {f.id: utc(f.rotated_at) for f in families if f.rotated_at is not None}
+    rotated = await families.rotated_at([s.id for s in sessions if s.id is not None])
     for session in sessions:
-        if session.id in rotated and rotated[session.id] > utc(session.last_seen_at):
-            session.last_seen_at = rotated[session.id]
+        at = rotated.get(str(session.id))
+        if at is not None and at > utc(session.last_seen_at):
+            session.last_seen_at = at
     return sorted(sessions, key=lambda s: utc(s.last_seen_at), reverse=True)
 
 

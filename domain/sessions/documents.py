@@ -131,3 +131,26 @@ class RefreshFamily(Document):
         name = "refresh_families"
         use_state_management = False
         indexes = [IndexModel([("expires_at", ASCENDING)], name="expires_at")]
+
+
+class RefreshRotation(Document):
+    """One rotation of a refresh family: generation ``n`` of session ``s`` was minted
+    (``_id`` ``"s:n"``), when, and from which client context (user-agent family and IP
+    network, domain/sessions/device.py). Inserted, never updated: the unique ``_id``
+    lets a generation be minted once on every MongoDB server
+    (domain/sessions/rotation_records.py)."""
+
+    id: str = Field(alias="_id")  # type: ignore[assignment]
+    # Whose: erased with the account (domain/privacy/data_map.py).
+    user_id: PydanticObjectId
+    at: datetime
+    context: str
+    # The session's absolute end: purged after it (a replay stays reuse until then).
+    expires_at: datetime
+
+    class Settings:
+        name = "refresh_rotations"
+        indexes = [
+            IndexModel([("expires_at", ASCENDING)], name="expires_at"),
+            IndexModel([("user_id", ASCENDING)], name="user"),
+        ]

@@ -1,10 +1,11 @@
 """A Redis copy of each refresh family, so a refresh reads no document.
 
-The family document (documents.RefreshFamily) stays the durable record: every rotation
-still writes it, and a missing copy is read from it again. The copy saves the refresh
-its one read; it is kept true so:
+The family document (documents.RefreshFamily, as opened) and its rotation records
+(rotation_records.py: one insert per rotation) stay the durable record; a missing copy
+is read from them again. The copy saves the refresh those reads; it is kept true so:
 
-- It is written whole only from a read of the document, and only when no rotation of
+- It is written whole when the family is opened (nothing can have rotated it yet), and
+  otherwise only from a read of the document and records, and only when no rotation of
   the generation read has been claimed yet and no copy exists, by the rotation ledger's
   script (atomic with its claims): a read that raced a rotation cannot put an older
   generation back.
@@ -12,18 +13,23 @@ its one read; it is kept true so:
   atomically with its claim, and only while the copy is at the rotated generation.
 - It is dropped when the family changes otherwise: the session ends (with the
   revocation record, domain/sessions/revocation.py) or re-authenticates.
-- It lives at most ``access_token_ttl_seconds``, less than an ended session's
+- It lives at most ``access_token_ttl_seconds`` from when it was written whole (a
+  rotation moves it without extending its life), no longer than an ended session's
   revocation record, and the ledger's script checks that record before it reads or
-  touches the copy: a copy that outlived a lost drop, or a read that raced the end,
-  never refreshes an ended session. (Its rotation also needs the document, which the
-  end deleted first.) A re-authentication racing a read can leave the older
-  ``auth_time`` for that long: access tokens then claim an older authentication, which
-  can only ask for a re-authentication sooner.
+  touches the copy: a read that raced the end never refreshes an ended session. A
+  rotation writes no document the session's end removes (it inserts its record), so
+  the copy's life is also the bound on a session ended while its revocation record
+  could not be written (Redis unreachable from the instance that ended it): it
+  refreshes until its copy expires, as its access tokens are accepted for as long,
+  then the refresh reads the database, where the family is gone. A re-authentication
+  racing a read can leave the older ``auth_time`` for that long: access tokens then
+  claim an older authentication, which can only ask for a re-authentication sooner.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
 from redis.asyncio import Redis
@@ -32,6 +38,7 @@ from domain.core.settings import Settings
 from domain.sessions.documents import RefreshFamily
 from domain.sessions.issued import utc
 from domain.sessions.rotation import CopyFill, Rotation, family_copy_key
+from domain.sessions.rotation_records import live_state
 
 
 class RefreshFamilies:
@@ -46,16 +53,49 @@ class RefreshFamilies:
         return family_copy_key(self._settings, session_id)
 
     async def load(
-        self, session_id: PydanticObjectId
+        self, session_id: PydanticObjectId, presented: int
     ) -> tuple[RefreshFamily | None, CopyFill | None]:
-        """The family as of its last rotation (None when the session may not refresh),
-        and, when it was read from its document, the copy for the ledger to keep."""
+        """The family as of its live generation, as far as a presentation of generation
+        ``presented`` needs it (None when the session may not refresh), and, when it was
+        read from the database, the copy for the ledger to keep."""
         sid = str(session_id)
         doc, generation, rotation = await self._redis.hmget(self.key(sid), ["doc", "gen", "rot"])
         if doc is not None and generation is not None:
             return self._decoded(doc, generation, rotation), None
         family = await RefreshFamily.get(session_id)
-        return family, None if family is None else self._fill(family)
+        if family is None:
+            return None, None
+        state = await live_state(family, presented, self._idle)
+        if state is None:
+            return None, None
+        family, exact = state
+        return family, self._fill(family) if exact else None
+
+    async def keep(self, family: RefreshFamily) -> None:
+        """The copy of a family just opened: its first refresh reads no document."""
+        fill = self._fill(family)
+        key = self.key(str(family.id))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"doc": fill.doc, "gen": fill.generation, "rot": fill.rotation})
+            pipe.expire(key, self._settings.access_token_ttl_seconds)
+            await pipe.execute()
+
+    async def rotated_at(self, session_ids: Sequence[PydanticObjectId]) -> dict[str, datetime]:
+        """When each session's live refresh token was minted, from the copies that exist
+        (a rotation moves the copy, not the family document)."""
+        if not session_ids:
+            return {}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for session_id in session_ids:
+                pipe.hget(self.key(str(session_id)), "rot")
+            replies = await pipe.execute()
+        rotated: dict[str, datetime] = {}
+        for session_id, raw in zip(session_ids, replies, strict=True):
+            text = raw.decode() if isinstance(raw, bytes) else raw
+            rotation = Rotation.decode(text) if text else None
+            if rotation is not None:
+                rotated[str(session_id)] = utc(rotation.at)
+        return rotated
 
     async def forget(self, session_id: str) -> None:
         """After a write to the document other than a rotation."""

@@ -33,7 +33,6 @@ if ARGV[1] == 'rotate' then
   if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then
     if redis.call('HGET', KEYS[5], 'gen') == ARGV[5] then
       redis.call('HSET', KEYS[5], 'gen', ARGV[6], 'rot', ARGV[2])
-      redis.call('EXPIRE', KEYS[5], ARGV[7])
     end
     return {1}
   end

@@ -53,6 +53,7 @@ from domain.sessions.legacy import LegacyRefresh
 from domain.sessions.refresh_tokens import RefreshTokenCodec
 from domain.sessions.revocation import EndedSessions, SessionRevocations
 from domain.sessions.rotation import Rotation, RotationLedger, grace_allows
+from domain.sessions.rotation_records import record_rotation
 from domain.tokens.access import AccessTokenService
 from domain.tokens.methods import legacy_methods
 
@@ -142,6 +143,7 @@ class SessionService:
             auth_time=session.auth_time,
         )
         await family.insert()
+        await self._families.keep(family)
         return self._pair(user, family, secret, generation, session.auth_time)
 
     def _pair(
@@ -185,7 +187,7 @@ class SessionService:
             return await self._legacy.refresh(raw, actor)
         # The family alone (its Redis copy): it exists exactly while the session may
         # refresh, and carries what the new pair needs. The session is read on rare paths.
-        family, fill = await self._families.load(presented.session_id)
+        family, fill = await self._families.load(presented.session_id, presented.generation)
         if family is None:
             raise InvalidRefreshTokenError
         secret = self._open(family)
@@ -269,26 +271,12 @@ class SessionService:
         auth_time: datetime,
         actor: Actor,
     ) -> IssuedTokens:
-        """The one durable write of a rotation, after Redis decided it is this caller's."""
+        """The one durable write of a rotation (an insert), after Redis decided it is
+        this caller's."""
         user = await self._owner_of(family, actor)
         idle = min(now + self._idle, utc(family.expires_at))
-        landed = await update_by_id(
-            RefreshFamily.get_pymongo_collection(),
-            family.id,
-            {
-                "$set": {
-                    "generation": family.generation + 1,
-                    "idle_expires_at": idle,
-                    "rotated_at": now,
-                    "rotated_context": context,
-                }
-            },
-            guard={"generation": family.generation},
-            # Checked against this request's own read on FerretDB: Redis decided the race.
-            as_read={"generation": family.generation},
-        )
-        if not landed:
-            # The session ended (its family deleted) while this rotation was decided.
+        if not await record_rotation(family, family.generation + 1, Rotation(now, context)):
+            # Minted already, by a rotation Redis no longer knew of (its claims were lost).
             raise InvalidRefreshTokenError
         family = family.model_copy(update={"idle_expires_at": idle})
         return self._pair(user, family, secret, family.generation + 1, auth_time)
@@ -318,9 +306,10 @@ class SessionService:
     async def revoke(self, session: Session, *, reason: str, actor: Actor) -> None:
         assert session.id is not None
         now = self._clock.now()
-        # The family first: without it no token of the session refreshes, nor does a
-        # rotation already decided land (its update finds nothing), even should this
-        # stop before the session is marked.
+        # The family first: without it no token of the session refreshes, even should
+        # this stop before the session is marked. A rotation decided just before still
+        # answers, with tokens dead on arrival: the refresh token's family is gone, and
+        # the access token's session is in the revocation record below.
         await RefreshFamily.find_one(RefreshFamily.id == session.id).delete()
         await update_by_id(
             Session.get_pymongo_collection(),
@@ -383,7 +372,7 @@ class SessionService:
         return len(ended)
 
     async def list_active(self, user_id: PydanticObjectId) -> list[Session]:
-        return await live_sessions(user_id, self._clock.now())
+        return await live_sessions(user_id, self._clock.now(), self._families)
 
     def seen_marker(self, session_id: str) -> tuple[str, int]:
         """The Redis key (and its lifetime) whose creation means: time to record activity.

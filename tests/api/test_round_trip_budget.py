@@ -31,6 +31,7 @@ from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity.documents import User
 from domain.sessions.principal import Principal
+from domain.sessions.rotation import family_copy_key
 from tests.api.identity_ops import (
     LOGIN,
     LOGOUT,
@@ -68,15 +69,20 @@ BUDGETS = {
     # The cached account comes back in the admission's own round trip (session 7).
     "me": Budget(ferretdb=0, mongodb=0, redis=1),
     # Audit events are written in bulk by the API's flusher (domain/audit/buffer.py).
-    "login": Budget(ferretdb=6, mongodb=5, redis=6),
+    # The refresh family's Redis copy is kept at once (domain/sessions/family_cache.py):
+    # the first refresh then reads no document.
+    "login": Budget(ferretdb=6, mongodb=5, redis=7),
     # A login's and the new-country alert's (domain/location/notices.py): the webhook
     # subscribers read for its event, the email's outbox record and job, the event's bus.
-    "login (new country)": Budget(ferretdb=8, mongodb=7, redis=8),
-    # The first after a sign-in: the family read from its document (its Redis copy kept
-    # by the rotation's own script, domain/sessions/family_cache.py), the user not cached.
-    "refresh": Budget(ferretdb=3, mongodb=3, redis=6),
-    # Every later one: the rotation's write alone.
+    "login (new country)": Budget(ferretdb=8, mongodb=7, redis=9),
+    # The first after a sign-in: the family from the copy the sign-in kept, the user not
+    # cached; the rotation's record inserted (domain/sessions/rotation_records.py).
+    "refresh": Budget(ferretdb=2, mongodb=2, redis=6),
+    # Every later one: the rotation's insert alone.
     "refresh (next)": Budget(ferretdb=1, mongodb=1, redis=5),
+    # Once the copy's life is over: the family, the live generation's record and its
+    # successor's absence (domain/sessions/rotation_records.py), then the insert.
+    "refresh (copy expired)": Budget(ferretdb=4, mongodb=4, redis=5),
     # One _id read more for every address: is it an erased account's, still reserved
     # (domain/privacy/tombstones.py)?
     "register": Budget(ferretdb=8, mongodb=6, redis=5),
@@ -84,9 +90,10 @@ BUDGETS = {
     "users": Budget(ferretdb=1, mongodb=3, redis=1),
     "users (filtered)": Budget(ferretdb=3, mongodb=3, redis=1),
     # The view is audited, and the recent events read writes what is waiting first.
-    "user": Budget(ferretdb=6, mongodb=6, redis=2),
+    # Sessions' last refresh from their families' Redis copies, one pipeline.
+    "user": Budget(ferretdb=5, mongodb=5, redis=3),
     "auditEvents": Budget(ferretdb=2, mongodb=2, redis=1),
-    "mySessions": Budget(ferretdb=2, mongodb=2, redis=1),
+    "mySessions": Budget(ferretdb=1, mongodb=1, redis=2),
     "introspection": Budget(ferretdb=0, mongodb=0, redis=2),
 }
 
@@ -247,6 +254,18 @@ async def test_refresh(manager: LifespanManager, http: httpx.AsyncClient) -> Non
         )
     assert body["data"]["refreshToken"]["__typename"] == "AuthPayload", body
     within("refresh (next)", sent)
+    by_id_only(sent)
+    session_id = body["data"]["refreshToken"]["sessionId"]
+    await manager.state.redis.delete(family_copy_key(manager.state.settings, session_id))
+    with COMMANDS.counting() as sent:
+        body = await call(
+            http,
+            REFRESH,
+            {"token": body["data"]["refreshToken"]["refreshToken"]},
+            user_agent=FIREFOX,
+        )
+    assert body["data"]["refreshToken"]["__typename"] == "AuthPayload", body
+    within("refresh (copy expired)", sent)
     by_id_only(sent)
 
 

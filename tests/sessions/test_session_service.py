@@ -5,8 +5,6 @@ lifetimes end a session, and revoking one or all sessions refuses their tokens."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -14,100 +12,19 @@ from beanie import PydanticObjectId
 from redis.asyncio import Redis
 
 from domain.audit.documents import AuditEvent
-from domain.audit.service import AuditService
-from domain.core.actor import Actor
-from domain.core.clock import FrozenClock
-from domain.core.redis import create_redis
-from domain.core.roles import Role
-from domain.core.sealing import sealing_box
 from domain.core.settings import Settings
-from domain.sessions.documents import RefreshFamily, Session
+from domain.sessions.documents import RefreshFamily, RefreshRotation, Session
 from domain.sessions.errors import (
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
     SessionExpiredError,
 )
 from domain.sessions.family_cache import RefreshFamilies
-from domain.sessions.revocation import SessionRevocations
+from domain.sessions.issued import utc
 from domain.sessions.rotation import RotationLedger, family_copy_key
-from domain.sessions.service import IssuedTokens, SessionOwner, SessionService
-from domain.tokens.access import AccessTokenService
-from domain.tokens.keys import load_key_set
-
-CLIENT = Actor.anonymous("198.51.100.20", "pytest", "req-1")
-UA = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
-
-
-@dataclass(frozen=True)
-class Owner:
-    id: PydanticObjectId
-    role: Role = Role.STUDENT
-
-
-@dataclass
-class Sessions:
-    """A SessionService built as the composition root builds it, and what it told."""
-
-    service: SessionService
-    revocations: SessionRevocations
-    clock: FrozenClock
-    idle: timedelta
-    absolute: timedelta
-    owners: dict[PydanticObjectId, Owner]
-    reuse_alerts: list[Session]
-
-    async def start(self) -> tuple[Owner, IssuedTokens]:
-        owner = Owner(PydanticObjectId())
-        self.owners[owner.id] = owner
-        return owner, await self.service.start(owner, user_agent=UA, ip="198.51.100.20")
-
-
-@pytest.fixture(scope="module")
-async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    client = create_redis(settings)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-def sessions(
-    database: None,
-    settings: Settings,
-    redis: Redis,
-    frozen_clock: Callable[..., FrozenClock],
-) -> Sessions:
-    clock = frozen_clock()
-    revocations = SessionRevocations(redis, settings)
-    owners: dict[PydanticObjectId, Owner] = {}
-    reuse_alerts: list[Session] = []
-
-    async def alert(session: Session) -> None:
-        reuse_alerts.append(session)
-
-    async def active_owner(user_id: PydanticObjectId) -> SessionOwner | None:
-        return owners.get(user_id)
-
-    service = SessionService(
-        settings,
-        clock,
-        AccessTokenService(load_key_set(settings), settings, clock),
-        revocations,
-        redis,
-        AuditService(clock),
-        on_reuse=alert,
-        load_active_owner=active_owner,
-        box=sealing_box(settings),
-        families=RefreshFamilies(redis, settings),
-    )
-    return Sessions(
-        service=service,
-        revocations=revocations,
-        clock=clock,
-        idle=timedelta(seconds=settings.refresh_token_idle_seconds),
-        absolute=timedelta(seconds=settings.refresh_token_absolute_seconds),
-        owners=owners,
-        reuse_alerts=reuse_alerts,
-    )
+from domain.sessions.service import IssuedTokens
+from tests.sessions.support import CLIENT, UA, Sessions
+from tests.support.rotations import live_generation, recorded_generations
 
 
 async def stored_session(issued: IssuedTokens) -> Session:
@@ -124,10 +41,11 @@ async def test_a_refresh_rotates_the_token_and_retires_the_old_one(sessions: Ses
     assert second.session_id == first.session_id
     assert second.refresh_token != first.refresh_token
     assert second.access_token != first.access_token
-    family = await RefreshFamily.get(PydanticObjectId(first.session_id))
-    assert family is not None
-    assert family.generation == 2
-    assert family.rotated_at is not None
+    # The rotation is one inserted record: generation 2 minted, when and from where.
+    assert await recorded_generations(first.session_id) == [2]
+    record = await RefreshRotation.get(f"{first.session_id}:2")
+    assert record is not None
+    assert utc(record.at) == sessions.clock.now()
     third = await sessions.service.refresh(second.refresh_token, CLIENT)
     assert third.session_id == first.session_id
     with pytest.raises(InvalidRefreshTokenError):
@@ -239,13 +157,15 @@ async def test_the_copy_follows_every_rotation_of_the_document(
     sessions: Sessions, settings: Settings, redis: Redis
 ) -> None:
     _, first = await sessions.start()
-    assert not await redis.exists(copy_key(settings, first))  # kept from the first refresh
+    # Kept from the sign-in, for its access tokens' lifetime; a rotation does not extend it.
+    assert await redis.hget(copy_key(settings, first), "gen") == b"1"
+    ttl = await redis.ttl(copy_key(settings, first))
+    assert 0 < ttl <= settings.access_token_ttl_seconds
     second = await sessions.service.refresh(first.refresh_token, CLIENT)
     third = await sessions.service.refresh(second.refresh_token, CLIENT)
-    family = await RefreshFamily.get(PydanticObjectId(first.session_id))
-    assert family is not None
-    assert family.generation == 3
+    assert await live_generation(first.session_id) == 3
     assert await redis.hget(copy_key(settings, first), "gen") == b"3"
+    assert 0 < await redis.ttl(copy_key(settings, first)) <= ttl
     # The copy answers the grace rule as the document would: the same successor again.
     again = await sessions.service.refresh(second.refresh_token, CLIENT)
     assert again.refresh_token == third.refresh_token
@@ -255,8 +175,9 @@ async def test_a_read_that_raced_a_rotation_does_not_put_an_older_generation_bac
     sessions: Sessions, settings: Settings, redis: Redis
 ) -> None:
     _, first = await sessions.start()
+    await redis.delete(copy_key(settings, first))  # as if it expired
     families = RefreshFamilies(redis, settings)
-    stale, fill = await families.load(PydanticObjectId(first.session_id))
+    stale, fill = await families.load(PydanticObjectId(first.session_id), 1)
     assert stale is not None
     assert fill is not None
     assert fill.generation == 1
@@ -271,22 +192,30 @@ async def test_a_read_that_raced_a_rotation_does_not_put_an_older_generation_bac
     assert third.refresh_token != second.refresh_token
 
 
-async def test_an_ended_session_is_refused_even_with_a_copy_that_outlived_it(
+async def test_an_ended_session_refreshes_no_longer_than_its_copy_lives(
     sessions: Sessions, settings: Settings, redis: Redis
 ) -> None:
     owner, first = await sessions.start()
     second = await sessions.service.refresh(first.refresh_token, CLIENT)
-    kept = await redis.hgetall(copy_key(settings, first))
+    key = copy_key(settings, first)
+    kept, life = await redis.hgetall(key), await redis.pttl(key)
     assert await sessions.service.revoke_by_id(
         owner.id, first.session_id, reason="logout", actor=CLIENT
     )
-    assert not await redis.exists(copy_key(settings, first))
-    # A lost drop, or a read that raced the end, puts the copy back: the revocation
-    # record refuses it; once that is gone the rotation finds no document.
-    await redis.hset(copy_key(settings, first), mapping=kept)
+    assert not await redis.exists(key)
+    # A read that raced the end puts the copy back: the revocation record refuses it.
+    await redis.hset(key, mapping=kept)
+    await redis.pexpire(key, life)
     with pytest.raises(InvalidRefreshTokenError):
         await sessions.service.refresh(second.refresh_token, CLIENT)
+    # Had the record not been written (Redis unreachable from the instance that ended
+    # the session), the copy refreshes until it expires, as the session's access tokens
+    # are accepted for as long; a rotation does not extend it, and without it the
+    # refresh reads the database, where the family is gone.
     await redis.delete(sessions.revocations.key(first.session_id))
+    third = await sessions.service.refresh(second.refresh_token, CLIENT)
+    assert 0 < await redis.pttl(key) <= life
+    await redis.delete(key)  # its life is over
     with pytest.raises(InvalidRefreshTokenError):
-        await sessions.service.refresh(second.refresh_token, CLIENT)
+        await sessions.service.refresh(third.refresh_token, CLIENT)
     assert await RefreshFamily.get(PydanticObjectId(first.session_id)) is None

@@ -18,7 +18,7 @@ from domain.core.settings import Settings
 from domain.identity.action_tokens import ActionPurpose, ActionToken
 from domain.impersonation.documents import ImpersonationRecord
 from domain.maintenance.service import purge_audit, purge_expired
-from domain.sessions.documents import RefreshToken, Session
+from domain.sessions.documents import RefreshRotation, RefreshToken, Session
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -65,6 +65,10 @@ async def test_purge_expired_keeps_live_records(database: None) -> None:
         created_at=old,
         idle_expires_at=old,
     ).insert()
+    for generation, expiry in ((2, old), (3, fresh)):
+        await RefreshRotation(
+            _id=f"{live.id}:{generation}", user_id=uid, at=old, context="c", expires_at=expiry
+        ).insert()
 
     ended_at = {"i-old": old - timedelta(days=31), "i-new": NOW - timedelta(days=1), "i-open": None}
     for key, ended in ended_at.items():
@@ -86,6 +90,7 @@ async def test_purge_expired_keeps_live_records(database: None) -> None:
         "action_tokens": 1,
         "refresh_tokens": 1,
         "refresh_families": 0,
+        "refresh_rotations": 1,
         "sessions": 1,
         "impersonations": 1,
     }
@@ -94,6 +99,7 @@ async def test_purge_expired_keeps_live_records(database: None) -> None:
     assert await Claim.get("fresh") is not None
     assert await ActionToken.get("t-new") is not None
     assert await Session.get(live.id) is not None
+    assert await RefreshRotation.get(f"{live.id}:3") is not None
     assert await purge_expired(NOW) == dict.fromkeys(counts, 0)
 
 
