@@ -32,7 +32,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from beanie import PydanticObjectId
+from loguru import logger
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from domain.core.settings import Settings
 from domain.sessions.documents import RefreshFamily
@@ -72,13 +74,20 @@ class RefreshFamilies:
         return family, self._fill(family) if exact else None
 
     async def keep(self, family: RefreshFamily) -> None:
-        """The copy of a family just opened: its first refresh reads no document."""
+        """The copy of a family just opened: its first refresh reads no document. Best
+        effort: the session is open already, and without a copy a refresh reads the
+        database (and the ledger keeps the copy then)."""
         fill = self._fill(family)
         key = self.key(str(family.id))
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping={"doc": fill.doc, "gen": fill.generation, "rot": fill.rotation})
-            pipe.expire(key, self._settings.access_token_ttl_seconds)
-            await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(
+                    key, mapping={"doc": fill.doc, "gen": fill.generation, "rot": fill.rotation}
+                )
+                pipe.expire(key, self._settings.access_token_ttl_seconds)
+                await pipe.execute()
+        except RedisError as exc:
+            logger.bind(session_id=str(family.id)).warning("refresh family copy not kept: {}", exc)
 
     async def rotated_at(self, session_ids: Sequence[PydanticObjectId]) -> dict[str, datetime]:
         """When each session's live refresh token was minted, from the copies that exist

@@ -8,12 +8,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import services
 from beanie import PydanticObjectId
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from domain.core.redis import create_redis
 from domain.core.settings import Settings
 from domain.sessions.documents import RefreshFamily, Session
 from domain.sessions.errors import InvalidRefreshTokenError, RefreshTokenReusedError
+from domain.sessions.family_cache import RefreshFamilies
 from domain.sessions.rotation import Rotation, family_copy_key, refresh_key_prefix
 from domain.sessions.rotation_records import record_rotation
 from tests.sessions.support import CLIENT, Sessions
@@ -112,3 +116,24 @@ async def test_a_token_whose_rotation_never_landed_does_not_refresh(
     await forget_copy(redis, settings, first.session_id)
     with pytest.raises(InvalidRefreshTokenError):
         await sessions.service.refresh(second.refresh_token, CLIENT)
+
+
+async def test_a_sign_in_stands_when_its_copy_cannot_be_kept(
+    sessions: Sessions, settings: Settings, redis: Redis
+) -> None:
+    _, first = await sessions.start()
+    family = await RefreshFamily.get(PydanticObjectId(first.session_id))
+    assert family is not None
+    nowhere = settings.model_copy(
+        update={"redis_url": SecretStr(f"redis://127.0.0.1:{services.free_port()}/0")}
+    )
+    unreachable = create_redis(nowhere)
+    try:
+        await RefreshFamilies(unreachable, nowhere).keep(family)  # logged, not raised
+    finally:
+        await unreachable.aclose()
+    await forget_copy(redis, settings, first.session_id)
+    # Without the copy the first refresh reads the database, and the ledger keeps it.
+    second = await sessions.service.refresh(first.refresh_token, CLIENT)
+    assert second.session_id == first.session_id
+    assert await redis.hget(family_copy_key(settings, first.session_id), "gen") == b"2"
