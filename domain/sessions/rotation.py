@@ -70,6 +70,13 @@ class Rotation:
     def encode(self) -> str:
         return f"{self.at.isoformat()}|{self.context}"
 
+    def same_as(self, other: Rotation) -> bool:
+        """The same rotation, one side read back from the database (which keeps
+        milliseconds)."""
+        return self.context == other.context and abs(
+            _aware(self.at) - _aware(other.at)
+        ) < timedelta(milliseconds=1)
+
     @classmethod
     def decode(cls, value: str) -> Rotation | None:
         at, _, context = value.partition("|")

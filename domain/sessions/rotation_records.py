@@ -14,7 +14,12 @@ Where a presented token stands needs no scan: its MAC proves generation ``n`` wa
 minted, a generation is minted only after the one before it, so the live generation is
 ``n`` unless ``n + 1`` is recorded, ``n + 1`` unless ``n + 2`` is too, and past that the
 presentation is reuse whatever the live one is. A refresh reads these records only
-when the family's Redis copy (family_cache.py, which rotations move) is missing.
+when the family's Redis copy (family_cache.py, which rotations move) is missing. That
+induction needs every handed-out generation recorded: the winning rotation answers after
+its insert, and a grace answer, which may come before the winner's insert lands (or
+instead of it, should it fail), reads the successor's record and writes it if missing.
+A rotation that finds its generation recorded by another rotation (Redis lost its claims,
+or came back from a stale snapshot) is a replay: reuse.
 """
 
 from __future__ import annotations
@@ -35,8 +40,12 @@ def record_id(session_id: PydanticObjectId | str | None, generation: int) -> str
 
 
 async def record_rotation(family: RefreshFamily, generation: int, rotation: Rotation) -> bool:
-    """The one durable write of a rotation: ``generation`` of the family was minted.
-    False when it already was (by a rotation Redis no longer knew of)."""
+    """The one durable write of a rotation: ``generation`` of the family was minted by
+    ``rotation``. True when it is recorded so, by this call or before (a grace answer
+    records its successor too, so no token is handed out above a missing record: the
+    rotation it answers for may yet fail to land). False when another rotation minted
+    that generation: one Redis no longer knew of (its claims and copy lost, or restored
+    stale), so the presented token was rotated already."""
     try:
         await RefreshRotation.get_pymongo_collection().insert_one(
             {
@@ -48,8 +57,18 @@ async def record_rotation(family: RefreshFamily, generation: int, rotation: Rota
             }
         )
     except DuplicateKeyError:
-        return False
+        recorded = await _minted(family.id, generation)
+        return recorded is not None and recorded.same_as(rotation)
     return True
+
+
+async def ensure_recorded(family: RefreshFamily, generation: int, rotation: Rotation) -> bool:
+    """Before a grace answer hands out ``generation``: that it is recorded as minted by
+    ``rotation`` (read; written here while that rotation has not landed yet)."""
+    recorded = await _minted(family.id, generation)
+    if recorded is None:
+        return await record_rotation(family, generation, rotation)
+    return recorded.same_as(rotation)
 
 
 async def live_state(

@@ -53,7 +53,7 @@ from domain.sessions.legacy import LegacyRefresh
 from domain.sessions.refresh_tokens import RefreshTokenCodec
 from domain.sessions.revocation import EndedSessions, SessionRevocations
 from domain.sessions.rotation import Rotation, RotationLedger, grace_allows
-from domain.sessions.rotation_records import record_rotation
+from domain.sessions.rotation_records import ensure_recorded, record_rotation
 from domain.tokens.access import AccessTokenService
 from domain.tokens.methods import legacy_methods
 
@@ -228,7 +228,11 @@ class SessionService:
             await self.reuse_detected(await self._session_of(family), actor)
             raise RefreshTokenReusedError
         user = await self._owner_of(family, actor)
-        if answer.rotation is not None and n == family.generation:
+        assert answer.rotation is not None  # the grace rule needs it
+        if not await ensure_recorded(family, n + 1, answer.rotation):
+            await self.reuse_detected(await self._session_of(family), actor)
+            raise RefreshTokenReusedError
+        if n == family.generation:
             # The rotation is still landing: its idle expiry is derived as it derives it.
             idle = min(utc(answer.rotation.at) + self._idle, utc(family.expires_at))
             family = family.model_copy(update={"idle_expires_at": idle})
@@ -276,8 +280,8 @@ class SessionService:
         user = await self._owner_of(family, actor)
         idle = min(now + self._idle, utc(family.expires_at))
         if not await record_rotation(family, family.generation + 1, Rotation(now, context)):
-            # Minted already, by a rotation Redis no longer knew of (its claims were lost).
-            raise InvalidRefreshTokenError
+            await self.reuse_detected(await self._session_of(family), actor)
+            raise RefreshTokenReusedError
         family = family.model_copy(update={"idle_expires_at": idle})
         return self._pair(user, family, secret, family.generation + 1, auth_time)
 

@@ -15,10 +15,16 @@ from redis.asyncio import Redis
 
 from domain.core.redis import create_redis
 from domain.core.settings import Settings
+from domain.sessions.device import client_context
 from domain.sessions.documents import RefreshFamily, Session
 from domain.sessions.errors import InvalidRefreshTokenError, RefreshTokenReusedError
 from domain.sessions.family_cache import RefreshFamilies
-from domain.sessions.rotation import Rotation, family_copy_key, refresh_key_prefix
+from domain.sessions.rotation import (
+    Rotation,
+    RotationLedger,
+    family_copy_key,
+    refresh_key_prefix,
+)
 from domain.sessions.rotation_records import record_rotation
 from tests.sessions.support import CLIENT, Sessions
 from tests.support.rotations import live_generation, recorded_generations
@@ -83,6 +89,48 @@ async def test_when_redis_lost_its_claims_an_older_ancestor_is_still_reuse(
     assert await live_generation(first.session_id) is None
 
 
+async def test_a_grace_answer_records_its_successor_before_handing_it_out(
+    sessions: Sessions, settings: Settings, redis: Redis
+) -> None:
+    _, first = await sessions.start()
+    second = await sessions.service.refresh(first.refresh_token, CLIENT)
+    # Generation 2 is claimed and the copy moved, but the winner's insert never lands
+    # (the database timed out on it, the process died).
+    ledger = RotationLedger(redis, settings, sessions.revocations.key(""))
+    rotating = Rotation(sessions.clock.now(), client_context(CLIENT.user_agent, CLIENT.ip))
+    assert (await ledger.rotate(first.session_id, 2, rotating, None)).won
+    retried = await sessions.service.refresh(second.refresh_token, CLIENT)  # the same tab
+    assert await recorded_generations(first.session_id) == [2, 3]
+    await sessions.service.refresh(retried.refresh_token, CLIENT)
+    assert await recorded_generations(first.session_id) == [2, 3, 4]
+    # So no chain stands above a missing record: once Redis forgot, a replay of the
+    # rotated token is still reuse.
+    await forget_redis(redis, settings, first.session_id)
+    with pytest.raises(RefreshTokenReusedError):
+        await sessions.service.refresh(second.refresh_token, OTHER_NETWORK)
+    assert len(sessions.reuse_alerts) == 1
+
+
+async def test_a_replay_through_a_stale_copy_is_reuse(
+    sessions: Sessions, settings: Settings, redis: Redis
+) -> None:
+    _, first = await sessions.start()
+    key = family_copy_key(settings, first.session_id)
+    snapshot = await redis.hgetall(key)
+    await sessions.service.refresh(first.refresh_token, CLIENT)
+    # Redis restarted from a snapshot taken before that rotation: its claim is gone and
+    # the copy says generation 1 again. The record of generation 2 says otherwise.
+    await forget_redis(redis, settings, first.session_id)
+    await redis.hset(key, mapping=snapshot)
+    sessions.clock.advance(timedelta(minutes=10))
+    with pytest.raises(RefreshTokenReusedError):
+        await sessions.service.refresh(first.refresh_token, OTHER_NETWORK)
+    assert len(sessions.reuse_alerts) == 1
+    session = await Session.get(PydanticObjectId(first.session_id))
+    assert session is not None
+    assert session.revoked_reason == "refresh_token_reuse"
+
+
 async def test_when_redis_lost_its_claims_a_generation_is_still_minted_once(
     sessions: Sessions, settings: Settings, redis: Redis
 ) -> None:
@@ -97,7 +145,10 @@ async def test_when_redis_lost_its_claims_a_generation_is_still_minted_once(
     assert family is not None
     at = sessions.clock.now()
     assert await record_rotation(family, 3, Rotation(at, "c")) is True
-    assert await record_rotation(family, 3, Rotation(at, "c")) is False
+    # Recorded again by the same rotation (a grace answer's): as recorded. By another: no.
+    assert await record_rotation(family, 3, Rotation(at, "c")) is True
+    assert await record_rotation(family, 3, Rotation(at, "d")) is False
+    assert await record_rotation(family, 3, Rotation(at + timedelta(seconds=1), "c")) is False
     assert await recorded_generations(first.session_id) == [2, 3]
 
 
@@ -130,6 +181,8 @@ async def test_a_sign_in_stands_when_its_copy_cannot_be_kept(
     unreachable = create_redis(nowhere)
     try:
         await RefreshFamilies(unreachable, nowhere).keep(family)  # logged, not raised
+        # Listing sessions (which ending all of them reads first) goes on without it too.
+        assert await RefreshFamilies(unreachable, nowhere).rotated_at([family.id]) == {}
     finally:
         await unreachable.aclose()
     await forget_copy(redis, settings, first.session_id)
