@@ -15,6 +15,7 @@ from domain.impersonation.documents import ImpersonationRecord
 from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
 from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.passkeys.documents import Passkey
+from domain.passkeys.owners import PasskeyOwner
 from domain.privacy.documents import EmailTombstone, PendingErasure
 from domain.sessions.documents import RefreshFamily, RefreshRotation, RefreshToken, Session
 from domain.social.documents import SocialIdentity
@@ -35,6 +36,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     BackupCode,
     TrustedDevice,
     Passkey,
+    PasskeyOwner,
     SocialIdentity,
     OAuthClient,
     OAuthConsent,

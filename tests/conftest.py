@@ -29,6 +29,7 @@ import httpx
 import pymongo
 import pytest
 import redis as sync_redis
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,6 +155,16 @@ def make_settings(
 @pytest.fixture(scope="module")
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
+
+
+@pytest.fixture(scope="module")
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    """A client of this module's Redis, for tests of a service without the app."""
+    from domain.core.redis import create_redis
+
+    client = create_redis(settings)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture(scope="module")

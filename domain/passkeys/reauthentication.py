@@ -32,7 +32,7 @@ from domain.passkeys import repository
 from domain.passkeys.challenges import ChallengeStore
 from domain.passkeys.clones import clone_warning, counter_regressed
 from domain.passkeys.errors import InvalidPasskeyError, PasskeyChallengeExpiredError
-from domain.passkeys.registration import known_keys
+from domain.passkeys.registration import listed_keys
 from domain.passkeys.relying_party import RelyingParty
 
 
@@ -61,11 +61,11 @@ class PasskeyReauthentication:
         self._outbox = outbox
 
     async def has_passkey(self, user_id: PydanticObjectId) -> bool:
-        return await repository.count_of_user(user_id) > 0
+        return bool(await repository.keys_of_user(user_id))
 
     async def begin(self, user_id: PydanticObjectId, session_id: str) -> ReauthenticationOptions:
         """Raises: ValidationError (the account has no passkey)."""
-        keys = known_keys(await repository.of_user(user_id))
+        keys = listed_keys(await repository.keys_of_user(user_id))
         if not keys:
             raise ValidationError(
                 [FieldError("passkey", "This account has no passkey.", "NO_PASSKEY")]

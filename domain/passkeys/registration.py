@@ -31,6 +31,7 @@ from domain.passkeys.errors import (
     PasskeyChallengeExpiredError,
 )
 from domain.passkeys.naming import DEFAULT_NAME, passkey_name
+from domain.passkeys.owners import ListedKey
 from domain.passkeys.relying_party import KnownKey, RelyingParty
 
 # Enough for every device a person owns; a bound on what one account can store.
@@ -45,6 +46,10 @@ class CreationOptions:
 
 def known_keys(passkeys: list[Passkey]) -> list[KnownKey]:
     return [KnownKey(credential_id=p.id, transports=p.transports) for p in passkeys]
+
+
+def listed_keys(keys: list[ListedKey]) -> list[KnownKey]:
+    return [KnownKey(credential_id=credential, transports=t) for credential, t in keys]
 
 
 class PasskeyRegistration:

@@ -48,7 +48,7 @@ from domain.passkeys.challenges import ChallengeStore, PendingChallenge
 from domain.passkeys.clones import clone_warning, counter_regressed
 from domain.passkeys.documents import Passkey
 from domain.passkeys.errors import InvalidPasskeyError, PasskeyChallengeExpiredError
-from domain.passkeys.registration import known_keys
+from domain.passkeys.registration import listed_keys
 from domain.passkeys.relying_party import Assertion, KnownKey, RelyingParty
 from domain.tokens.methods import HARDWARE_KEY, USER_PRESENCE, sign_in_methods
 
@@ -106,7 +106,7 @@ class PasskeySignIn:
                 message = "This sign-in started with a passkey: answer with a code instead."
                 raise ValidationError([FieldError("challengeToken", message, "SAME_FACTOR")])
             owner = first.user_id
-            keys = known_keys(await repository.of_user(PydanticObjectId(owner)))
+            keys = listed_keys(await repository.keys_of_user(PydanticObjectId(owner)))
             pending = await self._challenges.issue_sign_in(
                 challenge_token, challenge, user_id=owner, second_factor=True
             )
@@ -125,7 +125,9 @@ class PasskeySignIn:
         if user is not None and user.status is UserStatus.DELETED:
             owner_id = NO_USER
         # The same read for an address with or without an account (NO_USER owns nothing).
-        keys = known_keys(await repository.of_user(owner_id)) or self._rp.decoy_keys(normalized)
+        keys = listed_keys(await repository.keys_of_user(owner_id)) or self._rp.decoy_keys(
+            normalized
+        )
         pending = await self._challenges.issue_sign_in(
             attempt, challenge, user_id=str(owner_id), second_factor=False
         )

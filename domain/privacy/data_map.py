@@ -30,6 +30,7 @@ from domain.impersonation.documents import ImpersonationRecord
 from domain.mfa.documents import BackupCode, TotpCredential, TrustedDevice
 from domain.oauth.documents import OAuthClient, OAuthConsent
 from domain.passkeys.documents import Passkey
+from domain.passkeys.owners import PasskeyOwner
 from domain.privacy.documents import EmailTombstone, PendingErasure
 from domain.sessions.documents import RefreshFamily, RefreshRotation, RefreshToken, Session
 from domain.social.documents import SocialIdentity
@@ -85,6 +86,10 @@ def _by_user(subject: Subject) -> Filter:
     return {"user_id": subject.user_id}
 
 
+def _by_id(subject: Subject) -> Filter:
+    return {"_id": subject.user_id}
+
+
 def _audit_steps(subject: Subject) -> list[Step]:
     uid = str(subject.user_id)
     unplaced: dict[str, Any] = {"ip": "", "user_agent": ""}
@@ -137,7 +142,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         PendingErasure,
         Handling.DELETE,
         "the deletion request itself",
-        find=lambda s: {"_id": s.user_id},
+        find=_by_id,
         export=("requested_at", "erase_after", "requested_by"),
     ),
     PersonalData(
@@ -209,6 +214,12 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
             "created_at",
             "last_used_at",
         ),
+    ),
+    PersonalData(
+        PasskeyOwner,
+        Handling.DELETE,
+        "the ids of the account's passkeys (the FerretDB listing; nothing to export)",
+        find=_by_id,
     ),
     PersonalData(
         SocialIdentity,
@@ -285,7 +296,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         User,
         Handling.DELETE,
         "the profile",
-        find=lambda s: {"_id": s.user_id},
+        find=_by_id,
         export=(
             "email",
             "first_name",

@@ -5,10 +5,9 @@ trail by its stored day, zeros included."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from redis.asyncio import Redis
 
 from domain.analytics.service import AnalyticsService, DailyAuthStats
@@ -16,17 +15,9 @@ from domain.audit.documents import AuditAction, AuditResult
 from domain.audit.service import AuditService
 from domain.core.actor import Actor
 from domain.core.clock import FrozenClock
-from domain.core.redis import create_redis
 from domain.core.settings import Settings
 
 CLOCK_START = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    client = create_redis(settings)
-    yield client
-    await client.aclose()
 
 
 def analytics_for(

@@ -45,9 +45,17 @@ from tests.api.identity_ops import (
     unique_email,
 )
 from tests.oauth.support import create_client
+from tests.passkeys.support import (
+    begin_login,
+    enable_totp,
+    finish_login,
+    passkey_login,
+    register_passkey,
+)
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager, asgi_client
 from tests.support.commands import COMMANDS, Recording
+from tests.support.webauthn_authenticator import SoftwareAuthenticator
 
 START = datetime(2026, 4, 6, 9, 0, tzinfo=UTC)
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
@@ -95,6 +103,14 @@ BUDGETS = {
     "auditEvents": Budget(ferretdb=2, mongodb=2, redis=1),
     "mySessions": Budget(ferretdb=1, mongodb=1, redis=2),
     "introspection": Budget(ferretdb=0, mongodb=0, redis=2),
+    # The account's credentials from its _id-keyed listing on FerretDB
+    # (domain/passkeys/owners.py): one read by _id, with or without an account.
+    # The password step of a two-factor account: the challenge, and whether a passkey
+    # may answer it (the account's passkey listing by _id on FerretDB).
+    "login (two-factor)": Budget(ferretdb=4, mongodb=3, redis=5),
+    "passkey options": Budget(ferretdb=3, mongodb=2, redis=3),
+    # The credential and its owner, the counter and the sign-in's writes.
+    "passkey sign-in": Budget(ferretdb=6, mongodb=6, redis=9),
 }
 
 USERS_PAGE = """
@@ -375,3 +391,36 @@ async def test_me_as_an_impersonation_costs_what_me_costs(
     assert body["data"]["me"]["email"] == "impersonated@example.com"
     within("me", sent)
     assert len(sent) == 0, sent.summary()
+
+
+async def test_passkey_sign_in(manager: LifespanManager, http: httpx.AsyncClient) -> None:
+    """Both requests of a passkey sign-in: the options for an email, then the answer."""
+    session = await signed_in(http, manager, "passkey")
+    key = SoftwareAuthenticator()
+    registered = await register_passkey(http, session["accessToken"], key)
+    assert registered["__typename"] == "PasskeyAdded", registered
+    await passkey_login(http, key, "passkey@example.com")  # scripts loaded
+    with COMMANDS.counting() as sent:
+        begun = await begin_login(http, "passkey@example.com")
+    within("passkey options", sent)
+    by_id_only(sent)
+    answer = key.get(begun["options"])
+    with COMMANDS.counting() as sent:
+        body = await finish_login(http, begun["attemptId"], answer)
+    assert body["__typename"] == "AuthPayload", body
+    within("passkey sign-in", sent)
+    by_id_only(sent)
+
+
+async def test_a_two_factor_sign_in_reads_by_id_only(
+    manager: LifespanManager, http: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """The password step of a two-factor account asks whether the account has a passkey
+    (to offer it as the second step): on FerretDB its listing, read by _id."""
+    session = await signed_in(http, manager, "two-factor")
+    await enable_totp(http, session["accessToken"], clock)
+    with COMMANDS.counting() as sent:
+        body = await call(http, LOGIN, {"email": "two-factor@example.com", "password": PASSWORD})
+    assert body["data"]["login"]["__typename"] == "MfaRequired", body
+    within("login (two-factor)", sent)
+    by_id_only(sent)

@@ -4,7 +4,7 @@ rules count together or not at all, and allowlisted networks are never counted."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,17 +12,9 @@ from redis.asyncio import Redis
 
 from domain.core.clock import FrozenClock
 from domain.core.errors import RateLimitedError
-from domain.core.redis import create_redis
 from domain.core.settings import Settings
 from domain.ratelimit.limiter import Rule, SlidingWindowLimiter
 from domain.ratelimit.policy import Operation, RateLimitService
-
-
-@pytest.fixture(scope="module")
-async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    client = create_redis(settings)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -11,7 +11,6 @@ from redis.asyncio import Redis
 
 from domain.audit.service import AuditService
 from domain.core.clock import FrozenClock
-from domain.core.redis import create_redis
 from domain.core.sealing import sealing_box
 from domain.core.settings import Settings
 from domain.sessions.documents import Session
@@ -21,13 +20,6 @@ from domain.sessions.service import SessionOwner, SessionService
 from domain.tokens.access import AccessTokenService
 from domain.tokens.keys import load_key_set
 from tests.sessions.support import Owner, Sessions
-
-
-@pytest.fixture(scope="module")
-async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    client = create_redis(settings)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
