@@ -25,6 +25,7 @@ from tests.api.identity_ops import PASSWORD, call, login, unique_email
 from tests.passkeys.support import MY_PASSKEYS, begin_login, finish_login, register_passkey
 from tests.support.accounts import staff_account
 from tests.support.asgi import AppWith, LifespanManager, asgi_client
+from tests.support.commands import COMMANDS
 from tests.support.webauthn_authenticator import SoftwareAuthenticator
 
 CLOCK_START = datetime(2026, 8, 10, 9, 0, tzinfo=UTC)
@@ -32,6 +33,7 @@ CLOCK_START = datetime(2026, 8, 10, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 async def manager(app_with: AppWith, clock: FrozenClock) -> AsyncIterator[LifespanManager]:
+    COMMANDS.install()  # before the app makes its database client
     async with app_with(clock=clock) as running:
         yield running
 
@@ -127,3 +129,24 @@ async def test_a_credential_registered_to_another_account_is_not_listed_for_this
     assert await repository.keys_of_user(first) == [("taken-1", ["usb"])]
     assert await repository.delete("taken-1", first)
     assert await repository.keys_of_user(first) == []
+
+
+async def test_the_options_for_an_email_read_alike_with_or_without_passkeys_or_an_account(
+    manager: LifespanManager, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """The same database commands whether the address has an account with passkeys, an
+    account without, or no account (one listing read by _id on FerretDB, one indexed
+    find on MongoDB): neither the traffic nor its time says which."""
+    with_key, without_key = unique_email("listed"), unique_email("unlisted")
+    for address in (with_key, without_key):
+        await staff_account(manager.state, address, PASSWORD, Role.STUDENT, clock=clock)
+    key = SoftwareAuthenticator()
+    added = await register_passkey(client, (await login(client, with_key))["accessToken"], key)
+    assert added["__typename"] == "PasskeyAdded", added
+    sent_for = {}
+    for address in (with_key, without_key, unique_email("nobody")):
+        with COMMANDS.counting() as sent:
+            begun = await begin_login(client, address)
+        assert len(begun["options"]["allowCredentials"]) == 1  # a decoy without passkeys
+        sent_for[address] = sent.lookups()
+    assert len(set(map(str, sent_for.values()))) == 1, sent_for
