@@ -32,8 +32,9 @@ from domain.email.transport import create_transport
 from domain.identity import email_lookup
 from domain.identity.passwords import create_password_hasher
 from domain.mfa.rekey import rekey_totp_credentials
-from domain.passkeys import owners as passkey_owners
+from domain.passkeys.owners import PASSKEY_OWNERS
 from domain.services import build_services
+from domain.social.owners import SOCIAL_OWNERS
 from domain.social.page_callback import CALLBACK_PATH as SOCIAL_CALLBACK_PATH
 from domain.social.prove import provider_http_client
 from resolvers.http import health, privacy_export
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         try:
             flavour = await init_database(database, DOCUMENT_MODELS, settings.database_flavour)
             await email_lookup.email_lookup_for(flavour).prepare(app_clock.now())
-            await passkey_owners.owner_index_for(flavour).prepare(app_clock.now())
+            for owned in (PASSKEY_OWNERS, SOCIAL_OWNERS):
+                await owned.for_flavour(flavour).prepare(app_clock.now())
             await rekey_totp_credentials()
             transport = create_transport(settings)
             services = build_services(

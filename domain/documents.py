@@ -19,6 +19,7 @@ from domain.passkeys.owners import PasskeyOwner
 from domain.privacy.documents import EmailTombstone, PendingErasure
 from domain.sessions.documents import RefreshFamily, RefreshRotation, RefreshToken, Session
 from domain.social.documents import SocialIdentity
+from domain.social.owners import SocialIdentityOwner
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 DOCUMENT_MODELS: list[type[Document]] = [
@@ -37,6 +38,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     TrustedDevice,
     Passkey,
     PasskeyOwner,
+    SocialIdentityOwner,
     SocialIdentity,
     OAuthClient,
     OAuthConsent,

@@ -12,8 +12,10 @@ What differs on FerretDB 1.24, and where it is handled:
   Sign-in emails are therefore looked up through a second, ``_id``-keyed collection
   (``domain/identity/identifiers.py``), chosen per flavour in
   ``domain/identity/email_lookup.py``. On MongoDB the users' unique email index does it.
-  An account's passkeys are found the same way: a per-account ``_id``-keyed listing on
-  FerretDB, the passkeys' ``user`` index on MongoDB (``domain/passkeys/owners.py``).
+  An account's passkeys and linked identities are found the same way: a per-account
+  ``_id``-keyed listing on FerretDB, the records' ``user`` index on MongoDB
+  (``domain/core/owner_listing.py``). Reads about one account (``me``) use exactly
+  ``{_id}``, where a page of accounts may use ``$in``.
 - Only a filter of exactly ``{_id: <value>}`` is pushed down to SQLite: a guarded
   write such as ``{_id: x, generation: 3}`` reads every row until one matches. Writes
   guarded by a condition go through ``domain/core/by_id.py`` (the guard checked after

@@ -34,6 +34,7 @@ from domain.passkeys.owners import PasskeyOwner
 from domain.privacy.documents import EmailTombstone, PendingErasure
 from domain.sessions.documents import RefreshFamily, RefreshRotation, RefreshToken, Session
 from domain.social.documents import SocialIdentity
+from domain.social.owners import SocialIdentityOwner
 from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 Filter = dict[str, Any]
@@ -227,6 +228,12 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         "linked provider accounts (provider tokens sealed; never exported)",
         find=_by_user,
         export=("provider", "subject", "email", "email_verified", "created_at", "last_used_at"),
+    ),
+    PersonalData(
+        SocialIdentityOwner,
+        Handling.DELETE,
+        "the ids of the account's linked identities (the FerretDB listing; nothing to export)",
+        find=_by_id,
     ),
     PersonalData(
         OAuthConsent,

@@ -2,9 +2,8 @@
 
 Keyed ``"<provider>:<subject>"`` so a sign-in finds it with a filter of exactly
 ``{_id}`` (the one FerretDB serves from an index) and the database refuses one
-identity linked twice. A user's identities are read by ``user_id``: the ``user`` index
-on MongoDB; on FerretDB a scan of this collection (a few documents per account that
-uses social sign-in; only ``me { identities }``, the admin view and unlinking read it).
+identity linked twice. A user's identities are read through ``owners.py``: the ``user``
+index on MongoDB, a per-account listing read by ``_id`` on FerretDB.
 
 The provider's own tokens are kept only where ``GATEHOUSE_SOCIAL_STORE_PROVIDER_TOKENS``
 asks (domain/social/tokens.py), sealed with AES-GCM and bound to the identity's id, so a

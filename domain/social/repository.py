@@ -1,15 +1,16 @@
-"""Every query of the social slice (see documents.py for what FerretDB reads)."""
+"""Every query of the social slice: identities by ``_id``; an account's identities through
+``owners.py`` (the ``user`` index on MongoDB, a per-account listing on FerretDB)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from beanie import PydanticObjectId
-from pymongo.errors import OperationFailure
 
-from domain.core.by_id import delete_by_id, update_by_id
-from domain.core.duplicates import is_unique_violation
+from domain.core.by_id import update_by_id
+from domain.core.owner_listing import delete_listed, store_listed
 from domain.social.documents import SealedProviderTokens, SocialIdentity
+from domain.social.owners import SOCIAL_OWNERS
 
 
 async def get(key: str) -> SocialIdentity | None:
@@ -17,33 +18,22 @@ async def get(key: str) -> SocialIdentity | None:
 
 
 async def of_user(user_id: PydanticObjectId) -> list[SocialIdentity]:
-    found = await SocialIdentity.find({"user_id": user_id}).to_list()
-    return sorted(found, key=lambda i: (i.created_at, i.id))
+    """The account's identities, oldest first."""
+    return await SOCIAL_OWNERS.of_user(user_id)
 
 
 async def count_of_user(user_id: PydanticObjectId) -> int:
-    return await SocialIdentity.find({"user_id": user_id}).count()
+    return await SOCIAL_OWNERS.count_of_user(user_id)
 
 
 async def insert(identity: SocialIdentity) -> bool:
     """False when the identity is already linked (to anyone)."""
-    try:
-        await identity.insert()
-    except OperationFailure as error:
-        if not is_unique_violation(error):
-            raise
-        return False
-    return True
+    return await store_listed(SOCIAL_OWNERS.active(), identity, identity.user_id, identity.id, [])
 
 
 async def owners_among(user_ids: list[PydanticObjectId]) -> set[PydanticObjectId]:
-    """Which of these accounts have a linked identity: one query for them all."""
-    if not user_ids:
-        return set()
-    cursor = SocialIdentity.get_pymongo_collection().find(
-        {"user_id": {"$in": user_ids}}, {"user_id": 1, "_id": 0}
-    )
-    return {PydanticObjectId(row["user_id"]) async for row in cursor}
+    """Which of these accounts have a linked identity: one read for them all."""
+    return await SOCIAL_OWNERS.active().owners_among(user_ids)
 
 
 async def touch(key: str, at: datetime, tokens: SealedProviderTokens | None) -> None:
@@ -68,6 +58,4 @@ async def set_tokens(key: str, tokens: SealedProviderTokens | None) -> bool:
 
 
 async def delete(key: str, user_id: PydanticObjectId) -> bool:
-    return await delete_by_id(
-        SocialIdentity.get_pymongo_collection(), key, guard={"user_id": user_id}
-    )
+    return await delete_listed(SOCIAL_OWNERS.active(), key, user_id)

@@ -108,6 +108,9 @@ BUDGETS = {
     # The password step of a two-factor account: the challenge, and whether a passkey
     # may answer it (the account's passkey listing by _id on FerretDB).
     "login (two-factor)": Budget(ferretdb=4, mongodb=3, redis=5),
+    # One account's ways in, each read by _id on FerretDB: the password, the passkey and
+    # identity listings, the TOTP credential (MongoDB: the indexes).
+    "me (sign-in methods)": Budget(ferretdb=5, mongodb=5, redis=1),
     "passkey options": Budget(ferretdb=3, mongodb=2, redis=3),
     # The credential and its owner, the counter and the sign-in's writes.
     "passkey sign-in": Budget(ferretdb=6, mongodb=6, redis=9),
@@ -423,4 +426,22 @@ async def test_a_two_factor_sign_in_reads_by_id_only(
         body = await call(http, LOGIN, {"email": "two-factor@example.com", "password": PASSWORD})
     assert body["data"]["login"]["__typename"] == "MfaRequired", body
     within("login (two-factor)", sent)
+    by_id_only(sent)
+
+
+ME_METHODS = "query { me { signInMethods identities { id provider } } }"
+
+
+async def test_my_sign_in_methods_read_by_id_only(
+    manager: LifespanManager, http: httpx.AsyncClient
+) -> None:
+    """``me { signInMethods identities }`` asks about one account: each way in (password,
+    passkeys, TOTP, linked identities) is read by _id on FerretDB, never by a filter it
+    would answer by reading every account's records (domain/core/owner_listing.py)."""
+    session = await signed_in(http, manager, "methods")
+    await call(http, ME_METHODS, token=session["accessToken"])
+    with COMMANDS.counting() as sent:
+        body = await call(http, ME_METHODS, token=session["accessToken"])
+    assert body["data"]["me"]["signInMethods"] == ["PASSWORD", "EMAIL_CODE"], body
+    within("me (sign-in methods)", sent)
     by_id_only(sent)

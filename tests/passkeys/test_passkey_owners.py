@@ -2,8 +2,9 @@
 
 On FerretDB a find by ``user_id`` reads every account's passkeys, so the reads by owner
 go through a per-account listing read by ``_id``; on MongoDB the ``user`` index answers.
-The listing's own rules are tested on either database (it uses only ``_id`` reads and
-writes); the sign-in with an email, through GraphQL, on the flavour that runs.
+The listing's own rules: tests/core/test_owner_listing.py. Here, through GraphQL on the
+flavour that runs: the upgrade's rebuild, a credential another account holds, and the
+options for an email costing the same reads whoever asks.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from beanie import PydanticObjectId
 
 from domain.core.claims import Claim
 from domain.core.clock import FrozenClock
+from domain.core.database_flavour import DatabaseFlavour, bound_flavour
+from domain.core.owner_listing import ListedOwners, rebuild_once
 from domain.core.roles import Role
-from domain.passkeys import owners, repository
+from domain.passkeys import repository
 from domain.passkeys.documents import Passkey
-from domain.passkeys.owners import ListedOwners, PasskeyOwner
+from domain.passkeys.owners import PASSKEY_OWNERS, REBUILT_MARKER, PasskeyOwner
 from tests.api.identity_ops import PASSWORD, call, login, unique_email
 from tests.passkeys.support import MY_PASSKEYS, begin_login, finish_login, register_passkey
 from tests.support.accounts import staff_account
@@ -59,31 +62,6 @@ def stored(user_id: PydanticObjectId, credential: str, transports: list[str]) ->
     )
 
 
-async def test_the_listing_follows_what_is_stored_and_skips_the_rest(
-    manager: LifespanManager,
-) -> None:
-    listing = ListedOwners()
-    mine, theirs = PydanticObjectId(), PydanticObjectId()
-    kept, gone = stored(mine, "kept-1", ["usb"]), stored(mine, "gone-1", [])
-    foreign = stored(theirs, "foreign-1", ["nfc"])
-    for passkey in (kept, gone, foreign):
-        await listing.listing(passkey)
-        await passkey.insert()
-    assert sorted(await listing.keys_of(mine)) == [("gone-1", []), ("kept-1", ["usb"])]
-    assert await listing.keys_of(PydanticObjectId()) == []  # no account: the same one read
-
-    # A deletion that stopped before unlisting, and an id listed under the wrong account
-    # (another account registered it first): neither is the account's passkey.
-    await Passkey.get_pymongo_collection().delete_one({"_id": "gone-1"})
-    await owners._list(mine, {"foreign-1": ["nfc"]})
-    assert [p.id for p in await listing.passkeys_of(mine)] == ["kept-1"]
-
-    await listing.unlisting(mine, "gone-1")
-    await listing.unlisting(mine, "foreign-1")
-    assert await listing.keys_of(mine) == [("kept-1", ["usb"])]
-    assert [p.id for p in await listing.passkeys_of(theirs)] == ["foreign-1"]
-
-
 async def test_credentials_stored_before_the_listing_are_listed_once_at_start(
     manager: LifespanManager, client: httpx.AsyncClient, clock: FrozenClock
 ) -> None:
@@ -98,11 +76,17 @@ async def test_credentials_stored_before_the_listing_are_listed_once_at_start(
     assert added["__typename"] == "PasskeyAdded", added
     # As it was before the listing: the credential stored, no listing, no marker.
     await PasskeyOwner.get_pymongo_collection().delete_one({"_id": user.id})
-    await Claim.get_pymongo_collection().delete_one({"_id": owners.REBUILT_MARKER})
+    await Claim.get_pymongo_collection().delete_one({"_id": REBUILT_MARKER})
 
-    assert await owners.rebuild_once(clock.now()) >= 1
-    assert await owners.rebuild_once(clock.now()) == 0  # once per database
-    assert await ListedOwners().keys_of(user.id) == [
+    assert await rebuild_once(PASSKEY_OWNERS.kind, clock.now()) >= 1
+    # Once per database: what is stored unlisted after it waits for the next rebuild.
+    await stored(user.id, "after-the-rebuild", []).insert()
+    assert await rebuild_once(PASSKEY_OWNERS.kind, clock.now()) == 0
+    assert "after-the-rebuild" not in [k for k, _ in await repository.keys_of_user(user.id)] or (
+        bound_flavour() is DatabaseFlavour.MONGODB  # the index finds it there
+    )
+    await Passkey.get_pymongo_collection().delete_one({"_id": "after-the-rebuild"})
+    assert await ListedOwners(PASSKEY_OWNERS.kind).entries_of(user.id) == [
         (key.credential_ids[0], ["hybrid", "internal"])
     ]
 
@@ -150,3 +134,23 @@ async def test_the_options_for_an_email_read_alike_with_or_without_passkeys_or_a
         assert len(begun["options"]["allowCredentials"]) == 1  # a decoy without passkeys
         sent_for[address] = sent.lookups()
     assert len(set(map(str, sent_for.values()))) == 1, sent_for
+
+
+async def test_a_sign_in_that_read_an_older_counter_does_not_move_it_back(
+    manager: LifespanManager,
+) -> None:
+    """Two sign-ins read the counter at 5; the one that finishes first writes 10; the
+    other, finishing last with 7, is refused (on FerretDB too: its guard is read just
+    before its write, not taken from its earlier read)."""
+    owner = PydanticObjectId()
+    assert await repository.insert(
+        stored(owner, "counted-1", []).model_copy(update={"sign_count": 5})
+    )
+    first, second = await repository.get("counted-1"), await repository.get("counted-1")
+    assert first is not None
+    assert second is not None
+    assert await repository.record_use(first, sign_count=10, backed_up=False, at=CLOCK_START)
+    assert not await repository.record_use(second, sign_count=7, backed_up=False, at=CLOCK_START)
+    now = await repository.get("counted-1")
+    assert now is not None
+    assert now.sign_count == 10
