@@ -38,6 +38,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from beanie import Document, PydanticObjectId
 from loguru import logger
+from pydantic import Field
 from pymongo.errors import OperationFailure
 
 from domain.core.by_id import delete_by_id
@@ -54,6 +55,14 @@ Entry = tuple[str, list[str]]
 FIELD = "entries"
 
 
+class OwnerListingDocument(Document):
+    """An account's listing: each record's id (in base64url, a field name) -> the values
+    of its listed field. Each kind has its own collection (a subclass naming it)."""
+
+    id: PydanticObjectId = Field(alias="_id")  # the account
+    entries: dict[str, list[str]] = Field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class OwnedKind(Generic[Item]):
     """A kind of record an account owns."""
@@ -61,7 +70,7 @@ class OwnedKind(Generic[Item]):
     # The records, each with a ``user_id`` and a ``created_at``, keyed by their own string ids.
     items: type[Item]
     # The listing documents (FerretDB), keyed by the account: ``{_id, entries: {id: [...]}}``.
-    owners: type[Document]
+    owners: type[OwnerListingDocument]
     # A list-of-strings field of each record kept in its entry ("" for none).
     listed_field: str
     # The claims key that says the listing was rebuilt on this database.
@@ -97,15 +106,17 @@ class OwnerIndex(Protocol[Item]):
         ...
 
 
-class IndexedOwners(Generic[Item]):
-    """The records' ``user`` index is the listing."""
-
+class _OwnerIndexBase(Generic[Item]):
     def __init__(self, kind: OwnedKind[Item]) -> None:
         self._kind = kind
 
     @property
     def kind(self) -> OwnedKind[Item]:
         return self._kind
+
+
+class IndexedOwners(_OwnerIndexBase[Item]):
+    """The records' ``user`` index is the listing."""
 
     async def items_of(self, user_id: PydanticObjectId) -> list[Item]:
         return await self._kind.items.find({"user_id": user_id}).to_list()
@@ -134,15 +145,8 @@ class IndexedOwners(Generic[Item]):
         return None
 
 
-class ListedOwners(Generic[Item]):
+class ListedOwners(_OwnerIndexBase[Item]):
     """An ``_id``-keyed listing per account, for a database that indexes nothing else."""
-
-    def __init__(self, kind: OwnedKind[Item]) -> None:
-        self._kind = kind
-
-    @property
-    def kind(self) -> OwnedKind[Item]:
-        return self._kind
 
     async def items_of(self, user_id: PydanticObjectId) -> list[Item]:
         entries = await self.entries_of(user_id)

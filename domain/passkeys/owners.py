@@ -9,10 +9,7 @@ is all a sign-in's options need.
 
 from __future__ import annotations
 
-from beanie import Document, PydanticObjectId
-from pydantic import Field
-
-from domain.core.owner_listing import Entry, OwnedKind, OwnerIndexes
+from domain.core.owner_listing import Entry, OwnedKind, OwnerIndexes, OwnerListingDocument
 from domain.passkeys.documents import Passkey
 
 # Bump when the listing must be rebuilt again at the next start.
@@ -21,10 +18,8 @@ REBUILT_MARKER = "passkey-owners-listed:v1"
 ListedKey = Entry
 
 
-class PasskeyOwner(Document):
-    id: PydanticObjectId = Field(alias="_id")  # the account
-    # Credential id (as a field name: owner_listing.py) -> its transports.
-    entries: dict[str, list[str]] = Field(default_factory=dict)
+class PasskeyOwner(OwnerListingDocument):
+    """An account's credential ids, each with its transports."""
 
     class Settings:
         name = "passkey_owners"

@@ -7,20 +7,15 @@ listing of identity ids read by ``_id`` on FerretDB (``domain/core/owner_listing
 
 from __future__ import annotations
 
-from beanie import Document, PydanticObjectId
-from pydantic import Field
-
-from domain.core.owner_listing import OwnedKind, OwnerIndexes
+from domain.core.owner_listing import OwnedKind, OwnerIndexes, OwnerListingDocument
 from domain.social.documents import SocialIdentity
 
 # Bump when the listing must be rebuilt again at the next start.
 REBUILT_MARKER = "social-identity-owners-listed:v1"
 
 
-class SocialIdentityOwner(Document):
-    id: PydanticObjectId = Field(alias="_id")  # the account
-    # Identity id ("<provider>:<subject>", as a field name: owner_listing.py) -> nothing.
-    entries: dict[str, list[str]] = Field(default_factory=dict)
+class SocialIdentityOwner(OwnerListingDocument):
+    """An account's linked identity ids ("<provider>:<subject>")."""
 
     class Settings:
         name = "social_identity_owners"

@@ -28,23 +28,9 @@ from domain.passkeys.documents import Passkey
 from domain.passkeys.owners import PASSKEY_OWNERS
 from domain.social.documents import SocialIdentity
 from domain.social.owners import SOCIAL_OWNERS
+from tests.passkeys.support import stored_passkey
 
 AT = datetime(2026, 8, 10, 9, 0, tzinfo=UTC)
-
-
-def passkey(user_id: PydanticObjectId, credential: str, transports: list[str]) -> Passkey:
-    return Passkey(
-        _id=credential,
-        user_id=user_id,
-        public_key="pQECAyYgASFYIA",
-        transports=transports,
-        device_type="single_device",
-        backed_up=False,
-        aaguid="00000000-0000-0000-0000-000000000000",
-        attestation_format="none",
-        name="Key",
-        created_at=AT,
-    )
 
 
 def identity(user_id: PydanticObjectId, subject: str) -> SocialIdentity:
@@ -56,8 +42,8 @@ def identity(user_id: PydanticObjectId, subject: str) -> SocialIdentity:
 async def test_the_listing_follows_what_is_stored_and_skips_the_rest(database: None) -> None:
     listing = ListedOwners(PASSKEY_OWNERS.kind)
     mine, theirs = PydanticObjectId(), PydanticObjectId()
-    kept, gone = passkey(mine, "kept-1", ["usb"]), passkey(mine, "gone-1", [])
-    foreign = passkey(theirs, "foreign-1", ["nfc"])
+    kept, gone = stored_passkey(mine, "kept-1", ["usb"]), stored_passkey(mine, "gone-1", [])
+    foreign = stored_passkey(theirs, "foreign-1", ["nfc"])
     for stored in (kept, gone, foreign):
         await listing.listing(stored.user_id, stored.id, stored.transports)
         await stored.insert()
@@ -102,8 +88,10 @@ async def test_ids_that_no_path_could_hold_are_listed_as_they_are(database: None
 
 async def test_the_rebuild_lists_what_was_stored_before_it(database: None) -> None:
     owner = PydanticObjectId()
-    await passkey(owner, "before-1", ["internal"]).insert()  # as a previous version stored it
-    await passkey(owner, "before-2", []).insert()
+    await stored_passkey(
+        owner, "before-1", ["internal"]
+    ).insert()  # as a previous version stored it
+    await stored_passkey(owner, "before-2", []).insert()
     listing = ListedOwners(PASSKEY_OWNERS.kind)
     assert await listing.entries_of(owner) == []
     assert await rebuild(PASSKEY_OWNERS.kind) >= 2
@@ -116,7 +104,7 @@ async def test_the_index_answers_the_same_on_mongodb(database: None) -> None:
     indexed = IndexedOwners(PASSKEY_OWNERS.kind)
     owner = PydanticObjectId()
     await indexed.listing(owner, "indexed-1", ["usb"])  # nothing to keep
-    await passkey(owner, "indexed-1", ["usb"]).insert()
+    await stored_passkey(owner, "indexed-1", ["usb"]).insert()
     assert await indexed.entries_of(owner) == [("indexed-1", ["usb"])]
     assert [p.id for p in await indexed.items_of(owner)] == ["indexed-1"]
     assert await indexed.owners_among([owner, PydanticObjectId()]) == {owner}
@@ -158,10 +146,10 @@ async def test_a_removal_racing_the_same_ids_registration_leaves_it_listed(
     unlisting falls around the new registration, the stored record stays listed."""
     index = ListedOwners(PASSKEY_OWNERS.kind)
     owner = PydanticObjectId()
-    assert await store_listed(index, passkey(owner, "again-1", []), owner, "again-1", [])
+    assert await store_listed(index, stored_passkey(owner, "again-1", []), owner, "again-1", [])
     # The removal's delete, then the registration stores it again, then the unlisting.
     assert await Passkey.get_pymongo_collection().delete_one({"_id": "again-1"})
-    assert await store_listed(index, passkey(owner, "again-1", []), owner, "again-1", [])
+    assert await store_listed(index, stored_passkey(owner, "again-1", []), owner, "again-1", [])
     await index.unlisting(owner, "again-1")
     assert [p.id for p in await index.items_of(owner)] == ["again-1"]
     # The unlisting between the registration's listing and its insert (store_listed's
@@ -169,7 +157,7 @@ async def test_a_removal_racing_the_same_ids_registration_leaves_it_listed(
     assert await delete_listed(index, "again-1", owner)
     await index.listing(owner, "again-1", [])
     await index.unlisting(owner, "again-1")
-    await passkey(owner, "again-1", []).insert()
+    await stored_passkey(owner, "again-1", []).insert()
     await index.listing(owner, "again-1", [])
     assert [p.id for p in await index.items_of(owner)] == ["again-1"]
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import jwt
 import pyotp
+from beanie import PydanticObjectId
 
 from domain.core.clock import FrozenClock
+from domain.passkeys.documents import Passkey
 from tests.api.identity_ops import PASSWORD, call
 from tests.support.webauthn_authenticator import SoftwareAuthenticator
 
@@ -118,3 +120,19 @@ async def enable_totp(client: httpx.AsyncClient, token: str, clock: FrozenClock)
 
 async def password_login(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
     return result(await call(client, PASSWORD_LOGIN, {"email": email, "password": PASSWORD}))
+
+
+def stored_passkey(user_id: PydanticObjectId, credential: str, transports: list[str]) -> Passkey:
+    """A credential as the database holds it (for tests of what reads it), never verified."""
+    return Passkey(
+        _id=credential,
+        user_id=user_id,
+        public_key="pQECAyYgASFYIA",
+        transports=transports,
+        device_type="single_device",
+        backed_up=False,
+        aaguid="00000000-0000-0000-0000-000000000000",
+        attestation_format="none",
+        name="Key",
+        created_at=datetime(2026, 8, 10, 9, 0, tzinfo=UTC),
+    )

@@ -9,15 +9,13 @@ options for an email costing the same reads whoever asks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from beanie import PydanticObjectId
 
 from domain.core.claims import Claim
-from domain.core.clock import FrozenClock
 from domain.core.database_flavour import DatabaseFlavour, bound_flavour
 from domain.core.owner_listing import ListedOwners, rebuild_once
 from domain.core.roles import Role
@@ -25,50 +23,34 @@ from domain.passkeys import repository
 from domain.passkeys.documents import Passkey
 from domain.passkeys.owners import PASSKEY_OWNERS, REBUILT_MARKER, PasskeyOwner
 from tests.api.identity_ops import PASSWORD, call, login, unique_email
-from tests.passkeys.support import MY_PASSKEYS, begin_login, finish_login, register_passkey
+from tests.passkeys.support import (
+    MY_PASSKEYS,
+    begin_login,
+    finish_login,
+    register_passkey,
+    stored_passkey,
+)
 from tests.support.accounts import staff_account
-from tests.support.asgi import AppWith, LifespanManager, asgi_client
+from tests.support.asgi import LifespanManager
 from tests.support.commands import COMMANDS
 from tests.support.webauthn_authenticator import SoftwareAuthenticator
 
-CLOCK_START = datetime(2026, 8, 10, 9, 0, tzinfo=UTC)
+USED_AT = datetime(2026, 8, 10, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-async def manager(app_with: AppWith, clock: FrozenClock) -> AsyncIterator[LifespanManager]:
-    COMMANDS.install()  # before the app makes its database client
-    async with app_with(clock=clock) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def client(manager: LifespanManager) -> AsyncIterator[httpx.AsyncClient]:
-    async with asgi_client(manager) as http:
-        yield http
-
-
-def stored(user_id: PydanticObjectId, credential: str, transports: list[str]) -> Passkey:
-    return Passkey(
-        _id=credential,
-        user_id=user_id,
-        public_key="pQECAyYgASFYIA",
-        transports=transports,
-        device_type="single_device",
-        backed_up=False,
-        aaguid="00000000-0000-0000-0000-000000000000",
-        attestation_format="none",
-        name="Key",
-        created_at=CLOCK_START,
-    )
+@pytest.fixture(scope="module", autouse=True)
+def _commands_heard() -> None:
+    """Before this module's app (conftest's ``app``) makes its database client."""
+    COMMANDS.install()
 
 
 async def test_credentials_stored_before_the_listing_are_listed_once_at_start(
-    manager: LifespanManager, client: httpx.AsyncClient, clock: FrozenClock
+    app: LifespanManager, client: httpx.AsyncClient
 ) -> None:
     """An upgrade: passkeys registered before the listing existed sign in with an email
     and show in the account's list after the start-up rebuild."""
     email = unique_email("owners")
-    user = await staff_account(manager.state, email, PASSWORD, Role.STUDENT, clock=clock)
+    user = await staff_account(app.state, email, PASSWORD, Role.STUDENT)
     assert user.id is not None
     key = SoftwareAuthenticator()
     token = (await login(client, email))["accessToken"]
@@ -78,10 +60,10 @@ async def test_credentials_stored_before_the_listing_are_listed_once_at_start(
     await PasskeyOwner.get_pymongo_collection().delete_one({"_id": user.id})
     await Claim.get_pymongo_collection().delete_one({"_id": REBUILT_MARKER})
 
-    assert await rebuild_once(PASSKEY_OWNERS.kind, clock.now()) >= 1
+    assert await rebuild_once(PASSKEY_OWNERS.kind, datetime.now(UTC)) >= 1
     # Once per database: what is stored unlisted after it waits for the next rebuild.
-    await stored(user.id, "after-the-rebuild", []).insert()
-    assert await rebuild_once(PASSKEY_OWNERS.kind, clock.now()) == 0
+    await stored_passkey(user.id, "after-the-rebuild", []).insert()
+    assert await rebuild_once(PASSKEY_OWNERS.kind, datetime.now(UTC)) == 0
     assert "after-the-rebuild" not in [k for k, _ in await repository.keys_of_user(user.id)] or (
         bound_flavour() is DatabaseFlavour.MONGODB  # the index finds it there
     )
@@ -92,7 +74,6 @@ async def test_credentials_stored_before_the_listing_are_listed_once_at_start(
 
     begun = await begin_login(client, email)
     assert [c["id"] for c in begun["options"]["allowCredentials"]] == key.credential_ids
-    clock.advance(timedelta(minutes=1))
     signed_in = await finish_login(client, begun["attemptId"], key.get(begun["options"]))
     assert signed_in["__typename"] == "AuthPayload", signed_in
     mine = (await call(client, MY_PASSKEYS, token=signed_in["accessToken"]))["data"]["myPasskeys"]
@@ -101,29 +82,29 @@ async def test_credentials_stored_before_the_listing_are_listed_once_at_start(
 
 
 async def test_a_credential_registered_to_another_account_is_not_listed_for_this_one(
-    manager: LifespanManager,
+    app: LifespanManager,
 ) -> None:
     first, second = PydanticObjectId(), PydanticObjectId()
-    assert await repository.insert(stored(first, "taken-1", ["usb"]))
-    assert not await repository.insert(stored(second, "taken-1", ["usb"]))
+    assert await repository.insert(stored_passkey(first, "taken-1", ["usb"]))
+    assert not await repository.insert(stored_passkey(second, "taken-1", ["usb"]))
     assert await repository.keys_of_user(second) == []
     assert await repository.keys_of_user(first) == [("taken-1", ["usb"])]
     # The same account registering it again keeps its own listing.
-    assert not await repository.insert(stored(first, "taken-1", ["usb"]))
+    assert not await repository.insert(stored_passkey(first, "taken-1", ["usb"]))
     assert await repository.keys_of_user(first) == [("taken-1", ["usb"])]
     assert await repository.delete("taken-1", first)
     assert await repository.keys_of_user(first) == []
 
 
 async def test_the_options_for_an_email_read_alike_with_or_without_passkeys_or_an_account(
-    manager: LifespanManager, client: httpx.AsyncClient, clock: FrozenClock
+    app: LifespanManager, client: httpx.AsyncClient
 ) -> None:
     """The same database commands whether the address has an account with passkeys, an
     account without, or no account (one listing read by _id on FerretDB, one indexed
     find on MongoDB): neither the traffic nor its time says which."""
     with_key, without_key = unique_email("listed"), unique_email("unlisted")
     for address in (with_key, without_key):
-        await staff_account(manager.state, address, PASSWORD, Role.STUDENT, clock=clock)
+        await staff_account(app.state, address, PASSWORD, Role.STUDENT)
     key = SoftwareAuthenticator()
     added = await register_passkey(client, (await login(client, with_key))["accessToken"], key)
     assert added["__typename"] == "PasskeyAdded", added
@@ -137,20 +118,20 @@ async def test_the_options_for_an_email_read_alike_with_or_without_passkeys_or_a
 
 
 async def test_a_sign_in_that_read_an_older_counter_does_not_move_it_back(
-    manager: LifespanManager,
+    app: LifespanManager,
 ) -> None:
     """Two sign-ins read the counter at 5; the one that finishes first writes 10; the
     other, finishing last with 7, is refused (on FerretDB too: its guard is read just
     before its write, not taken from its earlier read)."""
     owner = PydanticObjectId()
     assert await repository.insert(
-        stored(owner, "counted-1", []).model_copy(update={"sign_count": 5})
+        stored_passkey(owner, "counted-1", []).model_copy(update={"sign_count": 5})
     )
     first, second = await repository.get("counted-1"), await repository.get("counted-1")
     assert first is not None
     assert second is not None
-    assert await repository.record_use(first, sign_count=10, backed_up=False, at=CLOCK_START)
-    assert not await repository.record_use(second, sign_count=7, backed_up=False, at=CLOCK_START)
+    assert await repository.record_use(first, sign_count=10, backed_up=False, at=USED_AT)
+    assert not await repository.record_use(second, sign_count=7, backed_up=False, at=USED_AT)
     now = await repository.get("counted-1")
     assert now is not None
     assert now.sign_count == 10
