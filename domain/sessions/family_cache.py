@@ -19,9 +19,10 @@ is read from them again. The copy saves the refresh those reads; it is kept true
   touches the copy: a read that raced the end never refreshes an ended session. A
   rotation writes no document the session's end removes (it inserts its record), so
   the copy's life is also the bound on a session ended while its revocation record
-  could not be written (Redis unreachable from the instance that ended it): it
-  refreshes until its copy expires, as its access tokens are accepted for as long,
-  then the refresh reads the database, where the family is gone. A re-authentication
+  could not be written (Redis unreachable from the instance that ended it) if that
+  instance stops before its retry writes the record (revocation.py): it refreshes
+  until its copy expires, as its access tokens are accepted for as long, then the
+  refresh reads the database, where the family is gone. A re-authentication
   racing a read can leave the older ``auth_time`` for that long: access tokens then
   claim an older authentication, which can only ask for a re-authentication sooner.
 """

@@ -7,6 +7,8 @@ instance reads the same Redis, so a logout on one is enforced on all at once.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable
 
 from loguru import logger
@@ -37,6 +39,11 @@ class SessionRevocations:
             pipe.delete(family_copy_key(self._settings, sid))
         await pipe.execute()
 
+    @property
+    def record_seconds(self) -> int:
+        """How long a record lives: past it, the session's access tokens have expired."""
+        return self._ttl
+
     def key(self, session_id: str) -> str:
         """The record whose existence refuses the session's access tokens."""
         return self._prefix + session_id
@@ -49,17 +56,27 @@ class EndedSessions:
     """What follows the database's record that sessions ended: their access tokens are
     refused at once, and their listeners (sockets, ``sessionRevoked``) are told."""
 
+    # How often a record Redis refused is tried again.
+    RETRY_SECONDS = 0.5
+
     def __init__(self, revocations: SessionRevocations, bus: EventBus | None) -> None:
         self._revocations = revocations
         self._bus = bus
+        self._retrying: set[asyncio.Task[None]] = set()
 
     async def announce(self, user_id: str, session_ids: list[str], reason: str) -> None:
-        """The database already says the sessions ended; without Redis the access tokens
-        are refused anyway (authentication fails closed when it cannot check)."""
+        """The database already says the sessions ended. Without Redis the access tokens
+        are refused anyway (authentication fails closed when it cannot check); when Redis
+        answers again, the record must be there, or the tokens (and the refresh family's
+        copy) would work again until they expire: a record Redis refused is written by a
+        retry as soon as it answers (fault suite: a logout during a Redis restart)."""
         try:
             await self._revocations.revoke(session_ids)
         except RedisError as exc:
-            logger.bind(user_id=user_id).warning("revocation record not written: {}", exc)
+            logger.bind(user_id=user_id).warning(
+                "revocation record not written yet, retrying: {}", exc
+            )
+            self._retry_later(user_id, session_ids)
         if self._bus is None:
             return
         for session_id in session_ids:
@@ -67,3 +84,23 @@ class EndedSessions:
                 self._bus.user_channel(user_id),
                 {"type": "session_revoked", "session_id": session_id, "reason": reason},
             )
+
+    def _retry_later(self, user_id: str, session_ids: list[str]) -> None:
+        task = asyncio.create_task(self._retry(user_id, session_ids))
+        self._retrying.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._retrying.discard)
+
+    async def _retry(self, user_id: str, session_ids: list[str]) -> None:
+        """Until the record is written, or no token it would refuse can be alive. A process
+        that stops first leaves the tokens of those sessions working for the rest of their
+        life (at most ``access_token_ttl_seconds``: SECURITY.md)."""
+        give_up = time.monotonic() + self._revocations.record_seconds
+        while time.monotonic() < give_up:
+            await asyncio.sleep(self.RETRY_SECONDS)
+            try:
+                await self._revocations.revoke(session_ids)
+            except RedisError:
+                continue
+            logger.bind(user_id=user_id).info("revocation record written after a retry")
+            return
+        logger.bind(user_id=user_id).error("revocation record never written")
