@@ -13,6 +13,7 @@ from beanie import PydanticObjectId
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from domain.core.actor import Actor
 from domain.core.redis import create_redis
 from domain.core.settings import Settings
 from domain.sessions.device import client_context
@@ -43,6 +44,18 @@ async def forget_redis(redis: Redis, settings: Settings, session_id: str) -> Non
         await redis.delete(key)
 
 
+async def refused_as_reuse(
+    sessions: Sessions, token: str, session_id: str, client: Actor = OTHER_NETWORK
+) -> None:
+    """The presentation is reuse: refused, the session ended for it, the owner alerted."""
+    with pytest.raises(RefreshTokenReusedError):
+        await sessions.service.refresh(token, client)
+    assert len(sessions.reuse_alerts) == 1
+    session = await Session.get(PydanticObjectId(session_id))
+    assert session is not None
+    assert session.revoked_reason == "refresh_token_reuse"
+
+
 async def test_without_its_copy_the_live_token_refreshes_from_the_records(
     sessions: Sessions, settings: Settings, redis: Redis
 ) -> None:
@@ -68,9 +81,7 @@ async def test_without_its_copy_the_grace_rule_reads_the_rotation_record(
     assert again.refresh_token == second.refresh_token
     # The record keeps the rotating request's client context: another network is reuse.
     await forget_copy(redis, settings, first.session_id)
-    with pytest.raises(RefreshTokenReusedError):
-        await sessions.service.refresh(first.refresh_token, OTHER_NETWORK)
-    assert len(sessions.reuse_alerts) == 1
+    await refused_as_reuse(sessions, first.refresh_token, first.session_id)
 
 
 async def test_when_redis_lost_its_claims_an_older_ancestor_is_still_reuse(
@@ -81,11 +92,7 @@ async def test_when_redis_lost_its_claims_an_older_ancestor_is_still_reuse(
     await sessions.service.refresh(second.refresh_token, CLIENT)
     await forget_redis(redis, settings, first.session_id)
     # Generations 2 and 3 are recorded: the first token is two behind, whatever is live.
-    with pytest.raises(RefreshTokenReusedError):
-        await sessions.service.refresh(first.refresh_token, CLIENT)
-    session = await Session.get(PydanticObjectId(first.session_id))
-    assert session is not None
-    assert session.revoked_reason == "refresh_token_reuse"
+    await refused_as_reuse(sessions, first.refresh_token, first.session_id, CLIENT)
     assert await live_generation(first.session_id) is None
 
 
@@ -106,9 +113,7 @@ async def test_a_grace_answer_records_its_successor_before_handing_it_out(
     # So no chain stands above a missing record: once Redis forgot, a replay of the
     # rotated token is still reuse.
     await forget_redis(redis, settings, first.session_id)
-    with pytest.raises(RefreshTokenReusedError):
-        await sessions.service.refresh(second.refresh_token, OTHER_NETWORK)
-    assert len(sessions.reuse_alerts) == 1
+    await refused_as_reuse(sessions, second.refresh_token, first.session_id)
 
 
 async def test_a_replay_through_a_stale_copy_is_reuse(
@@ -123,12 +128,7 @@ async def test_a_replay_through_a_stale_copy_is_reuse(
     await forget_redis(redis, settings, first.session_id)
     await redis.hset(key, mapping=snapshot)
     sessions.clock.advance(timedelta(minutes=10))
-    with pytest.raises(RefreshTokenReusedError):
-        await sessions.service.refresh(first.refresh_token, OTHER_NETWORK)
-    assert len(sessions.reuse_alerts) == 1
-    session = await Session.get(PydanticObjectId(first.session_id))
-    assert session is not None
-    assert session.revoked_reason == "refresh_token_reuse"
+    await refused_as_reuse(sessions, first.refresh_token, first.session_id)
 
 
 async def test_when_redis_lost_its_claims_a_generation_is_still_minted_once(
