@@ -16,9 +16,15 @@ from typing import Any, TypeVar
 
 from anyio import from_thread
 from authlib.oauth2.rfc6749 import AuthorizationServer, JsonRequest, OAuth2Request, grants  # type: ignore[import-untyped]
-from authlib.oauth2.rfc6749.errors import InvalidRequestError  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]
+    InvalidRequestError,
+    InvalidScopeError,
+)
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, JsonPayload  # type: ignore[import-untyped]
-from authlib.oauth2.rfc6749.util import extract_basic_authorization  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749.util import (  # type: ignore[import-untyped]
+    extract_basic_authorization,
+    scope_to_list,
+)
 from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
 from authlib.oidc.core import grants as oidc_grants  # type: ignore[import-untyped]
 
@@ -293,6 +299,26 @@ def _refresh_grant(hooks: Hooks) -> type[grants.RefreshTokenGrant]:
 
 class _ClientCredentials(grants.ClientCredentialsGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = SECRET_METHODS
+
+    def validate_requested_scope(self) -> None:
+        """Only scopes the client was registered with, and never ``openid``.
+
+        authlib's grant (1.9) never asks the client which scopes it holds, so without
+        this a machine got any scope it named. The authorization-code and device paths
+        narrow a request to the client's scopes (``get_allowed_scope``; the response's
+        ``scope`` says what was granted, RFC 6749 §3.3) because a person consents to the
+        narrowed list; here nobody consents and the token is all the caller gets, so a
+        scope the client was not given is refused outright (§5.2 ``invalid_scope``)
+        rather than silently dropped. ``openid`` asks for a person's identity, which a
+        client acting for itself has none of (no ID token, no userinfo).
+        """
+        requested = set(scope_to_list(self.request.payload.scope) or [])
+        if "openid" in requested:
+            raise InvalidScopeError("'openid' is not available with client credentials.")
+        client: ClientModel = self.request.client
+        if not requested <= set(client.client.scopes):
+            raise InvalidScopeError("The client was not registered for every requested scope.")
+        super().validate_requested_scope()
 
 
 class _OpenIDCode(oidc_grants.OpenIDCode):  # type: ignore[misc]

@@ -27,6 +27,7 @@ from tests.oauth.flows import (
     run_flow,
     sign_in_through_pages,
 )
+from tests.oauth.support import create_client
 
 
 async def test_code_flow_pkce_id_token_userinfo_refresh_revoke(
@@ -203,6 +204,29 @@ async def test_client_credentials(provider: Provider) -> None:
         with pytest.raises(OAuth2Error) as refused:
             await bad.fetch_token(config["token_endpoint"], grant_type="client_credentials")
     assert refused.value.error == "invalid_client"
+
+
+async def test_client_credentials_gets_only_its_registered_scopes(provider: Provider) -> None:
+    """authlib's client-credentials grant asks the client nothing about scopes: a machine
+    naming a scope it was not registered for, or ``openid``, is refused (RFC 6749 §5.2)."""
+    config = await discover(provider.base)
+    async with httpx.AsyncClient(base_url=provider.base) as http:
+        registered = await create_client(
+            http, provider.admin_token, "CONFIDENTIAL", name="Reports",
+            grantTypes=["CLIENT_CREDENTIALS"], scopes=["api:read", "openid"],
+        )  # fmt: skip
+    machine_id, secret = registered["client"]["id"], registered["clientSecret"]
+    for scope in ("api:read admin:all openid", "api:read admin:all", "api:read openid", "openid"):
+        async with AsyncOAuth2Client(machine_id, secret, scope=scope) as machine:
+            with pytest.raises(OAuth2Error) as refused:
+                await machine.fetch_token(config["token_endpoint"], grant_type="client_credentials")
+        assert refused.value.error == "invalid_scope", scope
+    async with AsyncOAuth2Client(machine_id, secret, scope="api:read") as machine:
+        token = await machine.fetch_token(config["token_endpoint"], grant_type="client_credentials")
+    assert token["scope"] == "api:read"
+    assert jwt.decode(token["access_token"], options={"verify_signature": False})["scope"] == (
+        "api:read"
+    )
 
 
 async def test_prompt_login_asks_again_and_a_forged_form_is_refused(
