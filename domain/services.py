@@ -234,6 +234,7 @@ def build_services(
         revocations=revocations,
         sessions=sessions,
         reauthentication=reauthentication,
+        on_refresh_reuse=notices.app_signed_out,
     )
     # Privacy (domain/privacy/): exports, deletion with an undo window, the erasure sweep.
     privacy_base = PrivacyBase.build(settings, clock)

@@ -60,3 +60,11 @@ class AccountNotices:
                 key_name=key_name,
                 scopes=", ".join(scopes) or "none",
             )
+
+    async def app_signed_out(self, user_id: PydanticObjectId, app_name: str) -> None:
+        """An app's refresh token was used twice (domain/oauth/refresh.py): its grant ended."""
+        owner = await self._load(user_id)
+        if owner is not None:
+            await self._outbox.send(
+                "oauth_refresh_reuse_alert", owner.email, name=owner.first_name, app=app_name
+            )

@@ -23,6 +23,8 @@ from domain.oauth.grants import GrantLedger
 from domain.oauth.headless import HeadlessChallenges
 from domain.oauth.logout import EndSession
 from domain.oauth.provider import OAuthProvider
+from domain.oauth.refresh import AppReuseAlert, RefreshRotations
+from domain.oauth.refresh_ledger import RefreshLedger
 from domain.oauth.signing import load_oidc_keys
 from domain.oauth.store import OAuthStore
 from domain.oauth.tokens import OAuthTokens
@@ -50,6 +52,7 @@ def build_oauth(
     revocations: SessionRevocations,
     sessions: SessionService,
     reauthentication: Reauthentication,
+    on_refresh_reuse: AppReuseAlert | None = None,
 ) -> OAuthParts:
     issuer = settings.public_url.rstrip("/")
     keys = load_oidc_keys(settings)
@@ -63,7 +66,16 @@ def build_oauth(
     store = OAuthStore(redis, settings)
     tokens = OAuthTokens(keys, clock, issuer)
     grants = GrantLedger(clock, store, audit)
-    provider = OAuthProvider(clock, clients, store, tokens, users, revocations, grants)
+    refreshes = RefreshRotations(
+        clock,
+        store,
+        RefreshLedger(redis, settings),
+        audit,
+        grace_seconds=settings.refresh_token_grace_seconds,
+        load_client=clients.get,
+        on_reuse=on_refresh_reuse,
+    )
+    provider = OAuthProvider(clock, clients, store, tokens, users, revocations, grants, refreshes)
     return OAuthParts(
         clients=clients,
         provider=provider,

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749 import AccessDeniedError, OAuth2Error, OAuth2Request
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError  # type: ignore[import-untyped]
 from beanie import PydanticObjectId
 
+from domain.core.actor import Actor
 from domain.core.clock import Clock
 from domain.core.secrets import token_hash
 from domain.identity.cache import CachedUsers
@@ -35,6 +36,7 @@ from domain.oauth.outcomes import (
     outcome_of,
     with_profile,
 )
+from domain.oauth.refresh import Presented, RefreshRotations
 from domain.oauth.server import (
     CLIENT_QUESTION,
     ClientModel,
@@ -44,7 +46,7 @@ from domain.oauth.server import (
     HttpResponse,
     presented_client_ids,
 )
-from domain.oauth.store import Challenge, CodeRecord, OAuthStore, RefreshRecord, Subject
+from domain.oauth.store import Challenge, CodeRecord, OAuthStore, Subject
 from domain.oauth.tokens import OAuthTokens, user_claims
 from domain.sessions.documents import Session
 from domain.sessions.issued import utc
@@ -61,8 +63,10 @@ class OAuthProvider(Hooks):
         users: CachedUsers,
         revocations: SessionRevocations,
         ledger: GrantLedger,
+        refreshes: RefreshRotations,
     ) -> None:
         self._clock = clock
+        self.refreshes = refreshes
         self.ledger = ledger
         self.clients = clients
         self.store = store
@@ -267,13 +271,11 @@ class OAuthProvider(Hooks):
             return None
         return record
 
-    async def take_refresh(self, token: str) -> RefreshRecord | None:
-        record = await self.store.take_refresh(token)
-        if record is None or record.expires_at <= self._now():
-            return None
-        if await self.live_subject(record.subject) is None:  # grant revoked, session over
-            return None
-        return record
+    async def take_refresh(self, token: str, client_id: str, actor: Actor) -> Presented | None:
+        presented = await self.refreshes.take(token, client_id, actor)
+        if presented is None or await self.live_subject(presented.subject) is None:
+            return None  # unknown, expired, reused; or the grant revoked, the session over
+        return presented
 
     async def live_subject(self, subject: Subject) -> Subject | None:
         """The subject again, if its Gatehouse session and account are still live."""
@@ -294,17 +296,10 @@ class OAuthProvider(Hooks):
     async def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         refresh = token.get("refresh_token")
         await self.ledger.tokens_issued(request, token)
-        if not refresh or request.user is None:
-            return
-        client: OAuthClient = request.client.client
-        previous: RefreshRecord | None = request.refresh_token
-        now = self._now()
-        expires_at = previous.expires_at if previous else now + client.refresh_token_ttl_seconds
-        subject: Subject = request.user
-        record = RefreshRecord(
-            client.id, str(token.get("scope", "")), subject, subject.grant_id, expires_at
-        )
-        await self.store.save_refresh(refresh, record, now)
+        if refresh and request.user is not None:
+            scope = str(token.get("scope", ""))
+            client: OAuthClient = request.client.client
+            await self.refreshes.save(refresh, scope, client, request.user, request.refresh_token)
 
     def generate_token(
         self, client: ClientModel, user: Subject | None, scope: str, refresh: bool

@@ -28,9 +28,11 @@ from authlib.oauth2.rfc6749.util import (  # type: ignore[import-untyped]
 from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
 from authlib.oidc.core import grants as oidc_grants  # type: ignore[import-untyped]
 
+from domain.core.actor import Actor
 from domain.oauth.answered import ask
 from domain.oauth.documents import GrantType, OAuthClient
-from domain.oauth.store import CodeRecord, RefreshRecord, Subject
+from domain.oauth.refresh import Presented
+from domain.oauth.store import CodeRecord, Subject
 
 T = TypeVar("T")
 
@@ -44,6 +46,7 @@ class HttpRequest:
     url: str
     headers: dict[str, str]
     params: list[tuple[str, str]] = field(default_factory=list)  # query or form fields
+    client_ip: str = ""  # the caller's address (a refresh's client context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class _Payload(BasicOAuth2Payload):  # type: ignore[misc]
 class _Request(OAuth2Request):  # type: ignore[misc]
     def __init__(self, request: HttpRequest) -> None:
         super().__init__(request.method, request.url, headers=request.headers)
+        self.origin = request
         self.payload = _Payload(request.params)
         self._fields = self.payload.data
 
@@ -175,7 +179,7 @@ class Hooks:
     def take_code(self, code: str) -> Awaitable[CodeRecord | None]:
         raise NotImplementedError
 
-    def take_refresh(self, token: str) -> Awaitable[RefreshRecord | None]:
+    def take_refresh(self, token: str, client_id: str, actor: Actor) -> Awaitable[Presented | None]:
         raise NotImplementedError
 
     def live_subject(self, subject: Subject) -> Awaitable[Subject | None]:
@@ -283,15 +287,27 @@ def _refresh_grant(hooks: Hooks) -> type[grants.RefreshTokenGrant]:
         TOKEN_ENDPOINT_AUTH_METHODS = [*SECRET_METHODS, "none"]
         INCLUDE_NEW_REFRESH_TOKEN = True
 
-        def authenticate_refresh_token(self, refresh_token: str) -> RefreshRecord | None:
+        def authenticate_refresh_token(self, refresh_token: str) -> Presented | None:
             if not isinstance(refresh_token, str) or len(refresh_token) > 200:
                 return None
-            return on_loop(hooks.take_refresh, refresh_token)
+            origin: HttpRequest = self.request.origin
+            user_agent = origin.headers.get("User-Agent", "")[:512]
+            actor = Actor.anonymous(origin.client_ip, user_agent, None)
+            client_id = self.request.client.get_client_id()
+            return on_loop(hooks.take_refresh, refresh_token, client_id, actor)
 
-        def authenticate_user(self, refresh_token: RefreshRecord) -> Subject | None:
+        def authenticate_user(self, refresh_token: Presented) -> Subject | None:
             return on_loop(hooks.live_subject, refresh_token.subject)
 
-        def revoke_old_credential(self, refresh_token: RefreshRecord) -> None:
+        def issue_token(self, user: Subject, refresh_token: Presented) -> dict[str, Any]:
+            token: dict[str, Any] = super().issue_token(user, refresh_token)
+            if "refresh_token" in token:
+                # The successor derived from the presented token, so a grace answer (the
+                # same token again) gets the same successor (domain/oauth/refresh.py).
+                token["refresh_token"] = refresh_token.successor
+            return token
+
+        def revoke_old_credential(self, refresh_token: Presented) -> None:
             """Already consumed by ``take_refresh``; its marker catches a reuse."""
 
     return RefreshGrant

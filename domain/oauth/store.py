@@ -1,10 +1,10 @@
 """What the provider keeps in Redis: authorization codes, refresh tokens, revocations,
 browser sessions of the sign-in page and pending authorization requests (challenges).
 
-Codes and refresh tokens are stored under their SHA-256 and consumed with GETDEL, so
-two requests racing with one code or one refresh token cannot both win; a consumed
-one leaves a marker naming its grant, and presenting it again revokes that grant
-(RFC 9700 §4.5 code replay, §4.14 refresh-token reuse).
+Codes and refresh tokens are stored under their SHA-256. A code is consumed with GETDEL,
+so two requests racing with one code cannot both win; a consumed one leaves a marker
+naming its grant, and presenting it again revokes that grant (RFC 9700 §4.5 code
+replay). Refresh tokens rotate through domain/oauth/refresh_ledger.py (§4.14).
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ class RefreshRecord:
     subject: Subject
     grant_id: str
     expires_at: int  # absolute: rotation does not extend the grant
+    # The grant's secret its successors are derived from (domain/oauth/refresh.py), so a
+    # grace answer can hand out the same successor again without storing it.
+    chain: str = ""
 
     # authlib's TokenMixin, as far as the refresh grant reads it
     def check_client(self, client: Any) -> bool:
@@ -114,6 +117,11 @@ class Challenge:
         return cls(secrets.token_urlsafe(24), list(params), client_id, created_at=now)
 
 
+def oauth_prefix(settings: Settings) -> str:
+    """Where the provider's Redis keys live: ``<prefix><kind>:<value>``."""
+    return f"{settings.redis_key_prefix}oauth:"
+
+
 def _subject(data: dict[str, Any]) -> Subject:
     return Subject(**data)
 
@@ -121,7 +129,7 @@ def _subject(data: dict[str, Any]) -> Subject:
 class OAuthStore:
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self._redis = redis
-        self._prefix = f"{settings.redis_key_prefix}oauth:"
+        self._prefix = oauth_prefix(settings)
         self._browser_ttl = settings.refresh_token_absolute_seconds
 
     def _key(self, kind: str, value: str) -> str:
@@ -150,29 +158,9 @@ class OAuthStore:
         return record
 
     # --- refresh tokens ---
-    async def save_refresh(self, token: str, record: RefreshRecord, now: int) -> None:
-        ttl = max(1, record.expires_at - now)
-        await self._redis.set(
-            self._key("rt", token_hash(token)), json.dumps(asdict(record)), ex=ttl
-        )
-
     async def peek_refresh(self, token: str) -> RefreshRecord | None:
         raw = await self._redis.get(self._key("rt", token_hash(token)))
-        return _refresh(raw) if raw is not None else None
-
-    async def take_refresh(self, token: str) -> RefreshRecord | None:
-        """The token's record, once (rotation). A rotated token presented again revokes
-        its whole grant."""
-        digest = token_hash(token)
-        raw = await self._redis.getdel(self._key("rt", digest))
-        if raw is None:
-            grant = await self._redis.get(self._key("rt-used", digest))
-            if grant is not None:
-                await self.revoke_grant(grant.decode() if isinstance(grant, bytes) else grant)
-            return None
-        record = _refresh(raw)
-        await self._redis.set(self._key("rt-used", digest), record.grant_id, ex=30 * 24 * 3600)
-        return record
+        return refresh_record(raw) if raw is not None else None
 
     async def drop_refresh(self, token: str) -> None:
         await self._redis.delete(self._key("rt", token_hash(token)))
@@ -310,6 +298,6 @@ class OAuthStore:
         await self._redis.delete(self._key("logout", request_id))
 
 
-def _refresh(raw: bytes | str) -> RefreshRecord:
+def refresh_record(raw: bytes | str) -> RefreshRecord:
     data = json.loads(raw)
     return RefreshRecord(**{**data, "subject": _subject(data["subject"])})

@@ -111,6 +111,16 @@ def _refresh_reuse(record: AuditEvent) -> Mapped:
     return "security.refresh_reuse", {**_user(record), "session_id": record.details.get("session")}
 
 
+def _app_refresh_reuse(record: AuditEvent) -> Mapped:
+    # An app's refresh token used twice (domain/oauth/refresh.py): its grant ended, the
+    # person's Gatehouse session did not.
+    return "security.refresh_reuse", {
+        **_user(record),
+        "session_id": None,
+        "client_id": record.details.get("client_id"),
+    }
+
+
 def _new_country(record: AuditEvent) -> Mapped:
     return "security.new_country_sign_in", {
         **_user(record),
@@ -173,6 +183,7 @@ _MAPPERS: dict[str, Callable[[AuditEvent], Mapped]] = {
     "session.revoked": _session_revoked,
     "session.revoked_all": _sessions_revoked,
     "session.refresh_reuse": _refresh_reuse,
+    "oauth.refresh_reuse": _app_refresh_reuse,
     "security.new_country_sign_in": _new_country,
     "security.impossible_travel": _impossible_travel,
     "impersonation.started": _impersonation_started,

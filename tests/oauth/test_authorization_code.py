@@ -60,10 +60,16 @@ async def test_code_flow_pkce_id_token_userinfo_refresh_revoke(
     }
     assert (await introspect(provider, token["access_token"]))["active"] is True
 
-    # Refresh rotates; the old refresh token presented again ends the whole grant.
+    # Refresh rotates. The old token again at once (a lost response, the refresh grace)
+    # gets the same successor; once the successor was used, the old token presented
+    # again is reuse and ends the whole grant.
     first_refresh = token["refresh_token"]
-    refreshed = await rp.refresh_token(f"{provider.base}/oauth2/token", refresh_token=first_refresh)
-    assert refreshed["refresh_token"] != first_refresh
+    endpoint = f"{provider.base}/oauth2/token"
+    successor = await rp.refresh_token(endpoint, refresh_token=first_refresh)
+    assert successor["refresh_token"] != first_refresh
+    retried = await rp.refresh_token(endpoint, refresh_token=first_refresh)
+    assert retried["refresh_token"] == successor["refresh_token"]
+    refreshed = await rp.refresh_token(endpoint, refresh_token=successor["refresh_token"])
     with pytest.raises(OAuth2Error) as reuse:
         await rp.refresh_token(f"{provider.base}/oauth2/token", refresh_token=first_refresh)
     assert reuse.value.error == "invalid_grant"

@@ -38,7 +38,8 @@ async def oauth_request(request: Request) -> HttpRequest:
         except ValueError:  # too many fields: authlib answers invalid_request
             params = []
     headers = {k.title(): v for k, v in request.headers.items()}
-    return HttpRequest(request.method, public_url_of(request), headers, params)
+    client_ip = request.scope.get("state", {}).get("client_ip", "") or ""
+    return HttpRequest(request.method, public_url_of(request), headers, params, client_ip)
 
 
 def public_url_of(request: Request) -> str:
