@@ -19,8 +19,15 @@ from domain.core.clock import Clock
 from domain.oauth.documents import OAuthClient
 from domain.oauth.signing import RS256, OidcKeys
 from domain.oauth.store import Subject
+from domain.tokens.methods import is_multi_factor
 
 ACCESS_TYP = "at+jwt"
+# The ID token's ``acr`` (OIDC Core §2): how strongly the sign-in was proved, derived from
+# its ``amr`` (RFC 8176) by the rule first-party sessions use for "multi-factor"
+# (``is_multi_factor``: ``mfa`` among the methods, or a password and a one-time code).
+ACR_MULTI_FACTOR = "urn:gatehouse:acr:mfa"
+ACR_SINGLE_FACTOR = "urn:gatehouse:acr:sfa"
+ACR_VALUES = [ACR_SINGLE_FACTOR, ACR_MULTI_FACTOR]
 ID_TOKEN_TTL_SECONDS = 3600
 MAX_TOKEN_LENGTH = 8192
 _JWT = jwt.PyJWT(
@@ -96,6 +103,7 @@ class OAuthTokens:
             "exp": now + ID_TOKEN_TTL_SECONDS,
             "auth_time": subject.auth_time,
             "amr": subject.amr,
+            "acr": acr_of(subject.amr),
             "sid": subject.sid,
             **user_claims(subject, scope),
         }
@@ -154,6 +162,10 @@ class OAuthTokens:
         if not all(isinstance(claims.get(name), str) for name in ("aud", "sid", "sub")):
             return None
         return claims
+
+
+def acr_of(amr: list[str]) -> str:
+    return ACR_MULTI_FACTOR if is_multi_factor(amr) else ACR_SINGLE_FACTOR
 
 
 def user_claims(subject: Subject, scope: str) -> dict[str, Any]:

@@ -42,6 +42,10 @@ async def test_code_flow_pkce_id_token_userinfo_refresh_revoke(
     assert claims["name"] == "Ada Lovelace"
     assert claims["nonce"] == nonce
     assert claims["amr"] == ["pwd"]
+    assert claims["acr"] == "urn:gatehouse:acr:sfa"  # a password alone: one factor
+    config = await discover(provider.base)
+    assert "acr" in config["claims_supported"]
+    assert config["acr_values_supported"] == ["urn:gatehouse:acr:sfa", "urn:gatehouse:acr:mfa"]
     assert isinstance(claims["auth_time"], int)
     digest = hashlib.sha256(token["access_token"].encode()).digest()[:16]
     assert claims["at_hash"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -109,6 +109,7 @@ async def test_a_passkey_signs_in_and_the_id_token_carries_its_amr(op: LocalProv
     )
     claims = await op.id_token_claims(token["id_token"], op.clients["notes"]["client"]["id"])
     assert claims["amr"] == ["hwk", "user", "mfa"]
+    assert claims["acr"] == "urn:gatehouse:acr:mfa"
     assert claims["email"] == "key.page@example.com"
 
 

@@ -72,6 +72,7 @@ async def test_the_second_factor_on_the_built_in_page(op: LocalProvider) -> None
     )
     claims = await op.id_token_claims(token["id_token"], op.clients["wiki"]["client"]["id"])
     assert claims["amr"] == ["pwd", "otp"]
+    assert claims["acr"] == "urn:gatehouse:acr:mfa"
     assert claims["auth_time"] == int(op.clock.now().timestamp())
 
 

@@ -14,6 +14,7 @@ from domain.oauth.device import DEVICE_AUTHORIZATION_PATH
 from domain.oauth.documents import GrantType
 from domain.oauth.outcomes import AuthorizeOutcome, ErrorPage, NeedConsent, NeedSignIn, Redirect
 from domain.oauth.server import HttpRequest
+from domain.oauth.tokens import ACR_VALUES
 from resolvers.http.oauth import cors, headless, pages
 from resolvers.http.oauth.adapter import oauth_request, state_of, to_response
 
@@ -55,6 +56,7 @@ def discovery_document(settings: Settings, id_token_algorithms: list[str]) -> di
             "auth_time",
             "nonce",
             "amr",
+            "acr",
             "at_hash",
             "azp",
             "sid",
@@ -62,6 +64,7 @@ def discovery_document(settings: Settings, id_token_algorithms: list[str]) -> di
             "email_verified",
             "name",
         ],
+        "acr_values_supported": ACR_VALUES,
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
