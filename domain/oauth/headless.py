@@ -56,6 +56,7 @@ class ChallengeDetails:
     client_name: str
     scopes: list[str]
     prompts: list[str]
+    login_hint: str | None  # an email address only (``Challenge.login_hint``)
 
 
 def requested_scopes(challenge: Challenge) -> list[str]:
@@ -103,6 +104,7 @@ class HeadlessChallenges:
             client.name,
             requested_scopes(challenge),
             _param(challenge, "prompt").split(),
+            challenge.login_hint(),
         )
 
     async def accept_login(self, challenge_id: str, principal: Principal) -> str:

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from domain.core.secrets import token_hash
 from domain.core.settings import Settings
+from domain.identity.validation import validate_email
 
 CODE_TTL_SECONDS = 60  # RFC 6749 §4.1.2: short-lived; 10 minutes at most
 USED_MARKER_SECONDS = 3600
@@ -115,6 +116,16 @@ class Challenge:
     @classmethod
     def new(cls, params: list[tuple[str, str]], client_id: str, now: int) -> Challenge:
         return cls(secrets.token_urlsafe(24), list(params), client_id, created_at=now)
+
+    def login_hint(self) -> str | None:
+        """The request's ``login_hint`` (OIDC Core §3.1.2.1) when it is an email address,
+        the sign-in's only identifier; else None. A hint only: it pre-fills the email
+        field of a sign-in form and nothing else trusts it."""
+        hint = next((value for name, value in self.params if name == "login_hint"), "")
+        if not hint or len(hint) > 320:
+            return None
+        email, errors = validate_email(hint, "login_hint")
+        return email if not errors else None
 
 
 def oauth_prefix(settings: Settings) -> str:

@@ -23,6 +23,12 @@ class OAuthChallenge:
     client_name: str
     scopes: list[str] = strawberry.field(description="The scopes the client asks for.")
     prompts: list[str] = strawberry.field(description="The request's `prompt` values.")
+    login_hint: str | None = strawberry.field(
+        description=(
+            "The request's `login_hint` when it is an email address (else null): pre-fill "
+            "the sign-in form's email with it; it proves nothing."
+        )
+    )
 
     @classmethod
     def from_details(cls, found: ChallengeDetails) -> OAuthChallenge:
@@ -33,6 +39,7 @@ class OAuthChallenge:
             client_name=found.client_name,
             scopes=found.scopes,
             prompts=found.prompts,
+            login_hint=found.login_hint,
         )
 
 

@@ -14,7 +14,8 @@ LOGIN_UI = "https://login.example.com/ui"
 CHALLENGE = """
 query($c: String!) {
   oauthChallenge(challenge: $c) {
-    __typename ... on OAuthChallenge { challenge stage clientId clientName scopes prompts }
+    __typename
+    ... on OAuthChallenge { challenge stage clientId clientName scopes prompts loginHint }
     ... on InvalidToken { code }
   }
 }"""

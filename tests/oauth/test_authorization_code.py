@@ -270,6 +270,31 @@ async def test_prompt_login_asks_again_and_a_forged_form_is_refused(
     assert "set-cookie" not in forged.headers
 
 
+@pytest.mark.parametrize(
+    ("hint", "prefilled"),
+    [
+        (USER_EMAIL, USER_EMAIL),
+        ("o'hara&co@example.com", "o&#x27;hara&amp;co@example.com"),  # escaped
+        ('x"><script>alert(1)</script>', ""),  # not an email address: ignored
+        ("ada", ""),
+    ],
+)
+async def test_the_login_hint_prefills_the_email_field(
+    provider: Provider, hint: str, prefilled: str
+) -> None:
+    rp = rp_client(provider, provider.confidential)
+    config = await discover(provider.base)
+    url, _ = rp.create_authorization_url(
+        config["authorization_endpoint"], code_verifier=secrets.token_urlsafe(48), login_hint=hint
+    )
+    async with httpx.AsyncClient(base_url=provider.base) as fresh:
+        response = await fresh.get(url)
+        assert "/oauth2/login?challenge=" in response.headers["location"]
+        page = (await fresh.get(response.headers["location"])).text
+    assert f'name="email" type="email" autocomplete="username" required value="{prefilled}"' in page
+    assert "<script" not in page
+
+
 async def test_an_unprintable_response_type_is_an_error_page(
     provider: Provider, browser: httpx.AsyncClient
 ) -> None:

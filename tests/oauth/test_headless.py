@@ -70,7 +70,7 @@ async def test_a_login_ui_signs_in_and_consents_through_graphql(op: LocalProvide
         assert shown == {
             "__typename": "OAuthChallenge", "challenge": challenge, "stage": "LOGIN",
             "clientId": op.clients["Wiki"]["client"]["id"], "clientName": "Wiki",
-            "scopes": ["email", "offline_access", "openid"], "prompts": [],
+            "scopes": ["email", "offline_access", "openid"], "prompts": [], "loginHint": None,
         }  # fmt: skip
         signed_in_at = int(op.clock.now().timestamp())
         token = await _token(op, "hl.ada@example.com")
@@ -178,3 +178,21 @@ async def test_max_age_needs_a_sign_in_within_that_many_seconds(op: LocalProvide
         assert refused["__typename"] == "ReauthenticationRequired", refused
         accepted = await answer(ui, ACCEPT_LOGIN, challenge, recent)
         assert accepted["__typename"] == "OAuthChallengeAnswered", accepted
+
+
+@pytest.mark.parametrize(
+    ("hint", "shown"),
+    [
+        ("hl.ada@example.com", "hl.ada@example.com"),
+        ("o'hara&co@example.com", "o'hara&co@example.com"),
+        ('"><script>alert(1)</script>', None),  # not an email address: not passed on
+        ("hl.ada", None),
+    ],
+)
+async def test_the_login_hint_reaches_the_login_ui_only_as_an_email(
+    op: LocalProvider, hint: str, shown: str | None
+) -> None:
+    async with op.http() as browser, op.http() as ui:
+        challenge, _ = await _start(op, browser, login_hint=hint)
+        found = await answer(ui, CHALLENGE, challenge, None)
+    assert found["loginHint"] == shown

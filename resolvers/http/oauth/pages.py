@@ -107,7 +107,8 @@ async def login(request: Request) -> Response:
         if found is None:
             return error_page(EXPIRED)
         challenge, name, uris = found
-        return await login_page_response(request, challenge, name, uris, None)
+        hint = challenge.login_hint() or ""  # escaped by the page like any value
+        return await login_page_response(request, challenge, name, uris, None, email=hint)
     posted = await posted_request(request)
     if posted is None:
         return error_page(EXPIRED)
