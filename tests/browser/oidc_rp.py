@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
@@ -57,6 +58,10 @@ class RelyingParty:
     resource_server: tuple[str, str]  # the client id and secret introspection uses
 
     @property
+    def port(self) -> int:
+        return int(urlsplit(self.origin).port or 80)
+
+    @property
     def discovery_url(self) -> str:
         return f"{self.issuer}/.well-known/openid-configuration"
 
@@ -70,7 +75,7 @@ def page(result: dict[str, Any], status: int = 200) -> HTMLResponse:
     )
 
 
-async def cross_check(rp: RelyingParty, token: dict[str, Any], nonce: str | None) -> dict[str, Any]:
+async def cross_check(rp: RelyingParty, token: dict[str, Any], nonce: str) -> dict[str, Any]:
     """idpyoidc's reading of discovery and of the ID token (signature against the JWKS,
     ``iss``, ``aud``/``azp``, ``exp``/``iat``, ``nonce``, ``at_hash``); its claims."""
     async with httpx.AsyncClient() as http:
@@ -85,13 +90,15 @@ async def cross_check(rp: RelyingParty, token: dict[str, Any], nonce: str | None
         token_type=token["token_type"],
         id_token=token["id_token"],
     )
-    checks: dict[str, Any] = dict(
-        keyjar=keyjar, iss=provider["issuer"], client_id=rp.client_id, check_hash=True,
-        allowed_sign_alg="RS256", skew=60,
-    )  # fmt: skip
-    if nonce is not None:
-        checks["nonce"] = nonce
-    if not response.verify(**checks):
+    if not response.verify(
+        keyjar=keyjar,
+        iss=provider["issuer"],
+        client_id=rp.client_id,
+        nonce=nonce,
+        check_hash=True,
+        allowed_sign_alg="RS256",
+        skew=60,
+    ):
         raise ValueError("idpyoidc refused the ID token")
     claims: dict[str, Any] = response["__verified_id_token"].to_dict()
     return claims
@@ -179,9 +186,8 @@ def build_app(rp: RelyingParty) -> Starlette:
             "newRefreshToken": token["refresh_token"] != old["refresh_token"],
             "userinfo": dict(await gatehouse.userinfo(token=token)),
         }
-        if "id_token" in token:  # OpenID Connect Core §12.2, checked by both libraries
+        if "id_token" in token:  # OpenID Connect Core §12.2: optional on a refresh
             result["idToken"] = dict(await gatehouse.parse_id_token(token, nonce=None))
-            result["idpyoidc"] = await cross_check(rp, token, None)
         return page(result)
 
     async def introspection(request: Request) -> Response:
@@ -272,10 +278,10 @@ def build_app(rp: RelyingParty) -> Starlette:
 
 
 @contextmanager
-def serving(rp: RelyingParty, port: int) -> Iterator[None]:
-    """The app on 127.0.0.1:``port`` in a thread of its own (its own event loop)."""
+def serving(rp: RelyingParty) -> Iterator[None]:
+    """The app on its origin's port of 127.0.0.1, in a thread of its own (its own loop)."""
     config = uvicorn.Config(
-        build_app(rp), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        build_app(rp), host="127.0.0.1", port=rp.port, log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="relying-party", daemon=True)

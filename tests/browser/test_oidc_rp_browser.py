@@ -140,7 +140,7 @@ def test_a_server_side_relying_party_from_sign_in_to_logout(
     rp, secret = registered
     # The next step's code: the enrollment spent this one, and ±1 step is accepted.
     code = pyotp.TOTP(secret).at(time.time() + 30)
-    with serving(rp, int(rp.origin.rsplit(":", 1)[1])):
+    with serving(rp):
         report = walk(rp, code)
     issuer, steps = rp.issuer, report["steps"]
     assert report["signInUrl"] == f"{issuer}/oauth2/login"
@@ -174,10 +174,7 @@ def test_a_server_side_relying_party_from_sign_in_to_logout(
     assert refresh["newAccessToken"] is True
     assert refresh["newRefreshToken"] is True
     assert refresh["userinfo"]["sub"] == claims["sub"]
-    if "idToken" in refresh:  # a refreshed ID token keeps iss, sub, aud, auth_time (§12.2)
-        for name in ("iss", "sub", "aud", "auth_time"):
-            assert refresh["idToken"][name] == claims[name], name
-        assert refresh["idpyoidc"]["sub"] == claims["sub"]
+    assert "idToken" not in refresh  # no new ID token on a refresh (Core §12.2 allows it)
 
     before = steps["introspectBefore"]
     assert before["access"]["active"] is True
