@@ -110,9 +110,10 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             "scope": token.scope,
             "sub": token.sub,
             "exp": token.exp,
-            "iat": token.iat,
             "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
         }
+        if token.iat:  # a refresh record keeps no issue time: say nothing, not 1970
+            payload["iat"] = token.iat
         if token.aud:
             payload["aud"] = token.aud
         if token.iss:
