@@ -180,8 +180,18 @@
     if (storage) {
       props.storage = storage;
     }
+    // GraphiQL 3.9 opens the first tab's query from `defaultTabs` but not its variables
+    // (the editor starts from the `variables` prop or the stored "variables"): on a first
+    // visit (no saved tabs) the first render passes them. Later renders must not, or a
+    // reload would add a tab for them next to the saved ones.
+    var once = null;
+    if (!storage || storage.getItem(TABS_KEY) === null) {
+      once = { variables: props.defaultTabs[0].variables };
+    }
     function render() {
-      root.render(window.React.createElement(window.GraphiQL, props));
+      var first = Object.assign({}, props, once);
+      once = null;
+      root.render(window.React.createElement(window.GraphiQL, first));
     }
 
     // The schema as the server shows it to this tab's caller; null when it refuses.

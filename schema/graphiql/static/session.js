@@ -318,10 +318,34 @@
       });
     }
 
+    // The operation to name in the request. GraphiQL 3 can send a tab's old operation name
+    // after the editor's only operation lost it (a ready-made tab edited into `{ ... }`),
+    // which the server refuses as an unknown operation: a lone operation needs no name.
+    // The text is parsed here because GraphiQL's own parse of it may lag behind the typing.
+    function operationName(query, name) {
+      var GraphQL = window.GraphiQL && window.GraphiQL.GraphQL;
+      if (!name || !GraphQL) {
+        return name;
+      }
+      var operations;
+      try {
+        operations = GraphQL.parse(query).definitions.filter(function (definition) {
+          return definition.kind === 'OperationDefinition';
+        });
+      } catch (error) {
+        return name; // not a document: the server says what is wrong with it
+      }
+      var named = operations.some(function (definition) {
+        return definition.name && definition.name.value === name;
+      });
+      return named || operations.length !== 1 ? name : undefined;
+    }
+
     // GraphiQL's fetcher: every request of every tab goes through `authorized`.
     function fetcher(params, options) {
       var headers = (options && options.headers) || {};
-      return authorized(params.query, params.variables || {}, params.operationName, headers);
+      var name = operationName(params.query, params.operationName);
+      return authorized(params.query, params.variables || {}, name, headers);
     }
 
     // Prove it is you again (password, code or backup code) for changes that need a recent
