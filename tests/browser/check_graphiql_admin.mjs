@@ -50,7 +50,8 @@ try {
         if (value && typeof value[key] === "string") secrets.add(value[key]);
       }
     }
-    exchanges.push({ operation, token: authorization?.replace(/^Bearer /, "") ?? null, answer });
+    const token = authorization?.replace(/^Bearer /, "") ?? null;
+    exchanges.push({ operation, token, variables: sent.variables ?? null, answer });
   });
   const runs = (name) => exchanges.filter((e) => e.operation === name);
   async function runUsersPage(count) {
@@ -86,6 +87,7 @@ try {
   // The users page from the first ready-made tab.
   const first = await runUsersPage(1);
   report.firstRows = first?.answer?.data?.users?.edges?.length ?? 0;
+  report.firstVariables = first?.variables;
   await page.waitForFunction(() => document.querySelector(".graphiql-response")?.innerText.includes("@example.com"), null, { timeout: 15000 });
   const firstToken = first?.token;
   if (shot) await page.screenshot({ path: shot });

@@ -129,6 +129,7 @@ def test_an_admin_signs_in_works_through_expiry_and_signs_out_in_graphiql(
     assert report["signedInAs"] == ADMIN
     assert report["role"] == "ADMIN"
     assert report["firstRows"] == 3
+    assert report["firstVariables"]["filter"]["status"] == "ACTIVE"  # the tab's examples
     # After the first token's expiry, the same tab runs again with a refreshed token.
     assert report["firstTokenExpired"]
     assert report["tokenChanged"]
