@@ -16,9 +16,9 @@ from domain.core.clock import FrozenClock
 from domain.oauth.documents import OAuthConsent
 from tests.api.identity_ops import PASSWORD
 from tests.oauth.conftest import hidden
+from tests.oauth.device_ops import approval_for, poll, start
 from tests.oauth.inprocess import BASE, RP, LocalProvider, local_provider, walk_pages
 from tests.oauth.page_tour import tour, tour_clients
-from tests.oauth.test_device_code import enter_code, poll, start
 from tests.support.asgi import AppWith
 
 CLOCK_START = datetime(2026, 7, 9, 10, 0, tzinfo=UTC)
@@ -144,12 +144,7 @@ async def test_a_forged_device_approval_is_refused_and_changes_nothing(
     waiting; the person's own answer then connects it."""
     started = await start(op, "TV", "openid")
     async with op.http() as browser:
-        entered = await enter_code(browser, started["user_code"])
-        login = await browser.get(entered.headers["location"])
-        signed_in = await browser.post("/oauth2/login", data={
-            "challenge": hidden(login.text, "challenge"), "csrf": hidden(login.text, "csrf"),
-            "email": EMAIL, "password": PASSWORD})  # fmt: skip
-        page = await browser.get(signed_in.headers["location"])
+        page = await browser.get(await approval_for(browser, started, EMAIL))
         challenge, csrf = hidden(page.text, "challenge"), hidden(page.text, "csrf")
         for decision in ("allow", "deny"):
             for token in (None, "", secrets.token_urlsafe(24)):
