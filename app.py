@@ -54,6 +54,7 @@ from resolvers.http.oauth import logout as oauth_logout
 from resolvers.http.oauth import pages as oauth_pages
 from resolvers.http.oauth import passkey_pages as oauth_passkey
 from resolvers.http.oauth import social_pages as oauth_social
+from resolvers.http.oauth.catalogue import load_catalogues
 from resolvers.http.openapi import openapi
 from resolvers.http.slow_clients import HeaderDeadlineProtocol
 from resolvers.http.state import AppState
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     init_error_tracking(settings)
     schema = build_schema(settings)
     digest = schema_hash(schema)
+    # Read and checked here, so a bad translation stops the start (CatalogueError).
+    page_text = load_catalogues(settings.oidc_page_translations_dir)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[LifespanState]:
@@ -126,6 +129,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 social_http=social_http,
                 started_at=time.monotonic(),
                 schema_hash=digest,
+                page_text=page_text,
             )
             flusher = asyncio.create_task(services.analytics.run_flusher())
             audit_flusher = asyncio.create_task(services.audit.run_flusher())

@@ -185,6 +185,9 @@ class Settings(LocationSettings, PrivacySettings, BreachedPasswordSettings, Base
     # must offer. The first signs, the rest still verify (rotation as for the JWT keys).
     oidc_signing_keys: SecretStr | None = None
     oidc_login_ui_url: str | None = None  # headless login UI (domain/oauth/headless.py)
+    # A directory of the built-in pages' translations, one <language tag>.json each
+    # (resolvers/http/oauth/catalogue.py); checked at start-up.
+    oidc_page_translations_dir: Path | None = None
     jwt_issuer: str = "gatehouse"
     jwt_audience: str = "gatehouse-api"
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)

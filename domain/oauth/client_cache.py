@@ -50,6 +50,25 @@ class CachedClients:
                 logger.warning("OAuth client cache unavailable: {}", exc)
         return client
 
+    async def get_many(
+        self, client_ids: list[str], *, exists: list[str]
+    ) -> tuple[dict[str, OAuthClient | None], bool]:
+        """Several clients, and whether any of the keys ``exists`` names exists, in one
+        round trip (introspection asks both on every call). Clients Redis does not
+        hold are read from the database. Raises RedisError: the caller decides."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.mget([self._prefix + client_id for client_id in client_ids])
+        if exists:
+            pipe.exists(*exists)
+        replies = await pipe.execute()
+        found: dict[str, OAuthClient | None] = {}
+        for client_id, cached in zip(client_ids, replies[0], strict=True):
+            client = None
+            if cached is not None:
+                client = self._parse(cached.encode() if isinstance(cached, str) else cached)
+            found[client_id] = client if client is not None else await self.get(client_id)
+        return found, bool(exists) and bool(replies[1])
+
     def _parse(self, raw: bytes) -> OAuthClient | None:
         """The client these bytes hold (a copy: callers may change theirs), or None for
         an older shape, read again from the database."""

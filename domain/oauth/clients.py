@@ -10,8 +10,12 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from loguru import logger
+from redis.exceptions import RedisError
 
 from domain.audit.documents import AuditAction
 from domain.audit.service import AuditService
@@ -115,7 +119,24 @@ class OAuthClients:
     async def active(self, client_id: str) -> OAuthClient | None:
         """The client unless disabled; read through the cache (every OAuth request asks)."""
         client = await (self._cache.get(client_id) if self._cache else self.get(client_id))
-        return client if client is not None and client.disabled_at is None else None
+        return _unless_disabled(client)
+
+    async def active_many(
+        self, client_ids: Sequence[str], *, exists: Sequence[str]
+    ) -> tuple[dict[str, OAuthClient | None], bool | None]:
+        """``active`` for several clients and, in the same Redis round trip, whether any
+        of the keys ``exists`` names exists; None for that when it could not be asked
+        with them (no cache, or Redis refused): the caller asks it on its own."""
+        if self._cache is not None:
+            try:
+                clients, any_exists = await self._cache.get_many([*client_ids], exists=[*exists])
+            except RedisError as exc:
+                logger.warning("OAuth client cache unavailable: {}", exc)
+            else:
+                return {key: _unless_disabled(client) for key, client in clients.items()}, (
+                    any_exists
+                )
+        return {client_id: await self.active(client_id) for client_id in client_ids}, None
 
     async def public_origins(self) -> frozenset[str]:
         """Every origin an active public client's redirect URIs name: the CORS preflight
@@ -331,3 +352,7 @@ def _consistency_errors(client: OAuthClient) -> list[FieldError]:
             )
         )
     return errors
+
+
+def _unless_disabled(client: OAuthClient | None) -> OAuthClient | None:
+    return client if client is not None and client.disabled_at is None else None

@@ -48,6 +48,24 @@ class TokenView:
         return not self.active
 
 
+def access_view(raw: str, claims: dict[str, Any], active: bool) -> TokenView:
+    """One of our access tokens, its claims verified (domain/oauth/tokens.py)."""
+    return TokenView(
+        "access_token",
+        raw,
+        claims["client_id"],
+        claims["scope"],
+        str(claims["sub"]),
+        int(claims["exp"]),
+        int(claims["iat"]),
+        active,
+        claims.get("gid"),
+        claims.get("jti"),
+        str(claims.get("aud")),
+        claims.get("iss"),
+    )
+
+
 TOKEN_QUESTION = "token"  # (raw, hint): what introspection and revocation look up
 Lookup = Callable[[str, str | None], Awaitable[TokenView | None]]
 Revoke = Callable[[TokenView], Awaitable[None]]
@@ -92,9 +110,10 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             "scope": token.scope,
             "sub": token.sub,
             "exp": token.exp,
-            "iat": token.iat,
             "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
         }
+        if token.iat:  # a refresh record keeps no issue time: say nothing, not 1970
+            payload["iat"] = token.iat
         if token.aud:
             payload["aud"] = token.aud
         if token.iss:

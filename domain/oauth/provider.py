@@ -20,10 +20,10 @@ from domain.core.clock import Clock
 from domain.core.secrets import token_hash
 from domain.identity.cache import CachedUsers
 from domain.identity.documents import User
-from domain.oauth.answered import Question, answers
+from domain.oauth.answered import answers
 from domain.oauth.clients import OAuthClients
 from domain.oauth.documents import OAuthClient, OAuthConsent
-from domain.oauth.endpoints import TOKEN_QUESTION, Introspection, Revocation, TokenView
+from domain.oauth.endpoints import Introspection, Revocation
 from domain.oauth.grants import GrantLedger
 from domain.oauth.outcomes import (
     AuthorizeOutcome,
@@ -36,15 +36,14 @@ from domain.oauth.outcomes import (
     outcome_of,
     with_profile,
 )
+from domain.oauth.presented import PresentedTokens
 from domain.oauth.refresh import Presented, RefreshRotations
 from domain.oauth.server import (
-    CLIENT_QUESTION,
     ClientModel,
     GatehouseServer,
     Hooks,
     HttpRequest,
     HttpResponse,
-    presented_client_ids,
 )
 from domain.oauth.store import Challenge, CodeRecord, OAuthStore, Subject
 from domain.oauth.tokens import OAuthTokens, user_claims
@@ -74,8 +73,11 @@ class OAuthProvider(Hooks):
         self._users = users
         self._revocations = revocations
         self.server = GatehouseServer(self, scopes=[])
-        self.server.register_endpoint(Revocation(self.lookup_token, self.revoke_token))
-        self.server.register_endpoint(Introspection(self.lookup_token))
+        self.presented = PresentedTokens(
+            clock, clients, store, tokens, revocations, self.live_subject
+        )
+        self.server.register_endpoint(Revocation(self.presented.lookup, self.presented.revoke))
+        self.server.register_endpoint(Introspection(self.presented.lookup))
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp())
@@ -94,28 +96,15 @@ class OAuthProvider(Hooks):
         return response
 
     async def introspect(self, request: HttpRequest) -> HttpResponse:
-        """Inline on the loop, the client and token read first (domain/oauth/answered.py)."""
-        table: dict[Question, Any] = {}
-        confidential = False
-        for client_id in presented_client_ids(request):
-            client = await self.query_client(client_id)
-            table[(CLIENT_QUESTION, (client_id,))] = client
-            confidential = confidential or (client is not None and not client.is_public)
-        form = dict(reversed(request.params))  # the first value of each, as authlib reads
-        token = form.get("token")
-        # Only a confidential client costs a token lookup (authlib refuses the rest).
-        if confidential and token:
-            hint = form.get("token_type_hint")
-            known = {key[1][0]: client for key, client in table.items()}
-            table[(TOKEN_QUESTION, (token, hint))] = await self.lookup_token(token, hint, known)
-        with answers(table):
+        """Inline on the loop, its questions answered first (domain/oauth/presented.py)."""
+        with answers(await self.presented.introspection_answers(request)):
             response: HttpResponse = self.server.create_endpoint_response("introspection", request)
         return response
 
     async def userinfo(self, bearer: str) -> tuple[dict[str, Any], str] | None:
         """The claims the token's scope releases and the client it was issued to, or None
         for a token that is not an active access token of a person with ``openid``."""
-        view = await self.lookup_token(bearer, "access_token")
+        view = await self.presented.lookup(bearer, "access_token")
         if (
             view is None
             or not view.active
@@ -324,71 +313,3 @@ class OAuthProvider(Hooks):
             nonce=code.nonce if code else None,
             access_token=token.get("access_token"),
         )
-
-    # --- tokens presented to revocation, introspection and userinfo ---
-    async def lookup_token(
-        self, raw: str, hint: str | None, known: dict[str, OAuthClient | None] | None = None
-    ) -> TokenView | None:
-        """The token as the endpoints see it; ``known`` holds clients this request has
-        already read (the introspecting one, often the token's own)."""
-        if not isinstance(raw, str) or not raw:
-            return None
-        if raw.count(".") == 2:
-            claims = self.tokens.verify_access(raw)
-            if claims is None:
-                return None
-            active = await self._access_active(claims, known or {})
-            return TokenView(
-                "access_token",
-                raw,
-                claims["client_id"],
-                claims["scope"],
-                str(claims["sub"]),
-                int(claims["exp"]),
-                int(claims["iat"]),
-                active,
-                claims.get("gid"),
-                claims.get("jti"),
-                str(claims.get("aud")),
-                claims.get("iss"),
-            )
-        record = await self.store.peek_refresh(raw)
-        if record is None:
-            return None
-        active = (
-            record.expires_at > self._now() and await self.live_subject(record.subject) is not None
-        )
-        active = active and await self.clients.active(record.client_id) is not None
-        return TokenView(
-            "refresh_token",
-            raw,
-            record.client_id,
-            record.scope,
-            record.subject.user_id,
-            record.expires_at,
-            0,
-            active,
-            record.grant_id,
-        )
-
-    async def _access_active(
-        self, claims: dict[str, Any], known: dict[str, OAuthClient | None]
-    ) -> bool:
-        sid = claims.get("sid")
-        session = (self._revocations.key(sid),) if isinstance(sid, str) else ()
-        if await self.store.is_revoked(
-            grant_id=claims.get("gid"), jti=claims.get("jti"), also=session
-        ):
-            return False
-        client_id = claims["client_id"]
-        if client_id in known:
-            return known[client_id] is not None
-        return await self.clients.active(client_id) is not None
-
-    async def revoke_token(self, view: TokenView) -> None:
-        if view.kind == "refresh_token":
-            await self.store.drop_refresh(view.raw)
-            if view.grant_id:
-                await self.store.revoke_grant(view.grant_id)
-        elif view.jti:
-            await self.store.revoke_access(view.jti, view.exp - self._now() + 60)

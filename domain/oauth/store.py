@@ -190,12 +190,24 @@ class OAuthStore:
     ) -> bool:
         """Whether the grant or the token was revoked, or any of the records ``also``
         names exists (a session's revocation record: one EXISTS for all of them)."""
+        return await self.is_revoked_any(
+            self.revocation_keys(grant_id=grant_id, jti=jti, also=also)
+        )
+
+    async def is_revoked_any(self, keys: list[str]) -> bool:
+        """Whether any of these revocation records exists (one EXISTS)."""
+        return bool(keys) and bool(await self._redis.exists(*keys))
+
+    def revocation_keys(
+        self, *, grant_id: str | None, jti: str | None, also: tuple[str, ...] = ()
+    ) -> list[str]:
+        """The records any of which, existing, means the token is revoked."""
         keys = list(also)
         if grant_id:
             keys.append(self._key("grant-revoked", grant_id))
         if jti:
             keys.append(self._key("jti-revoked", jti))
-        return bool(keys) and bool(await self._redis.exists(*keys))
+        return keys
 
     # --- each person's grants per client (revoking an authorized app), and their last use ---
     async def remember_grant(

@@ -16,6 +16,7 @@ import jwt
 from authlib.oidc.core.util import create_half_hash  # type: ignore[import-untyped]
 
 from domain.core.clock import Clock
+from domain.core.verified_tokens import VerifiedTokens
 from domain.oauth.documents import OAuthClient
 from domain.oauth.signing import RS256, OidcKeys
 from domain.oauth.store import Subject
@@ -54,6 +55,8 @@ class OAuthTokens:
         self.keys = keys
         self.issuer = issuer
         self._clock = clock
+        # Resource servers introspect the same access token on every call they serve.
+        self._verified = VerifiedTokens()
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp())
@@ -116,22 +119,29 @@ class OAuthTokens:
 
     def verify_access(self, token: str) -> dict[str, Any] | None:
         """The claims of a well-signed, unexpired access token of ours, else None.
-        Revocation is the caller's next check (domain/oauth/provider.py)."""
+        Revocation is the caller's next check (domain/oauth/provider.py). The claims may
+        be shared with other calls for the same token: read them, never change them."""
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             return None
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            return None
-        key = self.keys.by_kid(str(header.get("kid", "")))
-        if key is None or header.get("alg") != "RS256" or header.get("typ") != ACCESS_TYP:
-            return None
-        try:
-            claims: dict[str, Any] = _JWT.decode(
-                token, key.public_key, algorithms=["RS256"], issuer=self.issuer
-            )
-        except jwt.PyJWTError:
-            return None
+        known = self._verified.get(token)
+        if known is not None and self.keys.by_kid(known[0]) is not None:
+            claims = known[1]
+        else:
+            try:
+                header = jwt.get_unverified_header(token)
+            except jwt.PyJWTError:
+                return None
+            kid = str(header.get("kid", ""))
+            key = self.keys.by_kid(kid)
+            if key is None or header.get("alg") != "RS256" or header.get("typ") != ACCESS_TYP:
+                return None
+            try:
+                claims = _JWT.decode(
+                    token, key.public_key, algorithms=["RS256"], issuer=self.issuer
+                )
+            except jwt.PyJWTError:
+                return None
+            self._verified.remember(token, kid, claims)
         exp, nbf = claims.get("exp"), claims.get("nbf", 0)
         now = self._now()
         if not isinstance(exp, int) or exp <= now or not isinstance(nbf, int) or nbf > now + 30:

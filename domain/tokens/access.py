@@ -11,7 +11,6 @@ import base64
 import json
 import re
 import secrets
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from jwt.types import Options
 from domain.core.clock import Clock
 from domain.core.errors import CoreErrorCode, UnauthenticatedError
 from domain.core.settings import Settings
+from domain.core.verified_tokens import VerifiedTokens
 from domain.tokens.delegation import Delegation, MalformedDelegation, delegation_of
 from domain.tokens.keys import KeySet
 from domain.tokens.methods import PASSWORD, is_multi_factor, legacy_methods
@@ -147,7 +147,7 @@ class AccessTokenService:
         self._audience = settings.jwt_audience
         self._ttl = timedelta(seconds=settings.access_token_ttl_seconds)
         self._leeway = settings.jwt_leeway_seconds
-        self._verified: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+        self._verified = VerifiedTokens(VERIFIED_CACHE_SIZE)
 
     def issue(
         self,
@@ -221,7 +221,6 @@ class AccessTokenService:
             raise InvalidAccessToken("malformed")
         cached = self._verified.get(token)
         if cached is not None and self.keys.by_kid(cached[0]) is not None:
-            self._verified.move_to_end(token)
             return self._check_time(cached[1])
         header = _unverified_header(token)
         if not header.keys() <= _HEADER_MEMBERS:
@@ -249,9 +248,7 @@ class AccessTokenService:
         if payload["typ"] != ACCESS_TOKEN_TYPE:
             raise InvalidAccessToken("wrong token type")
         claims = self._check_time(payload)
-        self._verified[token] = (kid, payload)
-        if len(self._verified) > VERIFIED_CACHE_SIZE:
-            self._verified.popitem(last=False)
+        self._verified.remember(token, kid, payload)
         return claims
 
     def _check_time(self, payload: dict[str, Any]) -> AccessClaims:

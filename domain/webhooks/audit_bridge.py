@@ -158,6 +158,30 @@ def _impersonation_ended(record: AuditEvent) -> Mapped:
     }
 
 
+def _oauth_client(record: AuditEvent) -> Mapped:
+    # An administrator's change to a relying party (domain/oauth/clients.py): the client's
+    # id and public description only. The audit record never holds the secret, and this
+    # reads only the fields named here, so a rotation's webhook cannot carry it either.
+    return record.event, {
+        "client_id": record.target_id,
+        "name": _state(record.after, "name"),
+        "client_type": _state(record.after, "type"),
+        "disabled": _state(record.after, "disabled"),
+        "actor_id": record.actor_id,
+    }
+
+
+def _consent_revoked(record: AuditEvent) -> Mapped:
+    # A person withdrew an authorized app (domain/oauth/consents.py); ``grants_revoked``:
+    # how many of the app's grants to them ended with it.
+    return "oauth.consent_revoked", {
+        **_user(record),
+        "client_id": record.details.get("client_id"),
+        "grants_revoked": record.details.get("grants_revoked"),
+        "actor_id": record.actor_id,
+    }
+
+
 def _plain(event_type: str) -> Callable[[AuditEvent], Mapped]:
     def mapped(record: AuditEvent) -> Mapped:
         return event_type, _user(record)
@@ -188,6 +212,11 @@ _MAPPERS: dict[str, Callable[[AuditEvent], Mapped]] = {
     "security.impossible_travel": _impossible_travel,
     "impersonation.started": _impersonation_started,
     "impersonation.ended": _impersonation_ended,
+    "oauth_client.created": _oauth_client,
+    "oauth_client.updated": _oauth_client,
+    "oauth_client.secret_rotated": _oauth_client,
+    "oauth_client.disabled": _oauth_client,
+    "oauth.consent_revoked": _consent_revoked,
 }
 
 

@@ -28,6 +28,11 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "security.impossible_travel",
         "security.impersonation_started",
         "security.impersonation_ended",
+        "oauth_client.created",
+        "oauth_client.updated",
+        "oauth_client.secret_rotated",
+        "oauth_client.disabled",
+        "oauth.consent_revoked",
     }
 )
 # Sent by a test ping only; not subscribable, delivered once, even to inactive endpoints.

@@ -18,6 +18,7 @@ from domain.core.settings import Settings
 from domain.email.transport import EmailTransport
 from domain.identity.passwords import PasswordHasher
 from domain.services import Services
+from resolvers.http.oauth.catalogue import Catalogues
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +36,5 @@ class AppState:
     social_http: httpx.AsyncClient
     started_at: float
     schema_hash: str
+    # The built-in OAuth pages' languages (checked when the app is built).
+    page_text: Catalogues

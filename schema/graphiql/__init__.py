@@ -5,6 +5,13 @@ the explorer plugin and the bootstrap `init.js` live in `STATIC_DIR`, which the 
 `/graphiql/static` (see `render_graphiql_page`'s `static_base`). The page has no inline script,
 so it runs under `GRAPHIQL_CSP`. `static/VERSIONS.txt` lists the vendored versions and how to
 refresh them.
+
+The page is the admin console (README, "Administering Gatehouse"): `session.js` keeps the
+signed-in session of the tab in memory and is GraphiQL's fetcher, `console-panel.js` is the
+sign-in panel (a GraphiQL plugin), and `admin-console.json` holds the ready-made tabs and the
+panel's own operations (validated against the schema by tests/api/test_graphiql_console.py).
+They need nothing beyond `GRAPHIQL_CSP`: scripts and the JSON come from 'self', the panel's
+requests go to the same origin, and it styles itself from page.css (no inline style).
 """
 
 from __future__ import annotations

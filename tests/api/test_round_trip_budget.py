@@ -102,7 +102,7 @@ BUDGETS = {
     "user": Budget(ferretdb=5, mongodb=5, redis=3),
     "auditEvents": Budget(ferretdb=2, mongodb=2, redis=1),
     "mySessions": Budget(ferretdb=1, mongodb=1, redis=2),
-    "introspection": Budget(ferretdb=0, mongodb=0, redis=2),
+    "introspection": Budget(ferretdb=0, mongodb=0, redis=1),
     # The account's credentials from its _id-keyed listing on FerretDB
     # (domain/passkeys/owners.py): one read by _id, with or without an account.
     # The password step of a two-factor account: the challenge, and whether a passkey
@@ -354,25 +354,35 @@ async def test_audit_events(manager: LifespanManager, http: httpx.AsyncClient) -
 
 
 async def test_introspection(manager: LifespanManager, http: httpx.AsyncClient) -> None:
-    """A resource server introspects on every call it serves: its client is read from the
-    client cache (domain/oauth/client_cache.py), the token checked in Redis, no database."""
-    created = await create_client(
-        http,
-        await admin_token(manager, http),
-        "CONFIDENTIAL",
-        name="orders-api",
-        grantTypes=["CLIENT_CREDENTIALS"],
-        scopes=["orders:read"],
-    )
-    auth = (created["client"]["id"], created["clientSecret"])
-    issued = await http.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth)
-    assert issued.status_code == 200, issued.text
-    form = {"token": issued.json()["access_token"]}
-    await http.post("/oauth2/introspect", data=form, auth=auth)  # the client cached
-    with COMMANDS.counting() as sent:
-        seen = await http.post("/oauth2/introspect", data=form, auth=auth)
-    assert seen.json()["active"] is True, seen.text
-    within("introspection", sent)
+    """A resource server introspects on every call it serves: the signature is checked
+    locally, and its client, the token's client (from the client cache,
+    domain/oauth/client_cache.py) and the token's revocation records are one Redis round
+    trip (domain/oauth/presented.py), with no database command: for its own token and
+    for another client's."""
+    admin = await admin_token(manager, http)
+    auths = []
+    for name in ("orders-api", "billing-worker"):
+        created = await create_client(
+            http,
+            admin,
+            "CONFIDENTIAL",
+            name=name,
+            grantTypes=["CLIENT_CREDENTIALS"],
+            scopes=["orders:read"],
+        )
+        auths.append((created["client"]["id"], created["clientSecret"]))
+    resource, caller = auths
+    for auth in (resource, caller):
+        grant = {"grant_type": "client_credentials"}
+        issued = await http.post("/oauth2/token", data=grant, auth=auth)
+        assert issued.status_code == 200, issued.text
+        form = {"token": issued.json()["access_token"]}
+        await http.post("/oauth2/introspect", data=form, auth=resource)  # clients cached
+        with COMMANDS.counting() as sent:
+            seen = await http.post("/oauth2/introspect", data=form, auth=resource)
+        assert seen.json()["active"] is True, seen.text
+        assert seen.json()["client_id"] == auth[0]
+        within("introspection", sent)
 
 
 async def test_me_as_an_impersonation_costs_what_me_costs(

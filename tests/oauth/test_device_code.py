@@ -8,20 +8,25 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 import pytest
-from authlib.integrations.base_client.errors import OAuthError as OAuth2Error
 
 from domain.core.clock import FrozenClock
 from tests.api.identity_ops import PASSWORD
 from tests.oauth.conftest import hidden
+from tests.oauth.device_ops import (
+    DEVICE_GRANT,
+    answer,
+    approval_for,
+    device_authorization,
+    enter_code,
+    poll,
+    start,
+)
 from tests.oauth.inprocess import BASE, RP, LocalProvider, local_provider
 from tests.support.asgi import AppWith
 
 CLOCK_START = datetime(2026, 7, 1, 20, 0, tzinfo=UTC)
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 EMAIL = "tv.owner@example.com"
 
 
@@ -41,59 +46,6 @@ async def op(app_with: AppWith, clock: FrozenClock) -> AsyncIterator[LocalProvid
         )  # fmt: skip
         await provider.person(EMAIL)
         yield provider
-
-
-async def device_authorization(op: LocalProvider, name: str, scope: str) -> httpx.Response:
-    """§3.1 as a device sends it: a public client names itself in the form, a
-    confidential one authenticates with HTTP Basic."""
-    which = op.clients[name]
-    secret = which.get("clientSecret")
-    client_id = which["client"]["id"]
-    form = {"scope": scope} if secret else {"client_id": client_id, "scope": scope}
-    async with op.http() as device:
-        return await device.post(
-            "/oauth2/device_authorization",
-            data=form,
-            auth=(client_id, secret) if secret else httpx.USE_CLIENT_DEFAULT,
-        )
-
-
-async def start(op: LocalProvider, name: str, scope: str) -> dict[str, Any]:
-    response = await device_authorization(op, name, scope)
-    assert response.status_code == 200, response.text
-    assert response.headers["cache-control"] == "no-store"
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def poll(op: LocalProvider, name: str, device_code: str) -> dict[str, Any]:
-    """§3.4: one token request; an error comes back as ``{"error": ...}``."""
-    async with op.rp(name) as device:
-        try:
-            token = await device.fetch_token(
-                f"{BASE}/oauth2/token", grant_type=DEVICE_GRANT, device_code=device_code
-            )
-        except OAuth2Error as error:
-            return {"error": error.error}
-    return dict(token)
-
-
-async def enter_code(browser: httpx.AsyncClient, typed: str) -> httpx.Response:
-    return await browser.post("/oauth2/device", data={"user_code": typed})
-
-
-async def answer(browser: httpx.AsyncClient, approve_url: str, decision: str) -> httpx.Response:
-    page = await browser.get(approve_url)
-    assert page.status_code == 200, page.text
-    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    return await browser.post(
-        "/oauth2/device/approve",
-        data={
-            "challenge": hidden(page.text, "challenge"),
-            "csrf": hidden(page.text, "csrf"),
-            "decision": decision,
-        },
-    )
 
 
 async def test_a_device_signs_in_while_the_person_approves_elsewhere(op: LocalProvider) -> None:
@@ -172,12 +124,7 @@ async def test_a_device_signs_in_while_the_person_approves_elsewhere(op: LocalPr
 async def test_denied_and_expired_requests(op: LocalProvider) -> None:
     denied = await start(op, "TV", "openid")
     async with op.http() as browser:
-        entered = await enter_code(browser, denied["user_code"])
-        login = await browser.get(entered.headers["location"])
-        signed_in = await browser.post("/oauth2/login", data={
-            "challenge": hidden(login.text, "challenge"), "csrf": hidden(login.text, "csrf"),
-            "email": EMAIL, "password": PASSWORD})  # fmt: skip
-        refused = await answer(browser, signed_in.headers["location"], "deny")
+        refused = await answer(browser, await approval_for(browser, denied, EMAIL), "deny")
         assert "Your device was not connected" in refused.text
         assert await poll(op, "TV", denied["device_code"]) == {"error": "access_denied"}
         op.clock.advance(timedelta(seconds=10))
@@ -214,12 +161,7 @@ async def test_only_clients_registered_for_the_grant_and_their_own_codes(
     assert await poll(op, "TV", started["device_code"]) == {"error": "invalid_grant"}
     assert await poll(op, "CLI", "made-up-code") == {"error": "invalid_grant"}
     async with op.http() as browser:
-        entered = await enter_code(browser, started["user_code"])
-        login = await browser.get(entered.headers["location"])
-        signed_in = await browser.post("/oauth2/login", data={
-            "challenge": hidden(login.text, "challenge"), "csrf": hidden(login.text, "csrf"),
-            "email": EMAIL, "password": PASSWORD})  # fmt: skip
-        await answer(browser, signed_in.headers["location"], "allow")
+        await answer(browser, await approval_for(browser, started, EMAIL), "allow")
     op.clock.advance(timedelta(seconds=10))
     token = await poll(op, "CLI", started["device_code"])
     assert token["scope"] == "openid"

@@ -9,6 +9,7 @@ and calls userinfo: a cross-check of the provider with code written by others.""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,7 +20,7 @@ from tests.oauth.conftest import RP, USER_EMAIL, Provider
 from tests.oauth.flows import discover, sign_in_through_pages
 
 
-def _handler(provider: Provider, which: dict[str, Any]) -> RPHandler:
+def _handler(provider: Provider, which: dict[str, Any], keys: Path) -> RPHandler:
     config = {
         "gatehouse": {
             "issuer": provider.base,
@@ -40,13 +41,27 @@ def _handler(provider: Provider, which: dict[str, Any]) -> RPHandler:
             },
         }
     }
-    return RPHandler(base_url="https://rp.example.com", client_configs=config, verify_ssl=False)
+    # The RP's own keys (unused by the code flow) go to the test's directory: idpyoidc
+    # would otherwise write them to static/ and private/ under the working directory.
+    key_conf = {
+        "private_path": str(keys / "private-jwks.json"),
+        "public_path": str(keys / "jwks.json"),
+        "key_defs": [{"type": "EC", "crv": "P-256", "use": ["sig"]}],
+        "read_only": False,
+    }
+    return RPHandler(
+        base_url="https://rp.example.com",
+        client_configs=config,
+        verify_ssl=False,
+        key_conf=key_conf,
+        jwks_path="static/jwks.json",
+    )
 
 
 async def test_idpyoidc_signs_in_with_the_code_flow(
-    provider: Provider, browser: httpx.AsyncClient
+    provider: Provider, browser: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    rph = _handler(provider, provider.confidential)
+    rph = _handler(provider, provider.confidential, tmp_path)
     url = await asyncio.to_thread(rph.begin, "gatehouse")
     assert url.startswith(provider.base + "/oauth2/authorize?")
     # Discovery as idpyoidc parsed and verified it (ProviderConfigurationResponse).

@@ -3,7 +3,7 @@ delivered to a real HTTP receiver on 127.0.0.1 and signed with the endpoint's se
 
 The link is a real one (Canaille, pytest-iam); the audit trail publishes the events
 (domain/webhooks/audit_bridge.py); each delivery is made here the way the worker's
-actor makes it (``deliveries.deliver``), so no worker process is needed.
+actor makes it (tests/webhooks/support.py), so no worker process is needed.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
 from domain.core.actor import Actor
 from domain.core.roles import Role
-from domain.webhooks.documents import WebhookDelivery, WebhookEvent
-from domain.webhooks.signing import verify_signature
+from domain.webhooks.documents import WebhookEvent
 from tests.api.identity_ops import PASSWORD, call, login, unique_email
 from tests.passkeys.support import result
 from tests.social.conftest import provider_settings
@@ -33,6 +31,7 @@ from tests.social.support import (
 from tests.support.accounts import staff_account
 from tests.support.asgi import LifespanManager
 from tests.webhooks.receiver import Receiver
+from tests.webhooks.support import delivered
 
 EVENTS = ["user.identity_linked", "user.identity_unlinked"]
 
@@ -64,30 +63,6 @@ async def secret(manager: LifespanManager, receiver: Receiver) -> str:
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
         yield client
-
-
-async def delivered(
-    manager: LifespanManager, receiver: Receiver, http: httpx.AsyncClient, secret: str
-) -> list[dict[str, Any]]:
-    """Deliver what is pending; the bodies the receiver got, each signature checked."""
-    receiver.reset()
-    pending = await WebhookDelivery.find({"status": "pending"}).to_list()
-    for delivery in pending:
-        await manager.state.services.webhooks.deliveries.deliver(delivery.id, http, Actor.system())
-    bodies = []
-    for request in receiver.wait_for(len(pending)):
-        headers = request.headers
-        assert verify_signature(
-            secret,
-            headers["gatehouse-signature"],
-            headers["gatehouse-timestamp"],
-            request.body,
-            now=manager.state.clock.now().timestamp(),  # signed by the app's frozen clock
-        )
-        body: dict[str, Any] = orjson.loads(request.body)
-        assert headers["gatehouse-event-type"] == body["type"]
-        bodies.append(body)
-    return bodies
 
 
 async def test_linking_and_unlinking_reach_the_receiver(

@@ -48,8 +48,12 @@ def create_account(
     )
 
 
-def start_api(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = services.free_port()
+def start_api(
+    env: dict[str, str], log: Path, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """``app.py`` on 127.0.0.1: on ``port`` when the settings name it already (the
+    issuer's URL), else on a free one."""
+    port = port or services.free_port()
     handle = log.open("ab")
     process = subprocess.Popen(
         [sys.executable, "app.py"],

@@ -170,6 +170,37 @@ def audit(event: str, **fields: Any) -> AuditEvent:
                 {"user_id": "u1", "actor_id": "a1", "session_id": "s9", "how": "expired"},
             ),
         ),
+        (
+            (
+                "oauth_client.secret_rotated",
+                dict(
+                    target_id="gh_1",
+                    actor_id="a1",
+                    after={"name": "Wiki", "type": "confidential", "disabled": False},
+                ),
+            ),
+            (
+                "oauth_client.secret_rotated",
+                {
+                    "client_id": "gh_1",
+                    "name": "Wiki",
+                    "client_type": "confidential",
+                    "disabled": False,
+                    "actor_id": "a1",
+                },
+            ),
+        ),
+        (
+            (
+                "oauth.consent_revoked",
+                dict(actor_id="u1", details={"client_id": "gh_1", "grants_revoked": 2}),
+            ),
+            (
+                "oauth.consent_revoked",
+                {"user_id": "u1", "client_id": "gh_1", "grants_revoked": 2, "actor_id": "u1"},
+            ),
+        ),
+        (("oauth.grant_issued", dict(details={"client_id": "gh_1"})), None),
         (("impersonation.mutation", {}), None),
         (("user.social_link_required", {}), None),
         (("user.login", {}), None),

@@ -21,6 +21,11 @@ from tests.webhooks.receiver import Receiver
 
 def test_the_event_catalogue() -> None:
     assert sorted(EVENT_TYPES) == [
+        "oauth.consent_revoked",
+        "oauth_client.created",
+        "oauth_client.disabled",
+        "oauth_client.secret_rotated",
+        "oauth_client.updated",
         "security.impersonation_ended",
         "security.impersonation_started",
         "security.impossible_travel",

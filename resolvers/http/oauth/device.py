@@ -24,11 +24,18 @@ from domain.oauth.store import Challenge
 from domain.ratelimit.policy import Operation
 from resolvers.http.oauth import html
 from resolvers.http.oauth.adapter import actor_from, form_fields, state_of
-from resolvers.http.oauth.pages import COOKIE, LOGIN_PATH, error_page, page_response
+from resolvers.http.oauth.pages import (
+    COOKIE,
+    LOGIN_PATH,
+    expired_page,
+    page_response,
+    page_text,
+    said,
+)
 
 ENTER_PATH = VERIFICATION_PATH
 APPROVE_PATH = "/oauth2/device/approve"
-_EXPIRED = "This code has expired or was already used. Start again on your device."
+_EXPIRED = "device_expired"  # the catalogue's key
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -42,20 +49,21 @@ async def enter_code(request: Request) -> Response:
     """GET shows the form (``verification_uri_complete`` fills it in); POST looks the
     code up and goes on to sign-in or approval."""
     csp = html.page_csp([])
+    t = page_text(request)
     if request.method == "GET":
         typed = request.query_params.get("user_code", "")[:32]
-        return page_response(html.device_code_page(VERIFICATION_PATH, typed, None), csp)
+        return page_response(html.device_code_page(t, VERIFICATION_PATH, typed, None), csp)
     services = state_of(request).services
     typed = (await _form(request)).get("user_code", "")[:32]
     try:
         await services.rate_limits.check(Operation.TOKEN, ip=actor_from(request).ip)
     except DomainError as error:
         return page_response(
-            html.device_code_page(VERIFICATION_PATH, typed, error.message), csp, 429
+            html.device_code_page(t, VERIFICATION_PATH, typed, said(t, error)), csp, 429
         )
     found = await services.oauth_devices.pending(typed)
     if found is None:
-        page = html.device_code_page(VERIFICATION_PATH, typed, _EXPIRED)
+        page = html.device_code_page(t, VERIFICATION_PATH, typed, t.text(_EXPIRED))
         return page_response(page, csp, 400)
     _, client = found
     challenge = Challenge(
@@ -81,11 +89,13 @@ async def approve(request: Request) -> Response:
     user_code = dict(challenge.params).get("user_code", "") if challenge else ""
     found = await services.oauth_devices.pending(user_code) if user_code else None
     if challenge is None or subject is None or found is None:
-        return error_page(_EXPIRED)
+        return expired_page(request, _EXPIRED)
     device, client = found
     csp = html.page_csp([])
+    t = page_text(request)
     if request.method == "GET":
         page = html.device_approve_page(
+            t,
             client.name,
             device.scope.split(),
             display_user_code(device.user_code),
@@ -95,10 +105,10 @@ async def approve(request: Request) -> Response:
         )
         return page_response(page, csp)
     if not hmac.compare_digest(challenge.csrf.encode(), form.get("csrf", "").encode()):
-        return error_page(_EXPIRED)
+        return expired_page(request, _EXPIRED)
     allow = form.get("decision") == "allow"
     await services.oauth.store.drop_challenge(challenge.id)
     if not await services.oauth_devices.answer(user_code, subject, approve=allow):
-        return error_page(_EXPIRED)
+        return expired_page(request, _EXPIRED)
     title = "device_approved_title" if allow else "device_denied_title"
-    return page_response(html.notice_page(title, "device_return"), csp)
+    return page_response(html.notice_page(t, title, "device_return"), csp)

@@ -92,7 +92,11 @@ def discovery_document(settings: Settings, id_token_algorithms: list[str]) -> di
 async def discovery(request: Request) -> Response:
     state = state_of(request)
     return JSONResponse(
-        discovery_document(state.settings, state.services.oauth.tokens.keys.algorithms),
+        {
+            **discovery_document(state.settings, state.services.oauth.tokens.keys.algorithms),
+            # The languages the built-in pages speak (``ui_locales``, catalogue.py).
+            "ui_locales_supported": state.page_text.languages,
+        },
         headers={"Cache-Control": "public, max-age=300"},
     )
 
@@ -157,9 +161,7 @@ async def authorize(request: Request) -> Response:
     try:
         returning = await headless.returning_browser(request, given)
     except headless.ExpiredReturnError:
-        return pages.error_page(
-            "This sign-in request has expired. Go back to the app and start again."
-        )
+        return pages.expired_page(request)
     if returning is not None:
         given, browser = returning
     response = await _authorize_response(request, await provider.authorize(given, browser))
@@ -184,4 +186,4 @@ async def _authorize_response(request: Request, outcome: AuthorizeOutcome) -> Re
             status_code=302,
         )
     assert isinstance(outcome, ErrorPage)
-    return pages.error_page(outcome.message)
+    return pages.error_page(request, outcome.message)

@@ -1,6 +1,8 @@
 """The built-in sign-in and consent pages: plain server-rendered HTML, no inline script,
-no external asset, every value escaped; strings in one table so they can be translated.
-The one script (the passkey button's) is Gatehouse's own file, on the sign-in page only."""
+no external asset, every value escaped; every word from the request's catalogue
+(catalogue.py), whose language the page's ``lang`` names. Every field has its label and
+every error is announced (``role="alert"``). The one script (the passkey button's) is
+Gatehouse's own file, on the sign-in page only."""
 
 from __future__ import annotations
 
@@ -8,51 +10,7 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
 
-STRINGS = {
-    "sign_in": "Sign in",
-    "email": "Email",
-    "password": "Password",
-    "continue": "Continue",
-    "code": "Authentication code",
-    "code_help": "Enter the 6-digit code from your authenticator app.",
-    "consent_title": "Allow {client} to use your account?",
-    "consent_lead": "{client} is asking for:",
-    "allow": "Allow",
-    "deny": "Deny",
-    "error_title": "This sign-in cannot continue",
-    "to": "to continue to {client}",
-    "sign_out_title": "Sign out of Gatehouse?",
-    "sign_out_lead": "You will be signed out of every app you signed in to from here.",
-    "sign_out_from": "{client} asked to sign you out.",
-    "sign_out": "Sign out",
-    "stay": "Stay signed in",
-    "signed_out_title": "You are signed out",
-    "signed_out_lead": "You can close this page.",
-    "still_signed_in_title": "You are still signed in",
-    "device_title": "Connect a device",
-    "device_lead": "Enter the code your device shows.",
-    "device_code": "Code",
-    "device_approve_title": "Allow {client} on your device?",
-    "device_check": "Only continue if your device shows this code: {code}",
-    "device_signed_in_as": "Signed in as {email}",
-    "device_approved_title": "Your device is connected",
-    "device_denied_title": "Your device was not connected",
-    "device_return": "You can return to your device.",
-    "social_or": "Or sign in with another account",
-    "passkey_button": "Sign in with a passkey",
-    "passkey_failed": "The passkey sign-in did not finish. Try again, or use your password.",
-    "social_button": "Continue with {provider}",
-    "social_link_required": (
-        "An account with this email address already exists. Sign in to it here, then "
-        "link {provider} in your account settings."
-    ),
-}
-SCOPE_TEXT = {
-    "openid": "Know who you are",
-    "profile": "Your name",
-    "email": "Your email address",
-    "offline_access": "Stay signed in to it when you are away",
-}
+from resolvers.http.oauth.catalogue import Catalogue
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +38,9 @@ def page_csp(redirect_uris: list[str], *, script: bool = False) -> str:
     )
 
 
-def _page(title: str, body: str) -> str:
+def _page(t: Catalogue, title: str, body: str) -> str:
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{escape(t.lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         f"<title>{escape(title)}</title></head><body><main>{body}</main></body></html>"
@@ -100,6 +58,7 @@ def _error(message: str | None) -> str:
 
 
 def login_page(
+    t: Catalogue,
     client_name: str,
     action: str,
     hidden: dict[str, str],
@@ -109,23 +68,23 @@ def login_page(
     passkey: PasskeyButton | None = None,
 ) -> str:
     """``social``: (form action, provider's display name) of each provider's button."""
-    s = STRINGS
     body = (
-        f"<h1>{escape(s['sign_in'])}</h1><p>{escape(s['to'].format(client=client_name))}</p>"
+        f"<h1>{escape(t.text('sign_in'))}</h1>"
+        f"<p>{escape(t.text('to', client=client_name))}</p>"
         f'{_error(error)}<form method="post" action="{escape(action)}">{_hidden(hidden)}'
-        f'<p><label for="email">{escape(s["email"])}</label><br>'
+        f'<p><label for="email">{escape(t.text("email"))}</label><br>'
         '<input id="email" name="email" type="email" autocomplete="username" required '
         f'value="{escape(email)}"></p>'
-        f'<p><label for="password">{escape(s["password"])}</label><br>'
+        f'<p><label for="password">{escape(t.text("password"))}</label><br>'
         '<input id="password" name="password" type="password" '
         'autocomplete="current-password" required></p>'
-        f'<p><button type="submit">{escape(s["continue"])}</button></p></form>'
-        f"{_passkey_button(passkey, hidden)}{_social_buttons(social or [], hidden)}"
+        f'<p><button type="submit">{escape(t.text("continue"))}</button></p></form>'
+        f"{_passkey_button(t, passkey, hidden)}{_social_buttons(t, social or [], hidden)}"
     )
-    return _page(s["sign_in"], body)
+    return _page(t, t.text("sign_in"), body)
 
 
-def _passkey_button(passkey: PasskeyButton | None, hidden: dict[str, str]) -> str:
+def _passkey_button(t: Catalogue, passkey: PasskeyButton | None, hidden: dict[str, str]) -> str:
     """Hidden until the script finds WebAuthn in the browser; the assertion goes in a
     plain form post, so the answer is a page or a redirect like the password form's."""
     if passkey is None:
@@ -134,93 +93,104 @@ def _passkey_button(passkey: PasskeyButton | None, hidden: dict[str, str]) -> st
         f'<form id="passkey-form" method="post" action="{escape(passkey.action)}">'
         f"{_hidden({**hidden, 'attempt': '', 'credential': ''})}"
         f'<p><button type="button" id="passkey-sign-in" hidden '
-        f'data-begin="{escape(passkey.begin)}">{escape(STRINGS["passkey_button"])}</button></p>'
+        f'data-begin="{escape(passkey.begin)}">{escape(t.text("passkey_button"))}</button></p>'
         f'<p id="passkey-status" role="alert" hidden '
-        f'data-failed="{escape(STRINGS["passkey_failed"])}"></p></form>'
+        f'data-failed="{escape(t.text("passkey_failed"))}"></p></form>'
         f'<script src="{escape(passkey.script)}" defer></script>'
     )
 
 
-def _social_buttons(social: list[tuple[str, str]], hidden: dict[str, str]) -> str:
+def _social_buttons(t: Catalogue, social: list[tuple[str, str]], hidden: dict[str, str]) -> str:
     if not social:
         return ""
     forms = "".join(
         f'<form method="post" action="{escape(action)}">{_hidden(hidden)}'
-        f'<button type="submit">{escape(STRINGS["social_button"].format(provider=label))}'
+        f'<button type="submit">{escape(t.text("social_button", provider=label))}'
         "</button></form>"
         for action, label in social
     )
     return (
         f'<section aria-labelledby="social-heading"><h2 id="social-heading">'
-        f"{escape(STRINGS['social_or'])}</h2>{forms}</section>"
+        f"{escape(t.text('social_or'))}</h2>{forms}</section>"
     )
 
 
-def mfa_page(client_name: str, action: str, hidden: dict[str, str], error: str | None) -> str:
-    s = STRINGS
+def mfa_page(
+    t: Catalogue, client_name: str, action: str, hidden: dict[str, str], error: str | None
+) -> str:
     body = (
-        f"<h1>{escape(s['sign_in'])}</h1><p>{escape(s['to'].format(client=client_name))}</p>"
+        f"<h1>{escape(t.text('sign_in'))}</h1>"
+        f"<p>{escape(t.text('to', client=client_name))}</p>"
         f'{_error(error)}<form method="post" action="{escape(action)}">{_hidden(hidden)}'
-        f'<p><label for="code">{escape(s["code"])}</label><br>'
+        f'<p><label for="code">{escape(t.text("code"))}</label><br>'
         '<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required '
-        f'aria-describedby="code-help"></p><p id="code-help">{escape(s["code_help"])}</p>'
-        f'<p><button type="submit">{escape(s["continue"])}</button></p></form>'
+        f'aria-describedby="code-help"></p><p id="code-help">{escape(t.text("code_help"))}</p>'
+        f'<p><button type="submit">{escape(t.text("continue"))}</button></p></form>'
     )
-    return _page(s["sign_in"], body)
+    return _page(t, t.text("sign_in"), body)
 
 
-def consent_page(client_name: str, scopes: list[str], action: str, hidden: dict[str, str]) -> str:
-    s = STRINGS
-    items = "".join(f"<li>{escape(SCOPE_TEXT.get(scope, scope))}</li>" for scope in scopes)
+def _decision(t: Catalogue, yes: tuple[str, str], no: tuple[str, str]) -> str:
+    """The two buttons of a question: (value, catalogue key) each."""
+    return "".join(
+        f'<button type="submit" name="decision" value="{value}">{escape(t.text(key))}</button> '
+        for value, key in (yes, no)
+    ).rstrip()
+
+
+def _scope_list(t: Catalogue, scopes: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{escape(t.scope(scope))}</li>" for scope in scopes) + "</ul>"
+
+
+def consent_page(
+    t: Catalogue, client_name: str, scopes: list[str], action: str, hidden: dict[str, str]
+) -> str:
+    title = t.text("consent_title", client=client_name)
     body = (
-        f"<h1>{escape(s['consent_title'].format(client=client_name))}</h1>"
-        f"<p>{escape(s['consent_lead'].format(client=client_name))}</p><ul>{items}</ul>"
+        f"<h1>{escape(title)}</h1>"
+        f"<p>{escape(t.text('consent_lead', client=client_name))}</p>{_scope_list(t, scopes)}"
         f'<form method="post" action="{escape(action)}">{_hidden(hidden)}'
-        f'<button type="submit" name="decision" value="allow">{escape(s["allow"])}</button> '
-        f'<button type="submit" name="decision" value="deny">{escape(s["deny"])}</button></form>'
+        f"{_decision(t, ('allow', 'allow'), ('deny', 'deny'))}</form>"
     )
-    return _page(s["consent_title"].format(client=client_name), body)
+    return _page(t, title, body)
 
 
-def error_page(message: str) -> str:
-    return _page(
-        STRINGS["error_title"], f"<h1>{escape(STRINGS['error_title'])}</h1>{_error(message)}"
-    )
+def error_page(t: Catalogue, message: str) -> str:
+    title = t.text("error_title")
+    return _page(t, title, f"<h1>{escape(title)}</h1>{_error(message)}")
 
 
-def logout_page(client_name: str | None, action: str, hidden: dict[str, str]) -> str:
-    s = STRINGS
-    asked = f"<p>{escape(s['sign_out_from'].format(client=client_name))}</p>" if client_name else ""
+def logout_page(t: Catalogue, client_name: str | None, action: str, hidden: dict[str, str]) -> str:
+    asked = f"<p>{escape(t.text('sign_out_from', client=client_name))}</p>" if client_name else ""
     body = (
-        f"<h1>{escape(s['sign_out_title'])}</h1>{asked}<p>{escape(s['sign_out_lead'])}</p>"
+        f"<h1>{escape(t.text('sign_out_title'))}</h1>{asked}"
+        f"<p>{escape(t.text('sign_out_lead'))}</p>"
         f'<form method="post" action="{escape(action)}">{_hidden(hidden)}'
-        f'<button type="submit" name="decision" value="logout">{escape(s["sign_out"])}</button> '
-        f'<button type="submit" name="decision" value="stay">{escape(s["stay"])}</button></form>'
+        f"{_decision(t, ('logout', 'sign_out'), ('stay', 'stay'))}</form>"
     )
-    return _page(s["sign_out_title"], body)
+    return _page(t, t.text("sign_out_title"), body)
 
 
-def notice_page(title_key: str, lead_key: str = "signed_out_lead") -> str:
+def notice_page(t: Catalogue, title_key: str, lead_key: str = "signed_out_lead") -> str:
     """A page that only says what happened (``signed_out_title``, ...)."""
-    s = STRINGS
-    body = f"<h1>{escape(s[title_key])}</h1><p>{escape(s[lead_key])}</p>"
-    return _page(s[title_key], body)
+    body = f"<h1>{escape(t.text(title_key))}</h1><p>{escape(t.text(lead_key))}</p>"
+    return _page(t, t.text(title_key), body)
 
 
-def device_code_page(action: str, user_code: str, error: str | None) -> str:
-    s = STRINGS
+def device_code_page(t: Catalogue, action: str, user_code: str, error: str | None) -> str:
     body = (
-        f"<h1>{escape(s['device_title'])}</h1><p>{escape(s['device_lead'])}</p>"
+        f"<h1>{escape(t.text('device_title'))}</h1><p>{escape(t.text('device_lead'))}</p>"
         f'{_error(error)}<form method="post" action="{escape(action)}">'
-        f'<p><label for="user_code">{escape(s["device_code"])}</label><br>'
+        f'<p><label for="user_code">{escape(t.text("device_code"))}</label><br>'
         '<input id="user_code" name="user_code" autocomplete="off" autocapitalize="characters" '
         f'spellcheck="false" required value="{escape(user_code)}"></p>'
-        f'<p><button type="submit">{escape(s["continue"])}</button></p></form>'
+        f'<p><button type="submit">{escape(t.text("continue"))}</button></p></form>'
     )
-    return _page(s["device_title"], body)
+    return _page(t, t.text("device_title"), body)
 
 
 def device_approve_page(
+    t: Catalogue,
     client_name: str,
     scopes: list[str],
     user_code: str,
@@ -230,15 +200,13 @@ def device_approve_page(
 ) -> str:
     """RFC 8628 §5.4: the code is shown again, so a person sent someone else's code
     (remote phishing) can notice before approving."""
-    s = STRINGS
-    items = "".join(f"<li>{escape(SCOPE_TEXT.get(scope, scope))}</li>" for scope in scopes)
+    title = t.text("device_approve_title", client=client_name)
     body = (
-        f"<h1>{escape(s['device_approve_title'].format(client=client_name))}</h1>"
-        f"<p><strong>{escape(s['device_check'].format(code=user_code))}</strong></p>"
-        f"<p>{escape(s['consent_lead'].format(client=client_name))}</p><ul>{items}</ul>"
-        f"<p>{escape(s['device_signed_in_as'].format(email=email))}</p>"
+        f"<h1>{escape(title)}</h1>"
+        f"<p><strong>{escape(t.text('device_check', code=user_code))}</strong></p>"
+        f"<p>{escape(t.text('consent_lead', client=client_name))}</p>{_scope_list(t, scopes)}"
+        f"<p>{escape(t.text('device_signed_in_as', email=email))}</p>"
         f'<form method="post" action="{escape(action)}">{_hidden(hidden)}'
-        f'<button type="submit" name="decision" value="allow">{escape(s["allow"])}</button> '
-        f'<button type="submit" name="decision" value="deny">{escape(s["deny"])}</button></form>'
+        f"{_decision(t, ('allow', 'allow'), ('deny', 'deny'))}</form>"
     )
-    return _page(s["device_approve_title"].format(client=client_name), body)
+    return _page(t, title, body)

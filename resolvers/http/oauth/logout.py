@@ -17,18 +17,19 @@ from domain.oauth.outcomes import ErrorPage
 from resolvers.http.oauth import html
 from resolvers.http.oauth.adapter import actor_from, form_fields, oauth_request, state_of
 from resolvers.http.oauth.endpoints import END_SESSION_PATH
-from resolvers.http.oauth.pages import COOKIE, error_page, page_response
+from resolvers.http.oauth.pages import COOKIE, error_page, expired_page, page_response, page_text
 
 LOGOUT_PATH = END_SESSION_PATH
 CONFIRM_PATH = "/oauth2/logout/confirm"
 
 
-def _done(request: LogoutRequest, *, forget_browser: bool, notice: str) -> Response:
+def _done(http: Request, request: LogoutRequest, *, forget_browser: bool, notice: str) -> Response:
     response: Response
     if request.redirect is not None:
         response = RedirectResponse(request.redirect, status_code=303)
     else:
-        response = page_response(html.notice_page(notice), html.page_csp([]))
+        page = html.notice_page(page_text(http), notice)
+        response = page_response(page, html.page_csp([]))
     if forget_browser:
         response.delete_cookie(COOKIE, path="/oauth2")
     return response
@@ -39,14 +40,14 @@ async def end_session(request: Request) -> Response:
     logout = state_of(request).services.oauth_logout
     checked = await logout.check((await oauth_request(request)).params)
     if isinstance(checked, ErrorPage):
-        return error_page(checked.message)
+        return error_page(request, checked.message)
     browser = request.cookies.get(COOKIE)
     if checked.sid is not None:
         ended = await logout.end_hinted(checked, browser, actor_from(request))
-        return _done(checked, forget_browser=ended, notice="signed_out_title")
+        return _done(request, checked, forget_browser=ended, notice="signed_out_title")
     await logout.save(checked)
     hidden = {"request": checked.id, "csrf": checked.csrf}
-    page = html.logout_page(checked.client_name, CONFIRM_PATH, hidden)
+    page = html.logout_page(page_text(request), checked.client_name, CONFIRM_PATH, hidden)
     return page_response(page, html.page_csp(checked.allowed_uris))
 
 
@@ -60,9 +61,9 @@ async def confirm(request: Request) -> Response:
     if pending is None or not hmac.compare_digest(
         pending.csrf.encode(), form.get("csrf", "").encode()
     ):
-        return error_page("This sign-out request has expired. Go back to the app and start again.")
+        return expired_page(request, "sign_out_expired")
     await logout.drop(pending.id)
     if form.get("decision") != "logout":
-        return _done(pending, forget_browser=False, notice="still_signed_in_title")
+        return _done(request, pending, forget_browser=False, notice="still_signed_in_title")
     await logout.end_browser(request.cookies.get(COOKIE), actor_from(request))
-    return _done(pending, forget_browser=True, notice="signed_out_title")
+    return _done(request, pending, forget_browser=True, notice="signed_out_title")

@@ -23,6 +23,7 @@ from domain.ratelimit.policy import Operation
 from domain.tokens.methods import PASSWORD
 from resolvers.http.oauth import html
 from resolvers.http.oauth.adapter import actor_from, form_fields, state_of
+from resolvers.http.oauth.catalogue import Catalogue
 
 COOKIE = "gh_op_session"
 LOGIN_PATH = "/oauth2/login"
@@ -33,7 +34,23 @@ SOCIAL_PATH = "/oauth2/social/{provider}"
 PASSKEY_BEGIN_PATH = "/oauth2/login/passkey/begin"
 PASSKEY_PATH = "/oauth2/login/passkey"
 PASSKEY_SCRIPT_PATH = "/oauth2/static/passkey.js"
-EXPIRED = "This sign-in request has expired. Go back to the app and start again."
+EXPIRED = "expired"  # the catalogue's key for a request that is gone or was forged
+
+
+def page_text(request: Request, challenge: Challenge | None = None) -> Catalogue:
+    """The page's language: the authorization request's ``ui_locales`` (held with its
+    challenge, else this request's own query), then the browser's Accept-Language."""
+    wanted = (
+        dict(challenge.params).get("ui_locales")
+        if challenge is not None
+        else request.query_params.get("ui_locales")
+    )
+    return state_of(request).page_text.choose(wanted, request.headers.get("accept-language"))
+
+
+def said(t: Catalogue, error: DomainError) -> str:
+    """A domain error on a page, in the page's language where the catalogue words it."""
+    return t.error(error.code, error.message)
 
 
 def page_response(body: str, csp: str, status: int = 200) -> HTMLResponse:
@@ -44,8 +61,18 @@ def page_response(body: str, csp: str, status: int = 200) -> HTMLResponse:
     )
 
 
-def error_page(message: str, status: int = 400) -> Response:
-    return page_response(html.error_page(message), html.page_csp([]), status)
+def error_page(
+    request: Request, message: str, status: int = 400, challenge: Challenge | None = None
+) -> Response:
+    """``message``: already in words (a domain's or authlib's explanation)."""
+    return page_response(
+        html.error_page(page_text(request, challenge), message), html.page_csp([]), status
+    )
+
+
+def expired_page(request: Request, key: str = EXPIRED) -> Response:
+    """The error page saying the catalogue's ``key`` (the request is gone or forged)."""
+    return error_page(request, page_text(request).text(key))
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -105,13 +132,13 @@ async def login(request: Request) -> Response:
     if request.method == "GET":
         found = await pending_request(request, request.query_params.get("challenge", ""))
         if found is None:
-            return error_page(EXPIRED)
+            return expired_page(request)
         challenge, name, uris = found
         hint = challenge.login_hint() or ""  # escaped by the page like any value
         return await login_page_response(request, challenge, name, uris, None, email=hint)
     posted = await posted_request(request)
     if posted is None:
-        return error_page(EXPIRED)
+        return expired_page(request)
     form, challenge, name, uris = posted
     services = state_of(request).services
     hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
@@ -124,11 +151,11 @@ async def login(request: Request) -> Response:
         )
     except DomainError as error:
         return await login_page_response(
-            request, challenge, name, uris, error.message, email=email, status=400
+            request, challenge, name, uris, error, email=email, status=400
         )
     if outcome.challenge is not None:
         hidden["mfa"] = outcome.challenge.token
-        return page_response(html.mfa_page(name, MFA_PATH, hidden, None), html.page_csp(uris))
+        return code_step(request, challenge, name, uris, hidden)
     return await signed_in(request, challenge, outcome, mfa=False)
 
 
@@ -137,7 +164,7 @@ async def login_page_response(
     challenge: Challenge,
     name: str,
     uris: list[str],
-    error: str | None,
+    error: DomainError | str | None,
     *,
     email: str = "",
     status: int = 200,
@@ -145,8 +172,10 @@ async def login_page_response(
     """The sign-in page: email and password, a button per social provider (their
     authorization endpoints' origins join the CSP's ``form-action``: the button's post
     is redirected there), and the passkey button where passkeys work on this origin
-    (the only page whose CSP allows a script: Gatehouse's own)."""
+    (the only page whose CSP allows a script: Gatehouse's own). ``error``: what went
+    wrong, a domain error or words already in the page's language."""
     services = state_of(request).services
+    t = page_text(request, challenge)
     social = services.oauth_social_page
     hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
     buttons = [(SOCIAL_PATH.format(provider=b.provider), b.label) for b in social.buttons()]
@@ -156,17 +185,32 @@ async def login_page_response(
         if services.oauth_passkey_page.available
         else None
     )
+    shown = said(t, error) if isinstance(error, DomainError) else error
     page = html.login_page(
-        name, LOGIN_PATH, hidden, error, email=email, social=buttons, passkey=passkey
+        t, name, LOGIN_PATH, hidden, shown, email=email, social=buttons, passkey=passkey
     )
     csp = html.page_csp([*uris, *origins], script=passkey is not None)
     return page_response(page, csp, status)
 
 
+def code_step(
+    request: Request,
+    challenge: Challenge,
+    name: str,
+    uris: list[str],
+    hidden: dict[str, str],
+    error: DomainError | None = None,
+) -> Response:
+    """The second-factor step of the sign-in page (``hidden`` carries its ``mfa`` token)."""
+    t = page_text(request, challenge)
+    page = html.mfa_page(t, name, MFA_PATH, hidden, said(t, error) if error else None)
+    return page_response(page, html.page_csp(uris), 400 if error else 200)
+
+
 async def login_mfa(request: Request) -> Response:
     posted = await posted_request(request)
     if posted is None:
-        return error_page(EXPIRED)
+        return expired_page(request)
     form, challenge, name, uris = posted
     services = state_of(request).services
     actor = actor_from(request)
@@ -185,9 +229,7 @@ async def login_mfa(request: Request) -> Response:
         )
     except DomainError as error:
         hidden = {"challenge": challenge.id, "csrf": challenge.csrf, "mfa": mfa_token}
-        return page_response(
-            html.mfa_page(name, MFA_PATH, hidden, error.message), html.page_csp(uris), 400
-        )
+        return code_step(request, challenge, name, uris, hidden, error)
     return await signed_in(request, challenge, outcome, mfa=True)
 
 
@@ -201,7 +243,7 @@ async def signed_in(
     provider = state_of(request).services.oauth
     subject = await session_subject(outcome.tokens.user_id, outcome.tokens.session_id)
     if subject is None:
-        return error_page(EXPIRED)
+        return expired_page(request)
     if PASSWORD in subject.amr:
         browser = await provider.signed_in(
             challenge, outcome.user, outcome.tokens.session_id, mfa=mfa
@@ -236,18 +278,21 @@ async def consent(request: Request) -> Response:
     )
     subject = await services.oauth.browser_subject(request.cookies.get(COOKIE))
     if found is None or subject is None:
-        return error_page(EXPIRED)
+        return expired_page(request)
     challenge, name, uris = found
     scopes = sorted({s for k, v in challenge.params if k == "scope" for s in v.split()})
+    t = page_text(request, challenge)
     if request.method == "GET":
         hidden = {"challenge": challenge.id, "csrf": challenge.csrf}
         return page_response(
-            html.consent_page(name, scopes, CONSENT_PATH, hidden), html.page_csp(uris)
+            html.consent_page(t, name, scopes, CONSENT_PATH, hidden), html.page_csp(uris)
         )
     if not csrf_ok(challenge, form):
-        return error_page(EXPIRED)
+        return expired_page(request)
     if form.get("decision") == "allow":
         await services.oauth.consent(challenge, subject, scopes)
         return RedirectResponse(continue_to(challenge), status_code=303)
     location = await services.oauth.deny(challenge, str(request.url), subject)
-    return RedirectResponse(location, status_code=303) if location else error_page("Access denied.")
+    if location:
+        return RedirectResponse(location, status_code=303)
+    return error_page(request, t.text("access_denied"), challenge=challenge)

@@ -18,16 +18,16 @@ from starlette.responses import JSONResponse, Response
 
 from domain.core.errors import DomainError
 from domain.oauth.headless import InvalidChallengeError
-from resolvers.http.oauth import html
 from resolvers.http.oauth.adapter import actor_from, state_of
 from resolvers.http.oauth.pages import (
     EXPIRED,
-    MFA_PATH,
-    error_page,
+    code_step,
+    expired_page,
     limit_sign_in,
     login_page_response,
-    page_response,
+    page_text,
     posted_request,
+    said,
     signed_in,
 )
 
@@ -45,12 +45,12 @@ async def script(request: Request) -> Response:
 async def begin(request: Request) -> Response:
     posted = await posted_request(request)
     if posted is None:
-        return _json({"error": EXPIRED}, 400)
+        return _json({"error": page_text(request).text(EXPIRED)}, 400)
     try:
         await limit_sign_in(request)
         begun = await state_of(request).services.oauth_passkey_page.begin(posted[1])
     except DomainError as error:
-        return _json({"error": error.message}, 400)
+        return _json({"error": said(page_text(request, posted[1]), error)}, 400)
     options = orjson.loads(begun.options_json)
     return _json({"attemptId": begun.attempt_id, "options": options}, 200)
 
@@ -58,7 +58,7 @@ async def begin(request: Request) -> Response:
 async def finish(request: Request) -> Response:
     posted = await posted_request(request)
     if posted is None:
-        return error_page(EXPIRED)
+        return expired_page(request)
     form, challenge, name, uris = posted
     try:
         await limit_sign_in(request)
@@ -69,13 +69,12 @@ async def finish(request: Request) -> Response:
             actor=actor_from(request),
         )
     except InvalidChallengeError:
-        return error_page(EXPIRED)
+        return expired_page(request)
     except DomainError as error:
-        return await login_page_response(request, challenge, name, uris, error.message, status=400)
+        return await login_page_response(request, challenge, name, uris, error, status=400)
     if outcome.challenge is not None:  # a passkey without user verification: the code step
         hidden = {"challenge": challenge.id, "csrf": challenge.csrf, "mfa": outcome.challenge.token}
-        code_step = html.mfa_page(name, MFA_PATH, hidden, None)
-        return page_response(code_step, html.page_csp(uris))
+        return code_step(request, challenge, name, uris, hidden)
     return await signed_in(request, challenge, outcome, mfa=False)
 
 

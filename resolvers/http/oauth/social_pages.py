@@ -16,15 +16,13 @@ from starlette.responses import RedirectResponse, Response
 
 from domain.core.errors import DomainError
 from domain.social.sign_in import LinkRequired
-from resolvers.http.oauth import html
 from resolvers.http.oauth.adapter import actor_from, state_of
 from resolvers.http.oauth.pages import (
-    EXPIRED,
-    MFA_PATH,
-    error_page,
+    code_step,
+    expired_page,
     limit_sign_in,
     login_page_response,
-    page_response,
+    page_text,
     pending_request,
     posted_request,
     read_form,
@@ -38,7 +36,7 @@ COOKIE_PATH = "/oauth2/social"
 async def begin(request: Request) -> Response:
     posted = await posted_request(request)
     if posted is None:
-        return error_page(EXPIRED)
+        return expired_page(request)
     _, challenge, name, uris = posted
     services = state_of(request).services
     try:
@@ -47,7 +45,7 @@ async def begin(request: Request) -> Response:
             challenge, request.path_params["provider"]
         )
     except DomainError as error:
-        return await login_page_response(request, challenge, name, uris, error.message, status=400)
+        return await login_page_response(request, challenge, name, uris, error, status=400)
     response = RedirectResponse(url, status_code=303)
     settings = state_of(request).settings
     secure = settings.public_url.startswith("https://")
@@ -74,10 +72,10 @@ async def callback(request: Request) -> Response:
         await limit_sign_in(request)
         challenge = await page_social.claim(state=state, browser=request.cookies.get(SOCIAL_COOKIE))
     except DomainError:  # InvalidChallengeError, RateLimitedError
-        return _forget(error_page(EXPIRED))
+        return _forget(expired_page(request))
     found = await pending_request(request, challenge.id)
     if found is None:
-        return _forget(error_page(EXPIRED))
+        return _forget(expired_page(request))
     _, name, uris = found
     try:
         outcome = await page_social.complete(
@@ -88,17 +86,16 @@ async def callback(request: Request) -> Response:
             actor=actor_from(request),
         )
     except DomainError as error:
-        page = await login_page_response(request, challenge, name, uris, error.message, status=400)
+        page = await login_page_response(request, challenge, name, uris, error, status=400)
         return _forget(page)
     if isinstance(outcome, LinkRequired):
-        message = html.STRINGS["social_link_required"].format(
-            provider=page_social.label(outcome.provider)
+        message = page_text(request, challenge).text(
+            "social_link_required", provider=page_social.label(outcome.provider)
         )
         return _forget(await login_page_response(request, challenge, name, uris, message))
     if outcome.challenge is not None:  # the account's second factor: the page's code step
         hidden = {"challenge": challenge.id, "csrf": challenge.csrf, "mfa": outcome.challenge.token}
-        code_step = html.mfa_page(name, MFA_PATH, hidden, None)
-        return _forget(page_response(code_step, html.page_csp(uris)))
+        return _forget(code_step(request, challenge, name, uris, hidden))
     return _forget(await signed_in(request, challenge, outcome, mfa=False))
 
 

@@ -1,0 +1,439 @@
+/*
+ * Gatehouse admin console: the signed-in session of this GraphiQL tab.
+ *
+ * window.GatehouseSession.create(endpoint, operations) returns the session object init.js
+ * and console-panel.js use. The tokens live only in this closure: never in localStorage,
+ * sessionStorage, cookies or IndexedDB, never in GraphiQL's headers editor or history (the
+ * sign-in operations are sent from here, not through GraphiQL). Closing or reloading the tab
+ * forgets them; each GraphiQL tab signs in on its own and holds its own session.
+ *
+ * Refresh follows clients/web/src/client.ts: a timer at 80 % of the access token's lifetime;
+ * a request made when the token is (nearly) expired refreshes first; an UNAUTHENTICATED
+ * answer refreshes once and retries; one refresh at a time (single flight), and a refresh
+ * whose answer was lost is retried with the same refresh token inside the server's grace
+ * window (GATEHOUSE_REFRESH_GRACE_SECONDS), which answers it with the same new pair.
+ */
+(function () {
+  'use strict';
+
+  var REFRESH_AT = 0.8; // fraction of the access token's lifetime
+  var EARLY_MS = 5000; // a token this close to expiry is refreshed before a request
+  var RETRY_DELAYS_MS = [250, 1000, 2500]; // a lost refresh answer; inside the grace window
+  var ENDED = {
+    InvalidRefreshToken: true,
+    RefreshTokenReused: true,
+    SessionExpired: true,
+    NotFound: true,
+  };
+
+  function NetworkError(message) {
+    this.name = 'NetworkError';
+    this.message = message;
+  }
+  NetworkError.prototype = Object.create(Error.prototype);
+
+  function create(endpoint, operations) {
+    function text(name) {
+      return operations[name].join('\n');
+    }
+
+    // The only place the tokens are kept.
+    var session = null; // {accessToken, refreshToken, expiresAt, lifetimeMs, sessionId, user}
+    var challenge = null; // {token, methods} between the password and the second factor
+    var inflight = null;
+    var timer = null;
+    var notice = '';
+    var listeners = [];
+
+    function snapshot() {
+      return {
+        status: session ? 'signed-in' : challenge ? 'second-factor' : 'signed-out',
+        user: session ? session.user : null,
+        expiresAt: session ? session.expiresAt : null,
+        methods: challenge ? challenge.methods.slice() : [],
+        notice: notice,
+      };
+    }
+
+    function emit(message) {
+      notice = message || '';
+      var state = snapshot();
+      listeners.slice().forEach(function (listener) {
+        listener(state);
+      });
+    }
+
+    // POST one operation; resolves to the JSON body (a GraphQL answer, errors included).
+    function post(body, headers) {
+      var all = Object.assign(
+        // application/json: a document that cannot run (a typo, refused introspection)
+        // is answered 200 with its errors, not 400, which the console would log as an error.
+        { 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers
+      );
+      return window
+        .fetch(endpoint, {
+          method: 'POST',
+          headers: all,
+          body: JSON.stringify(body),
+          credentials: 'same-origin',
+        })
+        .then(
+          function (response) {
+            return response.json().catch(function () {
+              throw new NetworkError('The server answered ' + response.status + ' without JSON.');
+            });
+          },
+          function (error) {
+            throw new NetworkError(error && error.message ? error.message : 'network error');
+          }
+        );
+    }
+
+    // A sign-in operation's result (the field of `data`), or an Error for a GraphQL error.
+    function call(name, field, variables, token) {
+      var headers = token ? { Authorization: 'Bearer ' + token } : {};
+      return post({ query: text(name), variables: variables }, headers).then(function (body) {
+        if (body && body.data && body.data[field]) {
+          return body.data[field];
+        }
+        var first = body && body.errors && body.errors[0];
+        var error = new Error(first ? first.message : 'Unexpected answer from the server.');
+        error.code = first && first.extensions ? first.extensions.code : undefined;
+        throw error;
+      });
+    }
+
+    function failure(result) {
+      var message = result.message || result.__typename;
+      if (result.__typename === 'RateLimited') {
+        message += ' Try again in ' + result.retryAfterSeconds + ' s.';
+      }
+      return message;
+    }
+
+    function schedule(at) {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        refresh().catch(function () {
+          /* the outcome is in the panel (signed out, or a notice) */
+        });
+      }, Math.max(0, at - Date.now()));
+    }
+
+    function begin(payload, message) {
+      var lifetimeMs = payload.expiresIn * 1000;
+      session = {
+        accessToken: payload.accessToken,
+        refreshToken: payload.refreshToken,
+        expiresAt: Date.now() + lifetimeMs,
+        lifetimeMs: lifetimeMs,
+        sessionId: payload.sessionId,
+        user: payload.user,
+      };
+      challenge = null;
+      schedule(session.expiresAt - (1 - REFRESH_AT) * lifetimeMs);
+      emit(message);
+    }
+
+    function end(message) {
+      session = null;
+      challenge = null;
+      clearTimeout(timer);
+      emit(message);
+    }
+
+    // The answer to a sign-in step: signed in, a second factor to give, or a message.
+    function settle(result) {
+      if (result.__typename === 'AuthPayload') {
+        begin(result, '');
+      } else if (result.__typename === 'MfaRequired') {
+        challenge = { token: result.challengeToken, methods: result.methods };
+        emit('');
+      } else {
+        emit(failure(result));
+      }
+      return snapshot();
+    }
+
+    function signIn(email, password) {
+      return call('login', 'login', { email: email, password: password }, null).then(settle);
+    }
+
+    function secondFactor(answer) {
+      if (!challenge) {
+        return Promise.resolve(snapshot());
+      }
+      var variables = { challengeToken: challenge.token, code: null, backupCode: null };
+      if (answer.backupCode) {
+        variables.backupCode = answer.backupCode;
+      } else {
+        variables.code = answer.code;
+      }
+      return call('completeMfaLogin', 'completeMfaLogin', variables, null).then(function (result) {
+        if (result.__typename === 'InvalidToken') {
+          challenge = null; // the challenge expired or was used: start again
+        }
+        return settle(result);
+      });
+    }
+
+    // The second factor with a passkey (navigator.credentials.get with the server's options).
+    function passkey() {
+      if (!challenge) {
+        return Promise.resolve(snapshot());
+      }
+      var vars = { challengeToken: challenge.token };
+      return call('beginPasskeyLogin', 'beginPasskeyLogin', vars, null).then(function (begun) {
+        if (begun.__typename !== 'PasskeyLoginOptions') {
+          return settle(begun);
+        }
+        var options = window.PublicKeyCredential.parseRequestOptionsFromJSON(begun.options);
+        return navigator.credentials.get({ publicKey: options }).then(function (credential) {
+          var finish = { attemptId: begun.attemptId, credential: credential.toJSON() };
+          return call('finishPasskeyLogin', 'finishPasskeyLogin', finish, null).then(settle);
+        });
+      });
+    }
+
+    function cancel() {
+      challenge = null;
+      emit('');
+    }
+
+    // The refresh token presented again after a lost answer: the grace window answers it.
+    function presentRefreshToken(token, attempt) {
+      return call('refreshToken', 'refreshToken', { token: token }, null).catch(function (error) {
+        var delay = RETRY_DELAYS_MS[attempt];
+        if (!(error instanceof NetworkError) || delay === undefined) {
+          throw error;
+        }
+        return new Promise(function (resolve) {
+          setTimeout(resolve, delay);
+        }).then(function () {
+          return presentRefreshToken(token, attempt + 1);
+        });
+      });
+    }
+
+    // A new pair for this session, one refresh at a time.
+    function refresh() {
+      if (inflight) {
+        return inflight;
+      }
+      if (!session) {
+        return Promise.reject(new Error('Not signed in.'));
+      }
+      var presented = session;
+      inflight = presentRefreshToken(presented.refreshToken, 0)
+        .then(function (result) {
+          if (session !== presented) {
+            return session; // signed out (or in again) meanwhile
+          }
+          if (result.__typename === 'AuthPayload') {
+            begin(result, notice);
+            return session;
+          }
+          if (ENDED[result.__typename]) {
+            end('Your session ended (' + failure(result) + '). Sign in again.');
+          } else {
+            schedule(Date.now() + (result.retryAfterSeconds || 5) * 1000);
+            emit(failure(result));
+          }
+          throw new Error(failure(result));
+        }, function (error) {
+          if (session === presented && error instanceof NetworkError) {
+            schedule(Math.min(Date.now() + 5000, session.expiresAt)); // offline: try again
+          }
+          throw error;
+        })
+        .finally(function () {
+          inflight = null;
+        });
+      return inflight;
+    }
+
+    // The access token to send now: refreshed first when it is (nearly) expired.
+    function freshToken() {
+      if (!session) {
+        return Promise.resolve(null);
+      }
+      if (session.expiresAt - Date.now() > EARLY_MS) {
+        return Promise.resolve(session.accessToken);
+      }
+      return refresh().then(
+        function (renewed) {
+          return renewed ? renewed.accessToken : null;
+        },
+        function () {
+          return session ? session.accessToken : null;
+        }
+      );
+    }
+
+    function unauthenticated(body) {
+      return Boolean(
+        body &&
+          body.errors &&
+          body.errors.some(function (error) {
+            return error && error.extensions && error.extensions.code === 'UNAUTHENTICATED';
+          })
+      );
+    }
+
+    function hasAuthorization(headers) {
+      return Object.keys(headers).some(function (name) {
+        return name.toLowerCase() === 'authorization';
+      });
+    }
+
+    // An operation with this tab's access token; an UNAUTHENTICATED answer refreshes once.
+    function authorized(query, variables, operationName, headers) {
+      var body = { query: query, variables: variables || {} };
+      if (operationName) {
+        body.operationName = operationName;
+      }
+      var own = Object.assign({}, headers || {});
+      if (hasAuthorization(own)) {
+        // Set in the headers editor (an API key, another user's token): sent as it is.
+        return post(body, own);
+      }
+      function send(token) {
+        return post(body, token ? Object.assign({}, own, { Authorization: 'Bearer ' + token }) : own);
+      }
+      return freshToken().then(function (token) {
+        return send(token).then(function (answer) {
+          if (!token || !unauthenticated(answer) || !session || session.accessToken !== token) {
+            return answer;
+          }
+          return refresh().then(
+            function (renewed) {
+              return renewed ? send(renewed.accessToken) : answer;
+            },
+            function () {
+              return answer;
+            }
+          );
+        });
+      });
+    }
+
+    // The operation to name in the request. GraphiQL 3 can send a tab's old operation name
+    // after the editor's only operation lost it (a ready-made tab edited into `{ ... }`),
+    // which the server refuses as an unknown operation: a lone operation needs no name.
+    // The text is parsed here because GraphiQL's own parse of it may lag behind the typing.
+    function operationName(query, name) {
+      var GraphQL = window.GraphiQL && window.GraphiQL.GraphQL;
+      if (!name || !GraphQL) {
+        return name;
+      }
+      var operations;
+      try {
+        operations = GraphQL.parse(query).definitions.filter(function (definition) {
+          return definition.kind === 'OperationDefinition';
+        });
+      } catch (error) {
+        return name; // not a document: the server says what is wrong with it
+      }
+      var named = operations.some(function (definition) {
+        return definition.name && definition.name.value === name;
+      });
+      return named || operations.length !== 1 ? name : undefined;
+    }
+
+    // GraphiQL's fetcher: every request of every tab goes through `authorized`.
+    function fetcher(params, options) {
+      var headers = (options && options.headers) || {};
+      var name = operationName(params.query, params.operationName);
+      return authorized(params.query, params.variables || {}, name, headers);
+    }
+
+    // Prove it is you again (password, code or backup code) for changes that need a recent
+    // sign-in: the answer's access token carries the new auth_time; the refresh token stays.
+    function reauthenticate(proof) {
+      var variables = {
+        password: proof.password || null,
+        code: proof.code || null,
+        backupCode: proof.backupCode || null,
+      };
+      return freshToken().then(function (token) {
+        return call('reauthenticate', 'reauthenticate', variables, token).then(function (result) {
+          if (result.__typename !== 'Reauthenticated' || !session) {
+            emit(failure(result));
+            return false;
+          }
+          var lifetimeMs = result.expiresIn * 1000;
+          session.accessToken = result.accessToken;
+          session.expiresAt = Date.now() + lifetimeMs;
+          session.lifetimeMs = lifetimeMs;
+          schedule(session.expiresAt - (1 - REFRESH_AT) * lifetimeMs);
+          emit('Confirmed: changes that need a recent sign-in work until ' +
+            new Date(result.validUntil).toLocaleTimeString() + '.');
+          return true;
+        });
+      });
+    }
+
+    // End the session on the server, then forget it here (even if the server is unreachable).
+    function signOut() {
+      if (!session) {
+        return Promise.resolve();
+      }
+      var ending = session;
+      return freshToken()
+        .then(function (token) {
+          return call('logout', 'logout', {}, token);
+        })
+        .then(
+          function () {
+            if (session === ending) {
+              end('Signed out: the session is ended on the server.');
+            }
+          },
+          function (error) {
+            if (session === ending) {
+              end('Signed out here; the server did not confirm (' + error.message + ').');
+            }
+          }
+        );
+    }
+
+    // A tab that slept (timers throttled) refreshes as soon as it is shown again.
+    document.addEventListener('visibilitychange', function () {
+      if (document.visibilityState === 'visible' && session) {
+        if (session.expiresAt - Date.now() < (1 - REFRESH_AT) * session.lifetimeMs) {
+          refresh().catch(function () {});
+        }
+      }
+    });
+
+    return {
+      state: snapshot,
+      subscribe: function (listener) {
+        listeners.push(listener);
+        return function () {
+          listeners = listeners.filter(function (other) {
+            return other !== listener;
+          });
+        };
+      },
+      fetcher: fetcher,
+      authorized: authorized,
+      signIn: signIn,
+      secondFactor: secondFactor,
+      passkey: passkey,
+      passkeyAvailable: function () {
+        return Boolean(
+          window.PublicKeyCredential &&
+            window.PublicKeyCredential.parseRequestOptionsFromJSON &&
+            navigator.credentials
+        );
+      },
+      cancel: cancel,
+      reauthenticate: reauthenticate,
+      signOut: signOut,
+    };
+  }
+
+  window.GatehouseSession = { create: create };
+})();
