@@ -21,6 +21,7 @@ from beanie import Document, PydanticObjectId
 
 from domain.apikeys.service import ApiKey
 from domain.audit.documents import AuditEvent
+from domain.audit.service import AuditService
 from domain.core.claims import Claim
 from domain.email.outbox import EmailMessage
 from domain.identity.action_tokens import ActionToken
@@ -40,6 +41,7 @@ from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookE
 Filter = dict[str, Any]
 # One erasure step: the records it touches, and the update for them (None: delete them).
 Step = tuple[Filter, dict[str, Any] | None]
+Stored = dict[str, Any]
 
 
 class Handling(StrEnum):
@@ -70,6 +72,9 @@ class PersonalData:
     export: tuple[str, ...] = ()
     # For ANONYMISE: the steps (filter, update) that take the person out.
     anonymise: Callable[[Subject], list[Step]] | None = None
+    # A record as the person may see it, before the export fields are picked (None: as
+    # stored). For what someone else's data sits in: an administrator who acted.
+    shown: Callable[[Subject, Stored], Stored] | None = None
 
     @property
     def collection(self) -> str:
@@ -110,6 +115,14 @@ def _audit_steps(subject: Subject) -> list[Step]:
         # before/after states (email, name) and the details go.
         ({"target_id": uid}, {"$set": target}),
     ]
+
+
+def _audit_as_seen(subject: Subject, stored: Stored) -> Stored:
+    # The view mySecurityEvents gives (SECURITY.md 4.2.1): where an administrator acted,
+    # or acted as the person, their IP, user agent and id stay in the full trail.
+    event = AuditEvent.model_validate(stored)
+    seen: Stored = AuditService.as_seen_by(event, str(subject.user_id)).model_dump(by_alias=True)
+    return seen
 
 
 def _webhook_event_steps(subject: Subject) -> list[Step]:
@@ -280,6 +293,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
             "details",
         ),
         anonymise=_audit_steps,
+        shown=_audit_as_seen,
     ),
     PersonalData(
         WebhookEvent,
