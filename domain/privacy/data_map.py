@@ -96,6 +96,12 @@ def _by_id(subject: Subject) -> Filter:
     return {"_id": subject.user_id}
 
 
+def _emails(subject: Subject) -> Filter:
+    # By account (a notice to the address it had, a link to one it asked for and never
+    # confirmed), and by address the messages recorded before the account was kept.
+    return {"$or": [{"user_id": subject.user_id}, {"to": subject.email, "user_id": None}]}
+
+
 def _audit_steps(subject: Subject) -> list[Step]:
     uid = str(subject.user_id)
     unplaced: dict[str, Any] = {"ip": "", "user_agent": ""}
@@ -258,8 +264,9 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData(
         EmailMessage,
         Handling.DELETE,
-        "emails sent to the person (contents sealed; only metadata exported)",
-        find=lambda s: {"to": s.email},
+        "emails sent to the person, to any address the account had or asked for (contents "
+        "sealed; only metadata exported)",
+        find=_emails,
         export=("template", "status", "created_at", "sent_at"),
     ),
     PersonalData(

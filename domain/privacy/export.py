@@ -161,6 +161,7 @@ class DataExports:
         await self._outbox.send(
             "data_export_ready",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             link=f"{link}?token={raw}",
             hours=int(self._ttl.total_seconds() // 3600),

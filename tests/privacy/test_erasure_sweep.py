@@ -1,42 +1,52 @@
 """The erasure proof: a person who used every feature is deleted, the grace period
-passes, the sweep runs, and then no collection in the database holds their email,
-their name or their IP address.
+passes, the sweep runs, and then no collection in the database holds their email (the
+current one, the one they had before, the one they asked for and never confirmed),
+their name, their IP addresses or those addresses' networks, and no Redis key under the
+app's prefix holds an address of theirs.
 
-Seeded through the API where a flow exists (registration, sign-ins, refresh, TOTP with
-a remembered device, a passkey, an API key, a data export left waiting, webhook
-deliveries of their events, emails), with a linked social identity and an OAuth
-consent written as their slices write them (their flows need a live provider).
+Seeded through the API where a flow exists (registration, an email change and a pending
+one, sign-ins from two networks and from abroad, refresh, TOTP with a remembered device,
+a passkey, an API key, support staff changing the account and impersonating the person,
+a data export left waiting, webhook deliveries of their events, emails), with a linked
+social identity and an OAuth consent written as their slices write them (their flows
+need a live provider).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pyotp
 import pytest
 from bson import json_util
+from redis.asyncio import Redis
 
 from domain.core.clock import FrozenClock
+from domain.core.redis import create_redis
 from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity import repository as user_repository
+from domain.impersonation.documents import ImpersonationRecord
 from domain.oauth.documents import OAuthConsent
 from domain.privacy.subjects import PersonKeys
 from domain.social.documents import SocialIdentity
 from domain.webhooks.documents import WebhookDelivery, WebhookEvent
 from domain.webhooks.events import EVENT_TYPES
 from tests.api.identity_ops import (
+    CONFIRM_EMAIL_CHANGE,
     PASSWORD,
     REFRESH,
     REGISTER,
+    REQUEST_EMAIL_CHANGE,
     VERIFY,
     call,
     login,
     unique_email,
 )
 from tests.passkeys.support import register_passkey
+from tests.privacy.staff import support_visit
 from tests.privacy.support import DELETE_ME, REQUEST_EXPORT, answer, export_files
 from tests.support.accounts import staff_account
 from tests.support.asgi import AppWith, LifespanManager, asgi_client
@@ -46,9 +56,13 @@ from tests.support.webauthn_authenticator import SoftwareAuthenticator
 
 CLOCK_START = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
 EMAIL = "zenobia.quillfeather@example.org"
+FORMER_EMAIL = "zq.student.days@example.net"  # changed to EMAIL
+PENDING_EMAIL = "zq.new.job@example.com"  # asked for, never confirmed
 FIRST, LAST = "Zenobia", "Quillfeather"
 IP = "198.51.100.77"
 SECOND_IP = "198.51.100.78"
+ABROAD_IP = "85.214.132.117"  # Germany: the location history
+NETWORKS = ("198.51.100.0/24", "85.214.132.0/24")  # what refresh rotations compare
 
 BEGIN_TOTP = "mutation { beginTotpEnrollment { ... on TotpEnrollment { secret } } }"
 CONFIRM_TOTP = """mutation($code: String!) {
@@ -107,6 +121,18 @@ async def _mfa_sign_in(
     return done
 
 
+async def _change_email(
+    client: httpx.AsyncClient, token: str, mail_inbox: MailInbox, old: str, new: str
+) -> str:
+    """The change asked for; returns the link to confirm it (sent to ``new``)."""
+    variables = {"email": new, "password": PASSWORD}
+    asked = await call(client, REQUEST_EMAIL_CHANGE, variables, token)
+    assert asked["data"]["requestEmailChange"]["__typename"] == "EmailRequestAccepted", asked
+    (link,) = await mail_inbox.wait_for(new, "Confirm your new email")
+    await mail_inbox.wait_for(old, "is being changed")
+    return link.token()
+
+
 async def _seed_the_person(
     manager: LifespanManager, mail_inbox: MailInbox, clock: FrozenClock
 ) -> str:
@@ -119,10 +145,14 @@ async def _seed_the_person(
         assert hook["data"]["createWebhookEndpoint"]["__typename"] == "WebhookSecretIssued"
 
         async with asgi_client(manager, client=(IP, 5000)) as person:
-            variables = {"email": EMAIL, "password": PASSWORD, "first": FIRST, "last": LAST}
+            variables = {"email": FORMER_EMAIL, "password": PASSWORD, "first": FIRST, "last": LAST}
             await call(person, REGISTER, variables)
-            (mail,) = await mail_inbox.wait_for(EMAIL, "Confirm your email")
+            (mail,) = await mail_inbox.wait_for(FORMER_EMAIL, "Confirm your email")
             await call(person, VERIFY, {"token": mail.token()})
+            token = str((await login(person, FORMER_EMAIL))["accessToken"])
+            link = await _change_email(person, token, mail_inbox, FORMER_EMAIL, EMAIL)
+            changed = await call(person, CONFIRM_EMAIL_CHANGE, {"token": link})
+            assert changed["data"]["confirmEmailChange"]["__typename"] == "EmailChanged", changed
             first = await login(person, EMAIL)
             refreshed = await call(person, REFRESH, {"token": first["refreshToken"]})
             token = refreshed["data"]["refreshToken"]["accessToken"]
@@ -164,6 +194,12 @@ async def _seed_the_person(
                 scopes=["openid", "email"],
                 granted_at=now,
             ).insert()
+
+        async with asgi_client(manager, client=(ABROAD_IP, 5002)) as person:
+            await _mfa_sign_in(person, secret, clock)  # the location history
+            await support_visit(manager, clock, str(user.id), first_name=FIRST)
+            token = str((await _mfa_sign_in(person, secret, clock))["accessToken"])
+            await _change_email(person, token, mail_inbox, EMAIL, PENDING_EMAIL)  # unconfirmed
             await call(person, REQUEST_EXPORT, token=token)
             await mail_inbox.wait_for(EMAIL, "data export is ready", seconds=30)
             deleted = answer(await call(person, DELETE_ME, token=token), "deleteMyAccount")
@@ -175,7 +211,9 @@ async def _seed_the_person(
 async def _holders(manager: LifespanManager) -> dict[str, list[str]]:
     """Every collection of the database, every document: which hold a trace."""
     traces = {"email": EMAIL.lower(), "first name": FIRST.lower(), "last name": LAST.lower()}
-    traces |= {"ip": IP, "second ip": SECOND_IP}
+    traces |= {"former email": FORMER_EMAIL, "pending email": PENDING_EMAIL}
+    traces |= {"ip": IP, "second ip": SECOND_IP, "ip abroad": ABROAD_IP}
+    traces |= {f"network {network}": network for network in NETWORKS}
     database = manager.state.database
     found: dict[str, list[str]] = {}
     for name in await database.list_collection_names():
@@ -184,6 +222,39 @@ async def _holders(manager: LifespanManager) -> dict[str, list[str]]:
             for what, value in traces.items():
                 if value in text:
                     found.setdefault(name, []).append(f"{what}: {text[:300]}")
+    return found
+
+
+async def _value(redis: Redis, key: str) -> object:
+    """A key's value read as its type is read (DUMP may compress it)."""
+    kind = await redis.type(key)
+    kind = kind.decode() if isinstance(kind, bytes) else kind
+    readers: dict[str, Callable[[str], Awaitable[object]]] = {
+        "string": redis.get,
+        "hash": redis.hgetall,
+        "list": lambda k: redis.lrange(k, 0, -1),
+        "set": redis.smembers,
+        "zset": lambda k: redis.zrange(k, 0, -1),
+        "stream": redis.xrange,
+    }
+    reader = readers.get(kind)
+    return await reader(key) if reader is not None else ""
+
+
+async def _redis_holders(settings: Settings) -> list[str]:
+    """Every Redis key under the app's prefix, name and value: which hold an address of
+    the person's. (The refresh copies hold a rotation's IP network until they expire,
+    an access token's life: they name no address, and the sessions they copy are gone.)"""
+    addresses = (EMAIL.lower(), FORMER_EMAIL, PENDING_EMAIL)
+    redis = create_redis(settings)
+    found = []
+    try:
+        async for raw in redis.scan_iter(match=f"{settings.redis_key_prefix}*", count=500):
+            key = raw.decode() if isinstance(raw, bytes) else raw
+            text = f"{key} {await _value(redis, key)}".lower()
+            found += [f"{key}: {a}" for a in addresses if a in text]
+    finally:
+        await redis.aclose()
     return found
 
 
@@ -201,8 +272,21 @@ async def test_after_erasure_no_collection_holds_the_persons_email_name_or_ip(
         "email_messages",
         "social_identities",
         "webhook_events",
+        "action_tokens",  # the pending address
+        "refresh_rotations",  # the network
     ):
         assert collection in before, (collection, sorted(before))
+    for trace in ("former email", "pending email"):
+        assert any(t.startswith(trace) for t in before["email_messages"]), trace
+    assert any(t.startswith("network") for t in before["refresh_rotations"])
+    person = await user_repository.get(user_id)
+    assert person is not None
+    assert (person.known_countries, person.last_country) == (["DE"], "DE")
+    assert await ImpersonationRecord.find({"user_id": user_id}).count() == 1
+    # An administrator looking at the deleted account caches it (its address with it): the
+    # Redis scan below finds what it is meant to find.
+    assert await manager.state.services.users.get(user_id) is not None
+    assert [k.split(": ")[1] for k in await _redis_holders(settings)] == [EMAIL]
     assert await WebhookDelivery.find_all().count() > 0
     assert export_files(settings)
 
@@ -210,6 +294,7 @@ async def test_after_erasure_no_collection_holds_the_persons_email_name_or_ip(
     assert await manager.state.services.privacy.erasure.erase_due() == 1
 
     assert await _holders(manager) == {}
+    assert await _redis_holders(settings) == []
     assert export_files(settings) == []
     # Other services are told to erase theirs: user.deleted, marked as the erasure.
     told = await WebhookEvent.find({"type": "user.deleted", "data.user_id": user_id}).to_list()
