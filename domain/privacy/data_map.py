@@ -267,7 +267,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         "emails sent to the person, to any address the account had or asked for (contents "
         "sealed; only metadata exported)",
         find=_emails,
-        export=("template", "status", "created_at", "sent_at"),
+        export=("to", "template", "status", "created_at", "sent_at"),
     ),
     PersonalData(
         LoginIdentifier,
@@ -323,7 +323,8 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData(
         User,
         Handling.DELETE,
-        "the profile",
+        # All but the password hashes (secrets) and the document's version (bookkeeping).
+        "the profile, with where the person signed in from and what sign-ins found",
         find=_by_id,
         export=(
             "email",
@@ -338,7 +339,13 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
             "last_login_at",
             "password_changed_at",
             "locked_at",
+            "failed_login_count",
+            "last_failed_login_at",
             "known_devices",
+            "known_countries",
+            "last_country",
+            "last_country_at",
+            "password_breached_at",
         ),
     ),
     PersonalData(
