@@ -8,7 +8,7 @@ Redis key under the app's prefix holds an address of theirs.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from bson import json_util
@@ -118,8 +118,12 @@ async def test_after_erasure_no_collection_holds_the_persons_email_name_or_ip(
     seeded = await seed_the_person(manager, mail_inbox, clock, ADDRESSES)
     user_id = seeded.user_id
     async with asgi_client(manager, client=(ABROAD_IP, 5002)) as person:
-        deleted = await call(person, DELETE_ME, token=seeded.access_token)
-        assert answer(deleted, "deleteMyAccount")["__typename"] == "AccountDeletionScheduled"
+        body = await call(person, DELETE_ME, token=seeded.access_token)
+        deleted = answer(body, "deleteMyAccount")
+        assert deleted["__typename"] == "AccountDeletionScheduled", deleted
+        # This module keeps the default grace period: 14 days.
+        erase_after = datetime.fromisoformat(deleted["eraseAfter"])
+        assert erase_after == clock.now() + timedelta(days=14)
         await mail_inbox.wait_for(ADDRESSES.email, "will be deleted")
     before = await _holders(manager)
     # The seed reached the collections the proof is about (the remembered devices ended
