@@ -20,6 +20,7 @@ import pyotp
 
 from domain.core.clock import FrozenClock
 from domain.core.roles import Role
+from domain.email.outbox import EmailMessage
 from domain.identity import repository as user_repository
 from domain.oauth.documents import OAuthConsent
 from domain.social.documents import SocialIdentity
@@ -50,6 +51,7 @@ SECOND_IP = "198.51.100.78"
 ABROAD_IP = "85.214.132.117"  # Germany: the location history
 NETWORKS = ("198.51.100.0/24", "85.214.132.0/24")  # what refresh rotations compare
 
+LEGACY_TEMPLATE = "welcome_before_user_ids"
 BEGIN_TOTP = "mutation { beginTotpEnrollment { ... on TotpEnrollment { secret } } }"
 CONFIRM_TOTP = """mutation($code: String!) {
   confirmTotpEnrollment(code: $code) { __typename ... on BackupCodes { codes } } }"""
@@ -197,6 +199,10 @@ async def seed_the_person(
                 scopes=["openid", "email"],
                 granted_at=now,
             ).insert()
+            # A message recorded before messages named their account: found by address.
+            await EmailMessage.get_pymongo_collection().insert_one(
+                {"to": email, "template": LEGACY_TEMPLATE, "status": "sent", "created_at": now}
+            )
 
         async with asgi_client(manager, client=(ABROAD_IP, 5002)) as person:
             await mfa_sign_in(person, email, secret, clock)  # the location history

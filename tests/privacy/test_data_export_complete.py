@@ -21,6 +21,7 @@ from domain.privacy.subjects import PersonKeys
 from tests.privacy.seed import (
     ABROAD_IP,
     IP,
+    LEGACY_TEMPLATE,
     SECOND_IP,
     SEED_CLOCK_START,
     Addresses,
@@ -124,6 +125,7 @@ async def test_the_archive_holds_every_kind_of_the_persons_data_and_no_secret(
         (ADDRESSES.email, "email_change_confirm"),
         (ADDRESSES.pending, "email_change_confirm"),
         (ADDRESSES.email, "email_change_notice"),
+        (ADDRESSES.email, LEGACY_TEMPLATE),
     } <= sent
     waiting = [t["new_email"] for t in records["action_tokens"] if "new_email" in t]
     assert waiting == [ADDRESSES.pending]

@@ -27,6 +27,7 @@ from tests.privacy.seed import (
     FIRST,
     IP,
     LAST,
+    LEGACY_TEMPLATE,
     NETWORKS,
     SECOND_IP,
     SEED_CLOCK_START,
@@ -141,6 +142,7 @@ async def test_after_erasure_no_collection_holds_the_persons_email_name_or_ip(
         assert collection in before, (collection, sorted(before))
     for trace in ("former email", "pending email"):
         assert any(t.startswith(trace) for t in before["email_messages"]), trace
+    assert any(LEGACY_TEMPLATE in t for t in before["email_messages"])  # one without user_id
     assert any(t.startswith("network") for t in before["refresh_rotations"])
     person = await user_repository.get(user_id)
     assert person is not None
