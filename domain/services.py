@@ -124,6 +124,7 @@ def build_services(
         await outbox.send(
             "refresh_reuse_alert",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             device=session.device,
             ip=session.ip,

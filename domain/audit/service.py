@@ -140,10 +140,19 @@ class AuditService:
         """The event as the user it is about sees it. When someone else acted (an
         administrator), their IP, user agent, id and request stay in the full trail; the
         user is told only who they were (``mySecurityEvents`` shows the actor's role). What
-        was done while an administrator impersonated them says so, without the id."""
+        was done while an administrator impersonated them says so, without the id, and
+        without the network details, which are the administrator's though the event names
+        the user as its actor."""
         if "impersonator_id" in event.details:
             details = {k: v for k, v in event.details.items() if k != "impersonator_id"}
-            event = event.model_copy(update={"details": {**details, "impersonated": True}})
+            event = event.model_copy(
+                update={
+                    "details": {**details, "impersonated": True},
+                    "ip": "",
+                    "user_agent": "",
+                    "request_id": None,
+                }
+            )
         if event.actor_id is None or event.actor_id == user_id:
             return event
         seen: AuditEvent = event.model_copy(

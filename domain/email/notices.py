@@ -46,7 +46,7 @@ class AccountNotices:
         template = FACTOR_TEMPLATES[change]
         owner = await self._load(user_id)
         if owner is not None:
-            await self._outbox.send(template, owner.email, name=owner.first_name)
+            await self._outbox.send(template, owner.email, user_id=user_id, name=owner.first_name)
 
     async def api_key_created(
         self, user_id: PydanticObjectId, key_name: str, scopes: Sequence[str]
@@ -56,6 +56,7 @@ class AccountNotices:
             await self._outbox.send(
                 "api_key_created",
                 owner.email,
+                user_id=user_id,
                 name=owner.first_name,
                 key_name=key_name,
                 scopes=", ".join(scopes) or "none",

@@ -40,6 +40,11 @@ class EmailStatus(StrEnum):
 
 class EmailMessage(Document):
     to: str
+    # The account the message is about, whatever its address is now (a notice to the
+    # address it had before, a link to one it asked for): how export and erasure find
+    # the person's messages (domain/privacy/data_map.py). None: no account (records of
+    # ``send_nothing``) or a message from before it was kept, found by ``to`` alone.
+    user_id: PydanticObjectId | None = None
     template: str
     status: EmailStatus = EmailStatus.QUEUED
     attempts: int = 0
@@ -58,6 +63,7 @@ class EmailMessage(Document):
             IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)], name="status_updated"),
             IndexModel([("created_at", DESCENDING)], name="created_at"),
             IndexModel([("to", ASCENDING), ("created_at", DESCENDING)], name="recipient"),
+            IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING)], name="user"),
         ]
 
 
@@ -77,7 +83,12 @@ class Outbox:
     def link(self, path: str, token: str) -> str:
         return f"{self._settings.frontend_url.rstrip('/')}{path}?token={token}"
 
-    async def send(self, template: str, to: str, **context: Any) -> str:
+    async def send(
+        self, template: str, to: str, *, user_id: PydanticObjectId | str | None, **context: Any
+    ) -> str:
+        """Record and enqueue. ``user_id``, the account the message is about, is asked of
+        every caller (None only where there is no account), so none forgets it and the
+        person's export and erasure find every message, to any address they had."""
         now = self._clock.now()
         message_id = PydanticObjectId()
         sealed = self._box.encrypt(
@@ -86,6 +97,7 @@ class Outbox:
         await EmailMessage(
             id=message_id,
             to=to,
+            user_id=PydanticObjectId(user_id) if user_id is not None else None,
             template=template,
             sealed_context=sealed,
             request_id=current_request_id(),

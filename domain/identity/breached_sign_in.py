@@ -84,6 +84,7 @@ class BreachedSignIn:
         await self._outbox.send(
             "password_breached",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             required=self._policy == "require",
             url=self._frontend_url,

@@ -148,7 +148,9 @@ class CredentialsService:
             target_id=str(user_id),
             details={"other_sessions_ended": ended},
         )
-        await self._mailer.send("password_changed", user.email, name=user.first_name)
+        await self._mailer.send(
+            "password_changed", user.email, user_id=user.id, name=user.first_name
+        )
         return ended
 
     async def request_password_reset(self, email: object) -> None:
@@ -169,6 +171,7 @@ class CredentialsService:
         await self._mailer.send(
             "password_reset",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             link=self._mailer.link(self._settings.reset_password_path, raw),
             minutes=int(ttl.total_seconds() // 60),
@@ -205,7 +208,9 @@ class CredentialsService:
             actor=actor.as_user(str(user.id)),
             target_id=str(user.id),
         )
-        await self._mailer.send("password_changed", user.email, name=user.first_name)
+        await self._mailer.send(
+            "password_changed", user.email, user_id=user.id, name=user.first_name
+        )
 
     async def request_email_change(
         self,
@@ -249,6 +254,7 @@ class CredentialsService:
         await self._mailer.send(
             "email_change_confirm",
             normalized,
+            user_id=user.id,
             name=user.first_name,
             link=self._mailer.link(self._settings.confirm_email_change_path, raw),
             hours=int(ttl.total_seconds() // 3600),
@@ -263,6 +269,7 @@ class CredentialsService:
         await self._mailer.send(
             "email_change_notice",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             new_email_masked=mask_email(normalized),
         )

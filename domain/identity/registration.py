@@ -153,7 +153,9 @@ class RegistrationService:
         )
         if existing is not None and notify:
             await self._quiet.decoy_token(ActionPurpose.VERIFY_EMAIL)
-            await self._mailer.send("account_exists", existing.email, name=existing.first_name)
+            await self._mailer.send(
+                "account_exists", existing.email, user_id=existing.id, name=existing.first_name
+            )
         else:
             await self._quiet.send_nothing(ActionPurpose.VERIFY_EMAIL, "account_exists")
 
@@ -166,6 +168,7 @@ class RegistrationService:
         await self._mailer.send(
             "verify_email",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             link=self._mailer.link(self._settings.verify_email_path, raw),
             hours=int(ttl.total_seconds() // 3600),

@@ -39,4 +39,6 @@ class TotpReplayNotice:
             target_id=str(user.id),
         )
         if await self._quiet.cooldown("totp-replay", str(user.id), REPLAY_NOTICE_COOLDOWN_SECONDS):
-            await self._mailer.send("totp_replayed", user.email, name=user.first_name)
+            await self._mailer.send(
+                "totp_replayed", user.email, user_id=user.id, name=user.first_name
+            )

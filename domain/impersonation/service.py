@@ -193,6 +193,7 @@ class ImpersonationService:
         await self._outbox.send(
             "impersonation_started",
             target.email,
+            user_id=target.id,
             name=target.first_name,
             admin_name=admin_name,
             reason=text,

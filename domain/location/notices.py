@@ -116,6 +116,7 @@ class SignInLocations:
             await self._mailer.send(
                 "unusual_sign_in",
                 owner.email,
+                user_id=owner.user_id,
                 **common,
                 new_country=assessment.new_country,
                 previous_location=_where(travel.previous_country) if travel else "",
@@ -123,7 +124,9 @@ class SignInLocations:
                 distance_km=travel.distance_km if travel else 0,
             )
         elif new_device:
-            await self._mailer.send("new_device_login", owner.email, **common)
+            await self._mailer.send(
+                "new_device_login", owner.email, user_id=owner.user_id, **common
+            )
 
 
 def _travel_details(country: str | None, travel: ImpossibleTravel) -> dict[str, object]:

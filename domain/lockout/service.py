@@ -121,6 +121,7 @@ class LockoutService:
         await self._mailer.send(
             "account_locked",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             attempts=attempts,
             link=self._mailer.link(self._settings.unlock_account_path, raw),

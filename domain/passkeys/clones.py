@@ -45,6 +45,7 @@ async def clone_warning(
     await outbox.send(
         "passkey_clone_warning",
         user.email,
+        user_id=user.id,
         name=user.first_name,
         passkey=passkey.name,
         ip=actor.ip,

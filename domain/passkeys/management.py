@@ -114,7 +114,11 @@ class PasskeyManagement:
             details={"credential": passkey.id, "name": passkey.name},
         )
         await self._outbox.send(
-            "passkey_removed", user.email, name=user.first_name, passkey=passkey.name
+            "passkey_removed",
+            user.email,
+            user_id=user.id,
+            name=user.first_name,
+            passkey=passkey.name,
         )
         assert user.id is not None
         await self._trusted.end_all(user.id, "passkey_removed", actor)

@@ -145,7 +145,9 @@ class PasskeyRegistration:
                 "aaguid": passkey.aaguid,
             },
         )
-        await self._outbox.send("passkey_added", user.email, name=user.first_name, passkey=label)
+        await self._outbox.send(
+            "passkey_added", user.email, user_id=user.id, name=user.first_name, passkey=label
+        )
         return passkey
 
     async def _refused(self, user: User, reason: str, actor: Actor) -> None:

@@ -131,6 +131,7 @@ class EmailSignIn:
             await self._outbox.send(
                 "email_sign_in",
                 user.email,
+                user_id=user.id,
                 name=user.first_name,
                 code=issued.code,
                 link=self._outbox.link(self._path, issued.link_token),
@@ -267,7 +268,9 @@ class EmailSignIn:
         )
         if remove_password:
             await self._sessions.revoke_all(user.id, reason="email_verified_by_code", actor=who)
-            await self._outbox.send("password_removed", user.email, name=user.first_name)
+            await self._outbox.send(
+                "password_removed", user.email, user_id=user.id, name=user.first_name
+            )
 
     async def _failed(self, user: User | None, reason: str, actor: Actor, email: str = "") -> None:
         details: dict[str, object] = {"reason": reason, "method": "email_code"}

@@ -21,6 +21,7 @@ from beanie import Document, PydanticObjectId
 
 from domain.apikeys.service import ApiKey
 from domain.audit.documents import AuditEvent
+from domain.audit.service import AuditService
 from domain.core.claims import Claim
 from domain.email.outbox import EmailMessage
 from domain.identity.action_tokens import ActionToken
@@ -40,6 +41,7 @@ from domain.webhooks.documents import WebhookDelivery, WebhookEndpoint, WebhookE
 Filter = dict[str, Any]
 # One erasure step: the records it touches, and the update for them (None: delete them).
 Step = tuple[Filter, dict[str, Any] | None]
+Stored = dict[str, Any]
 
 
 class Handling(StrEnum):
@@ -70,6 +72,9 @@ class PersonalData:
     export: tuple[str, ...] = ()
     # For ANONYMISE: the steps (filter, update) that take the person out.
     anonymise: Callable[[Subject], list[Step]] | None = None
+    # A record as the person may see it, before the export fields are picked (None: as
+    # stored). For what someone else's data sits in: an administrator who acted.
+    shown: Callable[[Subject, Stored], Stored] | None = None
 
     @property
     def collection(self) -> str:
@@ -91,6 +96,12 @@ def _by_id(subject: Subject) -> Filter:
     return {"_id": subject.user_id}
 
 
+def _emails(subject: Subject) -> Filter:
+    # By account (a notice to the address it had, a link to one it asked for and never
+    # confirmed), and by address the messages recorded before the account was kept.
+    return {"$or": [{"user_id": subject.user_id}, {"to": subject.email, "user_id": None}]}
+
+
 def _audit_steps(subject: Subject) -> list[Step]:
     uid = str(subject.user_id)
     unplaced: dict[str, Any] = {"ip": "", "user_agent": ""}
@@ -110,6 +121,14 @@ def _audit_steps(subject: Subject) -> list[Step]:
         # before/after states (email, name) and the details go.
         ({"target_id": uid}, {"$set": target}),
     ]
+
+
+def _audit_as_seen(subject: Subject, stored: Stored) -> Stored:
+    # The view mySecurityEvents gives (SECURITY.md 4.2.1): where an administrator acted,
+    # or acted as the person, their IP, user agent and id stay in the full trail.
+    event = AuditEvent.model_validate(stored)
+    seen: Stored = AuditService.as_seen_by(event, str(subject.user_id)).model_dump(by_alias=True)
+    return seen
 
 
 def _webhook_event_steps(subject: Subject) -> list[Step]:
@@ -245,9 +264,10 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData(
         EmailMessage,
         Handling.DELETE,
-        "emails sent to the person (contents sealed; only metadata exported)",
-        find=lambda s: {"to": s.email},
-        export=("template", "status", "created_at", "sent_at"),
+        "emails sent to the person, to any address the account had or asked for (contents "
+        "sealed; only metadata exported)",
+        find=_emails,
+        export=("to", "template", "status", "created_at", "sent_at"),
     ),
     PersonalData(
         LoginIdentifier,
@@ -280,6 +300,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
             "details",
         ),
         anonymise=_audit_steps,
+        shown=_audit_as_seen,
     ),
     PersonalData(
         WebhookEvent,
@@ -302,7 +323,8 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData(
         User,
         Handling.DELETE,
-        "the profile",
+        # All but the password hashes (secrets) and the document's version (bookkeeping).
+        "the profile, with where the person signed in from and what sign-ins found",
         find=_by_id,
         export=(
             "email",
@@ -317,7 +339,13 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
             "last_login_at",
             "password_changed_at",
             "locked_at",
+            "failed_login_count",
+            "last_failed_login_at",
             "known_devices",
+            "known_countries",
+            "last_country",
+            "last_country_at",
+            "password_breached_at",
         ),
     ),
     PersonalData(

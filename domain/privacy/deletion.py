@@ -93,6 +93,7 @@ class AccountDeletions:
         await self._outbox.send(
             "account_deletion_scheduled",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             link=self._outbox.link(self._settings.cancel_deletion_path, raw),
             days=self._schedule.grace.days,
@@ -126,7 +127,9 @@ class AccountDeletions:
             actor=actor.as_user(str(token.user_id)),
             target_id=str(token.user_id),
         )
-        await self._outbox.send("account_deletion_cancelled", user.email, name=user.first_name)
+        await self._outbox.send(
+            "account_deletion_cancelled", user.email, user_id=user.id, name=user.first_name
+        )
         return user
 
     async def _active(self, user_id: str) -> User:

@@ -65,7 +65,10 @@ async def collect(subject: Subject) -> dict[str, list[dict[str, Any]]]:
         if entry.find is None or not entry.export:
             continue
         cursor = entry.model.get_pymongo_collection().find(entry.find(subject))
-        rows = [{f: doc[f] for f in entry.export if f in doc} async for doc in cursor]
+        rows = []
+        async for stored in cursor:
+            doc = entry.shown(subject, stored) if entry.shown is not None else stored
+            rows.append({f: doc[f] for f in entry.export if f in doc})
         records[entry.collection] = rows
     return records
 
@@ -158,6 +161,7 @@ class DataExports:
         await self._outbox.send(
             "data_export_ready",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             link=f"{link}?token={raw}",
             hours=int(self._ttl.total_seconds() // 3600),

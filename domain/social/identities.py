@@ -151,7 +151,11 @@ class SocialIdentities:
             details={"provider": identity.provider},
         )
         await self._outbox.send(
-            "social_unlinked", user.email, name=user.first_name, provider=identity.provider
+            "social_unlinked",
+            user.email,
+            user_id=user.id,
+            name=user.first_name,
+            provider=identity.provider,
         )
 
     async def _may_act_on(self, actor: Actor, user: User) -> None:

@@ -106,6 +106,7 @@ class LinkRequests:
         await self._outbox.send(
             "social_link_confirm",
             user.email,
+            user_id=user.id,
             name=user.first_name,
             provider=record["i"]["provider"],
             provider_email=record["i"]["email"],
@@ -182,6 +183,7 @@ async def link_identity(
     await outbox.send(
         "social_linked",
         user.email,
+        user_id=user.id,
         name=user.first_name,
         provider=identity.provider,
         provider_email=identity.email or "",

@@ -64,7 +64,8 @@ END = """mutation { endImpersonation {
   __typename ... on ImpersonationEnded { sessionId } ... on UserError { code } } }"""
 MY_SESSIONS = """query { mySessions {
   id current device ip userAgent impersonation { administrator reason readOnly } } }"""
-MY_EVENTS = "query { mySecurityEvents(first: 50) { event actorRole actorId details } }"
+MY_EVENTS = """query { mySecurityEvents(first: 50) {
+  event actorRole actorId details ip userAgent } }"""
 BEGIN = "mutation { beginTotpEnrollment { __typename ... on TotpEnrollment { secret } } }"
 CONFIRM = """mutation($code: String!) { confirmTotpEnrollment(code: $code) { __typename } }"""
 LOGIN_MFA = """mutation($email: String!, $password: String!) { login(email: $email, password:
@@ -345,6 +346,7 @@ async def test_read_write_session_never_gets_lasting_control(
     seen = (await call(client, MY_EVENTS, token=own))["data"]["mySecurityEvents"]
     (shown,) = [e for e in seen if e["event"] == "user.profile_updated"]
     assert shown["details"] == {"impersonated": True}  # said, without the admin's id
+    assert (shown["ip"], shown["userAgent"]) == ("", "")  # the administrator's, not theirs
 
     nested = {"id": str(student.id), "reason": REASON}
     for document, variables in (

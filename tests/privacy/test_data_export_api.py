@@ -17,6 +17,7 @@ from domain.core.roles import Role
 from domain.core.settings import Settings
 from domain.identity import repository as user_repository
 from tests.api.identity_ops import PASSWORD, call, login, unique_email, verified_user
+from tests.privacy.staff import ADMIN_AGENT, ADMIN_IP, support_visit
 from tests.privacy.support import EXPORT_USER, REQUEST_EXPORT, answer, export_files
 from tests.support.accounts import staff_account
 from tests.support.asgi import AppWith, LifespanManager, asgi_client
@@ -87,6 +88,39 @@ async def test_the_owner_gets_one_download_of_their_data(
     assert again.status_code == 404
     assert again.json()["code"] == "EXPORT_UNAVAILABLE"
     assert "Traceback" not in again.text
+
+
+async def test_the_export_names_no_administrator_who_acted_on_the_account(
+    client: httpx.AsyncClient, manager: LifespanManager, mail_inbox: MailInbox, clock: FrozenClock
+) -> None:
+    """As in mySecurityEvents (SECURITY.md 4.2.1): what an administrator did, and did while
+    impersonating the person, is in the export, without the administrator's network
+    details or id (the full trail keeps them)."""
+    email = await verified_user(client, mail_inbox, unique_email("export.helped"))
+    user = await user_repository.find_by_email(email)
+    assert user is not None
+    admin_id = await support_visit(manager, clock, str(user.id), first_name="Helped")
+    impersonated = await AuditEvent.find_one(
+        {"event": "user.profile_updated", "target_id": str(user.id)}
+    )
+    assert impersonated is not None  # the trail has it all: the proof below means something
+    assert (impersonated.ip, impersonated.details["impersonator_id"]) == (ADMIN_IP, admin_id)
+
+    token = (await login(client, email))["accessToken"]
+    await call(client, REQUEST_EXPORT, token=token)
+    (mail,) = await mail_inbox.wait_for(email, READY, seconds=30)
+    response = await client.get(DOWNLOAD, params={"token": mail.token()})
+    assert response.status_code == 200, response.text
+    for trace in (ADMIN_IP, ADMIN_AGENT, admin_id):
+        assert trace not in response.text
+    events = response.json()["records"]["audit_events"]
+    names = {e["event"] for e in events}
+    assert {"admin.user_updated", "impersonation.started", "user.profile_updated"} <= names
+    (profile_updated,) = [e for e in events if e["event"] == "user.profile_updated"]
+    assert profile_updated["details"]["impersonated"] is True
+    own = [e for e in events if e["event"] == "user.login"]
+    assert own
+    assert all(e["ip"] == "192.0.2.44" for e in own)  # the person's own stay
 
 
 async def test_two_racing_downloads_one_wins(

@@ -98,7 +98,7 @@ async def test_attempt_claimed_by_a_dead_worker_is_retried_and_sent_once(
     delivery: EmailDelivery,
 ) -> None:
     to = "abandoned.attempt@example.com"
-    message_id = await outbox.send("account_exists", to, name="Ada")
+    message_id = await outbox.send("account_exists", to, user_id=None, name="Ada")
     # The worker claimed attempt 1 and was SIGKILLed before writing anything else.
     await claim_attempt(message_id, 1, clock)
     # While the claimer may still be working, the message is left to it.
@@ -123,7 +123,7 @@ async def test_email_accepted_before_the_worker_died_is_recorded_not_resent(
     receipts: SendReceipts,
 ) -> None:
     to = "accepted.then.killed@example.com"
-    message_id = await outbox.send("account_exists", to, name="Ada")
+    message_id = await outbox.send("account_exists", to, user_id=None, name="Ada")
     dying = DiesBeforeRecording(
         mail_settings,
         clock,
@@ -161,7 +161,7 @@ async def test_sending_without_a_receipt_is_tried_again_with_the_same_message_id
     died mid-send, long ago), so the next attempt sends it; a mailbox that did get it
     sees the same Message-ID."""
     to = "killed.mid.send@example.com"
-    message_id = await outbox.send("account_exists", to, name="Ada")
+    message_id = await outbox.send("account_exists", to, user_id=None, name="Ada")
     await mark_sending(message_id, 1, clock)
     assert (await delivery.deliver(message_id)).status == "sent"
     message = await EmailMessage.get(message_id)
@@ -183,7 +183,7 @@ async def test_a_fresh_claim_on_a_long_stuck_message_is_left_to_its_claimer(
     same message run together: one claims the next attempt, the other must leave it to
     it, however long the message itself has been stuck."""
     to = "stuck.then.raced@example.com"
-    message_id = await outbox.send("account_exists", to, name="Ada")
+    message_id = await outbox.send("account_exists", to, user_id=None, name="Ada")
     oid = PydanticObjectId(message_id)
     # The killed worker's attempt 1: claimed, marked sending, never finished.
     await claim_attempt(message_id, 1, clock)
@@ -208,7 +208,7 @@ async def test_an_attempt_under_way_is_not_doubled_by_a_second_job(
     """A second job for a message whose attempt another worker has just started (claimed
     and marked sending, not yet sent) leaves it alone instead of starting the next one."""
     to = "attempt.under.way@example.com"
-    message_id = await outbox.send("account_exists", to, name="Ada")
+    message_id = await outbox.send("account_exists", to, user_id=None, name="Ada")
     await claim_attempt(message_id, 1, clock)
     await mark_sending(message_id, 1, clock)
     assert (await delivery.deliver(message_id)).status == "skipped"
