@@ -67,5 +67,9 @@ class AccountNotices:
         owner = await self._load(user_id)
         if owner is not None:
             await self._outbox.send(
-                "oauth_refresh_reuse_alert", owner.email, name=owner.first_name, app=app_name
+                "oauth_refresh_reuse_alert",
+                owner.email,
+                user_id=user_id,
+                name=owner.first_name,
+                app=app_name,
             )
