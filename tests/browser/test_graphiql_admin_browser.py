@@ -254,6 +254,7 @@ def test_an_admin_signs_in_with_a_passkey_and_confirms_it_is_them_in_graphiql(
     assert "password" in refused["methods"], refused
     assert report["reauthenticated"]["__typename"] == "Reauthenticated"
     assert "Confirmed" in report["confirmedNotice"]
+    assert report["proofCleared"]  # the password is not left in the form
     assert report["reauthTokenSent"]  # the next change carries the new access token
     changed = report["changed"]
     assert changed["__typename"] == "UserUpdated", changed
