@@ -7,9 +7,10 @@ so it runs under `GRAPHIQL_CSP`. `static/VERSIONS.txt` lists the vendored versio
 refresh them.
 
 The page is the admin console (README, "Administering Gatehouse"): `session.js` keeps the
-signed-in session of the tab in memory and is GraphiQL's fetcher, `console-panel.js` is the
-sign-in panel (a GraphiQL plugin), and `admin-console.json` holds the ready-made tabs and the
-panel's own operations (validated against the schema by tests/api/test_graphiql_console.py).
+signed-in session of the tab in memory, `fetcher.js` sends its requests and is GraphiQL's
+fetcher (asking the session for a fresh token), `console-panel.js` is the sign-in panel (a
+GraphiQL plugin), and `admin-console.json` holds the ready-made tabs and the panel's own
+operations (validated against the schema by tests/api/test_graphiql_console.py).
 They need nothing beyond `GRAPHIQL_CSP`: scripts and the JSON come from 'self', the panel's
 requests go to the same origin, and it styles itself from page.css (no inline style).
 """

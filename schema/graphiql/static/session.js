@@ -5,7 +5,9 @@
  * and console-panel.js use. The tokens live only in this closure: never in localStorage,
  * sessionStorage, cookies or IndexedDB, never in GraphiQL's headers editor or history (the
  * sign-in operations are sent from here, not through GraphiQL). Closing or reloading the tab
- * forgets them; each GraphiQL tab signs in on its own and holds its own session.
+ * forgets them; each GraphiQL tab signs in on its own and holds its own session. The
+ * requests themselves (posting, the panel's calls, GraphiQL's fetcher) are fetcher.js's,
+ * loaded first: it asks this session for a fresh token and never keeps one.
  *
  * Refresh follows clients/web/src/client.ts: a timer at 80 % of the access token's lifetime;
  * a request made when the token is (nearly) expired refreshes first; an UNAUTHENTICATED
@@ -26,17 +28,9 @@
     NotFound: true,
   };
 
-  function NetworkError(message) {
-    this.name = 'NetworkError';
-    this.message = message;
-  }
-  NetworkError.prototype = Object.create(Error.prototype);
+  var NetworkError = window.GatehouseFetcher.NetworkError;
 
   function create(endpoint, operations) {
-    function text(name) {
-      return operations[name].join('\n');
-    }
-
     // The only place the tokens are kept.
     var session = null; // {accessToken, refreshToken, expiresAt, lifetimeMs, sessionId, user}
     var challenge = null; // {token, methods} between the password and the second factor
@@ -44,6 +38,14 @@
     var timer = null;
     var notice = '';
     var listeners = [];
+    var requests = window.GatehouseFetcher.create(endpoint, operations, {
+      fresh: freshToken,
+      refresh: refresh,
+      current: function () {
+        return session ? session.accessToken : null;
+      },
+    });
+    var call = requests.call;
 
     function snapshot() {
       return {
@@ -60,47 +62,6 @@
       var state = snapshot();
       listeners.slice().forEach(function (listener) {
         listener(state);
-      });
-    }
-
-    // POST one operation; resolves to the JSON body (a GraphQL answer, errors included).
-    function post(body, headers) {
-      var all = Object.assign(
-        // application/json: a document that cannot run (a typo, refused introspection)
-        // is answered 200 with its errors, not 400, which the console would log as an error.
-        { 'Content-Type': 'application/json', Accept: 'application/json' },
-        headers
-      );
-      return window
-        .fetch(endpoint, {
-          method: 'POST',
-          headers: all,
-          body: JSON.stringify(body),
-          credentials: 'same-origin',
-        })
-        .then(
-          function (response) {
-            return response.json().catch(function () {
-              throw new NetworkError('The server answered ' + response.status + ' without JSON.');
-            });
-          },
-          function (error) {
-            throw new NetworkError(error && error.message ? error.message : 'network error');
-          }
-        );
-    }
-
-    // A sign-in operation's result (the field of `data`), or an Error for a GraphQL error.
-    function call(name, field, variables, token) {
-      var headers = token ? { Authorization: 'Bearer ' + token } : {};
-      return post({ query: text(name), variables: variables }, headers).then(function (body) {
-        if (body && body.data && body.data[field]) {
-          return body.data[field];
-        }
-        var first = body && body.errors && body.errors[0];
-        var error = new Error(first ? first.message : 'Unexpected answer from the server.');
-        error.code = first && first.extensions ? first.extensions.code : undefined;
-        throw error;
       });
     }
 
@@ -271,83 +232,6 @@
       );
     }
 
-    function unauthenticated(body) {
-      return Boolean(
-        body &&
-          body.errors &&
-          body.errors.some(function (error) {
-            return error && error.extensions && error.extensions.code === 'UNAUTHENTICATED';
-          })
-      );
-    }
-
-    function hasAuthorization(headers) {
-      return Object.keys(headers).some(function (name) {
-        return name.toLowerCase() === 'authorization';
-      });
-    }
-
-    // An operation with this tab's access token; an UNAUTHENTICATED answer refreshes once.
-    function authorized(query, variables, operationName, headers) {
-      var body = { query: query, variables: variables || {} };
-      if (operationName) {
-        body.operationName = operationName;
-      }
-      var own = Object.assign({}, headers || {});
-      if (hasAuthorization(own)) {
-        // Set in the headers editor (an API key, another user's token): sent as it is.
-        return post(body, own);
-      }
-      function send(token) {
-        return post(body, token ? Object.assign({}, own, { Authorization: 'Bearer ' + token }) : own);
-      }
-      return freshToken().then(function (token) {
-        return send(token).then(function (answer) {
-          if (!token || !unauthenticated(answer) || !session || session.accessToken !== token) {
-            return answer;
-          }
-          return refresh().then(
-            function (renewed) {
-              return renewed ? send(renewed.accessToken) : answer;
-            },
-            function () {
-              return answer;
-            }
-          );
-        });
-      });
-    }
-
-    // The operation to name in the request. GraphiQL 3 can send a tab's old operation name
-    // after the editor's only operation lost it (a ready-made tab edited into `{ ... }`),
-    // which the server refuses as an unknown operation: a lone operation needs no name.
-    // The text is parsed here because GraphiQL's own parse of it may lag behind the typing.
-    function operationName(query, name) {
-      var GraphQL = window.GraphiQL && window.GraphiQL.GraphQL;
-      if (!name || !GraphQL) {
-        return name;
-      }
-      var operations;
-      try {
-        operations = GraphQL.parse(query).definitions.filter(function (definition) {
-          return definition.kind === 'OperationDefinition';
-        });
-      } catch (error) {
-        return name; // not a document: the server says what is wrong with it
-      }
-      var named = operations.some(function (definition) {
-        return definition.name && definition.name.value === name;
-      });
-      return named || operations.length !== 1 ? name : undefined;
-    }
-
-    // GraphiQL's fetcher: every request of every tab goes through `authorized`.
-    function fetcher(params, options) {
-      var headers = (options && options.headers) || {};
-      var name = operationName(params.query, params.operationName);
-      return authorized(params.query, params.variables || {}, name, headers);
-    }
-
     // Prove it is you again (password, code or backup code) for changes that need a recent
     // sign-in: the answer's access token carries the new auth_time; the refresh token stays.
     function reauthenticate(proof) {
@@ -417,8 +301,8 @@
           });
         };
       },
-      fetcher: fetcher,
-      authorized: authorized,
+      fetcher: requests.fetcher,
+      authorized: requests.authorized,
       signIn: signIn,
       secondFactor: secondFactor,
       passkey: passkey,
