@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from domain.audit.service import AuditService
 from domain.core.clock import Clock
+from domain.core.derived_keys import derive_key
 from domain.core.settings import Settings
 from domain.identity.cache import CachedUsers
 from domain.identity.reauthentication import Reauthentication
@@ -71,6 +72,7 @@ def build_oauth(
         store,
         RefreshLedger(redis, settings),
         audit,
+        chain_key=derive_key(settings, b"gatehouse-oauth-refresh-chain"),
         grace_seconds=settings.refresh_token_grace_seconds,
         load_client=clients.get,
         on_reuse=on_refresh_reuse,

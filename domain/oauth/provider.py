@@ -261,7 +261,7 @@ class OAuthProvider(Hooks):
         return record
 
     async def take_refresh(self, token: str, client_id: str, actor: Actor) -> Presented | None:
-        presented = await self.refreshes.take(token, client_id, actor)
+        presented = await self.refreshes.take(token, client_id, actor, self.live_subject)
         if presented is None or await self.live_subject(presented.subject) is None:
             return None  # unknown, expired, reused; or the grant revoked, the session over
         return presented

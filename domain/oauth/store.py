@@ -24,6 +24,7 @@ CODE_TTL_SECONDS = 60  # RFC 6749 §4.1.2: short-lived; 10 minutes at most
 USED_MARKER_SECONDS = 3600
 CHALLENGE_TTL_SECONDS = 600
 GRANT_MEMORY_SECONDS = 366 * 24 * 3600  # as long as a grant's revocation marker
+REVOKED = "revoked"  # a grant's revocation record, unless refresh-token reuse ended it
 
 
 @dataclass(slots=True)
@@ -78,8 +79,9 @@ class RefreshRecord:
     subject: Subject
     grant_id: str
     expires_at: int  # absolute: rotation does not extend the grant
-    # The grant's secret its successors are derived from (domain/oauth/refresh.py), so a
-    # grace answer can hand out the same successor again without storing it.
+    # Only in records written before the grant's secret was derived from the server key
+    # (domain/oauth/refresh.py): that token's successor is still derived under it, so it
+    # refreshes as it was promised; no record written since holds one.
     chain: str = ""
 
     # authlib's TokenMixin, as far as the refresh grant reads it
@@ -177,10 +179,19 @@ class OAuthStore:
         await self._redis.delete(self._key("rt", token_hash(token)))
 
     # --- revocation ---
-    async def revoke_grant(self, grant_id: str) -> None:
+    async def revoke_grant(self, grant_id: str, *, reason: str = REVOKED) -> None:
         """Every token of the grant stops: refresh (checked on use) and access (checked by
-        introspection and userinfo)."""
-        await self._redis.set(self._key("grant-revoked", grant_id), b"1", ex=366 * 24 * 3600)
+        introspection and userinfo). The reason tells a refused refresh afterwards whether
+        a replay ended the grant (domain/oauth/refresh.py)."""
+        key = self._key("grant-revoked", grant_id)
+        await self._redis.set(key, reason.encode(), ex=GRANT_MEMORY_SECONDS)
+
+    async def grant_revocation(self, grant_id: str) -> str | None:
+        """Why the grant was revoked (a record from before reasons reads ``"1"``), or None."""
+        raw = await self._redis.get(self._key("grant-revoked", grant_id))
+        if raw is None:
+            return None
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
 
     async def revoke_access(self, jti: str, ttl: int) -> None:
         await self._redis.set(self._key("jti-revoked", jti), b"1", ex=max(1, ttl))
