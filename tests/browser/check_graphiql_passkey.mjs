@@ -3,17 +3,17 @@
 // DevTools); the driver signs in with the panel (password, then "Use a passkey"), runs
 // the users page, waits until the sign-in is older than the recent-sign-in limit (30 s),
 // runs ChangeUserRole from the account-actions tab (refused: ReauthenticationRequired),
-// confirms with the password in the panel, runs it again and signs out. Fails on any CSP
-// violation, console error or warning, page error, failed, off-origin or >= 400 request.
-// usage: node check_graphiql_passkey.mjs <graphql url> <email> <password> <credential json> <target email>
+// confirms with the password in the panel, runs it again, confirms again with the passkey
+// and signs out. Fails on any CSP violation, console error or warning, page error, failed, off-origin or >= 400 request.
+// usage: node check_graphiql_passkey.mjs <graphql url> <email> <password> <credential json> <target email> <backup code>
 import { chromium } from "playwright-core";
 
-const [url, email, password, credentialJson, target] = process.argv.slice(2);
+const [url, email, password, credentialJson, target, backupCode] = process.argv.slice(2);
 const origin = new URL(url).origin;
 const problems = [];
 const report = { problems };
 const exchanges = []; // every POST /graphql: {operation, token, variables, answer}
-const secrets = new Set([password]);
+const secrets = new Set([password, backupCode]);
 const RECENT_MS = 30000; // GATEHOUSE_REAUTHENTICATION_MAX_AGE_SECONDS in the test
 
 const browser = await chromium.launch({
@@ -134,6 +134,26 @@ try {
   const changed = await runOperation("ChangeUserRole", 2);
   report.changed = changed.answer?.data?.updateUser ?? changed.answer;
   report.reauthTokenSent = Boolean(changed.token) && changed.token === report.reauthenticated?.accessToken;
+
+  // "Confirm with a passkey": the server's options, the virtual authenticator's answer.
+  await page.click('.gatehouse-console button:has-text("Confirm with a passkey")');
+  const byPasskey = await waitForRun("GatehouseConsoleReauthenticate", 2);
+  report.passkeyReauthenticated = byPasskey.answer?.data?.reauthenticate ?? byPasskey.answer;
+  report.passkeyProofOnly = byPasskey.variables?.passkey != null && byPasskey.variables?.password == null;
+  const confirmedBy = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+  report.signCountAfterConfirm = confirmedBy.credentials.map((c) => c.signCount);
+
+  // "Use a backup code": its own field, sent as backupCode.
+  await page.click('.gatehouse-console button:has-text("Use a backup code")');
+  await page.fill("#gatehouse-proof-backup", backupCode);
+  await page.click('form[aria-label="Confirm it is you"] button[type="submit"]');
+  const byBackup = await waitForRun("GatehouseConsoleReauthenticate", 3);
+  report.backupReauthenticated = byBackup.answer?.data?.reauthenticate ?? byBackup.answer;
+  report.backupProof = {
+    backupCode: byBackup.variables?.backupCode === backupCode,
+    password: byBackup.variables?.password != null,
+    code: byBackup.variables?.code != null,
+  };
 
   // Sign out: the session ends on the server.
   await page.click('.gatehouse-console button:has-text("Sign out")');

@@ -96,12 +96,17 @@ def totp_secret(server: tuple[str, dict[str, str]]) -> str:
     return secret
 
 
+CONFIRM_TOTP_CODES = """mutation($code: String!) {
+  confirmTotpEnrollment(code: $code) { __typename ... on BackupCodes { codes } }
+}"""
+
+
 @pytest.fixture(scope="module")
-def passkey_credential(server: tuple[str, dict[str, str]]) -> dict[str, Any]:
+def passkey_credential(server: tuple[str, dict[str, str]]) -> tuple[dict[str, Any], str]:
     """An admin with a passkey (registered through GraphQL by the software authenticator)
     and TOTP, so the role's second factor applies; the passkey as DevTools'
     ``WebAuthn.Credential``, for Chromium's virtual authenticator. And a student whose
-    role the admin changes."""
+    role the admin changes. With one of the admin's backup codes."""
     url, env = server
     for email, role in ((KEY_ADMIN, "admin"), (TARGET, "student")):
         created = create_account(env, email, PASSWORD, role=role)
@@ -117,15 +122,16 @@ def passkey_credential(server: tuple[str, dict[str, str]]) -> dict[str, Any]:
         added = _post(http, FINISH_REGISTRATION, variables, token)
         assert added["data"]["finishPasskeyRegistration"]["__typename"] == "PasskeyAdded", added
         secret = _post(http, BEGIN_TOTP, {}, token)["data"]["beginTotpEnrollment"]["secret"]
-        confirmed = _post(http, CONFIRM_TOTP, {"code": pyotp.TOTP(secret).now()}, token)
+        confirmed = _post(http, CONFIRM_TOTP_CODES, {"code": pyotp.TOTP(secret).now()}, token)
     assert confirmed["data"]["confirmTotpEnrollment"]["__typename"] == "BackupCodes"
+    backup_code = confirmed["data"]["confirmTotpEnrollment"]["codes"][0]
     (held,) = authenticator.credentials.values()
     pkcs8 = held.private_key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return {
+    devtools = {
         "credentialId": base64.b64encode(held.credential_id).decode(),
         "isResidentCredential": True,
         "rpId": "localhost",
@@ -133,6 +139,7 @@ def passkey_credential(server: tuple[str, dict[str, str]]) -> dict[str, Any]:
         "userHandle": base64.b64encode(held.user_handle).decode(),
         "signCount": held.sign_count,
     }
+    return devtools, backup_code
 
 
 def _post(http: httpx.Client, query: str, variables: dict[str, Any], token: str) -> Any:
@@ -216,13 +223,18 @@ def test_an_admin_signs_in_works_through_expiry_and_signs_out_in_graphiql(
 
 
 def test_an_admin_signs_in_with_a_passkey_and_confirms_it_is_them_in_graphiql(
-    server: tuple[str, dict[str, str]], passkey_credential: dict[str, Any]
+    server: tuple[str, dict[str, str]], passkey_credential: tuple[dict[str, Any], str]
 ) -> None:
     url, _ = server
     page = url.replace("127.0.0.1", "localhost")
-    credential = json.dumps(passkey_credential)
+    devtools, backup_code = passkey_credential
+    credential = json.dumps(devtools)
     result = subprocess.run(
-        ["node", "check_graphiql_passkey.mjs", page, KEY_ADMIN, PASSWORD, credential, TARGET],
+        [
+            "node",
+            "check_graphiql_passkey.mjs",
+            *(page, KEY_ADMIN, PASSWORD, credential, TARGET, backup_code),
+        ],
         cwd=HERE,
         capture_output=True,
         text=True,
@@ -259,6 +271,13 @@ def test_an_admin_signs_in_with_a_passkey_and_confirms_it_is_them_in_graphiql(
     changed = report["changed"]
     assert changed["__typename"] == "UserUpdated", changed
     assert changed["user"] == {"id": report["targetId"], "email": TARGET, "role": "INSTRUCTOR"}
+    # "Confirm with a passkey": the passkey alone proves it (its counter stepped).
+    assert report["passkeyReauthenticated"]["__typename"] == "Reauthenticated"
+    assert report["passkeyProofOnly"]
+    assert report["signCountAfterConfirm"] == [2]
+    # "Use a backup code": sent as a backup code, never as a password.
+    assert report["backupReauthenticated"]["__typename"] == "Reauthenticated"
+    assert report["backupProof"] == {"backupCode": True, "password": False, "code": False}
     # Signed out on the server.
     assert report["logout"] == [{"sessionsEnded": 1}]
     with httpx.Client(base_url=url.removesuffix("/graphql")) as http:

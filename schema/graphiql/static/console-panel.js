@@ -62,6 +62,11 @@
     var backupRef = React.useState(false);
     var useBackup = backupRef[0];
     var setUseBackup = backupRef[1];
+    // "Confirm it's you" with a backup code: its own field, so one is never sent as a
+    // password (a wrong password counts toward the lock).
+    var confirmBackupRef = React.useState(false);
+    var confirmBackup = confirmBackupRef[0];
+    var setConfirmBackup = confirmBackupRef[1];
     var errorRef = React.useState('');
     var error = errorRef[0];
     var setError = errorRef[1];
@@ -143,6 +148,9 @@
               'aria-label': 'Confirm it is you',
               onSubmit: function (event) {
                 step(event, function (input) {
+                  if (confirmBackup) {
+                    return session.reauthenticate({ backupCode: input['gatehouse-proof-backup'] });
+                  }
                   return session.reauthenticate(
                     /^\d{6}$/.test(input['gatehouse-proof'])
                       ? { code: input['gatehouse-proof'] }
@@ -151,11 +159,39 @@
                 });
               },
             },
-            field('gatehouse-proof', 'Password or current code', {
-              type: 'password', autoComplete: 'current-password',
-            }),  // prettier-ignore
+            confirmBackup
+              ? field('gatehouse-proof-backup', 'Backup code', { type: 'password',
+                  autoComplete: 'off', spellCheck: false })  // prettier-ignore
+              : field('gatehouse-proof', 'Password or current code', {
+                  type: 'password', autoComplete: 'current-password',
+                }),  // prettier-ignore
             h('button', { type: 'submit', className: 'gatehouse-button', disabled: busy }, 'Confirm')
-          )
+          ),
+          h(
+            'button',
+            {
+              key: 'confirm-switch', type: 'button', className: 'gatehouse-link',
+              onClick: function () {
+                setConfirmBackup(!confirmBackup);
+              },
+            },  // prettier-ignore
+            confirmBackup ? 'Use your password or a code' : 'Use a backup code'
+          ),
+          session.passkeyAvailable()
+            ? h(
+                'button',
+                {
+                  key: 'confirm-passkey', type: 'button', className: 'gatehouse-button',
+                  disabled: busy,
+                  onClick: function (event) {
+                    step(event, function () {
+                      return session.reauthenticateWithPasskey();
+                    });
+                  },
+                },  // prettier-ignore
+                'Confirm with a passkey'
+              )
+            : null
         ),
       ];
     } else if (state.status === 'second-factor') {

@@ -157,6 +157,24 @@
       });
     }
 
+    // The same with one of the account's passkeys: the server's options, the browser's
+    // answer, then reauthenticate(passkey:).
+    function reauthenticateWithPasskey() {
+      return freshToken().then(function (token) {
+        var name = 'beginPasskeyReauthentication';
+        return call(name, name, {}, token).then(function (begun) {
+          if (begun.__typename !== 'PasskeyReauthenticationOptions') {
+            emit(failure(begun));
+            return false;
+          }
+          var options = window.PublicKeyCredential.parseRequestOptionsFromJSON(begun.options);
+          return navigator.credentials.get({ publicKey: options }).then(function (credential) {
+            return reauthenticate({ passkey: credential.toJSON() });
+          });
+        });
+      });
+    }
+
     function cancel() {
       challenge = null;
       emit('');
@@ -232,13 +250,15 @@
       );
     }
 
-    // Prove it is you again (password, code or backup code) for changes that need a recent
-    // sign-in: the answer's access token carries the new auth_time; the refresh token stays.
+    // Prove it is you again (password, code, backup code or passkey) for changes that need a
+    // recent sign-in: the answer's access token carries the new auth_time; the refresh token
+    // stays.
     function reauthenticate(proof) {
       var variables = {
         password: proof.password || null,
         code: proof.code || null,
         backupCode: proof.backupCode || null,
+        passkey: proof.passkey || null,
       };
       return freshToken().then(function (token) {
         return call('reauthenticate', 'reauthenticate', variables, token).then(function (result) {
@@ -315,6 +335,7 @@
       },
       cancel: cancel,
       reauthenticate: reauthenticate,
+      reauthenticateWithPasskey: reauthenticateWithPasskey,
       signOut: signOut,
     };
   }
